@@ -1,0 +1,5 @@
+"""Allow `python -m mmbot`."""
+
+from mmbot.cli.app import main
+
+main()

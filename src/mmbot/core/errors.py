@@ -1,0 +1,96 @@
+"""The registry of every `E_*` error code and the exceptions that carry them.
+
+An error is one ASCII line: `E_<AREA>_<WHAT>: <what was wrong, where, what to do>`.
+Exceptions are grouped by who must act (a human fixing input, a retry, the strategy);
+rejections the strategy is expected to handle are values, not exceptions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# Every code the project may emit, with its one-line meaning. A repo test fails when a
+# string literal under src/ looks like an error code that is not listed here.
+REGISTRY: Final[dict[str, str]] = {
+    # artifacts: the deterministic writer
+    "E_ART_NONFINITE": "a NaN or Inf reached an artifact payload",
+    "E_ART_NONASCII": "non-ASCII text reached an artifact",
+    "E_ART_BADKEY": "an artifact payload has a non-string mapping key",
+    "E_ART_BADTYPE": "an artifact payload holds a value the writer cannot serialize",
+    "E_ART_CSV_SHAPE": "a CSV/Markdown row does not match the declared columns",
+    "E_ART_NEWLINE": "a text artifact holds a CR or a cell holds a line break",
+    # config: loading and validation
+    "E_CFG_FILE_MISSING": "the config file does not exist or cannot be read",
+    "E_CFG_YAML": "the config file is not well-formed YAML",
+    "E_CFG_NOT_MAPPING": "the config document (or a section) is not a mapping",
+    "E_CFG_LEGACY_KEY": "a removed legacy key is present; use its replacement",
+    "E_CFG_UNKNOWN_KEY": "a key that the schema does not define",
+    "E_CFG_MISSING_KEY": "a required key is absent",
+    "E_CFG_TYPE": "a value has the wrong type",
+    "E_CFG_RANGE": "a value is outside its allowed range",
+    "E_CFG_ENUM": "a value is not one of the allowed choices",
+    "E_CFG_RULE": "a cross-field rule does not hold",
+    "E_CFG_PROFILE_UNKNOWN": "MM_PROFILE names a profile that is not shipped",
+    "E_CFG_ENV": "MM_ENV is not one of dev, shadow, canary, prod",
+    # CLI
+    "E_CLI_USAGE": "the command line is malformed",
+    # market data: import, validation, replay
+    "E_DATA_FILE_MISSING": "a data file does not exist or cannot be read",
+    "E_DATA_FORMAT": "a data file is not of a recognised format",
+    "E_DATA_MISSING_COLUMNS": "a data file lacks required columns",
+    "E_DATA_NONMONOTONIC": "timestamps go backwards",
+    "E_DATA_NEGATIVE_SIZE": "a size or quantity is negative",
+    "E_DATA_BAD_VALUE": "a field cannot be parsed or is out of range",
+    "E_DATA_OFF_GRID": "a price or size is not a multiple of the tick or lot size",
+    "E_DATA_CROSSED": "a book snapshot is crossed (best bid >= best ask)",
+    "E_DATA_UNKNOWN_KIND": "an event kind or side code is not in the schema",
+    "E_DATA_TRUNCATED": "a data file ends in the middle of a record or block",
+    "E_DATA_METADATA": "instrument metadata is missing or inconsistent",
+    # simulated venue
+    "E_SIM_CONFIG": "simulator settings are inconsistent with the data",
+}
+
+_CODE_RE: Final = re.compile(r"^E_[A-Z0-9]+(?:_[A-Z0-9]+)+$")
+
+
+class MmError(Exception):
+    """An error a person or a caller must act on; renders as one ASCII line."""
+
+    exit_code: int = 1
+
+    def __init__(self, code: str, detail: str) -> None:
+        if code not in REGISTRY:
+            raise ValueError(f"unregistered error code {code!r}; add it to mmbot.core.errors")
+        self.code = code
+        self.detail = detail
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        """Return the error as exactly one ASCII line, without a trailing newline."""
+        text = f"{self.code}: {self.detail}"
+        text = text.replace("\r", "\\r").replace("\n", "\\n")
+        return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
+class ConfigError(MmError):
+    """Bad configuration: a human must fix the file or the environment."""
+
+    exit_code = 2
+
+
+class ArtifactError(MmError):
+    """A payload cannot be written deterministically: a bug in the caller's data."""
+
+    exit_code = 3
+
+
+class UsageError(MmError):
+    """Bad command-line use: a human must fix the invocation."""
+
+    exit_code = 2
+
+
+def is_code(text: str) -> bool:
+    """Return True when text has the shape of an error code (registered or not)."""
+    return _CODE_RE.match(text) is not None
