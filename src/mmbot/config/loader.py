@@ -8,6 +8,7 @@ half-way.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from mmbot.artifacts import canonical_json_bytes
@@ -35,10 +36,7 @@ _RANGE_SYMBOLS: Final = {
     "less_than_equal": ("<=", "le"),
 }
 _FIXED_EXPECTATIONS: Final = {
-    "extra_forbidden": (
-        "E_CFG_UNKNOWN_KEY",
-        "no such key (see `mmbot config describe` for valid keys)",
-    ),
+    "extra_forbidden": ("E_CFG_UNKNOWN_KEY", "no such key"),
     "missing": ("E_CFG_MISSING_KEY", "a value"),
 }
 _TYPE_NAMES: Final = {
@@ -121,12 +119,34 @@ def _expected(error: ErrorDetails) -> tuple[str, str]:
     return "E_CFG_TYPE", _TYPE_NAMES.get(kind, kind)
 
 
+def _section_fields(loc: tuple[int | str, ...]) -> list[str]:
+    """Return the field names of the schema section that holds loc's last key."""
+    model: type[BaseModel] = MmConfig
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return sorted(model.model_fields)
+
+
+def _unknown_key_hint(loc: tuple[int | str, ...]) -> str:
+    fields = _section_fields(loc)
+    close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
+    if close:
+        return f"no such key (did you mean {close[0]}?)"
+    return f"one of {','.join(fields)}" if fields else "no such key"
+
+
 def _validation_failure(exc: ValidationError, source: str) -> ConfigError:
     """Turn the first error (in document order) into one E_CFG_* line."""
     errors = exc.errors()
     first = errors[0]
     code, expected = _expected(first)
     loc = tuple(first["loc"])
+    if code == "E_CFG_UNKNOWN_KEY":
+        expected = _unknown_key_hint(loc)
     value: object = first.get("input")
     if first["type"] == RULE_ERROR_TYPE:
         ctx: dict[str, Any] = first.get("ctx") or {}

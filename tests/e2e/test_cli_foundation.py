@@ -1,0 +1,97 @@
+"""The CLI as a user runs it: one-line errors with exit codes, stable describe, demo artifacts."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.selected
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _mmbot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
+    return subprocess.run(
+        [sys.executable, "-m", "mmbot", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**base, **(env or {})},
+        cwd=REPO_ROOT,
+    )
+
+
+def test_cli_config_validate_ok_prints_result_line(repo_root: Path) -> None:
+    result = _mmbot("config", "validate", "--config", str(repo_root / "configs/example.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("RESULT=OK env=dev profile=none sha256=")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "code"),
+    [
+        (
+            ["config", "validate", "--config", "tests/fixtures/config/bad_range.yaml"],
+            {},
+            "E_CFG_RANGE",
+        ),
+        (
+            ["config", "describe"],
+            {"MM_CONFIG_PATH": "tests/fixtures/config/bad_unknown_key.yaml"},
+            "E_CFG_UNKNOWN_KEY",
+        ),
+        (["config", "validate"], {"MM_PROFILE": "nope"}, "E_CFG_PROFILE_UNKNOWN"),
+        (["config", "validate", "--config", "missing.yaml"], {}, "E_CFG_FILE_MISSING"),
+        (["config", "validate", "--bogus"], {}, "E_CLI_USAGE"),
+    ],
+)
+def test_cli_bad_input_one_line_exit_2_no_traceback(
+    args: list[str], env: dict[str, str], code: str
+) -> None:
+    result = _mmbot(*args, env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{code}: ") and lines[0].isascii()
+
+
+def test_cli_debug_shows_traceback(repo_root: Path) -> None:
+    bad = str(repo_root / "tests/fixtures/config/bad_range.yaml")
+    result = _mmbot("--debug", "config", "validate", "--config", bad)
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "E_CFG_RANGE" in result.stderr
+
+
+def test_cli_describe_profile_env_stable_and_sha_matches(repo_root: Path) -> None:
+    env = {
+        "MM_PROFILE": "econ_moderate",
+        "MM_ENV": "shadow",
+        "MM_CONFIG_PATH": str(repo_root / "configs/example.yaml"),
+    }
+    first, second = _mmbot("config", "describe", env=env), _mmbot("config", "describe", env=env)
+    assert first.returncode == 0 and first.stdout == second.stdout
+    dump, sha_line = first.stdout.splitlines()
+    assert sha_line == "sha256=" + hashlib.sha256((dump + "\n").encode()).hexdigest()
+    assert '"profile":"econ_moderate"' in dump and '"env":"shadow"' in dump
+
+
+def test_cli_demo_twice_same_bytes(tmp_path: Path) -> None:
+    outputs = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        result = _mmbot("demo", "--out", str(out), "--at", "2026-01-02T03:04:05Z")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[-1] == f"RESULT=OK outputs={out}"
+        assert "sha256=" in result.stdout
+        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outputs[0] == outputs[1]
+    assert sorted(outputs[0]) == ["SUMMARY.md", "config_effective.json", "metrics.json"]
+    assert outputs[0]["metrics.json"].startswith(b'{"config":')
+    assert b'"utc":"2026-01-02T03:04:05Z"' in outputs[0]["metrics.json"]
+    summary = outputs[0]["SUMMARY.md"].decode("ascii").splitlines()
+    assert summary[-1].startswith("| TOTAL |")
