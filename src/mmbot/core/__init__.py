@@ -2,13 +2,33 @@
 
 from mmbot.core.clock import Clock, SimClock, WallClock
 from mmbot.core.errors import REGISTRY, ArtifactError, ConfigError, MmError, UsageError
+from mmbot.core.types import (
+    BUY,
+    SELL,
+    Action,
+    CancelOrder,
+    Denied,
+    MarketView,
+    PlaceOrder,
+    Quote,
+    ReplaceOrder,
+)
 
 __all__ = [
+    "BUY",
     "REGISTRY",
+    "SELL",
+    "Action",
     "ArtifactError",
+    "CancelOrder",
     "Clock",
     "ConfigError",
+    "Denied",
+    "MarketView",
     "MmError",
+    "PlaceOrder",
+    "Quote",
+    "ReplaceOrder",
     "SimClock",
     "UsageError",
     "WallClock",

@@ -1,0 +1,100 @@
+"""Small immutable domain values shared by the strategy stack, risk gate, engine and venues.
+
+Prices and sizes are int ticks and lots; floats appear only in USD amounts and model outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+BUY: Final = 1
+SELL: Final = -1
+
+
+@dataclass(frozen=True, slots=True)
+class MarketView:
+    """What the strategy sees at a decision point (local time, after feed latency).
+
+    Trade aggregates cover the trades seen since the previous decision; `*_trade_depth_ticks`
+    is how far from the mid (at the previous decision) the farthest trade on that side
+    reached, -1 when there was none - the input of the A/k intensity fit.
+    """
+
+    ts_ns: int
+    best_bid_ticks: int
+    best_bid_lots: int
+    best_ask_ticks: int
+    best_ask_lots: int
+    bid_depth_lots: int
+    ask_depth_lots: int
+    buy_volume_lots: int
+    sell_volume_lots: int
+    buy_trade_depth_ticks: int
+    sell_trade_depth_ticks: int
+
+    @property
+    def mid_ticks(self) -> float:
+        """Return the mid price in ticks (may be x.5)."""
+        return 0.5 * (self.best_bid_ticks + self.best_ask_ticks)
+
+    @property
+    def spread_ticks(self) -> int:
+        """Return the quoted spread in ticks."""
+        return self.best_ask_ticks - self.best_bid_ticks
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A two-sided quote the strategy wants resting; a side with 0 lots is not quoted."""
+
+    bid_ticks: int
+    ask_ticks: int
+    bid_lots: int
+    ask_lots: int
+
+    def __post_init__(self) -> None:
+        if self.bid_lots < 0 or self.ask_lots < 0:
+            raise ValueError(f"quote sizes must be >= 0: bid={self.bid_lots} ask={self.ask_lots}")
+        if self.bid_lots > 0 and self.ask_lots > 0 and self.bid_ticks >= self.ask_ticks:
+            raise ValueError(f"crossed quote: bid={self.bid_ticks} >= ask={self.ask_ticks}")
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    """Place a post-only limit order."""
+
+    client_id: str
+    side: int
+    price_ticks: int
+    qty_lots: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    """Cancel a resting order."""
+
+    client_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceOrder:
+    """Move a resting order to a new price/size (loses queue priority unless only size drops)."""
+
+    client_id: str
+    new_client_id: str
+    side: int
+    price_ticks: int
+    qty_lots: int
+
+
+Action = PlaceOrder | CancelOrder | ReplaceOrder
+
+
+@dataclass(frozen=True, slots=True)
+class Denied:
+    """A risk-gate rejection: a value the engine counts and logs, never an exception."""
+
+    code: str
+    reason: str
+    action: Action
