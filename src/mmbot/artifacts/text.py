@@ -72,9 +72,9 @@ def _table(
     if total is not None and labels[-1] != TOTAL_LABEL:
         raise ArtifactError("E_ART_CSV_SHAPE", f"{where} TOTAL row must start with '{TOTAL_LABEL}'")
     if TOTAL_LABEL in labels[: len(rows)]:
-        row = labels.index(TOTAL_LABEL)
+        index = labels.index(TOTAL_LABEL)
         raise ArtifactError(
-            "E_ART_CSV_SHAPE", f"{where} row={row} is a TOTAL row; pass it as total= so it is last"
+            "E_ART_CSV_SHAPE", f"{where} row={index} is a TOTAL row; pass it as total= so it is last"
         )
     return out
 
