@@ -6,7 +6,7 @@ ASCII with LF endings, every write is atomic (temp file, fsync, rename, fsync fo
 
 from mmbot.artifacts.archive import tar_gz_bytes, write_tar_gz, write_tar_gz_of_files
 from mmbot.artifacts.atomic import atomic_output, atomic_write_bytes, sweep_stale_temps
-from mmbot.artifacts.formats import fmt6, utc_day, utc_iso
+from mmbot.artifacts.formats import fmt6, fmt_exact, utc_day, utc_iso
 from mmbot.artifacts.jsonio import JsonValue, canonical_json_bytes, write_json
 from mmbot.artifacts.text import (
     TOTAL_LABEL,
@@ -28,6 +28,7 @@ __all__ = [
     "canonical_json_bytes",
     "csv_text",
     "fmt6",
+    "fmt_exact",
     "format_cell",
     "markdown_table",
     "sweep_stale_temps",

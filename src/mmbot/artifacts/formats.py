@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Final
 
 from mmbot.core.errors import ArtifactError
@@ -19,6 +20,17 @@ def fmt6(value: float) -> str:
     if text == "-0.000000":
         return "0.000000"
     return text
+
+
+def fmt_exact(value: float) -> str:
+    """Return the shortest text that reads back as exactly value, in plain decimal notation.
+
+    For logs of record (fills, fees) where rounding to fmt6 would break reconciliation.
+    """
+    if not math.isfinite(value):
+        raise ArtifactError("E_ART_NONFINITE", f"fmt_exact value={value} expected=finite number")
+    text = format(Decimal(repr(value)), "f")
+    return text[1:] if text.startswith("-") and Decimal(text) == 0 else text
 
 
 def utc_iso(ts_ns: int) -> str:

@@ -74,7 +74,8 @@ def _table(
     if TOTAL_LABEL in labels[: len(rows)]:
         index = labels.index(TOTAL_LABEL)
         raise ArtifactError(
-            "E_ART_CSV_SHAPE", f"{where} row={index} is a TOTAL row; pass it as total= so it is last"
+            "E_ART_CSV_SHAPE",
+            f"{where} row={index} is a TOTAL row; pass it as total= so it is last",
         )
     return out
 

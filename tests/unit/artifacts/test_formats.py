@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mmbot.artifacts import fmt6, utc_day, utc_iso
+from mmbot.artifacts import fmt6, fmt_exact, utc_day, utc_iso
 from mmbot.core.errors import ArtifactError
 
 pytestmark = pytest.mark.selected
@@ -53,3 +53,24 @@ def test_utc_iso_truncates_to_seconds() -> None:
     assert utc_iso(1_700_000_000_999_999_999) == "2023-11-14T22:13:20Z"
     assert utc_iso(0) == "1970-01-01T00:00:00Z"
     assert utc_day(1_700_000_000_000_000_000) == "20231114"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1e-05, "0.00001"),
+        (50000.1, "50000.1"),
+        (-0.0, "0.0"),
+        (-2.5, "-2.5"),
+        (1e20, "1" + "0" * 20),
+    ],
+)
+def test_fmt_exact_plain_decimal_table(value: float, text: str) -> None:
+    assert fmt_exact(value) == text
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_fmt_exact_reads_back_exactly(value: float) -> None:
+    text = fmt_exact(value)
+    assert float(text) == value
+    assert "e" not in text.lower() and text.isascii()

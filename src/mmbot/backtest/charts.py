@@ -1,0 +1,81 @@
+"""Deterministic SVG charts: fixed hash salt, no dates in metadata, text kept as text."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import numpy.typing as npt
+from matplotlib.figure import Figure
+from matplotlib.typing import RcKeyType
+
+_RC: dict[RcKeyType, Any] = {
+    "svg.hashsalt": "mmbot",
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "figure.figsize": (8.0, 3.2),
+    "figure.dpi": 100,
+    "axes.grid": True,
+    "axes.unicode_minus": False,
+    "grid.alpha": 0.3,
+}
+_MAX_POINTS = 2000
+
+
+def _thin(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Keep at most _MAX_POINTS evenly spaced points (charts, not data, so thinning is fine)."""
+    if len(x) <= _MAX_POINTS:
+        return x, y
+    index = np.linspace(0, len(x) - 1, _MAX_POINTS).round().astype(np.int64)
+    return x[index], y[index]
+
+
+def _svg(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "mmbot"})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def line_chart_svg(
+    title: str, x_hours: npt.NDArray[np.float64], y: npt.NDArray[np.float64], y_label: str
+) -> bytes:
+    """Return an SVG line chart of y over hours since the start of the run."""
+    with plt.rc_context(_RC):
+        figure, axes = plt.subplots()
+        xs, ys = _thin(x_hours, y)
+        axes.plot(xs, ys, linewidth=1.0, color="#1f77b4")
+        axes.set_title(title)
+        axes.set_xlabel("hours since start")
+        axes.set_ylabel(y_label)
+        figure.tight_layout()
+        return _svg(figure)
+
+
+def waterfall_svg(title: str, labels: Sequence[str], values_bps: Sequence[float]) -> bytes:
+    """Return an SVG waterfall: each component from the running total, then the net bar."""
+    with plt.rc_context(_RC):
+        figure, axes = plt.subplots()
+        running = 0.0
+        for index, value in enumerate(values_bps):
+            color = "#2ca02c" if value >= 0 else "#d62728"
+            axes.bar(index, value, bottom=running, color=color)
+            running += value
+            axes.text(index, running, f"{value:.2f}", ha="center", va="bottom", fontsize=8)
+        axes.bar(len(labels), running, color="#1f77b4")
+        axes.text(len(labels), running, f"{running:.2f}", ha="center", va="bottom", fontsize=8)
+        axes.set_xticks(range(len(labels) + 1), [*labels, "net"])
+        axes.axhline(0.0, color="black", linewidth=0.8)
+        axes.set_title(title)
+        axes.set_ylabel("bps of traded notional")
+        figure.tight_layout()
+        return _svg(figure)

@@ -1,0 +1,269 @@
+"""`mmbot edge-audit`: read a run directory, decompose its PnL, write JSON/MD/SVG reports.
+
+Input is any mode's run directory (fills.csv, orders.csv, mids.csv, run.json); the math is
+mmbot.audit's, this module only reads, groups, renders and writes. The first line of the
+Markdown names the bottleneck - the largest drag - with its bps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from mmbot.artifacts import fmt6, markdown_table, text_bytes, utc_iso, write_json, write_text
+from mmbot.artifacts.atomic import atomic_write_bytes
+from mmbot.audit import (
+    COMPONENTS,
+    Decomposition,
+    FillArrays,
+    MidSeries,
+    Totals,
+    bottleneck,
+    decompose,
+    markout_bps,
+    totals,
+)
+from mmbot.backtest.charts import line_chart_svg, waterfall_svg
+from mmbot.engine.rundir_read import RunData, read_run_dir
+
+MARKOUT_HORIZONS_MS: Final = (100, 1000, 5000)
+REPORT_JSON: Final = "edge_audit.json"
+REPORT_MD: Final = "EDGE_AUDIT.md"
+CHARTS: Final = ("equity.svg", "inventory.svg", "waterfall.svg")
+_NS_PER_MS: Final = 1_000_000
+_NS_PER_HOUR: Final = 3_600_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class AuditedFills:
+    """All fills (every symbol) with their components, in fill-log order."""
+
+    fills: FillArrays
+    parts: Decomposition
+    symbol: npt.NDArray[np.str_]
+    strategy: npt.NDArray[np.str_]
+    mids: dict[str, MidSeries]
+
+
+def _fill_arrays(frame: pl.DataFrame) -> FillArrays:
+    return FillArrays(
+        ts_ns=frame["ts_ns"].to_numpy().astype(np.int64),
+        side=np.where(frame["side"].to_numpy() == "buy", 1, -1).astype(np.int64),
+        price=frame["price"].to_numpy().astype(np.float64),
+        qty=frame["qty"].to_numpy().astype(np.float64),
+        is_maker=frame["liquidity"].to_numpy() == "maker",
+        fee_usd=frame["fee"].to_numpy().astype(np.float64),
+        mid_at_fill=frame["mid_at_fill"].to_numpy().astype(np.float64),
+    )
+
+
+def _concat(parts: Sequence[Decomposition]) -> Decomposition:
+    return Decomposition(
+        **{name: np.concatenate([p.component(name) for p in parts]) for name in
+           (*COMPONENTS, "notional")}
+    )  # fmt: skip
+
+
+def audit_fills(data: RunData, horizon_ns: int) -> AuditedFills:
+    """Decompose every fill against its own symbol's mids; keep fill-log order."""
+    fills = data.fills.with_row_index("row")
+    mids: dict[str, MidSeries] = {}
+    pieces: list[tuple[npt.NDArray[np.int64], Decomposition]] = []
+    for symbol in sorted(set(fills["symbol"].to_list())):
+        series = data.mids.filter(pl.col("symbol") == symbol)
+        mids[symbol] = MidSeries(
+            ts_ns=series["ts_ns"].to_numpy().astype(np.int64),
+            mid=series["mid"].to_numpy().astype(np.float64),
+        )
+        subset = fills.filter(pl.col("symbol") == symbol)
+        pieces.append(
+            (subset["row"].to_numpy(), decompose(_fill_arrays(subset), mids[symbol], horizon_ns))
+        )
+    order = np.argsort(np.concatenate([rows for rows, _ in pieces]), kind="stable")
+    merged = (
+        _concat([parts for _, parts in pieces])
+        if pieces
+        else _concat(
+            [decompose(_fill_arrays(fills), MidSeries(np.zeros(1, np.int64), np.ones(1)), 0)]
+        )
+    )
+    reordered = Decomposition(
+        **{name: merged.component(name)[order] for name in (*COMPONENTS, "notional")}
+    )
+    return AuditedFills(
+        fills=_fill_arrays(data.fills),
+        parts=reordered,
+        symbol=data.fills["symbol"].to_numpy().astype(np.str_),
+        strategy=data.fills["strategy"].to_numpy().astype(np.str_),
+        mids=mids,
+    )
+
+
+def _totals_payload(total: Totals) -> dict[str, object]:
+    return {
+        "bps": total.bps,
+        "fills": total.fills,
+        "net_bps": total.net_bps,
+        "net_usd": total.net_usd,
+        "notional_usd": total.notional_usd,
+        "usd": total.usd,
+    }
+
+
+def _groups(audited: AuditedFills, keys: npt.NDArray[np.str_]) -> list[tuple[str, Totals]]:
+    return [(str(key), totals(audited.parts, keys == key)) for key in sorted(set(keys.tolist()))]
+
+
+def _hour_keys(ts_ns: npt.NDArray[np.int64]) -> npt.NDArray[np.str_]:
+    hours = ts_ns // _NS_PER_HOUR * _NS_PER_HOUR
+    return np.array([utc_iso(int(hour))[:13] + "Z" for hour in hours], dtype=np.str_)
+
+
+def _markouts(audited: AuditedFills) -> dict[str, float]:
+    """Return notional-weighted markouts over all symbols for each horizon."""
+    out: dict[str, float] = {}
+    for horizon_ms in MARKOUT_HORIZONS_MS:
+        weighted, notional = 0.0, 0.0
+        for symbol, series in audited.mids.items():
+            mask = audited.symbol == symbol
+            subset = FillArrays(**{name: getattr(audited.fills, name)[mask] for name in
+                                   FillArrays.__slots__})  # fmt: skip
+            weight = float(np.sum(subset.price * subset.qty))
+            weighted += markout_bps(subset, series, horizon_ms * _NS_PER_MS) * weight
+            notional += weight
+        out[f"{horizon_ms}ms"] = weighted / notional if notional > 0 else 0.0
+    return out
+
+
+def build_report(data: RunData, horizon_ms: int) -> tuple[dict[str, object], AuditedFills]:
+    """Return the edge-audit payload and the per-fill decomposition behind it."""
+    audited = audit_fills(data, horizon_ms * _NS_PER_MS)
+    total = totals(audited.parts)
+    worst, worst_bps = bottleneck(total)
+    payload: dict[str, object] = {
+        "bottleneck": {"bps": worst_bps, "component": worst,
+                       "usd": total.usd.get(worst, 0.0)},
+        "by_hour": [{"key": k, **_totals_payload(t)} for k, t in
+                    _groups(audited, _hour_keys(audited.fills.ts_ns))],
+        "by_strategy": [{"key": k, **_totals_payload(t)} for k, t in
+                        _groups(audited, audited.strategy)],
+        "by_symbol": [{"key": k, **_totals_payload(t)} for k, t in
+                      _groups(audited, audited.symbol)],
+        "charts": list(CHARTS),
+        "horizon_ms": horizon_ms,
+        "markouts_bps": _markouts(audited),
+        "run": {key: data.info.get(key) for key in ("config_sha256", "data_sha256", "mode")},
+        "totals": _totals_payload(total),
+    }  # fmt: skip
+    return payload, audited
+
+
+def _group_table(title: str, groups: list[dict[str, object]], total: dict[str, object]) -> str:
+    columns = ["key", "fills", "notional_usd", *(f"{c}_bps" for c in COMPONENTS), "net_bps"]
+
+    def row(key: str, entry: dict[str, object]) -> list[str | int | float]:
+        bps = entry["bps"]
+        assert isinstance(bps, dict)
+        return [key, int(str(entry["fills"])), float(str(entry["notional_usd"])),
+                *(float(bps[c]) for c in COMPONENTS), float(str(entry["net_bps"]))]  # fmt: skip
+
+    rows = [row(str(entry["key"]), entry) for entry in groups]
+    return f"## By {title}\n\n" + markdown_table(columns, rows, total=row("TOTAL", total))
+
+
+def render_markdown(payload: dict[str, object]) -> str:
+    """Return the Markdown report; its first line names the bottleneck with its bps."""
+    worst = payload["bottleneck"]
+    total = payload["totals"]
+    markouts = payload["markouts_bps"]
+    assert isinstance(worst, dict) and isinstance(total, dict) and isinstance(markouts, dict)
+    usd, bps = total["usd"], total["bps"]
+    assert isinstance(usd, dict) and isinstance(bps, dict)
+    components = [[name, float(usd[name]), float(bps[name])] for name in COMPONENTS]
+    sections = [
+        f"# Edge audit: bottleneck={worst['component']} {fmt6(float(worst['bps']))} bps",
+        "",
+        f"Fills {total['fills']}, traded notional {fmt6(float(str(total['notional_usd'])))} USD,"
+        f" markout horizon {payload['horizon_ms']} ms.",
+        "",
+        "## Decomposition\n\n" + markdown_table(
+            ["component", "usd", "bps"], components,
+            total=["TOTAL", float(str(total["net_usd"])), float(str(total["net_bps"]))],
+        ),
+        "## Markouts\n\n" + markdown_table(
+            ["horizon", "markout_bps"], [[k, float(v)] for k, v in sorted(markouts.items(),
+                                         key=lambda kv: int(kv[0][:-2]))]
+        ),
+    ]  # fmt: skip
+    for title in ("symbol", "strategy", "hour"):
+        groups = payload[f"by_{title}"]
+        assert isinstance(groups, list)
+        sections.append(_group_table(title, groups, total))
+    sections.append("## Charts\n\n" + "\n".join(f"![{c[:-4]}]({c})" for c in CHARTS) + "\n")
+    return "\n".join(sections)
+
+
+def _equity_and_inventory(
+    audited: AuditedFills,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Return (hours since start, equity USD, inventory in base units) on the mids timeline."""
+    timeline = np.unique(np.concatenate([s.ts_ns for s in audited.mids.values()]))
+    equity = np.zeros(len(timeline))
+    inventory = np.zeros(len(timeline))
+    fills = audited.fills
+    for symbol, series in audited.mids.items():
+        mask = audited.symbol == symbol
+        signed_qty = (fills.side * fills.qty)[mask]
+        cash_flow = -(fills.side * fills.price * fills.qty)[mask] - fills.fee_usd[mask]
+        seen = np.searchsorted(fills.ts_ns[mask], timeline, side="right")
+        position = np.concatenate([[0.0], np.cumsum(signed_qty)])[seen]
+        cash = np.concatenate([[0.0], np.cumsum(cash_flow)])[seen]
+        equity += cash + position * series.asof(timeline)
+        inventory += position
+    hours = (timeline - timeline[0]) / _NS_PER_HOUR
+    return hours.astype(np.float64), equity, inventory
+
+
+def render_charts(payload: dict[str, object], audited: AuditedFills) -> dict[str, bytes]:
+    """Return the three SVG charts by file name."""
+    hours, equity, inventory = _equity_and_inventory(audited)
+    total = payload["totals"]
+    assert isinstance(total, dict)
+    bps = total["bps"]
+    assert isinstance(bps, dict)
+    return {
+        "equity.svg": line_chart_svg("Equity (marked to mid)", hours, equity, "USD"),
+        "inventory.svg": line_chart_svg("Inventory", hours, inventory, "base units"),
+        "waterfall.svg": waterfall_svg(
+            "Edge waterfall", list(COMPONENTS), [float(bps[c]) for c in COMPONENTS]
+        ),
+    }
+
+
+def run_edge_audit(
+    run_dir: Path, out: Path, horizon_ms: int, dry_run: bool, say: Callable[[str], None]
+) -> dict[str, object]:
+    """Validate the run, then (unless dry_run) write JSON, MD and SVGs into out."""
+    data = read_run_dir(run_dir)
+    payload, audited = build_report(data, horizon_ms)
+    markdown = render_markdown(payload)
+    targets = [out / REPORT_JSON, out / REPORT_MD, *(out / c for c in CHARTS)]
+    if dry_run:
+        for target in targets:
+            say(f"would write {target}")
+        return payload
+    charts = render_charts(payload, audited)
+    text_bytes(markdown, REPORT_MD)  # validate before anything is written
+    write_json(out / REPORT_JSON, payload)
+    for name, svg in charts.items():
+        atomic_write_bytes(out / name, svg)
+    write_text(out / REPORT_MD, markdown)
+    for target in targets:
+        say(f"wrote {target}")
+    return payload

@@ -1,0 +1,160 @@
+"""The run directory: what every run (any mode) leaves behind for reports and audits.
+
+Files (documented in docs/RUN_DIRECTORY.md):
+    fills.csv   one row per fill, exact decimal numbers (see FILL_COLUMNS)
+    orders.csv  one row per order we sent, with its end state (see ORDER_COLUMNS)
+    mids.csv    the mid price series the run saw (ts_ns, symbol, mid)
+    run.json    config/data sha256, seed, mode, instruments, versions
+
+Numbers in the CSVs are written with fmt_exact (shortest exact decimal), not fmt6, so an
+audit recomputes the ledger's PnL to the last bit rather than to six decimals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from mmbot.artifacts import fmt_exact, write_csv, write_json
+
+FILL_COLUMNS: Final = (
+    "ts_ns", "order_id", "client_order_id", "symbol", "side", "price", "qty", "liquidity",
+    "fee", "fee_currency", "mid_at_fill", "strategy",
+)  # fmt: skip
+ORDER_COLUMNS: Final = (
+    "order_id", "client_order_id", "symbol", "strategy", "side", "price", "qty",
+    "placed_ts_ns", "ended_ts_ns", "end_state", "filled_qty",
+)  # fmt: skip
+MID_COLUMNS: Final = ("ts_ns", "symbol", "mid")
+SIDE_NAMES: Final = {1: "buy", -1: "sell"}
+END_STATES: Final = ("filled", "canceled", "rejected", "open")
+
+
+@dataclass(frozen=True, slots=True)
+class FillRecord:
+    """One fill as the ledger booked it (prices in quote currency, qty in base units)."""
+
+    ts_ns: int
+    order_id: str
+    client_order_id: str
+    symbol: str
+    side: int
+    price: float
+    qty: float
+    is_maker: bool
+    fee: float
+    fee_currency: str
+    mid_at_fill: float
+    strategy: str
+
+    def row(self) -> list[str | int]:
+        """Return the CSV row in FILL_COLUMNS order."""
+        return [
+            self.ts_ns, self.order_id, self.client_order_id, self.symbol,
+            SIDE_NAMES[self.side], fmt_exact(self.price), fmt_exact(self.qty),
+            "maker" if self.is_maker else "taker", fmt_exact(self.fee), self.fee_currency,
+            fmt_exact(self.mid_at_fill), self.strategy,
+        ]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """One order we sent and how it ended (ended_ts_ns = -1 while open)."""
+
+    order_id: str
+    client_order_id: str
+    symbol: str
+    strategy: str
+    side: int
+    price: float
+    qty: float
+    placed_ts_ns: int
+    ended_ts_ns: int
+    end_state: str
+    filled_qty: float
+
+    def row(self) -> list[str | int]:
+        """Return the CSV row in ORDER_COLUMNS order."""
+        return [
+            self.order_id, self.client_order_id, self.symbol, self.strategy,
+            SIDE_NAMES[self.side], fmt_exact(self.price), fmt_exact(self.qty),
+            self.placed_ts_ns, self.ended_ts_ns, self.end_state, fmt_exact(self.filled_qty),
+        ]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class MidSeriesRecord:
+    """The mids one symbol showed during the run."""
+
+    symbol: str
+    ts_ns: npt.NDArray[np.int64]
+    mid: npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentRecord:
+    """Instrument metadata recorded in run.json."""
+
+    venue: str
+    tick_size: float
+    lot_size: float
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """run.json: where a run's numbers came from."""
+
+    mode: str
+    seed: int
+    config_sha256: str
+    data_sha256: str
+    instruments: Mapping[str, InstrumentRecord]
+    versions: Mapping[str, str]
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, object]:
+        """Return the run.json payload."""
+        return {
+            "config_sha256": self.config_sha256,
+            "data_sha256": self.data_sha256,
+            "instruments": {
+                symbol: {"lot_size": meta.lot_size, "tick_size": meta.tick_size,
+                         "venue": meta.venue}
+                for symbol, meta in self.instruments.items()
+            },
+            "mode": self.mode,
+            "seed": self.seed,
+            "versions": dict(self.versions),
+            **self.extra,
+        }  # fmt: skip
+
+
+def _mid_rows(series: Iterable[MidSeriesRecord]) -> list[list[str | int]]:
+    rows: list[list[str | int]] = []
+    for record in sorted(series, key=lambda s: s.symbol):
+        rows.extend(
+            [int(ts), record.symbol, fmt_exact(float(mid))]
+            for ts, mid in zip(record.ts_ns, record.mid, strict=True)
+        )
+    return rows
+
+
+def write_run_dir(
+    out: Path,
+    info: RunInfo,
+    fills: Sequence[FillRecord],
+    orders: Sequence[OrderRecord],
+    mids: Sequence[MidSeriesRecord],
+) -> list[Path]:
+    """Write fills.csv, orders.csv, mids.csv and run.json into out; return their paths."""
+    return [
+        write_csv(out / "fills.csv", FILL_COLUMNS, [fill.row() for fill in fills]),
+        write_csv(out / "orders.csv", ORDER_COLUMNS, [order.row() for order in orders]),
+        write_csv(out / "mids.csv", MID_COLUMNS, _mid_rows(mids)),
+        write_json(out / "run.json", info.payload()),
+    ]

@@ -1,0 +1,137 @@
+"""Read and validate a run directory; any problem is one E_AUDIT_* line, nothing half-read."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+
+from mmbot.core.errors import AuditError
+from mmbot.engine.rundir import FILL_COLUMNS, MID_COLUMNS, ORDER_COLUMNS
+
+QUOTE_CURRENCIES: Final = ("USD", "USDC", "USDT")
+_FILL_TYPES: Final = {"ts_ns": pl.Int64, "price": pl.Float64, "qty": pl.Float64,
+                      "fee": pl.Float64, "mid_at_fill": pl.Float64}  # fmt: skip
+_ORDER_TYPES: Final = {"price": pl.Float64, "qty": pl.Float64, "placed_ts_ns": pl.Int64,
+                       "ended_ts_ns": pl.Int64, "filled_qty": pl.Float64}  # fmt: skip
+_MID_TYPES: Final = {"ts_ns": pl.Int64, "mid": pl.Float64}
+_CHOICES: Final = {"side": ("buy", "sell"), "liquidity": ("maker", "taker")}
+
+
+@dataclass(frozen=True, slots=True)
+class RunData:
+    """A validated run directory: typed tables and run.json."""
+
+    path: Path
+    info: dict[str, Any]
+    fills: pl.DataFrame
+    orders: pl.DataFrame
+    mids: pl.DataFrame
+
+
+def _need(path: Path) -> Path:
+    if not path.is_file():
+        raise AuditError(
+            "E_AUDIT_MISSING_FILE",
+            f"file={path} is missing; point --run at a run directory (fills.csv, orders.csv, "
+            "mids.csv, run.json)",
+        )
+    return path
+
+
+def _read_table(path: Path, columns: tuple[str, ...], types: dict[str, Any]) -> pl.DataFrame:
+    """Read a CSV as text, check its header, then cast column by column naming the bad row."""
+    try:
+        raw = pl.read_csv(_need(path), infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AuditError("E_AUDIT_BAD_VALUE", f"file={path} row=? {first_line}") from None
+    if tuple(raw.columns) != columns:
+        raise AuditError(
+            "E_AUDIT_BAD_VALUE",
+            f"file={path} row=0 header={','.join(raw.columns)} expected={','.join(columns)}",
+        )
+    for name, dtype in types.items():
+        cast = raw[name].cast(dtype, strict=False)
+        bad = (cast.is_null() & raw[name].is_not_null()) | raw[name].is_null()
+        if bad.any():
+            row = int(bad.arg_true()[0]) + 1
+            raise AuditError(
+                "E_AUDIT_BAD_VALUE",
+                f"file={path} row={row} column={name} value={raw[name][row - 1]!r} "
+                f"expected={dtype}",
+            )
+        raw = raw.with_columns(cast.alias(name))
+    for name, allowed in _CHOICES.items():
+        if name in raw.columns:
+            bad = ~raw[name].is_in(allowed)
+            if bad.any():
+                row = int(bad.arg_true()[0]) + 1
+                raise AuditError(
+                    "E_AUDIT_BAD_VALUE",
+                    f"file={path} row={row} column={name} value={raw[name][row - 1]!r} "
+                    f"expected=one of {','.join(allowed)}",
+                )
+    return raw
+
+
+def _check_sorted(frame: pl.DataFrame, path: Path, by_symbol: bool) -> None:
+    keys = ["symbol"] if by_symbol else []
+    backwards = frame.with_row_index("row").with_columns(
+        (pl.col("ts_ns").diff().over(keys) < 0).alias("back") if keys
+        else (pl.col("ts_ns").diff() < 0).alias("back")
+    ).filter(pl.col("back"))  # fmt: skip
+    if backwards.height:
+        row = int(backwards["row"][0]) + 1
+        raise AuditError(
+            "E_AUDIT_UNSORTED", f"file={path} row={row} ts_ns goes backwards; sort by ts_ns"
+        )
+
+
+def _check_references(data: RunData) -> None:
+    fills = data.fills.with_row_index("row")
+    unknown = fills.filter(~pl.col("order_id").is_in(data.orders["order_id"].implode()))
+    if unknown.height:
+        raise AuditError(
+            "E_AUDIT_UNKNOWN_ORDER",
+            f"file={data.path / 'fills.csv'} row={int(unknown['row'][0]) + 1} "
+            f"order_id={unknown['order_id'][0]} is not in orders.csv",
+        )
+    instruments = data.info.get("instruments", {})
+    mid_symbols = set(data.mids["symbol"].to_list())
+    for row, (symbol, currency) in enumerate(
+        zip(data.fills["symbol"], data.fills["fee_currency"], strict=True), start=1
+    ):
+        where = f"file={data.path / 'fills.csv'} row={row} symbol={symbol}"
+        if symbol not in instruments:
+            raise AuditError("E_AUDIT_NO_METADATA", f"{where} has no instrument entry in run.json")
+        if symbol not in mid_symbols:
+            raise AuditError("E_AUDIT_MISSING_MIDS", f"{where} has no rows in mids.csv")
+        if currency not in QUOTE_CURRENCIES:
+            raise AuditError(
+                "E_AUDIT_FEE_CURRENCY",
+                f"{where} fee_currency={currency} expected=one of {','.join(QUOTE_CURRENCIES)}",
+            )
+
+
+def read_run_dir(path: Path) -> RunData:
+    """Return the validated contents of the run directory at path."""
+    info_path = _need(path / "run.json")
+    try:
+        info = json.loads(info_path.read_text(encoding="ascii"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AuditError("E_AUDIT_BAD_VALUE", f"file={info_path} row=? {exc}") from None
+    data = RunData(
+        path=path,
+        info=info,
+        fills=_read_table(path / "fills.csv", FILL_COLUMNS, _FILL_TYPES),
+        orders=_read_table(path / "orders.csv", ORDER_COLUMNS, _ORDER_TYPES),
+        mids=_read_table(path / "mids.csv", MID_COLUMNS, _MID_TYPES),
+    )
+    _check_sorted(data.fills, path / "fills.csv", by_symbol=False)
+    _check_sorted(data.mids, path / "mids.csv", by_symbol=True)
+    _check_references(data)
+    return data

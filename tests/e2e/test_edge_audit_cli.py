@@ -1,0 +1,98 @@
+"""`mmbot edge-audit` end to end on a hand-made run directory: goldens, determinism, bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from _rundir_fixture import write_fixture_run
+
+pytestmark = pytest.mark.selected
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REPORTS = ("EDGE_AUDIT.md", "edge_audit.json", "equity.svg", "inventory.svg", "waterfall.svg")
+
+
+def _mmbot(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
+    return subprocess.run(
+        [sys.executable, "-m", "mmbot", *args],
+        capture_output=True, text=True, check=False, env=env, cwd=REPO_ROOT,
+    )  # fmt: skip
+
+
+def _audit(tmp_path: Path, name: str) -> dict[str, bytes]:
+    run = write_fixture_run(tmp_path / f"run_{name}")
+    out = tmp_path / f"out_{name}"
+    result = _mmbot("edge-audit", "--run", str(run), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-2].startswith("BOTTLENECK=inventory ")
+    return {name: (out / name).read_bytes() for name in REPORTS}
+
+
+def test_edge_audit_fixture_matches_goldens_and_repeats_byte_for_byte(
+    tmp_path: Path, golden: Callable[[str, bytes], None]
+) -> None:
+    first, second = _audit(tmp_path, "a"), _audit(tmp_path, "b")
+    assert first == second
+    golden("edge_audit_fixture.md", first["EDGE_AUDIT.md"])
+    golden("edge_audit_fixture.json", first["edge_audit.json"])
+    markdown = first["EDGE_AUDIT.md"].decode("ascii")
+    assert markdown.splitlines()[0] == "# Edge audit: bottleneck=inventory -22.158210 bps"
+    totalled = [b for b in markdown.split("\n\n") if b.startswith(("| component", "| key"))]
+    assert len(totalled) == 4
+    assert all(table.splitlines()[-1].startswith("| TOTAL |") for table in totalled)
+    for svg in ("equity.svg", "inventory.svg", "waterfall.svg"):
+        assert b"<dc:date>" not in first[svg] and first[svg].isascii()
+
+
+def test_edge_audit_dry_run_writes_nothing(tmp_path: Path) -> None:
+    run = write_fixture_run(tmp_path / "run")
+    before = sorted(p.name for p in run.iterdir())
+    result = _mmbot("edge-audit", "--run", str(run), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in run.iterdir()) == before
+    assert f"would write {run / 'EDGE_AUDIT.md'}" in result.stdout
+    assert result.stdout.splitlines()[-1] == "RESULT=OK dry_run=true"
+
+
+def _replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+BAD_INPUTS = [
+    ("unknown order", lambda run: _replace_in(run / "fills.csv", ",3,c-3,", ",9,c-3,"),
+     "E_AUDIT_UNKNOWN_ORDER: file={run}/fills.csv row=3 order_id=9 is not in orders.csv"),
+    ("missing mids", lambda run: _replace_in(run / "mids.csv", ",ETH,", ",XRP,"),
+     "E_AUDIT_MISSING_MIDS: file={run}/fills.csv row=3 symbol=ETH has no rows in mids.csv"),
+    ("unsorted fills", lambda run: _replace_in(run / "fills.csv", "1767225602000000000",
+                                               "1767225500000000000"),
+     "E_AUDIT_UNSORTED: file={run}/fills.csv row=3 ts_ns goes backwards; sort by ts_ns"),
+    ("no metadata", lambda run: _replace_in(run / "run.json", '"ETH":', '"XRP":'),
+     "E_AUDIT_NO_METADATA: file={run}/fills.csv row=3 symbol=ETH has no instrument entry"
+     " in run.json"),
+    ("bad number", lambda run: _replace_in(run / "fills.csv", ",99.9,", ",9x9,"),
+     "E_AUDIT_BAD_VALUE: file={run}/fills.csv row=1 column=price value='9x9' expected=Float64"),
+    ("missing file", lambda run: (run / "mids.csv").unlink(),
+     "E_AUDIT_MISSING_FILE: file={run}/mids.csv is missing; point --run at a run directory"
+     " (fills.csv, orders.csv, mids.csv, run.json)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "damage", "line"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_edge_audit_bad_input_one_line_and_nothing_written(
+    tmp_path: Path, case: str, damage: Callable[[Path], None], line: str
+) -> None:
+    run = write_fixture_run(tmp_path / "run")
+    damage(run)
+    out = tmp_path / "out"
+    result = _mmbot("edge-audit", "--run", str(run), "--out", str(out))
+    assert result.returncode == 2, case
+    assert result.stderr.splitlines() == [line.format(run=run)]
+    assert not out.exists()
