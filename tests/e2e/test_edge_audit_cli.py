@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from _rundir_fixture import write_fixture_run
 
 pytestmark = pytest.mark.selected

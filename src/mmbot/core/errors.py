@@ -47,8 +47,28 @@ REGISTRY: Final[dict[str, str]] = {
     "E_DATA_UNKNOWN_KIND": "an event kind or side code is not in the schema",
     "E_DATA_TRUNCATED": "a data file ends in the middle of a record or block",
     "E_DATA_METADATA": "instrument metadata is missing or inconsistent",
+    # edge audit and run directories
+    "E_AUDIT_MISSING_FILE": "a run directory lacks a file the audit needs",
+    "E_AUDIT_BAD_VALUE": "a row of a run-directory file cannot be parsed",
+    "E_AUDIT_UNKNOWN_ORDER": "a fill refers to an order the order log does not have",
+    "E_AUDIT_MISSING_MIDS": "a filled symbol has no mid series",
+    "E_AUDIT_UNSORTED": "fills or mids are not in time order",
+    "E_AUDIT_NO_METADATA": "a symbol has no instrument metadata in run.json",
+    "E_AUDIT_FEE_CURRENCY": "a fee is not in the quote currency",
     # simulated venue
     "E_SIM_CONFIG": "simulator settings are inconsistent with the data",
+    # risk gate: denials and after-step invariant records
+    "E_RISK_POSITION": "worst-case or actual position is beyond the position limit",
+    "E_RISK_SKEW": "the net position is beyond the skew limit",
+    "E_RISK_INTRADAY_LOSS": "the day's loss reached its cap; quoting stopped",
+    "E_RISK_INTRADAY_NOTIONAL": "the day's traded notional reached its cap; quoting stopped",
+    "E_RISK_INTRADAY_ORDERS": "the day's order count reached its cap; quoting stopped",
+    "E_RISK_THROTTLE_ORDERS": "the order token bucket is empty; order not sent",
+    "E_RISK_THROTTLE_CANCELS": "the cancel token bucket is empty; cancel not sent",
+    "E_RISK_REPLACE_TICKS": "a replace moved the price less than min_replace_ticks; skipped",
+    "E_RISK_REPLACE_AGE": "a replace hit an order younger than min_order_age_ms; skipped",
+    "E_RISK_UNKNOWN_ORDER": "a replace names an order that is not resting",
+    "E_RISK_KILL_SWITCH": "the kill switch is tripped; only cancels pass",
 }
 
 _CODE_RE: Final = re.compile(r"^E_[A-Z0-9]+(?:_[A-Z0-9]+)+$")
@@ -75,6 +95,18 @@ class MmError(Exception):
 
 class ConfigError(MmError):
     """Bad configuration: a human must fix the file or the environment."""
+
+    exit_code = 2
+
+
+class DataError(MmError):
+    """Bad market data (missing, malformed, inconsistent): a human must fix or re-fetch it."""
+
+    exit_code = 2
+
+
+class AuditError(MmError):
+    """A run directory cannot be audited as it is: a human must fix or regenerate it."""
 
     exit_code = 2
 
