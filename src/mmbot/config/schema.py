@@ -100,6 +100,10 @@ class SignalsConfig(_Section):
 
     enabled: bool = True
     impact_cap_pct: float = Field(default=10.0, gt=0, le=100)
+    microprice_weight: float = Field(default=1.0, ge=0, le=10)
+    book_imbalance_weight: float = Field(default=0.5, ge=0, le=10)
+    trade_flow_weight: float = Field(default=0.5, ge=0, le=10)
+    trade_flow_half_life_s: float = Field(default=5.0, gt=0, le=86_400)
 
 
 class StrategyConfig(_Section):
@@ -111,6 +115,14 @@ class StrategyConfig(_Section):
     fixed_half_spread_ticks: int = Field(default=2, ge=1, le=10_000)
     order_qty_lots: int = Field(default=10, gt=0)
     max_size_delta_lots: int = Field(default=5, gt=0)
+    fixed_skew_ticks_per_qty: float = Field(default=0.0, ge=0, le=10_000)
+    as_horizon_s: float = Field(default=60.0, gt=0, le=86_400)
+    vol_half_life_s: float = Field(default=60.0, gt=0, le=86_400)
+    intensity_window_s: float = Field(default=600.0, gt=0, le=86_400)
+    intensity_refit_s: float = Field(default=5.0, gt=0, le=86_400)
+    intensity_max_depth_ticks: int = Field(default=64, ge=3, le=10_000)
+    intensity_default_a_per_s: float = Field(default=1.0, gt=0)
+    intensity_default_k_per_tick: float = Field(default=0.5, gt=0)
     signals: SignalsConfig = Field(default_factory=SignalsConfig)
 
 
@@ -124,6 +136,8 @@ class RiskConfig(_Section):
     intraday_max_orders: int = Field(default=200_000, gt=0)
     orders_per_s: float = Field(default=20.0, gt=0)
     cancels_per_s: float = Field(default=20.0, gt=0)
+    orders_burst: int = Field(default=40, gt=0)
+    cancels_burst: int = Field(default=40, gt=0)
     min_replace_ticks: int = Field(default=1, ge=0)
     min_order_age_ms: int = Field(default=50, ge=0)
     kill_switch_file: str | None = None
@@ -144,6 +158,55 @@ class AllocConfig(_Section):
     drawdown_scale: float = Field(default=1.0, ge=0, le=10)
     smoothing: float = Field(default=0.0, ge=0, lt=1)
     max_step_pct: float = Field(default=100.0, gt=0, le=100)
+
+
+def _default_caps() -> dict[str, float]:
+    return {"avellaneda_stoikov": 0.5, "fixed_spread": 0.5, "glft": 0.6}
+
+
+class MuxWeightsConfig(_Section):
+    """Raw weight of each strategy in each regime (normalised, then capped, by the mux)."""
+
+    calm: dict[str, float] = Field(
+        default_factory=lambda: {"avellaneda_stoikov": 0.3, "fixed_spread": 0.2, "glft": 0.5}
+    )
+    trend: dict[str, float] = Field(
+        default_factory=lambda: {"avellaneda_stoikov": 0.2, "fixed_spread": 0.1, "glft": 0.7}
+    )
+    volatile: dict[str, float] = Field(
+        default_factory=lambda: {"avellaneda_stoikov": 0.3, "fixed_spread": 0.5, "glft": 0.2}
+    )
+
+
+class MuxConfig(_Section):
+    """Multi-strategy mux: regimes from realized vol and trend, hysteresis, weights, caps."""
+
+    hysteresis_s: float = Field(default=60.0, ge=0, le=86_400)
+    vol_window_s: float = Field(default=30.0, gt=0, le=86_400)
+    volatile_min_vol_bps: float = Field(default=3.0, gt=0)
+    trend_min_abs_z: float = Field(default=3.0, gt=0)
+    weights: MuxWeightsConfig = Field(default_factory=MuxWeightsConfig)
+    caps: dict[str, float] = Field(default_factory=_default_caps, min_length=1)
+
+    @model_validator(mode="after")
+    def _weights_and_caps_feasible(self) -> MuxConfig:
+        for strategy_id, cap in sorted(self.caps.items()):
+            if not 0.0 < cap <= 1.0:
+                raise _rule_failed(f"caps.{strategy_id}", cap, "in (0, 1]")
+        if sum(self.caps.values()) < 1.0:
+            raise _rule_failed("caps", sum(self.caps.values()), ">=1 in sum (else no weights fit)")
+        for regime in ("calm", "trend", "volatile"):
+            weights: dict[str, float] = getattr(self.weights, regime)
+            if set(weights) != set(self.caps):
+                raise _rule_failed(
+                    f"weights.{regime}",
+                    sorted(weights),
+                    f"the strategies of caps {sorted(self.caps)}",
+                )
+            for strategy_id, weight in sorted(weights.items()):
+                if not 0.0 <= weight < float("inf"):
+                    raise _rule_failed(f"weights.{regime}.{strategy_id}", weight, ">=0 and finite")
+        return self
 
 
 class ThresholdsConfig(_Section):
@@ -171,3 +234,4 @@ class MmConfig(_Section):
     risk: RiskConfig = Field(default_factory=RiskConfig)
     alloc: AllocConfig = Field(default_factory=AllocConfig)
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
+    mux: MuxConfig = Field(default_factory=MuxConfig)

@@ -1,0 +1,205 @@
+"""The order manager: turns the quote the strategy wants into place/replace/cancel actions,
+and follows each order through the venue's reports.
+
+Theory of operation. Each order has one entry keyed by its deterministic client id
+(`<strategy>-<seq>`) and moves through an explicit state machine:
+
+    PENDING_NEW --ack--> LIVE --fill(leaves 0)--> FILLED
+         |                 |--cancel sent--> PENDING_CANCEL --canceled--> CANCELED
+         |                 |--replace sent--> PENDING_REPLACE --modified--> LIVE
+         |--reject--> REJECTED     (a fill may arrive in any non-terminal state: it can race a
+                                     cancel or a replace; leaves 0 makes the order FILLED)
+
+At most one order per side is managed. An order in a PENDING_* state is left alone until the
+venue answers, so a slow ack never leads to a second order on the same side. Reports for
+orders we do not know are counted (`unknown_reports_total`), never ignored silently.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Final
+
+from mmbot.core.types import BUY, SELL, Action, CancelOrder, PlaceOrder, Quote, ReplaceOrder
+
+
+class OrderState(Enum):
+    """Where an order is in its life."""
+
+    PENDING_NEW = "pending_new"
+    LIVE = "live"
+    PENDING_CANCEL = "pending_cancel"
+    PENDING_REPLACE = "pending_replace"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+
+
+TERMINAL: Final = frozenset({OrderState.FILLED, OrderState.CANCELED, OrderState.REJECTED})
+# Which transitions a report may cause; anything else is a protocol error worth counting.
+_ALLOWED: Final = {
+    (OrderState.PENDING_NEW, OrderState.LIVE),
+    (OrderState.PENDING_NEW, OrderState.REJECTED),
+    (OrderState.LIVE, OrderState.PENDING_CANCEL),
+    (OrderState.LIVE, OrderState.PENDING_REPLACE),
+    (OrderState.PENDING_CANCEL, OrderState.CANCELED),
+    (OrderState.PENDING_REPLACE, OrderState.LIVE),
+    (OrderState.PENDING_REPLACE, OrderState.PENDING_CANCEL),
+}
+
+
+class ManagedOrder:
+    """One order we sent; mutable because it lives through many reports."""
+
+    __slots__ = (
+        "client_id", "ended_ts_ns", "filled_lots", "leaves_lots", "placed_ts_ns",
+        "price_ticks", "priced_ts_ns", "qty_lots", "seq", "side", "state", "venue_order_id",
+    )  # fmt: skip
+
+    def __init__(self, seq: int, client_id: str, side: int, price_ticks: int, qty_lots: int,
+                 ts_ns: int) -> None:  # fmt: skip
+        self.seq = seq
+        self.client_id = client_id
+        self.side = side
+        self.price_ticks = price_ticks
+        self.qty_lots = qty_lots
+        self.leaves_lots = qty_lots
+        self.filled_lots = 0
+        self.placed_ts_ns = ts_ns
+        self.priced_ts_ns = ts_ns  # when the current price was set: the age the risk gate uses
+        self.ended_ts_ns = -1
+        self.state = OrderState.PENDING_NEW
+        self.venue_order_id = -1
+
+
+class OrderManager:
+    """Reconcile wanted quotes with resting orders; apply venue reports to order states."""
+
+    def __init__(self, strategy_id: str) -> None:
+        self._strategy_id = strategy_id
+        self._seq = 0
+        self._by_client: dict[str, ManagedOrder] = {}
+        self._by_seq: dict[int, ManagedOrder] = {}
+        self._by_venue: dict[int, ManagedOrder] = {}
+        self._working: dict[int, ManagedOrder] = {}  # side -> the non-terminal order
+        self.orders: list[ManagedOrder] = []
+        self.unknown_reports_total = 0
+        self.bad_transitions_total = 0
+        self.quotes_placed_total = 0
+        self.order_ages_ns: list[int] = []
+
+    def next_client_id(self) -> str:
+        """Return the next deterministic client id."""
+        self._seq += 1
+        return f"{self._strategy_id}-{self._seq}"
+
+    def plan(self, quote: Quote | None) -> list[Action]:
+        """Return the actions that move the resting orders toward quote (None: rest nothing)."""
+        actions: list[Action] = []
+        wanted = {BUY: (0, 0), SELL: (0, 0)}
+        if quote is not None:
+            wanted = {BUY: (quote.bid_ticks, quote.bid_lots), SELL: (quote.ask_ticks,
+                                                                      quote.ask_lots)}  # fmt: skip
+        for side in (BUY, SELL):
+            price_ticks, qty_lots = wanted[side]
+            order = self._working.get(side)
+            if order is None:
+                if qty_lots > 0:
+                    actions.append(PlaceOrder(self.next_client_id(), side, price_ticks, qty_lots))
+            elif order.state is OrderState.LIVE:
+                if qty_lots <= 0:
+                    actions.append(CancelOrder(order.client_id))
+                elif (price_ticks, qty_lots) != (order.price_ticks, order.leaves_lots):
+                    actions.append(
+                        ReplaceOrder(order.client_id, order.client_id, side, price_ticks, qty_lots)
+                    )
+        return actions
+
+    def open_orders(self) -> dict[str, tuple[int, int, int, int]]:
+        """Return client_id -> (side, price_ticks, leaves_lots, priced_ts_ns) of working orders."""
+        return {
+            o.client_id: (o.side, o.price_ticks, o.leaves_lots, o.priced_ts_ns)
+            for o in self._working.values()
+        }
+
+    def _move(self, order: ManagedOrder, state: OrderState, ts_ns: int) -> None:
+        if (order.state, state) not in _ALLOWED and state is not OrderState.FILLED:
+            self.bad_transitions_total += 1
+        order.state = state
+        if state in TERMINAL:
+            order.ended_ts_ns = ts_ns
+            if state is not OrderState.REJECTED:  # a rejected order never rested
+                self.order_ages_ns.append(ts_ns - order.priced_ts_ns)
+            if self._working.get(order.side) is order:
+                del self._working[order.side]
+
+    def on_sent_place(self, action: PlaceOrder, seq_id: int, venue_order_id: int,
+                      ts_ns: int) -> None:  # fmt: skip
+        """Record a place request handed to the venue."""
+        order = ManagedOrder(seq_id, action.client_id, action.side, action.price_ticks,
+                             action.qty_lots, ts_ns)  # fmt: skip
+        order.venue_order_id = venue_order_id
+        self._by_client[order.client_id] = order
+        self._by_seq[seq_id] = order
+        if venue_order_id >= 0:
+            self._by_venue[venue_order_id] = order
+        self._working[order.side] = order
+        self.orders.append(order)
+        self.quotes_placed_total += 1
+
+    def on_sent_replace(self, action: ReplaceOrder) -> None:
+        """Record a replace request handed to the venue."""
+        self._move(self._by_client[action.client_id], OrderState.PENDING_REPLACE, 0)
+
+    def on_sent_cancel(self, action: CancelOrder) -> None:
+        """Record a cancel request handed to the venue."""
+        self._move(self._by_client[action.client_id], OrderState.PENDING_CANCEL, 0)
+
+    def venue_id_of(self, client_id: str) -> int:
+        """Return the venue order id of a client id."""
+        return self._by_client[client_id].venue_order_id
+
+    def lookup(self, venue_order_id: int, seq_id: int) -> ManagedOrder | None:
+        """Return the order a report is about (by venue id, else by client sequence)."""
+        order = self._by_venue.get(venue_order_id) or self._by_seq.get(seq_id)
+        if order is None:
+            self.unknown_reports_total += 1
+        elif order.venue_order_id < 0:
+            order.venue_order_id = venue_order_id
+            self._by_venue[venue_order_id] = order
+        return order
+
+    def on_ack(self, order: ManagedOrder) -> None:
+        """Apply an ack: the order rests at the venue."""
+        if order.state is OrderState.PENDING_NEW:
+            self._move(order, OrderState.LIVE, 0)
+
+    def on_reject(self, order: ManagedOrder, ts_ns: int) -> None:
+        """Apply a reject: of a new order it ends it; of a cancel/replace the order stays live."""
+        if order.state is OrderState.PENDING_NEW:
+            self._move(order, OrderState.REJECTED, ts_ns)
+        elif order.state in (OrderState.PENDING_CANCEL, OrderState.PENDING_REPLACE):
+            order.state = OrderState.LIVE
+
+    def on_fill(self, order: ManagedOrder, qty_lots: int, leaves_lots: int, ts_ns: int) -> None:
+        """Apply a (partial) fill."""
+        order.filled_lots += qty_lots
+        order.leaves_lots = leaves_lots
+        if leaves_lots == 0:
+            self._move(order, OrderState.FILLED, ts_ns)
+
+    def on_canceled(self, order: ManagedOrder, ts_ns: int) -> None:
+        """Apply a cancel confirmation (or an IOC expiry)."""
+        if order.state not in TERMINAL:
+            self._move(order, OrderState.CANCELED, ts_ns)
+
+    def on_modified(self, order: ManagedOrder, price_ticks: int, leaves_lots: int,
+                    ts_ns: int) -> None:  # fmt: skip
+        """Apply a replace confirmation: new price/size; a new price restarts the order's age."""
+        if price_ticks != order.price_ticks:
+            order.priced_ts_ns = ts_ns
+        order.price_ticks = price_ticks
+        order.qty_lots = order.filled_lots + leaves_lots
+        order.leaves_lots = leaves_lots
+        if order.state is OrderState.PENDING_REPLACE:
+            self._move(order, OrderState.LIVE, ts_ns)

@@ -1,0 +1,268 @@
+"""The quoting decision: estimators, quote model, signals with impact cap, fee floor, sizing.
+
+Theory of operation: `decide` is a fold over decision points. Each call feeds the view into
+the estimators (trade-flow EWMA, per-interval trade depth for the A/k fit, mid for the
+volatility EWMA), prices a quote from the model, moves the signal adjustment toward its
+target within the impact cap, applies inventory skew and the maker-fee floor, and sizes both
+sides. For speed the StrategyState is a mutable __slots__ object that `decide` owns and
+returns: it holds only numbers and ring buffers (no I/O, clock or RNG), so one input sequence
+always yields one output sequence. Do not share a state between two folds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from mmbot.config import MmConfig
+from mmbot.core.types import MarketView, Quote
+from mmbot.strategy.intensity import IntensityEstimator
+from mmbot.strategy.models import avellaneda_stoikov, fixed_spread, glft
+from mmbot.strategy.signals import TradeFlow, cap_adjustment, signal_target_ticks
+from mmbot.strategy.sizing import capped_sizes, raw_sizes
+from mmbot.strategy.trace import DecisionTrace
+from mmbot.strategy.volatility import EwmaVolatility
+
+ModelName = Literal["avellaneda_stoikov", "glft", "fixed_spread"]
+
+_BPS = 1e-4
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyParams:
+    """Everything a decision needs, as plain numbers (no pydantic at decision time).
+
+    maker_bps is the current fee tier's maker fee (negative: rebate). The position limit is
+    max_position_usd converted to lots at each decision's mid.
+    """
+
+    tick_size: float
+    lot_size: float
+    model: ModelName
+    risk_aversion: float
+    fixed_half_spread_ticks: int
+    fixed_skew_ticks_per_qty: float
+    as_horizon_s: float
+    order_qty_lots: int
+    max_size_delta_lots: int
+    max_position_usd: float
+    maker_bps: float
+    decision_interval_s: float
+    vol_half_life_s: float
+    intensity_window_s: float
+    intensity_refit_s: float
+    intensity_max_depth_ticks: int
+    intensity_default_a_per_s: float
+    intensity_default_k_per_tick: float
+    signals_enabled: bool
+    impact_cap_pct: float
+    microprice_weight: float
+    book_imbalance_weight: float
+    trade_flow_weight: float
+    trade_flow_half_life_s: float
+
+    @classmethod
+    def from_config(cls, cfg: MmConfig, maker_bps: float) -> StrategyParams:
+        """Return the params of a validated config at the given maker fee (bps)."""
+        strategy = cfg.strategy
+        signals = strategy.signals
+        return cls(
+            tick_size=cfg.instrument.tick_size,
+            lot_size=cfg.instrument.lot_size,
+            model=strategy.model,
+            risk_aversion=strategy.risk_aversion,
+            fixed_half_spread_ticks=strategy.fixed_half_spread_ticks,
+            fixed_skew_ticks_per_qty=strategy.fixed_skew_ticks_per_qty,
+            as_horizon_s=strategy.as_horizon_s,
+            order_qty_lots=strategy.order_qty_lots,
+            max_size_delta_lots=strategy.max_size_delta_lots,
+            max_position_usd=cfg.risk.max_position_usd,
+            maker_bps=maker_bps,
+            decision_interval_s=strategy.decision_interval_ms / 1000.0,
+            vol_half_life_s=strategy.vol_half_life_s,
+            intensity_window_s=strategy.intensity_window_s,
+            intensity_refit_s=strategy.intensity_refit_s,
+            intensity_max_depth_ticks=strategy.intensity_max_depth_ticks,
+            intensity_default_a_per_s=strategy.intensity_default_a_per_s,
+            intensity_default_k_per_tick=strategy.intensity_default_k_per_tick,
+            signals_enabled=signals.enabled,
+            impact_cap_pct=signals.impact_cap_pct,
+            microprice_weight=signals.microprice_weight,
+            book_imbalance_weight=signals.book_imbalance_weight,
+            trade_flow_weight=signals.trade_flow_weight,
+            trade_flow_half_life_s=signals.trade_flow_half_life_s,
+        )
+
+
+class StrategyState:
+    """The fold's memory: estimators, the applied signal adjustment, the last capped sizes."""
+
+    __slots__ = (
+        "capped_ask_lots",
+        "capped_bid_lots",
+        "flow",
+        "intensity",
+        "signal_adj_ticks",
+        "vol",
+    )
+
+    def __init__(self, vol: EwmaVolatility, intensity: IntensityEstimator, flow: TradeFlow) -> None:
+        self.vol = vol
+        self.intensity = intensity
+        self.flow = flow
+        self.signal_adj_ticks = 0.0
+        self.capped_bid_lots = 0
+        self.capped_ask_lots = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The result of one decision; quote None means: rest nothing (cancel what rests)."""
+
+    state: StrategyState
+    quote: Quote | None
+    trace: DecisionTrace
+
+
+def _intervals(span_s: float, interval_s: float) -> int:
+    """Return how many decision intervals cover span_s (at least one)."""
+    return max(1, round(span_s / interval_s))
+
+
+def initial_state(params: StrategyParams) -> StrategyState:
+    """Return a fresh state: estimators empty, A/k at their defaults, no adjustment, size 0."""
+    interval_s = params.decision_interval_s
+    return StrategyState(
+        vol=EwmaVolatility(params.vol_half_life_s),
+        intensity=IntensityEstimator(
+            window_intervals=_intervals(params.intensity_window_s, interval_s),
+            interval_s=interval_s,
+            refit_intervals=_intervals(params.intensity_refit_s, interval_s),
+            max_depth_ticks=params.intensity_max_depth_ticks,
+            default_a_per_s=params.intensity_default_a_per_s,
+            default_k_per_tick=params.intensity_default_k_per_tick,
+        ),
+        flow=TradeFlow(params.trade_flow_half_life_s),
+    )
+
+
+def _model_quote(
+    params: StrategyParams, sigma: float, a_per_s: float, k_per_tick: float
+) -> tuple[float, float]:
+    """Return (half_spread_ticks, skew_ticks_per_qty) of the configured model."""
+    if params.model == "glft":
+        return glft(params.risk_aversion, sigma, a_per_s, k_per_tick)
+    if params.model == "avellaneda_stoikov":
+        return avellaneda_stoikov(params.risk_aversion, sigma, k_per_tick, params.as_horizon_s)
+    return fixed_spread(params.fixed_half_spread_ticks, params.fixed_skew_ticks_per_qty)
+
+
+def _fee_floors_ticks(fair_ticks: float, maker_bps: float) -> tuple[float, float]:
+    """Return the (bid, ask) distances from fair at which a maker fill breaks even.
+
+    A buy at P with fee f*P is worth fair - P - f*P >= 0, so P <= fair / (1 + f); a sell
+    needs P >= fair / (1 - f). A rebate (f <= 0) asks for no distance.
+    """
+    fee = maker_bps * _BPS
+    if fee <= 0.0:
+        return 0.0, 0.0
+    return fair_ticks * fee / (1.0 + fee), fair_ticks * fee / (1.0 - fee)
+
+
+def decide(
+    state: StrategyState,
+    view: MarketView,
+    position_lots: int,
+    budget_lots: int | None,
+    params: StrategyParams,
+) -> Decision:
+    """Return the quote for this decision point; mutate and return `state` (the fold owns it).
+
+    budget_lots is the allocator's size budget (None: unconstrained). No quote when the book
+    is one-sided or, for the volatility-driven models, before the volatility is warm.
+    """
+    ts_ns = view.ts_ns
+    bid_ticks = view.best_bid_ticks
+    ask_ticks = view.best_ask_ticks
+    intensity = state.intensity
+    vol = state.vol
+    intensity.update(max(view.buy_trade_depth_ticks, view.sell_trade_depth_ticks))
+    state.flow.update(ts_ns, view.buy_volume_lots, view.sell_volume_lots)
+    two_sided = view.best_bid_lots > 0 and view.best_ask_lots > 0 and ask_ticks > bid_ticks
+    mid_ticks = 0.5 * (bid_ticks + ask_ticks) if two_sided else 0.0
+    if two_sided:
+        vol.update(ts_ns, mid_ticks)
+    sigma = vol.sigma_ticks_per_sqrt_s
+    a_per_s = intensity.a_per_s
+    k_per_tick = intensity.k_per_tick
+    if not two_sided or not (vol.warm or params.model == "fixed_spread"):
+        state.capped_bid_lots = 0
+        state.capped_ask_lots = 0
+        adj_ticks = state.signal_adj_ticks
+        trace = DecisionTrace(
+            ts_ns, mid_ticks, 0.0, adj_ticks, 0.0, 0.0, sigma, a_per_s, k_per_tick, 0, 0, 0, 0
+        )
+        return Decision(state, None, trace)
+
+    half_spread_ticks, skew_per_qty = _model_quote(params, sigma, a_per_s, k_per_tick)
+    target_ticks = 0.0
+    if params.signals_enabled:
+        target_ticks = signal_target_ticks(
+            view,
+            state.flow.imbalance,
+            params.microprice_weight,
+            params.book_imbalance_weight,
+            params.trade_flow_weight,
+        )
+    adj_ticks = cap_adjustment(
+        state.signal_adj_ticks, target_ticks, half_spread_ticks, params.impact_cap_pct * 0.01
+    )
+    state.signal_adj_ticks = adj_ticks
+    fair_ticks = mid_ticks + adj_ticks
+
+    skew_ticks = skew_per_qty * (position_lots / params.order_qty_lots)
+    bid_floor_ticks, ask_floor_ticks = _fee_floors_ticks(fair_ticks, params.maker_bps)
+    bid_dist_ticks = max(half_spread_ticks + skew_ticks, bid_floor_ticks)
+    ask_dist_ticks = max(half_spread_ticks - skew_ticks, ask_floor_ticks)
+    # Round away from fair (never inside the floor), keep each side strictly on its side of
+    # fair, and keep both post-only legal (never at or through the opposite best).
+    quote_bid_ticks = min(
+        math.floor(fair_ticks - bid_dist_ticks), math.ceil(fair_ticks) - 1, ask_ticks - 1
+    )
+    quote_ask_ticks = max(
+        math.ceil(fair_ticks + ask_dist_ticks), math.floor(fair_ticks) + 1, bid_ticks + 1
+    )
+
+    lot_usd = mid_ticks * params.tick_size * params.lot_size
+    max_position_lots = int(params.max_position_usd / lot_usd) if lot_usd > 0.0 else 0
+    raw_bid_lots, raw_ask_lots = raw_sizes(
+        params.order_qty_lots, budget_lots, position_lots, max_position_lots
+    )
+    capped_bid_lots, capped_ask_lots = capped_sizes(
+        (state.capped_bid_lots, state.capped_ask_lots),
+        (raw_bid_lots, raw_ask_lots),
+        position_lots,
+        max_position_lots,
+        params.max_size_delta_lots,
+    )
+    state.capped_bid_lots = capped_bid_lots
+    state.capped_ask_lots = capped_ask_lots
+
+    trace = DecisionTrace(
+        ts_ns,
+        fair_ticks,
+        target_ticks,
+        adj_ticks,
+        half_spread_ticks,
+        skew_ticks,
+        sigma,
+        a_per_s,
+        k_per_tick,
+        raw_bid_lots,
+        raw_ask_lots,
+        capped_bid_lots,
+        capped_ask_lots,
+    )
+    quote = Quote(quote_bid_ticks, quote_ask_ticks, capped_bid_lots, capped_ask_lots)
+    return Decision(state, quote, trace)
