@@ -41,7 +41,8 @@ def _thin(
 
 def _svg(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "mmbot"})
+    metadata = {"Date": None, "Creator": "mmbot"}
+    figure.savefig(buffer, format="svg", metadata=metadata)  # atomic-writer: in-memory
     plt.close(figure)
     return buffer.getvalue()
 

@@ -58,6 +58,17 @@ def test_atomic_writer_lint_allows_reads_and_the_writer_itself(tmp_path: Path) -
     assert check_atomic_writer.main([str(tmp_path / "src")]) == 0
 
 
+def test_atomic_writer_lint_pragma_exempts_in_memory_buffer(tmp_path: Path) -> None:
+    _plant(
+        tmp_path,
+        "src/mmbot/backtest/chart.py",
+        "fig.savefig(buffer, format='svg')  # atomic-writer: in-memory\n",
+    )
+    assert check_atomic_writer.main([str(tmp_path / "src")]) == 0
+    _plant(tmp_path, "src/mmbot/backtest/chart.py", "fig.savefig('out.svg')\n")
+    assert check_atomic_writer.main([str(tmp_path / "src")]) == 1
+
+
 def test_deterministic_json_lint_catches_dumps_outside_writer(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
