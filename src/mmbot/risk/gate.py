@@ -1,0 +1,294 @@
+"""The risk gate: every batch of actions passes check(); every step ends with after_step().
+
+Theory of operation
+-------------------
+The gate is a small state machine: two halt latches, two breach edge detectors, two token
+buckets and plain counters. Time is only ever `ctx.ts_ns`; the gate does no I/O.
+
+* Halt latches. The kill switch is set by `trip_kill_switch()` (the engine watches the flag
+  file and calls it) and cleared by `reset_kill_switch()`. The intraday-caps latch is set the
+  first time the day's loss, traded notional or order count reaches its cap - seen by check()
+  or after_step(), whichever comes first - and cleared only by `reset_intraday()` when the
+  engine starts a new UTC day. While either latch is set every place and replace is denied;
+  cancels still pass (throttle permitting), so the book can always be emptied.
+* Breach edge detectors. after_step() compares the step's net position with the position
+  limit and with the skew limit. Entering a breach counts one `pos_skew_breach_total` and
+  emits one record; staying in it emits nothing more (a breach is an episode, not a step
+  count, so the counter does not depend on the decision rate); leaving it re-arms.
+* Token buckets refill from ts_ns once per check(). Only an action that passed every other
+  rule spends a token, so denied actions never cost throughput.
+
+A place or replace meets the rules in this order; the first that fails names the Denied:
+halt -> (replace: order is resting, old enough, price moved enough) -> day's order cap ->
+worst-case position -> throttle. Worst-case position on a side is the net position plus every
+resting order on that side plus the new quantity (minus the quantity a replace takes off the
+book), i.e. as if every bid - or every ask - filled. Cancels in the same batch are not
+subtracted: a resting order can still fill before its cancel lands.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from mmbot.core.types import BUY, Action, CancelOrder, Denied, PlaceOrder, ReplaceOrder
+from mmbot.risk.throttle import TokenBucket
+from mmbot.risk.values import RiskContext, RiskParams, RiskRecord
+
+_NS_PER_MS = 1_000_000
+
+Reason = tuple[str, str]
+
+
+def _bucket_reason(key: str, rate_per_s: float, burst: int) -> str:
+    return f"{key}: bucket empty (rate {rate_per_s:g}/s, burst {burst})"
+
+
+def _limit_lots(limit_usd: float, mid_price_usd: float, lot_size: float) -> int:
+    """Return the whole lots worth limit_usd at the mid; 0 when the mid is unusable."""
+    if not 0.0 < mid_price_usd < math.inf:
+        return 0
+    return int(limit_usd / (mid_price_usd * lot_size))
+
+
+class RiskGate:
+    """Deny actions that would break a risk invariant; report invariants broken after a step."""
+
+    __slots__ = (
+        "_cancel_bucket",
+        "_caps_halt",
+        "_exposure",
+        "_in_position_breach",
+        "_in_skew_breach",
+        "_kill_reason",
+        "_kill_record_due",
+        "_order_bucket",
+        "_orders_left",
+        "_params",
+        "_pending",
+        "_pos_skew_breach_total",
+        "_replace_allowed",
+        "_replace_attempts",
+        "_risk_denials_total",
+        "_throttled_cancels_total",
+        "_throttled_orders_total",
+    )
+
+    def __init__(self, params: RiskParams) -> None:
+        self._params = params
+        self._order_bucket = TokenBucket(params.orders_per_s, params.orders_burst)
+        self._cancel_bucket = TokenBucket(params.cancels_per_s, params.cancels_burst)
+        self._kill_reason: str | None = None
+        self._kill_record_due = False
+        self._caps_halt: Reason | None = None
+        self._pending: list[RiskRecord] = []
+        self._in_position_breach = False
+        self._in_skew_breach = False
+        self._pos_skew_breach_total = 0
+        self._replace_attempts = 0
+        self._replace_allowed = 0
+        self._throttled_orders_total = 0
+        self._throttled_cancels_total = 0
+        self._risk_denials_total = 0
+        # Per-check() scratch: orders the day still allows, and worst-case lots built on the
+        # first order of the batch (see _worst_case_lots) then booked as orders pass.
+        self._orders_left = 0
+        self._exposure: list[int] | None = None
+
+    def check(
+        self, actions: Sequence[Action], ctx: RiskContext
+    ) -> tuple[list[Action], list[Denied]]:
+        """Split actions into those allowed (in order) and Denied values, one per rejection."""
+        self._order_bucket.refill(ctx.ts_ns)
+        self._cancel_bucket.refill(ctx.ts_ns)
+        halt = self._halt(ctx)
+        self._orders_left = self._params.intraday_max_orders - ctx.order_count_day
+        self._exposure = None
+        allowed: list[Action] = []
+        denied: list[Denied] = []
+        for action in actions:
+            if isinstance(action, CancelOrder):
+                rejection = None if self._cancel_bucket.take() else self._cancel_throttled()
+            elif isinstance(action, ReplaceOrder):
+                rejection = self._replace_rejection(action, ctx, halt)
+            else:
+                rejection = halt or self._book_order(action, ctx, 0, 0)
+            if rejection is None:
+                allowed.append(action)
+            else:
+                denied.append(Denied(rejection[0], rejection[1], action))
+        self._risk_denials_total += len(denied)
+        return allowed, denied
+
+    def after_step(self, ctx: RiskContext) -> list[RiskRecord]:
+        """Check the invariants on the step's end state; return the new records, in order."""
+        params = self._params
+        self._halt(ctx)
+        if self._kill_record_due:
+            self._kill_record_due = False
+            self._pending.append(
+                RiskRecord(ctx.ts_ns, "E_RISK_KILL_SWITCH", f"kill_switch: {self._kill_reason}")
+            )
+        position_lots = abs(ctx.position_lots)
+        limit_lots = _limit_lots(params.max_position_usd, ctx.mid_price_usd, params.lot_size)
+        skew_lots = _limit_lots(params.max_skew_usd, ctx.mid_price_usd, params.lot_size)
+        in_position_breach = position_lots > limit_lots
+        if in_position_breach and not self._in_position_breach:
+            self._breach(ctx, "E_RISK_POSITION", "max_position", position_lots, limit_lots)
+        in_skew_breach = position_lots > skew_lots
+        if in_skew_breach and not self._in_skew_breach:
+            self._breach(ctx, "E_RISK_SKEW", "max_skew", position_lots, skew_lots)
+        self._in_position_breach = in_position_breach
+        self._in_skew_breach = in_skew_breach
+        records, self._pending = self._pending, []
+        return records
+
+    def trip_kill_switch(self, reason: str) -> None:
+        """Deny everything but cancels until reset; the next after_step() records why."""
+        if self._kill_reason is None:
+            self._kill_reason = reason
+            self._kill_record_due = True
+
+    def reset_kill_switch(self) -> None:
+        """Let orders through again (the other invariants still apply)."""
+        self._kill_reason = None
+        self._kill_record_due = False
+
+    def reset_intraday(self) -> None:
+        """Clear the intraday-caps latch; call when the engine's day counters restart."""
+        self._caps_halt = None
+
+    def counters(self) -> dict[str, int | float]:
+        """Return the gate's counters and flags as plain values ready for export."""
+        return {
+            "intraday_caps_breached": 0 if self._caps_halt is None else 1,
+            "kill_switch_active": 0 if self._kill_reason is None else 1,
+            "pos_skew_breach_total": self._pos_skew_breach_total,
+            "replace_allowed": self._replace_allowed,
+            "replace_attempts": self._replace_attempts,
+            "risk_denials_total": self._risk_denials_total,
+            "throttled_cancels_total": self._throttled_cancels_total,
+            "throttled_orders_total": self._throttled_orders_total,
+        }
+
+    def _halt(self, ctx: RiskContext) -> Reason | None:
+        """Return why quoting is halted (kill switch first), latching a newly breached cap."""
+        if self._caps_halt is None:
+            self._caps_halt = self._cap_breach(ctx)
+            if self._caps_halt is not None:
+                self._pending.append(RiskRecord(ctx.ts_ns, *self._caps_halt))
+        if self._kill_reason is not None:
+            return "E_RISK_KILL_SWITCH", f"kill_switch: {self._kill_reason}"
+        return self._caps_halt
+
+    def _cap_breach(self, ctx: RiskContext) -> Reason | None:
+        params = self._params
+        if ctx.pnl_usd_day <= -params.intraday_max_loss_usd:
+            return "E_RISK_INTRADAY_LOSS", (
+                f"intraday_max_loss_usd: pnl {ctx.pnl_usd_day:.2f} USD <= "
+                f"-{params.intraday_max_loss_usd:.2f}; quoting stopped"
+            )
+        if ctx.traded_notional_usd_day >= params.intraday_max_notional_usd:
+            return "E_RISK_INTRADAY_NOTIONAL", (
+                f"intraday_max_notional_usd: traded {ctx.traded_notional_usd_day:.2f} USD >= "
+                f"{params.intraday_max_notional_usd:.2f}; quoting stopped"
+            )
+        if ctx.order_count_day >= params.intraday_max_orders:
+            return "E_RISK_INTRADAY_ORDERS", (
+                f"intraday_max_orders: {ctx.order_count_day} orders >= "
+                f"{params.intraday_max_orders}; quoting stopped"
+            )
+        return None
+
+    def _replace_rejection(
+        self, action: ReplaceOrder, ctx: RiskContext, halt: Reason | None
+    ) -> Reason | None:
+        """Apply the replace policy, then book the replace like a place (see _book_order)."""
+        self._replace_attempts += 1
+        if halt is not None:
+            return halt
+        resting = ctx.open_orders.get(action.client_id)
+        if resting is None:
+            return "E_RISK_UNKNOWN_ORDER", f"replace: {action.client_id} is not resting"
+        params = self._params
+        age_ns = ctx.ts_ns - resting[3]
+        if age_ns < params.min_order_age_ns:
+            return "E_RISK_REPLACE_AGE", (
+                f"min_order_age_ms: order age {age_ns / _NS_PER_MS:.3f} ms < "
+                f"{params.min_order_age_ns // _NS_PER_MS}"
+            )
+        moved_ticks = abs(action.price_ticks - resting[1])
+        if moved_ticks < params.min_replace_ticks:
+            return "E_RISK_REPLACE_TICKS", (
+                f"min_replace_ticks: moved {moved_ticks} ticks "
+                f"({moved_ticks * params.tick_size:.8g} USD) < {params.min_replace_ticks}"
+            )
+        rejection = self._book_order(action, ctx, resting[0], resting[2])
+        if rejection is None:
+            self._replace_allowed += 1
+        return rejection
+
+    def _book_order(
+        self,
+        action: PlaceOrder | ReplaceOrder,
+        ctx: RiskContext,
+        replaced_side: int,
+        replaced_lots: int,
+    ) -> Reason | None:
+        """Apply the order cap, worst-case position and throttle; book the order if it passes."""
+        params = self._params
+        if self._orders_left <= 0:
+            return "E_RISK_INTRADAY_ORDERS", (
+                f"intraday_max_orders: {ctx.order_count_day + 1} orders would be > "
+                f"{params.intraday_max_orders}"
+            )
+        exposure = self._exposure
+        if exposure is None:
+            exposure = self._exposure = self._worst_case_lots(ctx)
+        side = action.side
+        same_side_lots = replaced_lots if replaced_side == side else 0
+        worst_lots = exposure[side] + action.qty_lots - same_side_lots
+        if worst_lots > exposure[0]:
+            return "E_RISK_POSITION", f"max_position: {worst_lots} lots would be > {exposure[0]}"
+        if not self._order_bucket.take():
+            self._throttled_orders_total += 1
+            return "E_RISK_THROTTLE_ORDERS", _bucket_reason(
+                "orders_per_s", params.orders_per_s, params.orders_burst
+            )
+        exposure[side] = worst_lots
+        if replaced_side and replaced_side != side:
+            # A replace that flips side takes its old quantity off the other side.
+            exposure[replaced_side] -= replaced_lots
+        self._orders_left -= 1
+        return None
+
+    def _cancel_throttled(self) -> Reason:
+        params = self._params
+        self._throttled_cancels_total += 1
+        return "E_RISK_THROTTLE_CANCELS", _bucket_reason(
+            "cancels_per_s", params.cancels_per_s, params.cancels_burst
+        )
+
+    def _worst_case_lots(self, ctx: RiskContext) -> list[int]:
+        """Return [limit_lots, long_lots, short_lots]: index BUY (1) is long, SELL (-1) short."""
+        position_lots = ctx.position_lots
+        long_lots = short_lots = 0
+        for order in ctx.open_orders.values():
+            if order[0] == BUY:
+                long_lots += order[2]
+            else:
+                short_lots += order[2]
+        params = self._params
+        limit_lots = _limit_lots(params.max_position_usd, ctx.mid_price_usd, params.lot_size)
+        return [limit_lots, position_lots + long_lots, short_lots - position_lots]
+
+    def _breach(self, ctx: RiskContext, code: str, limit: str, lots: int, limit_lots: int) -> None:
+        self._pos_skew_breach_total += 1
+        position_usd = lots * self._params.lot_size * ctx.mid_price_usd
+        self._pending.append(
+            RiskRecord(
+                ctx.ts_ns,
+                code,
+                f"{limit}: |position| {lots} lots ({position_usd:.2f} USD) > {limit_lots}",
+            )
+        )

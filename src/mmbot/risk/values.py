@@ -1,0 +1,91 @@
+"""The values the risk gate takes and gives: its parameters, a step's context, a record."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from mmbot.config.schema import MmConfig
+
+_NS_PER_MS = 1_000_000
+
+# (side, price_ticks, qty_lots, placed_ts_ns) of one resting order.
+OpenOrder = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class RiskParams:
+    """Limits of the risk gate in the units it checks them in (USD, lots, ticks, ns)."""
+
+    tick_size: float
+    lot_size: float
+    max_position_usd: float
+    max_skew_usd: float
+    intraday_max_loss_usd: float
+    intraday_max_notional_usd: float
+    intraday_max_orders: int
+    orders_per_s: float
+    orders_burst: int
+    cancels_per_s: float
+    cancels_burst: int
+    min_replace_ticks: int
+    min_order_age_ns: int
+
+    def __post_init__(self) -> None:
+        if not (self.tick_size > 0 and self.lot_size > 0):
+            raise ValueError(f"tick_size={self.tick_size} lot_size={self.lot_size} expected >0")
+
+    @classmethod
+    def from_config(cls, cfg: MmConfig, tick_size: float, lot_size: float) -> RiskParams:
+        """Return the parameters of cfg.risk for an instrument of tick_size and lot_size."""
+        risk = cfg.risk
+        return cls(
+            tick_size=tick_size,
+            lot_size=lot_size,
+            max_position_usd=risk.max_position_usd,
+            max_skew_usd=risk.max_skew_usd,
+            intraday_max_loss_usd=risk.intraday_max_loss_usd,
+            intraday_max_notional_usd=risk.intraday_max_notional_usd,
+            intraday_max_orders=risk.intraday_max_orders,
+            orders_per_s=risk.orders_per_s,
+            orders_burst=risk.orders_burst,
+            cancels_per_s=risk.cancels_per_s,
+            cancels_burst=risk.cancels_burst,
+            min_replace_ticks=risk.min_replace_ticks,
+            min_order_age_ns=risk.min_order_age_ms * _NS_PER_MS,
+        )
+
+
+class RiskContext(NamedTuple):
+    """What the engine knows at one step: time, inventory, resting orders and the day so far.
+
+    `pnl_usd_day` is realized plus unrealized PnL since the start of the UTC day;
+    `open_orders` maps client_id to (side, price_ticks, qty_lots, placed_ts_ns).
+    """
+
+    # A NamedTuple, not a frozen dataclass: it is built once per decision and costs ~0.25 us
+    # to construct instead of ~0.75 us (frozen dataclasses set each field via object.__setattr__).
+
+    ts_ns: int
+    position_lots: int
+    mid_price_usd: float
+    open_orders: Mapping[str, OpenOrder]
+    pnl_usd_day: float
+    traded_notional_usd_day: float
+    order_count_day: int
+
+
+@dataclass(frozen=True, slots=True)
+class RiskRecord:
+    """One invariant violation or risk event, rendered as a single `E_RISK_*` line."""
+
+    ts_ns: int
+    code: str
+    detail: str
+
+    def line(self) -> str:
+        """Return `E_RISK_<WHAT>: ts_ns=<ts> <detail>` as one ASCII line."""
+        text = f"{self.code}: ts_ns={self.ts_ns} {self.detail}"
+        text = text.replace("\r", "\\r").replace("\n", "\\n")
+        return text.encode("ascii", "backslashreplace").decode("ascii")
