@@ -1,0 +1,239 @@
+"""The engine: one event loop for every mode; only the clock and the venue differ.
+
+Theory of operation. The engine owns the clock and steps it from one decision point to the
+next (every `decision_interval_ns` of local time). At each point it lets the venue catch up
+(market data, our orders reaching it, its reports reaching us), applies the reports to the
+order manager, reads the market view, runs the risk invariants, asks the allocator for a
+budget and the strategy stack for a quote, turns the quote into actions, lets the risk gate
+filter them and sends what passed. Everything it decides from is the view at local time;
+nothing reads the wall clock in backtest mode, so two runs give the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mmbot.alloc import Allocator
+from mmbot.core.clock import SimClock
+from mmbot.core.types import Action, CancelOrder, Denied, MarketView, PlaceOrder, ReplaceOrder
+from mmbot.engine.orders import ManagedOrder, OrderManager
+from mmbot.risk import RiskContext, RiskGate
+from mmbot.sim import ReportKind
+from mmbot.strategy import StrategyParams, StrategyState, decide, initial_state
+from mmbot.strategy.trace import DecisionTrace
+from mmbot.venues.sim import SimVenuePort, VenueReport
+
+_NS_PER_DAY = 86_400 * 1_000_000_000
+_FILL_RATE_ALPHA = 0.05  # weight of the newest order outcome in cost_fillrate_ewma
+
+
+@dataclass(frozen=True, slots=True)
+class EngineParams:
+    """How the engine paces and labels a run."""
+
+    strategy_id: str
+    decision_interval_ns: int
+    alloc_interval_ns: int = 1_000_000_000
+    kill_switch_file: Path | None = None
+    keep_traces: bool = False
+
+
+@dataclass(slots=True)
+class DayBook:
+    """Counters since the start of the UTC day (for the intraday caps)."""
+
+    day: int = -1
+    equity_start_usd: float = 0.0
+    notional_start_usd: float = 0.0
+    orders_start: int = 0
+
+
+@dataclass(slots=True)
+class EngineRecord:
+    """What a run leaves besides the venue's fill log: mids, risk records, traces, denials."""
+
+    mid_ts_ns: list[int] = field(default_factory=list)
+    mid_ticks_x2: list[int] = field(default_factory=list)
+    risk_lines: list[str] = field(default_factory=list)
+    denials: dict[str, int] = field(default_factory=dict)
+    traces: list[DecisionTrace] = field(default_factory=list)
+    inventory_lots: list[int] = field(default_factory=list)
+    decisions: int = 0
+
+
+class Engine:
+    """Drive a strategy stack against a venue through the risk gate and the allocator."""
+
+    def __init__(
+        self,
+        venue: SimVenuePort,
+        strategy: StrategyParams,
+        risk: RiskGate,
+        allocator: Allocator,
+        params: EngineParams,
+        clock: SimClock,
+    ) -> None:
+        self.venue = venue
+        self.strategy = strategy
+        self.risk = risk
+        self.allocator = allocator
+        self.params = params
+        self.clock = clock
+        self.orders = OrderManager(params.strategy_id)
+        self.record = EngineRecord()
+        self.cost_fillrate_ewma = 0.0
+        self._state: StrategyState = initial_state(strategy)
+        self._day = DayBook()
+        self._budget_usd = allocator.values()["portfolio_budget_available_usd"]
+        self._budget_lots = 0
+        self._next_alloc_ns = 0
+        self._handlers: dict[int, Callable[[ManagedOrder, VenueReport], None]] = {
+            ReportKind.ACK: lambda order, _: self.orders.on_ack(order),
+            ReportKind.REJECT: lambda order, r: self.orders.on_reject(order, r.ts_local_ns),
+            ReportKind.FILL: self._on_fill,
+            ReportKind.CANCELED: self._on_done_unfilled,
+            ReportKind.EXPIRED: self._on_done_unfilled,
+            ReportKind.MODIFIED: lambda order, r: self.orders.on_modified(
+                order, r.price_ticks, r.leaves_lots, r.ts_local_ns
+            ),
+        }
+
+    def run(self) -> EngineRecord:
+        """Step through the whole data set (backtest / live-sim at max speed)."""
+        ts_ns = self.venue.first_ts_ns()
+        interval = self.params.decision_interval_ns
+        while self.step(ts_ns):
+            ts_ns += interval
+        return self.record
+
+    def step(self, ts_ns: int) -> bool:
+        """Run one decision point at local time ts_ns; return False when the data ended."""
+        alive = self.venue.run_until(ts_ns)
+        self.clock.advance_to(ts_ns)
+        for report in self.venue.reports():
+            self._apply(report)
+        view = self.venue.market_view(ts_ns)
+        mid_x2 = view.best_bid_ticks + view.best_ask_ticks
+        if view.best_bid_lots > 0 and view.best_ask_lots > 0:
+            self._decide(view, mid_x2)
+        record = self.record
+        record.decisions += 1
+        exch_mid_x2 = self.venue.exch_mid_ticks_x2
+        if exch_mid_x2 > 0:
+            record.mid_ts_ns.append(ts_ns)
+            record.mid_ticks_x2.append(exch_mid_x2)
+        return alive
+
+    def _decide(self, view: MarketView, mid_x2: int) -> None:
+        ts_ns = view.ts_ns
+        strategy = self.strategy
+        mid_usd = 0.5 * mid_x2 * strategy.tick_size
+        position = self.venue.position_lots
+        pnl_usd = self.venue.cash_usd + position * strategy.lot_size * mid_usd
+        self._roll_day(ts_ns, pnl_usd)
+        if ts_ns >= self._next_alloc_ns:
+            self._reallocate(ts_ns, pnl_usd, mid_usd)
+        ctx = RiskContext(
+            ts_ns, position, mid_usd, self.orders.open_orders(),
+            pnl_usd - self._day.equity_start_usd,
+            self.venue.notional_usd - self._day.notional_start_usd,
+            self.orders.quotes_placed_total - self._day.orders_start,
+        )  # fmt: skip
+        self._kill_switch()
+        for line in self.risk.after_step(ctx):
+            self.record.risk_lines.append(line.line())
+        decision = decide(self._state, view, position, self._budget_lots, strategy)
+        self._state = decision.state
+        if self.params.keep_traces:
+            self.record.traces.append(decision.trace)
+        self.record.inventory_lots.append(position)
+        allowed, denied = self.risk.check(self.orders.plan(decision.quote), ctx)
+        self._count_denials(denied)
+        self._send(allowed, ts_ns)
+
+    def _reallocate(self, ts_ns: int, pnl_usd: float, mid_usd: float) -> None:
+        """Refresh the size budget; the allocator is a slow control, run every alloc interval."""
+        lot_usd = self.strategy.lot_size * mid_usd
+        demand_usd = 2.0 * self.strategy.order_qty_lots * lot_usd  # both sides at full size
+        strategy_id = self.params.strategy_id
+        allocation = self.allocator.update(
+            ts_ns, self._budget_usd + pnl_usd, {strategy_id: demand_usd}
+        )
+        self._budget_lots = int(allocation.budget_usd[strategy_id] / (2.0 * lot_usd))
+        self._next_alloc_ns = ts_ns + self.params.alloc_interval_ns
+
+    def _roll_day(self, ts_ns: int, pnl_usd: float) -> None:
+        day = ts_ns // _NS_PER_DAY
+        if day != self._day.day:
+            if self._day.day >= 0:
+                self.risk.reset_intraday()
+            self._day = DayBook(
+                day, pnl_usd, self.venue.notional_usd, self.orders.quotes_placed_total
+            )
+
+    def _kill_switch(self) -> None:
+        flag = self.params.kill_switch_file
+        if flag is not None and flag.exists():
+            self.risk.trip_kill_switch(f"flag file {flag} present")
+
+    def _count_denials(self, denied: list[Denied]) -> None:
+        for denial in denied:
+            self.record.denials[denial.code] = self.record.denials.get(denial.code, 0) + 1
+
+    def _send(self, actions: list[Action], ts_ns: int) -> None:
+        venue, orders = self.venue, self.orders
+        for action in actions:
+            if isinstance(action, PlaceOrder):
+                seq = int(action.client_id.rsplit("-", 1)[1])
+                order_id = venue.place(action.side, action.price_ticks, action.qty_lots, seq)
+                orders.on_sent_place(action, seq, order_id, ts_ns)
+            elif isinstance(action, ReplaceOrder):
+                venue.replace(orders.venue_id_of(action.client_id), action.price_ticks,
+                              action.qty_lots)  # fmt: skip
+                orders.on_sent_replace(action)
+            elif isinstance(action, CancelOrder):
+                venue.cancel(orders.venue_id_of(action.client_id))
+                orders.on_sent_cancel(action)
+
+    def _apply(self, report: VenueReport) -> None:
+        order = self.orders.lookup(report.order_id, report.client_id)
+        if order is not None:
+            self._handlers[report.kind](order, report)
+
+    def _on_fill(self, order: ManagedOrder, report: VenueReport) -> None:
+        was_filled = order.filled_lots > 0
+        self.orders.on_fill(order, report.qty_lots, report.leaves_lots, report.ts_local_ns)
+        if report.leaves_lots == 0 and not was_filled:
+            self._order_outcome(1.0)
+
+    def _on_done_unfilled(self, order: ManagedOrder, report: VenueReport) -> None:
+        self.orders.on_canceled(order, report.ts_local_ns)
+        self._order_outcome(1.0 if order.filled_lots > 0 else 0.0)
+
+    def _order_outcome(self, filled: float) -> None:
+        self.cost_fillrate_ewma += _FILL_RATE_ALPHA * (filled - self.cost_fillrate_ewma)
+
+    def values(self) -> dict[str, float | int]:
+        """Return the engine's metric values, ready for export (obs issue)."""
+        ages = sorted(self.orders.order_ages_ns)
+        return {
+            **self.risk.counters(),
+            **self.allocator.values(),
+            "cost_fillrate_ewma": self.cost_fillrate_ewma,
+            "effective_fee_bps_now": self.venue.effective_fee_bps,
+            "fee_tier_distance_usd": self.venue.fee_tier_distance_usd,
+            "order_age_ms_p50": _quantile(ages, 0.5) / 1e6,
+            "order_age_ms_p95": _quantile(ages, 0.95) / 1e6,
+            "quotes_placed_total": self.orders.quotes_placed_total,
+            "unknown_reports_total": self.orders.unknown_reports_total,
+        }
+
+
+def _quantile(sorted_values: list[int], q: float) -> float:
+    """Return the nearest-rank quantile of sorted values (0 when empty)."""
+    if not sorted_values:
+        return 0.0
+    rank = max(0, min(len(sorted_values) - 1, int(q * len(sorted_values) + 0.5) - 1))
+    return float(sorted_values[rank])

@@ -1,0 +1,179 @@
+"""SimVenue: the compiled simulator driven step by step from a Python strategy."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mmbot.data.schema import SIDE_BUY, SIDE_SELL
+from mmbot.sim import layout as lo
+from mmbot.sim.engine import advance, submit
+from mmbot.sim.fees import effective_fee_bps, fee_tier_distance_usd
+from mmbot.sim.jit import bound_entry
+from mmbot.sim.params import SimParams
+from mmbot.sim.reports import FillLog, fill_log_of, take_reports
+from mmbot.sim.state import EventArrays, SimState, grow, new_state
+
+
+def _check_order(side: int, qty_lots: int) -> None:
+    # Malformed arguments are bugs in the caller, not venue rejections.
+    if side not in (SIDE_BUY, SIDE_SELL):
+        raise ValueError(f"side={side} expected=+1 (buy) or -1 (sell)")
+    if qty_lots <= 0:
+        raise ValueError(f"qty_lots={qty_lots} expected=>0")
+
+
+class SimVenue:
+    """A simulated venue over recorded events, advanced by the strategy's local clock.
+
+    Requests are sent at `now_ns` and reach the venue after the entry latency; what the
+    venue does comes back as reports after the response latency (`drain_reports`).
+    Rejections are reports, never exceptions.
+    """
+
+    def __init__(self, events: EventArrays, params: SimParams) -> None:
+        self._params = params
+        self._state: SimState = new_state(events, params)
+        self._advance = bound_entry(advance, self._state, 0)
+        self._submit = bound_entry(submit, self._state, 0, 0, 0, 0, 0, 0, 0)
+
+    def run_until(self, ts_ns: int) -> bool:
+        """Process everything up to local time ts_ns; return False once the data is used up."""
+        if ts_ns < self.now_ns:
+            raise ValueError(f"ts_ns={ts_ns} is before now_ns={self.now_ns}; time only advances")
+        while self._advance(self._state, ts_ns) == lo.ST_NEED_SPACE:
+            self._state = grow(self._state)
+        return bool(self._state.regs[lo.R_LOCAL_CURSOR] < len(self._state.ts_exch_ns))
+
+    def _send(
+        self,
+        req_type: int,
+        order_id: int,
+        *,
+        side: int = 0,
+        price_ticks: int = 0,
+        qty_lots: int = 0,
+        flags: int = 0,
+        client_id: int = 0,
+    ) -> int:
+        regs = self._state.regs
+        if len(self._state.req) - (regs[lo.R_REQ_TAIL] - regs[lo.R_REQ_HEAD]) < lo.REQ_HEADROOM:
+            self._state = grow(self._state)
+        fields = (req_type, order_id, client_id, side, price_ticks, qty_lots, flags)
+        return int(self._submit(self._state, *fields))
+
+    def submit_limit(
+        self,
+        side: int,
+        price_ticks: int,
+        qty_lots: int,
+        *,
+        post_only: bool = True,
+        ioc: bool = False,
+        client_id: int = 0,
+    ) -> int:
+        """Send a limit order (GTC unless ioc; post-only is rejected if it would cross)."""
+        _check_order(side, qty_lots)
+        flags = (lo.FLAG_POST_ONLY if post_only else 0) | (lo.FLAG_IOC if ioc else 0)
+        return self._send(
+            lo.REQ_NEW,
+            0,
+            side=side,
+            price_ticks=price_ticks,
+            qty_lots=qty_lots,
+            flags=flags,
+            client_id=client_id,
+        )
+
+    def submit_market(self, side: int, qty_lots: int, *, client_id: int = 0) -> int:
+        """Send a market order: IOC that walks the book; the unfilled rest expires."""
+        _check_order(side, qty_lots)
+        limit = lo.MARKET_BUY_LIMIT_TICKS if side == SIDE_BUY else lo.MARKET_SELL_LIMIT_TICKS
+        return self._send(
+            lo.REQ_NEW,
+            0,
+            side=side,
+            price_ticks=limit,
+            qty_lots=qty_lots,
+            flags=lo.FLAG_IOC,
+            client_id=client_id,
+        )
+
+    def cancel(self, order_id: int) -> None:
+        """Ask the venue to cancel an order (rejected with UNKNOWN_ORDER if already gone)."""
+        self._send(lo.REQ_CANCEL, order_id)
+
+    def modify(self, order_id: int, price_ticks: int, qty_lots: int) -> None:
+        """Change price and open qty; only a same-price size reduction keeps queue priority."""
+        if qty_lots <= 0:
+            raise ValueError(f"qty_lots={qty_lots} expected=>0 (use cancel to remove an order)")
+        self._send(lo.REQ_MODIFY, order_id, price_ticks=price_ticks, qty_lots=qty_lots)
+
+    def drain_reports(self) -> np.recarray[Any, Any]:
+        """Return the reports that reached the strategy since the last call (REPORT_DTYPE)."""
+        return take_reports(self._state)
+
+    def fill_log(self) -> FillLog:
+        """Return every fill so far, including fills whose report is still travelling."""
+        return fill_log_of(self._state)
+
+    def write_fill_log(self, path: str | os.PathLike[str]) -> Path:
+        """Write the fill log as a deterministic CSV artifact."""
+        return self.fill_log().write_csv(path)
+
+    def _best(self, column: int, sentinel: int) -> int | None:
+        price = int(self._state.book_regs[lo.BOOK_LOCAL, column])
+        return None if price == sentinel else price
+
+    @property
+    def best_bid_ticks(self) -> int | None:
+        """Best bid of the book as the strategy sees it (feed latency applied)."""
+        return self._best(lo.B_BEST_BID_TICKS, lo.NO_BID_TICKS)
+
+    @property
+    def best_ask_ticks(self) -> int | None:
+        """Best ask of the book as the strategy sees it (feed latency applied)."""
+        return self._best(lo.B_BEST_ASK_TICKS, lo.NO_ASK_TICKS)
+
+    @property
+    def position_lots(self) -> int:
+        """Position from the fills reported to the strategy so far."""
+        return int(self._state.regs[lo.R_POSITION_LOCAL_LOTS])
+
+    @property
+    def cash_usd(self) -> float:
+        """Cash from the fills reported so far (buys pay notional + fee)."""
+        return float(self._state.xregs[lo.X_CASH_LOCAL_USD])
+
+    @property
+    def now_ns(self) -> int:
+        """The strategy's local clock."""
+        return int(self._state.regs[lo.R_NOW_NS])
+
+    @property
+    def fees_usd(self) -> float:
+        """Fees charged at the venue so far (negative when rebates dominate)."""
+        return float(self._state.xregs[lo.X_FEES_USD])
+
+    @property
+    def notional_usd(self) -> float:
+        """Notional traded at the venue so far."""
+        return float(self._state.xregs[lo.X_NOTIONAL_USD])
+
+    @property
+    def effective_fee_bps(self) -> float:
+        """Fees paid per notional traded, in bps."""
+        return effective_fee_bps(self.fees_usd, self.notional_usd)
+
+    @property
+    def fee_tier_distance_usd(self) -> float:
+        """USD volume still to trade to reach the next fee tier (0 at the top tier)."""
+        return fee_tier_distance_usd(self._state)
+
+    @property
+    def state(self) -> SimState:
+        """The raw state arrays (read them; do not write)."""
+        return self._state

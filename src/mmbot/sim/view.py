@@ -1,0 +1,108 @@
+"""What the strategy sees at a decision point, gathered in compiled code from the local book.
+
+`local_view` reads the strategy's book (feed latency applied) and the trades that reached
+the strategy since the previous decision, so the Python decision path gets one small int64
+array instead of walking events itself.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mmbot.data.schema import KIND_TRADE, SIDE_ASK, SIDE_BID, SIDE_BUY
+from mmbot.sim.book import level_qty, mid_ticks_x2, side_index
+from mmbot.sim.jit import compiled
+from mmbot.sim.layout import (
+    B_BEST_ASK_TICKS,
+    B_BEST_BID_TICKS,
+    B_ROI_LO_TICKS,
+    BOOK_EXCH,
+    BOOK_LOCAL,
+    NO_ASK_TICKS,
+    NO_BID_TICKS,
+    R_LOCAL_CURSOR,
+)
+from mmbot.sim.state import SimState
+
+# Columns of the view array.
+V_BEST_BID_TICKS: Final = 0
+V_BEST_BID_LOTS: Final = 1
+V_BEST_ASK_TICKS: Final = 2
+V_BEST_ASK_LOTS: Final = 3
+V_BID_DEPTH_LOTS: Final = 4
+V_ASK_DEPTH_LOTS: Final = 5
+V_BUY_VOLUME_LOTS: Final = 6
+V_SELL_VOLUME_LOTS: Final = 7
+V_BUY_TRADE_DEPTH_TICKS: Final = 8
+V_SELL_TRADE_DEPTH_TICKS: Final = 9
+V_EXCH_MID_TICKS_X2: Final = 10
+V_CURSOR: Final = 11
+N_VIEW: Final = 12
+
+
+def new_view() -> NDArray[np.int64]:
+    """Return an empty view array (reuse it across decisions: no allocation per decision)."""
+    return np.zeros(N_VIEW, dtype=np.int64)
+
+
+@compiled
+def _depth_lots(st: SimState, side: int, best_ticks: int, levels: int) -> int:
+    """Sum the qty of the first `levels` non-empty price levels from the best outwards."""
+    width = st.book_qty.shape[2]
+    row = side_index(side)
+    idx = best_ticks - st.book_regs[BOOK_LOCAL, B_ROI_LO_TICKS]
+    total = 0
+    found = 0
+    step = -1 if side == SIDE_BID else 1
+    while 0 <= idx < width and found < levels:
+        qty = st.book_qty[BOOK_LOCAL, row, idx]
+        if qty > 0:
+            total += qty
+            found += 1
+        idx += step
+    return total
+
+
+@compiled
+def local_view(st: SimState, ref_mid_x2: int, depth_levels: int, out: NDArray[np.int64]) -> None:
+    """Fill out (V_* columns) with the strategy's book and the trades since out[V_CURSOR].
+
+    Trade depth is how far from ref_mid_x2/2 (the mid at the previous decision) the farthest
+    trade on each side reached, in whole ticks; -1 when that side did not trade.
+    """
+    bid = st.book_regs[BOOK_LOCAL, B_BEST_BID_TICKS]
+    ask = st.book_regs[BOOK_LOCAL, B_BEST_ASK_TICKS]
+    has_bid = bid != NO_BID_TICKS
+    has_ask = ask != NO_ASK_TICKS
+    out[V_BEST_BID_TICKS] = bid if has_bid else 0
+    out[V_BEST_ASK_TICKS] = ask if has_ask else 0
+    out[V_BEST_BID_LOTS] = level_qty(st, BOOK_LOCAL, SIDE_BID, bid) if has_bid else 0
+    out[V_BEST_ASK_LOTS] = level_qty(st, BOOK_LOCAL, SIDE_ASK, ask) if has_ask else 0
+    out[V_BID_DEPTH_LOTS] = _depth_lots(st, SIDE_BID, bid, depth_levels) if has_bid else 0
+    out[V_ASK_DEPTH_LOTS] = _depth_lots(st, SIDE_ASK, ask, depth_levels) if has_ask else 0
+    buy_lots = 0
+    sell_lots = 0
+    buy_depth = -1
+    sell_depth = -1
+    end = st.regs[R_LOCAL_CURSOR]
+    for i in range(out[V_CURSOR], end):
+        if st.kind[i] != KIND_TRADE:
+            continue
+        # Twice the distance from the reference mid, floored to whole ticks.
+        distance_x2 = st.side[i] * (2 * st.price_ticks[i] - ref_mid_x2)
+        depth = max(distance_x2, 0) // 2
+        if st.side[i] == SIDE_BUY:
+            buy_lots += st.qty_lots[i]
+            buy_depth = max(buy_depth, depth)
+        else:
+            sell_lots += st.qty_lots[i]
+            sell_depth = max(sell_depth, depth)
+    out[V_BUY_VOLUME_LOTS] = buy_lots
+    out[V_SELL_VOLUME_LOTS] = sell_lots
+    out[V_BUY_TRADE_DEPTH_TICKS] = buy_depth
+    out[V_SELL_TRADE_DEPTH_TICKS] = sell_depth
+    out[V_EXCH_MID_TICKS_X2] = mid_ticks_x2(st, BOOK_EXCH)
+    out[V_CURSOR] = end
