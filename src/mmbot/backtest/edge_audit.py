@@ -75,27 +75,26 @@ def audit_fills(data: RunData, horizon_ns: int) -> AuditedFills:
     fills = data.fills.with_row_index("row")
     mids: dict[str, MidSeries] = {}
     pieces: list[tuple[npt.NDArray[np.int64], Decomposition]] = []
-    for symbol in sorted(set(fills["symbol"].to_list())):
+    for symbol in sorted(set(data.mids["symbol"].to_list())):
         series = data.mids.filter(pl.col("symbol") == symbol)
         mids[symbol] = MidSeries(
             ts_ns=series["ts_ns"].to_numpy().astype(np.int64),
             mid=series["mid"].to_numpy().astype(np.float64),
         )
         subset = fills.filter(pl.col("symbol") == symbol)
+        if subset.height == 0:
+            continue
         pieces.append(
             (subset["row"].to_numpy(), decompose(_fill_arrays(subset), mids[symbol], horizon_ns))
         )
-    order = np.argsort(np.concatenate([rows for rows, _ in pieces]), kind="stable")
-    merged = (
-        _concat([parts for _, parts in pieces])
-        if pieces
-        else _concat(
-            [decompose(_fill_arrays(fills), MidSeries(np.zeros(1, np.int64), np.ones(1)), 0)]
+    if pieces:
+        order = np.argsort(np.concatenate([rows for rows, _ in pieces]), kind="stable")
+        merged = _concat([parts for _, parts in pieces])
+        reordered = Decomposition(
+            **{name: merged.component(name)[order] for name in (*COMPONENTS, "notional")}
         )
-    )
-    reordered = Decomposition(
-        **{name: merged.component(name)[order] for name in (*COMPONENTS, "notional")}
-    )
+    else:
+        reordered = Decomposition(**{name: np.zeros(0) for name in (*COMPONENTS, "notional")})
     return AuditedFills(
         fills=_fill_arrays(data.fills),
         parts=reordered,
@@ -209,7 +208,7 @@ def render_markdown(payload: dict[str, object]) -> str:
     return "\n".join(sections)
 
 
-def _equity_and_inventory(
+def equity_and_inventory(
     audited: AuditedFills,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Return (hours since start, equity USD, inventory in base units) on the mids timeline."""
@@ -232,7 +231,7 @@ def _equity_and_inventory(
 
 def render_charts(payload: dict[str, object], audited: AuditedFills) -> dict[str, bytes]:
     """Return the three SVG charts by file name."""
-    hours, equity, inventory = _equity_and_inventory(audited)
+    hours, equity, inventory = equity_and_inventory(audited)
     total = payload["totals"]
     assert isinstance(total, dict)
     bps = total["bps"]

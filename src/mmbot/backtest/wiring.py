@@ -1,0 +1,67 @@
+"""Build an engine over the simulated venue from a validated config and an event batch."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from mmbot.alloc import Allocator, AllocParams
+from mmbot.config import MmConfig
+from mmbot.core.clock import SimClock
+from mmbot.core.errors import ConfigError
+from mmbot.data import EventBatch, InstrumentMeta
+from mmbot.engine.loop import Engine, EngineParams
+from mmbot.risk import RiskGate, RiskParams
+from mmbot.sim import SimParams
+from mmbot.strategy import StrategyParams
+from mmbot.venues.sim import SimVenuePort
+
+_NS_PER_MS = 1_000_000
+
+
+def starting_maker_bps(cfg: MmConfig) -> float:
+    """Return the maker fee of the tier the 30-day volume starts in."""
+    tier = [t for t in cfg.fees.tiers if t.min_volume_30d_usd <= cfg.fees.volume_30d_usd][-1]
+    return tier.maker_bps
+
+
+def check_instrument(cfg: MmConfig, meta: InstrumentMeta, data_path: Path) -> None:
+    """Refuse a config whose tick/lot size disagrees with the data's instrument metadata."""
+    for key in ("tick_size", "lot_size"):
+        configured, recorded = getattr(cfg.instrument, key), getattr(meta, key)
+        if configured != recorded:
+            raise ConfigError(
+                "E_CFG_RULE",
+                f"key=instrument.{key} value={configured} expected={recorded} "
+                f"(the {key} of {data_path})",
+            )
+
+
+def build_engine(
+    cfg: MmConfig,
+    events: EventBatch,
+    strategy_id: str,
+    *,
+    signals_enabled: bool | None = None,
+    keep_traces: bool = False,
+) -> Engine:
+    """Return an engine in backtest mode: sim clock, sim venue, the config's full stack."""
+    sim = SimParams.from_config(cfg)
+    strategy = StrategyParams.from_config(cfg, starting_maker_bps(cfg))
+    if signals_enabled is not None:
+        strategy = replace(strategy, signals_enabled=signals_enabled)
+    kill_file = cfg.risk.kill_switch_file
+    params = EngineParams(
+        strategy_id=strategy_id,
+        decision_interval_ns=cfg.strategy.decision_interval_ms * _NS_PER_MS,
+        kill_switch_file=Path(kill_file) if kill_file else None,
+        keep_traces=keep_traces,
+    )
+    return Engine(
+        SimVenuePort(events, sim),
+        strategy,
+        RiskGate(RiskParams.from_config(cfg, sim.tick_size, sim.lot_size)),
+        Allocator(AllocParams.from_config(cfg), [strategy_id]),
+        params,
+        SimClock(0),
+    )
