@@ -1,0 +1,129 @@
+"""`mmbot data synth|info|import tardis|import binance`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mmbot import data
+from mmbot.artifacts import write_json
+from mmbot.core.errors import UsageError
+
+app = typer.Typer(
+    help="Market data: synthesize, import and inspect event files.", no_args_is_help=True
+)
+import_app = typer.Typer(help="Import venue CSV files into an event file.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+class BinanceFile(StrEnum):
+    """Binance public-data file kinds."""
+
+    trades = "trades"
+    aggTrades = "aggTrades"  # noqa: N815 - the name Binance uses
+    bookTicker = "bookTicker"  # noqa: N815 - the name Binance uses
+
+
+OutOption = Annotated[Path, typer.Option("--out", help="Event file (Parquet) to write.")]
+JsonOption = Annotated[
+    Path | None, typer.Option("--json", help="Also write the result as JSON to this file.")
+]
+VenueOption = Annotated[str, typer.Option("--venue", help="Venue name stored in the file.")]
+SymbolOption = Annotated[str, typer.Option("--symbol", help="Symbol stored in the file.")]
+TickOption = Annotated[float, typer.Option("--tick-size", help="Price tick, quote currency.")]
+LotOption = Annotated[float, typer.Option("--lot-size", help="Size lot, base currency.")]
+LenientOption = Annotated[
+    bool,
+    typer.Option("--lenient", help="Drop bad rows and count them (default: fail on the first)."),
+]
+
+
+def _meta(venue: str, symbol: str, tick_size: float, lot_size: float) -> data.InstrumentMeta:
+    try:
+        return data.InstrumentMeta(venue, symbol, tick_size, lot_size)
+    except ValueError as exc:
+        raise UsageError("E_CLI_USAGE", f"bad instrument: {exc}") from None
+
+
+def _print_report(report: data.ImportReport, json_out: Path | None) -> None:
+    for line in report.lines():
+        typer.echo(line)
+    if json_out is not None:
+        write_json(json_out, report.as_dict())
+    typer.echo("RESULT=OK")
+
+
+@app.command()
+def synth(
+    seed: Annotated[int, typer.Option("--seed", min=0, help="RNG seed.")],
+    events: Annotated[int, typer.Option("--events", min=0, help="Number of events.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Event file to write (default out/data/synth_s<seed>_n<events>)."
+        ),
+    ] = None,
+) -> None:
+    """Write a seeded synthetic market (docs/SYNTH_MODEL.md) as an event file."""
+    path = out or Path("out/data") / f"synth_s{seed}_n{events}.parquet"
+    data.write_events(path, data.synthesize(seed, events), data.SYNTH_META)
+    typer.echo(f"out={path}")
+    typer.echo(f"seed={seed}")
+    typer.echo(f"events={data.count_events(path)}")
+    typer.echo("RESULT=OK")
+
+
+@app.command()
+def info(
+    file: Annotated[Path, typer.Argument(help="Event file (Parquet).")],
+    json_out: JsonOption = None,
+) -> None:
+    """Print what an event file holds, one key=value a line, then RESULT=OK."""
+    result = data.info(file)
+    for line in result.lines():
+        typer.echo(line)
+    if json_out is not None:
+        write_json(json_out, result.as_dict())
+    typer.echo("RESULT=OK")
+
+
+@import_app.command("tardis")
+def import_tardis(
+    out: OutOption,
+    venue: VenueOption,
+    symbol: SymbolOption,
+    tick_size: TickOption,
+    lot_size: LotOption,
+    l2: Annotated[
+        Path | None, typer.Option("--l2", help="incremental_book_L2 CSV (.csv or .csv.gz).")
+    ] = None,
+    trades: Annotated[Path | None, typer.Option("--trades", help="trades CSV.")] = None,
+    lenient: LenientOption = False,
+    json_out: JsonOption = None,
+) -> None:
+    """Import Tardis.dev incremental_book_L2 and/or trades CSV into one event file."""
+    if l2 is None and trades is None:
+        raise UsageError("E_CLI_USAGE", "give --l2 FILE, --trades FILE or both")
+    meta = _meta(venue, symbol, tick_size, lot_size)
+    _print_report(data.import_tardis(l2, trades, meta, out, strict=not lenient), json_out)
+
+
+@import_app.command("binance")
+def import_binance(
+    file: Annotated[Path, typer.Argument(help="Binance public-data CSV (.csv or .csv.gz).")],
+    kind: Annotated[BinanceFile, typer.Option("--kind", help="What the file holds.")],
+    out: OutOption,
+    venue: VenueOption,
+    symbol: SymbolOption,
+    tick_size: TickOption,
+    lot_size: LotOption,
+    lenient: LenientOption = False,
+    json_out: JsonOption = None,
+) -> None:
+    """Import one Binance trades, aggTrades or bookTicker CSV into an event file."""
+    meta = _meta(venue, symbol, tick_size, lot_size)
+    report = data.import_binance(file, kind.value, meta, out, strict=not lenient)
+    _print_report(report, json_out)

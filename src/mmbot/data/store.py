@@ -1,0 +1,200 @@
+"""Event files: Parquet, six non-null int64 columns, instrument metadata in the footer.
+
+Writing is streaming (row groups of a fixed size, so the bytes depend only on the events,
+not on how the caller chunked them) and atomic (a temp file renamed into place). Reading
+streams record batches and checks every one of them against the schema rules.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mmbot.artifacts import atomic_output
+from mmbot.data.batch import EventBatch
+from mmbot.data.check import EventChecker
+from mmbot.data.schema import COLUMNS, META_KEYS, META_PREFIX, SCHEMA_VERSION, InstrumentMeta
+from mmbot.data.screen import data_error
+
+_MAGIC: Final = b"PAR1"
+_COMPRESSION: Final = "zstd"
+
+
+def _arrow_schema(meta: InstrumentMeta) -> pa.Schema:
+    values = {
+        "venue": meta.venue,
+        "symbol": meta.symbol,
+        "tick_size": repr(float(meta.tick_size)),
+        "lot_size": repr(float(meta.lot_size)),
+        "schema_version": SCHEMA_VERSION,
+    }
+    metadata = {f"{META_PREFIX}{key}": values[key] for key in META_KEYS}
+    fields = [pa.field(name, pa.int64(), nullable=False) for name in COLUMNS]
+    return pa.schema(fields, metadata=metadata)
+
+
+def _record_batch(batch: EventBatch, schema: pa.Schema) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays([pa.array(a) for a in batch.columns()], schema=schema)
+
+
+def write_events(
+    path: str | os.PathLike[str],
+    batches: Iterable[EventBatch],
+    meta: InstrumentMeta,
+    row_group_rows: int = 1_000_000,
+) -> Path:
+    """Write batches to an event file atomically; return its path.
+
+    Every batch is checked against the schema rules first (E_DATA_* on a bad row, and
+    nothing is written). Row groups hold exactly row_group_rows events (the last fewer).
+    """
+    if row_group_rows <= 0:
+        raise ValueError(f"row_group_rows must be > 0, got {row_group_rows}")
+    schema = _arrow_schema(meta)
+    checker = EventChecker(os.fspath(path))
+    with atomic_output(path) as temp:
+        writer = pq.ParquetWriter(temp, schema, compression=_COMPRESSION)
+        try:
+            pending = EventBatch.empty()
+            for batch in batches:
+                checker.check(batch)
+                pending = EventBatch.concat([pending, batch]) if len(pending) else batch
+                start = 0
+                while len(pending) - start >= row_group_rows:
+                    group = pending.slice(start, start + row_group_rows)
+                    writer.write_batch(_record_batch(group, schema), row_group_size=row_group_rows)
+                    start += row_group_rows
+                pending = pending.slice(start, len(pending))
+            if len(pending):
+                writer.write_batch(_record_batch(pending, schema), row_group_size=row_group_rows)
+        finally:
+            writer.close()
+    return Path(path)
+
+
+def _open(path: str | os.PathLike[str]) -> pq.ParquetFile:
+    where = os.fspath(path)
+    if not Path(where).is_file():
+        raise data_error("E_DATA_FILE_MISSING", where, 0, "no such file; check the path")
+    try:
+        return pq.ParquetFile(where)
+    except (pa.ArrowInvalid, OSError) as exc:
+        with open(where, "rb") as handle:
+            head = handle.read(len(_MAGIC))
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - len(_MAGIC)))
+            tail = handle.read(len(_MAGIC))
+        if head == _MAGIC and tail != _MAGIC:
+            raise data_error(
+                "E_DATA_TRUNCATED", where, 0, "Parquet footer missing (file cut); regenerate it"
+            ) from None
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise data_error(
+            "E_DATA_FORMAT", where, 0, f"not an event file ({message}); expected Parquet"
+        ) from None
+
+
+def _meta_of(schema: pa.Schema, where: str) -> InstrumentMeta:
+    raw = {key.decode(): value.decode() for key, value in (schema.metadata or {}).items()}
+    values = {key: raw.get(f"{META_PREFIX}{key}") for key in META_KEYS}
+    missing = [f"{META_PREFIX}{key}" for key, value in values.items() if value is None]
+    if missing:
+        raise data_error(
+            "E_DATA_METADATA",
+            where,
+            0,
+            f"missing={','.join(missing)}; write event files with mmbot.data.write_events",
+        )
+    if values["schema_version"] != SCHEMA_VERSION:
+        raise data_error(
+            "E_DATA_METADATA",
+            where,
+            0,
+            f"schema_version={values['schema_version']} expected={SCHEMA_VERSION}; re-import",
+        )
+    try:
+        return InstrumentMeta(
+            venue=str(values["venue"]),
+            symbol=str(values["symbol"]),
+            tick_size=float(str(values["tick_size"])),
+            lot_size=float(str(values["lot_size"])),
+        )
+    except ValueError as exc:
+        raise data_error("E_DATA_METADATA", where, 0, f"bad instrument ({exc})") from None
+
+
+def _check_columns(schema: pa.Schema, where: str) -> None:
+    missing = [name for name in COLUMNS if name not in schema.names]
+    if missing:
+        raise data_error(
+            "E_DATA_MISSING_COLUMNS",
+            where,
+            0,
+            f"missing={','.join(missing)}; expected columns {','.join(COLUMNS)}",
+        )
+    wrong = [
+        f"{name}:{schema.field(name).type}"
+        for name in COLUMNS
+        if schema.field(name).type != pa.int64()
+    ]
+    if wrong:
+        raise data_error("E_DATA_FORMAT", where, 0, f"columns {','.join(wrong)} expected int64")
+
+
+def read_meta(path: str | os.PathLike[str]) -> InstrumentMeta:
+    """Return the instrument metadata of an event file."""
+    return _meta_of(_open(path).schema_arrow, os.fspath(path))
+
+
+def iter_events(path: str | os.PathLike[str], chunk_rows: int = 1_000_000) -> Iterator[EventBatch]:
+    """Yield the events of a file in batches of at most chunk_rows, checking each one."""
+    if chunk_rows <= 0:
+        raise ValueError(f"chunk_rows must be > 0, got {chunk_rows}")
+    where = os.fspath(path)
+    parquet = _open(path)
+    _check_columns(parquet.schema_arrow, where)
+    _meta_of(parquet.schema_arrow, where)
+    checker = EventChecker(where)
+    rows_done = 0
+    batches = parquet.iter_batches(batch_size=chunk_rows, columns=list(COLUMNS))
+    while True:
+        try:
+            record = next(batches, None)
+        except (pa.ArrowInvalid, OSError) as exc:
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise data_error(
+                "E_DATA_FORMAT", where, rows_done + 1, f"unreadable row group ({message})"
+            ) from None
+        if record is None:
+            return
+        if any(column.null_count for column in record.columns):
+            raise data_error(
+                "E_DATA_BAD_VALUE", where, rows_done + 1, "null values; event columns are non-null"
+            )
+        batch = EventBatch(
+            *(
+                np.ascontiguousarray(record.column(name).to_numpy(), dtype=np.int64)
+                for name in COLUMNS
+            )
+        )
+        checker.check(batch)
+        rows_done += len(batch)
+        yield batch
+
+
+def load_events(path: str | os.PathLike[str]) -> tuple[EventBatch, InstrumentMeta]:
+    """Return every event of a file as one batch, with its instrument metadata."""
+    meta = read_meta(path)
+    return EventBatch.concat(iter_events(path)), meta
+
+
+def count_events(path: str | os.PathLike[str]) -> int:
+    """Return the number of events in a file, from its footer (no data is read)."""
+    return int(_open(path).metadata.num_rows)

@@ -1,0 +1,92 @@
+"""Order manager: planning from quotes and every state transition of the order state machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from mmbot.core.types import BUY, SELL, CancelOrder, PlaceOrder, Quote, ReplaceOrder
+from mmbot.engine.orders import OrderManager, OrderState
+
+pytestmark = pytest.mark.selected
+
+
+def _placed(manager: OrderManager, quote: Quote, ts_ns: int = 0) -> list[PlaceOrder]:
+    actions = manager.plan(quote)
+    places = [a for a in actions if isinstance(a, PlaceOrder)]
+    for index, action in enumerate(places):
+        seq = int(action.client_id.rsplit("-", 1)[1])
+        manager.on_sent_place(action, seq, 100 + seq, ts_ns + index)
+    return places
+
+
+def test_plan_places_both_sides_with_deterministic_client_ids() -> None:
+    manager = OrderManager("glft")
+    places = _placed(manager, Quote(99, 101, 3, 4))
+    assert places == [PlaceOrder("glft-1", BUY, 99, 3), PlaceOrder("glft-2", SELL, 101, 4)]
+    assert manager.quotes_placed_total == 2
+
+
+def test_plan_waits_while_order_pending_new() -> None:
+    manager = OrderManager("s")
+    _placed(manager, Quote(99, 101, 1, 1))
+    assert manager.plan(Quote(98, 102, 1, 1)) == []
+
+
+def test_plan_replaces_moved_live_order_and_cancels_unwanted_side() -> None:
+    manager = OrderManager("s")
+    _placed(manager, Quote(99, 101, 1, 1))
+    for order in manager.orders:
+        manager.on_ack(order)
+    actions = manager.plan(Quote(98, 101, 1, 0))
+    assert actions == [ReplaceOrder("s-1", "s-1", BUY, 98, 1), CancelOrder("s-2")]
+
+
+def test_plan_none_quote_cancels_everything_live() -> None:
+    manager = OrderManager("s")
+    _placed(manager, Quote(99, 101, 1, 1))
+    for order in manager.orders:
+        manager.on_ack(order)
+    assert manager.plan(None) == [CancelOrder("s-1"), CancelOrder("s-2")]
+
+
+def test_state_machine_every_transition() -> None:
+    manager = OrderManager("s")
+    _placed(manager, Quote(99, 101, 2, 2), ts_ns=1_000)
+    bid, ask = manager.orders
+    assert bid.state is OrderState.PENDING_NEW
+    manager.on_reject(ask, 2_000)  # PENDING_NEW -> REJECTED
+    assert ask.state is OrderState.REJECTED and ask.ended_ts_ns == 2_000
+    manager.on_ack(bid)  # PENDING_NEW -> LIVE
+    assert bid.state is OrderState.LIVE
+    manager.on_sent_replace(ReplaceOrder("s-1", "s-1", BUY, 98, 2))  # LIVE -> PENDING_REPLACE
+    assert bid.state is OrderState.PENDING_REPLACE
+    manager.on_reject(bid, 3_000)  # a refused replace leaves the order live where it was
+    assert bid.state is OrderState.LIVE and bid.price_ticks == 99
+    manager.on_sent_replace(ReplaceOrder("s-1", "s-1", BUY, 98, 2))
+    manager.on_modified(bid, 98, 2, 4_000)  # PENDING_REPLACE -> LIVE at the new price
+    assert (bid.state, bid.price_ticks, bid.priced_ts_ns) == (OrderState.LIVE, 98, 4_000)
+    manager.on_fill(bid, 1, 1, 5_000)  # partial fill keeps it live
+    assert (bid.state, bid.filled_lots, bid.leaves_lots) == (OrderState.LIVE, 1, 1)
+    manager.on_sent_cancel(CancelOrder("s-1"))  # LIVE -> PENDING_CANCEL
+    manager.on_fill(bid, 1, 0, 6_000)  # the fill raced the cancel: FILLED wins
+    assert bid.state is OrderState.FILLED and bid.ended_ts_ns == 6_000
+    assert manager.order_ages_ns == [2_000]  # 6_000 - priced at 4_000; the reject is not an age
+    assert manager.bad_transitions_total == 0
+    assert manager.open_orders() == {}
+
+
+def test_cancel_confirmation_ends_order_and_frees_side() -> None:
+    manager = OrderManager("s")
+    _placed(manager, Quote(99, 101, 1, 0))
+    (bid,) = manager.orders
+    manager.on_ack(bid)
+    manager.on_sent_cancel(CancelOrder("s-1"))
+    manager.on_canceled(bid, 9_000)
+    assert bid.state is OrderState.CANCELED
+    assert [type(a) for a in manager.plan(Quote(99, 101, 1, 0))] == [PlaceOrder]
+
+
+def test_reports_for_unknown_orders_are_counted() -> None:
+    manager = OrderManager("s")
+    assert manager.lookup(venue_order_id=77, seq_id=5) is None
+    assert manager.unknown_reports_total == 1
