@@ -3,7 +3,8 @@
 Theory of operation
 -------------------
 There are two places and four kinds of things that happen at a time:
-  1. a market event reaches the venue          at ts_exch_ns            (venue book, queues, fills)
+  1. a market event reaches the venue          at ts_exch_ns            (venue book, queues, fills:
+                                               trades, and levels that cross our orders)
   2. one of our requests reaches the venue     at submit + entry latency  (matching)
   3. a market event reaches us                 at ts_local_ns, or ts_exch_ns + feed latency
   4. a venue report (ack/reject/fill/...) reaches us   at venue time + response latency
@@ -44,6 +45,7 @@ from mmbot.sim.layout import (
     Q_SIDE,
     Q_TS_ARRIVE_NS,
     Q_TYPE,
+    R_CROSS_UNPRINTED_LOTS,
     R_ENTRY_LATENCY_NS,
     R_EXCH_CURSOR,
     R_FEED_LATENCY_NS,
@@ -68,7 +70,7 @@ from mmbot.sim.layout import (
     ST_REACHED,
     X_CASH_LOCAL_USD,
 )
-from mmbot.sim.matching import on_depth, on_request, on_trade
+from mmbot.sim.matching import on_cross, on_depth, on_request, on_trade, settle_cross_credit
 from mmbot.sim.state import SimState, headroom_rows
 
 FAR_NS = 1 << 62  # "never": later than any timestamp in the data
@@ -84,14 +86,22 @@ def local_arrival_ns(st: SimState, i: int) -> int:
 
 @compiled_inline
 def _venue_event(st: SimState, i: int) -> None:
+    qty_lots = st.qty_lots[i]
+    if st.regs[R_CROSS_UNPRINTED_LOTS] + st.regs[R_CROSS_UNPRINTED_LOTS + 1] > 0:
+        # Crossing liquidity we took is still owed by the tape (rare). Runs before the book
+        # update, which would hide whether this row starts a new snapshot.
+        qty_lots = settle_cross_credit(st, i)
     prev_lots = apply_event(st, BOOK_EXCH, i)
     if st.regs[R_N_ACTIVE] == 0:
         return
     kind = st.kind[i]
     if kind == KIND_TRADE:
-        on_trade(st, st.ts_exch_ns[i], st.side[i], st.price_ticks[i], st.qty_lots[i])
-    elif kind in (KIND_DEPTH, KIND_SNAPSHOT):
-        on_depth(st, st.side[i], st.price_ticks[i], prev_lots, st.qty_lots[i])
+        if qty_lots > 0:
+            on_trade(st, st.ts_exch_ns[i], st.side[i], st.price_ticks[i], qty_lots)
+    elif kind in (KIND_DEPTH, KIND_SNAPSHOT) and on_depth(
+        st, st.side[i], st.price_ticks[i], prev_lots, qty_lots
+    ):
+        on_cross(st, st.ts_exch_ns[i], st.side[i], st.price_ticks[i], qty_lots)
 
 
 @compiled_inline
@@ -156,7 +166,8 @@ def advance(st: SimState, until_ns: int) -> int:
             break
         if step == _STEP_VENUE_EVENT:
             i = regs[R_EXCH_CURSOR]
-            if st.kind[i] == KIND_TRADE and _short_of_space(st):
+            # Trades and crossing levels fill at most every resting order.
+            if regs[R_N_ACTIVE] > 0 and _short_of_space(st):
                 return ST_NEED_SPACE
             _venue_event(st, i)
             regs[R_EXCH_CURSOR] = i + 1

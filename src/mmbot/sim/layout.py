@@ -33,7 +33,13 @@ R_N_FILLS: Final = 19
 R_N_ORDERS: Final = 20
 R_N_CANCELS: Final = 21
 R_FEE_TIER: Final = 22
-N_REGS: Final = 23
+# Book-crossing fills (matching.on_cross), one register per crossing side at
+# base + side_index(side): liquidity of that side our resting orders took when its level
+# crossed them, which the tape may still print as a trade (not to be used twice), and the
+# price of that level.
+R_CROSS_UNPRINTED_LOTS: Final = 23
+R_CROSS_PRICE_TICKS: Final = 25
+N_REGS: Final = 27
 
 # Float registers: SimState.xregs.
 X_TICK_SIZE: Final = 0

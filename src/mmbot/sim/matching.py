@@ -1,19 +1,37 @@
-"""The venue side: requests arriving, taker walks, maker fills from the public tape, reports.
+"""The venue side: requests arriving, taker walks, maker fills, reports.
 
 Everything here runs at exchange time against the venue's book (BOOK_EXCH). Our orders are
 not in the recorded data, so they never change the public levels, except that liquidity our
-taker orders consume is removed from the venue's book until the feed next updates the level.
+orders consume from the book is removed from it until the feed next updates the level.
+
+Resting orders of ours are filled (as maker, at their own price) in two ways:
+  - a public trade reaches them (on_trade): at our price it first eats the queue ahead of us;
+    printed through our price it swept the level;
+  - the book crosses them (on_cross): a depth or snapshot row puts a level on the other side
+    at or through our price (an ask at or below our bid, a bid at or above our ask) with no
+    trade. That order would have matched ours first: we rest at a price at least as good for
+    it, and any public order at our price was gone (a level cannot rest against it), so queue
+    position does not matter. The row's qty_lots is the crossing liquidity (no other level
+    on that side can be at or through our price: it would have crossed us already). It fills
+    our crossed orders best price first, then time, min(leaves, what is left of it) each;
+    orders deeper than the row's price are untouched.
+No double use of a crossing level: what we took is removed from the venue's level (like a
+taker walk), and is remembered per side as "crossed, not yet printed" (R_CROSS_UNPRINTED_LOTS):
+the tape may print the same order's execution after the depth row, so the next trades by that
+side at or through the crossing price first pay that off before they may fill us. It is
+dropped when the feed next writes that level (or clears the book, or starts a snapshot).
 """
 
 from __future__ import annotations
 
-from mmbot.data.schema import SIDE_BID
-from mmbot.sim.book import level_qty, mid_ticks_x2, set_level
+from mmbot.data.schema import KIND_CLEAR, KIND_DEPTH, KIND_SNAPSHOT, KIND_TRADE, SIDE_BID
+from mmbot.sim.book import level_qty, mid_ticks_x2, set_level, side_index
 from mmbot.sim.fees import charge_fee, notional_usd
 from mmbot.sim.jit import compiled, compiled_inline
 from mmbot.sim.layout import (
     B_BEST_ASK_TICKS,
     B_BEST_BID_TICKS,
+    B_IN_SNAPSHOT,
     BOOK_EXCH,
     FLAG_IOC,
     FLAG_POST_ONLY,
@@ -56,6 +74,8 @@ from mmbot.sim.layout import (
     Q_QTY_LOTS,
     Q_SIDE,
     Q_TYPE,
+    R_CROSS_PRICE_TICKS,
+    R_CROSS_UNPRINTED_LOTS,
     R_N_ACTIVE,
     R_N_FILLS,
     R_N_FREE,
@@ -307,13 +327,23 @@ def on_request(st: SimState, q: int, ts_exch_ns: int) -> None:
 
 
 @compiled_inline
-def on_depth(st: SimState, side: int, price_ticks: int, prev_lots: int, new_lots: int) -> None:
-    """Move our orders at a level forward after the level changed size."""
+def on_depth(st: SimState, side: int, price_ticks: int, prev_lots: int, new_lots: int) -> bool:
+    """Move our orders at a level forward after the level changed size.
+
+    Return True when the level (new_lots > 0) crosses one of our orders on the other side.
+    """
     model = st.regs[R_QUEUE_MODEL]
     power = st.xregs[X_PROB_POWER]
+    crossed = False
     for k in range(st.regs[R_N_ACTIVE]):
         slot = st.active[k]
-        if st.ord_i[slot, O_SIDE] != side or st.ord_i[slot, O_PRICE_TICKS] != price_ticks:
+        order_side = st.ord_i[slot, O_SIDE]
+        order_price_ticks = st.ord_i[slot, O_PRICE_TICKS]
+        if order_side != side:
+            # Our bid at or above the new ask level, our ask at or below the new bid level.
+            crossed = crossed or order_side * (order_price_ticks - price_ticks) >= 0
+            continue
+        if order_price_ticks != price_ticks:
             continue
         queue = st.ord_x[slot]
         queue[OX_QUEUE_AHEAD_LOTS] = queue_after_depth_change(
@@ -325,6 +355,7 @@ def on_depth(st: SimState, side: int, price_ticks: int, prev_lots: int, new_lots
             power,
         )
         queue[OX_TRADED_SINCE_DEPTH_LOTS] = 0.0
+    return crossed and new_lots > 0
 
 
 @compiled_inline
@@ -383,3 +414,67 @@ def on_trade(
         if order[O_LEAVES_LOTS] == 0:
             _deactivate(st, _find_active(st, order[O_ORDER_ID]))
             _release(st, slot)
+
+
+@compiled
+def on_cross(st: SimState, ts_exch_ns: int, side: int, price_ticks: int, qty_lots: int) -> None:
+    """Fill our resting orders that a new level (side, price_ticks, qty_lots) crosses.
+
+    See the module docstring: maker fills at our prices, best price then time first, at most
+    qty_lots in all; what we took leaves the venue's level and is owed by the next trades.
+    """
+    n = _fillable_in_priority(st, side, price_ticks)  # the level acts like an aggressor
+    remaining_lots = qty_lots
+    mid_x2 = mid_ticks_x2(st, BOOK_EXCH)
+    for j in range(n):
+        slot = st.scratch[j]
+        order = st.ord_i[slot]
+        # The public orders at our price are gone (book._uncross deleted them too), so what
+        # is left of ours, if the crossing level runs out, is at the front of its queue.
+        st.ord_x[slot, OX_QUEUE_AHEAD_LOTS] = 0.0
+        st.ord_x[slot, OX_TRADED_SINCE_DEPTH_LOTS] = 0.0
+        fill_lots = min(order[O_LEAVES_LOTS], remaining_lots)
+        if fill_lots == 0:
+            continue
+        remaining_lots -= fill_lots
+        _fill(st, slot, ts_exch_ns, order[O_PRICE_TICKS], fill_lots, 1, mid_x2)
+        if order[O_LEAVES_LOTS] == 0:
+            _deactivate(st, _find_active(st, order[O_ORDER_ID]))
+            _release(st, slot)
+    used_lots = qty_lots - remaining_lots
+    if used_lots == 0:
+        return
+    set_level(st, BOOK_EXCH, side, price_ticks, remaining_lots)
+    st.regs[R_CROSS_UNPRINTED_LOTS + side_index(side)] += used_lots
+    st.regs[R_CROSS_PRICE_TICKS + side_index(side)] = price_ticks
+
+
+@compiled
+def settle_cross_credit(st: SimState, i: int) -> int:
+    """Apply event i (not yet in the book) to the crossing liquidity owed; return its usable qty.
+
+    A trade by a side that crossed us, at or through that level's price, is first counted
+    against what we took from the level (it may be the same order's execution, printed late);
+    the rest of it may fill us. A feed row at that level, a clear or a new snapshot drops what
+    is owed. Only called while something is owed.
+    """
+    kind = st.kind[i]
+    qty_lots = int(st.qty_lots[i])
+    new_snapshot = kind == KIND_SNAPSHOT and st.book_regs[BOOK_EXCH, B_IN_SNAPSHOT] == 0
+    if kind == KIND_CLEAR or new_snapshot:
+        st.regs[R_CROSS_UNPRINTED_LOTS] = 0
+        st.regs[R_CROSS_UNPRINTED_LOTS + 1] = 0
+        return qty_lots
+    side = st.side[i]
+    owed = R_CROSS_UNPRINTED_LOTS + side_index(side)
+    cross_ticks = st.regs[R_CROSS_PRICE_TICKS + side_index(side)]
+    if kind == KIND_TRADE:
+        # The crossing order never trades past its own limit (a seller below its ask price).
+        if side * (st.price_ticks[i] - cross_ticks) > 0:
+            return qty_lots
+        paid_lots = min(qty_lots, int(st.regs[owed]))
+        st.regs[owed] -= paid_lots
+        return qty_lots - paid_lots
+    if kind in (KIND_DEPTH, KIND_SNAPSHOT) and st.price_ticks[i] == cross_ticks:
+        st.regs[owed] = 0  # the feed rewrote the level: the crossing order is accounted for
+    return qty_lots

@@ -65,8 +65,8 @@ class SimState(NamedTuple):
 def headroom_rows(order_capacity: int) -> int:
     """Return the most report/fill rows one simulation step can append.
 
-    A trade fills at most every resting order; a request adds an ack, one fill per level
-    walked and an expiry.
+    A trade or a crossing book level fills at most every resting order; a request adds an
+    ack, one fill per level walked and an expiry.
     """
     return order_capacity + lo.MAX_TAKER_LEVELS + 4
 

@@ -6,7 +6,7 @@ import math
 from dataclasses import replace
 
 import pytest
-from tests.unit.sim.sim_cases import ASK, BID, SELL, ZERO_LATENCY, D, T, book, drive, fills
+from tests.unit.sim.sim_cases import BID, SELL, ZERO_LATENCY, D, T, book, drive, fills
 
 from mmbot.sim.layout import QM_PROB_LOG, QM_PROB_POWER, QM_RISK_AVERSE
 from mmbot.sim.queue import queue_after_depth_change
@@ -101,13 +101,6 @@ def test_trade_at_price_partial_fill_then_rest_fills_later() -> None:
     ]
     venue = drive(rows, [(0, "limit", BID, 99, 3)])
     assert fills(venue) == [(40, 1, BID, 99, 1, 1), (50, 1, BID, 99, 2, 1)]
-
-
-def test_touch_without_trade_never_fills() -> None:
-    # the ask drops onto our bid price and leaves again; no trade prints
-    rows = [*book(0, {99: 5}, {101: 5}), (10, D, ASK, 100, 3), (20, D, ASK, 100, 0)]
-    venue = drive(rows, [(0, "limit", BID, 100, 1)])
-    assert fills(venue) == []
 
 
 def test_trade_through_our_price_fills_up_to_traded_qty() -> None:
