@@ -41,7 +41,7 @@ class SynthParams:
     spread_wide_prob_calm: float = 0.1  # P(spread >= k+1 | spread >= k) after a move
     spread_wide_prob_volatile: float = 0.4
     # Trades: a Hawkes process with an exponential kernel.
-    trade_base_hz: float = 3.0
+    trade_base_hz: float = 6.0
     hawkes_alpha_hz: float = 1.4  # intensity added by each trade
     hawkes_beta_hz: float = 2.0  # decay rate of the added intensity (branching alpha/beta)
     volatile_trade_mult: float = 2.0  # multiplies the base rate only
@@ -51,7 +51,7 @@ class SynthParams:
     informed_accuracy: float = 0.8  # P(informed side == direction of the next move)
     informed_qty_mult: float = 5.0  # informed trades are larger; they may take a whole level
     # Book churn: limit adds and cancels at the kept levels.
-    churn_rate_hz: float = 40.0
+    churn_rate_hz: float = 400.0  # a liquid perp feed: hundreds of L2 rows per second
     volatile_churn_mult: float = 1.5
     level_qty_median_lots: float = 500.0  # log-normal size of a new level
     level_qty_sigma: float = 0.8

@@ -96,8 +96,11 @@ def test_synth_trades_hit_the_touch_and_leave_its_depth_row() -> None:
 def test_synth_mix_mostly_depth_updates() -> None:
     events, _, _, _ = _market()
 
+    # A liquid perp's L2 feed: a few percent of the rows are trades, the rest book updates.
     depth_share = float(np.mean(events.kind == KIND_DEPTH))
-    assert 0.80 <= depth_share <= 0.92
+    trade_share = float(np.mean(events.kind == KIND_TRADE))
+    assert 0.90 <= depth_share <= 0.98
+    assert 0.02 <= trade_share <= 0.10
 
 
 def _next_mid_move(best_bid: np.ndarray, best_ask: np.ndarray, rows: np.ndarray) -> np.ndarray:
