@@ -25,7 +25,7 @@ step that might overflow; the Python side grows the buffers (state.grow) and cal
 from __future__ import annotations
 
 from mmbot.data.schema import KIND_DEPTH, KIND_SNAPSHOT, KIND_TRADE
-from mmbot.sim.book import apply_event
+from mmbot.sim.book import apply_event, mid_ticks_x2
 from mmbot.sim.fees import notional_usd
 from mmbot.sim.jit import compiled, compiled_inline
 from mmbot.sim.layout import (
@@ -91,6 +91,8 @@ def _venue_event(st: SimState, i: int) -> None:
         # Crossing liquidity we took is still owed by the tape (rare). Runs before the book
         # update, which would hide whether this row starts a new snapshot.
         qty_lots = settle_cross_credit(st, i)
+    # A crossing row fills us at the mid that prevailed before it moved the book.
+    mid_before_x2 = mid_ticks_x2(st, BOOK_EXCH)
     prev_lots = apply_event(st, BOOK_EXCH, i)
     if st.regs[R_N_ACTIVE] == 0:
         return
@@ -101,7 +103,7 @@ def _venue_event(st: SimState, i: int) -> None:
     elif kind in (KIND_DEPTH, KIND_SNAPSHOT) and on_depth(
         st, st.side[i], st.price_ticks[i], prev_lots, qty_lots
     ):
-        on_cross(st, st.ts_exch_ns[i], st.side[i], st.price_ticks[i], qty_lots)
+        on_cross(st, st.ts_exch_ns[i], st.side[i], st.price_ticks[i], qty_lots, mid_before_x2)
 
 
 @compiled_inline

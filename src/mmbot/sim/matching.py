@@ -417,15 +417,17 @@ def on_trade(
 
 
 @compiled
-def on_cross(st: SimState, ts_exch_ns: int, side: int, price_ticks: int, qty_lots: int) -> None:
+def on_cross(
+    st: SimState, ts_exch_ns: int, side: int, price_ticks: int, qty_lots: int, mid_x2: int
+) -> None:
     """Fill our resting orders that a new level (side, price_ticks, qty_lots) crosses.
 
     See the module docstring: maker fills at our prices, best price then time first, at most
     qty_lots in all; what we took leaves the venue's level and is owed by the next trades.
+    mid_x2 is the venue mid before the crossing row: the prevailing mid our order met.
     """
     n = _fillable_in_priority(st, side, price_ticks)  # the level acts like an aggressor
     remaining_lots = qty_lots
-    mid_x2 = mid_ticks_x2(st, BOOK_EXCH)
     for j in range(n):
         slot = st.scratch[j]
         order = st.ord_i[slot]

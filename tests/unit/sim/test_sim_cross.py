@@ -210,3 +210,11 @@ def test_crossing_run_twice_writes_identical_fill_log(tmp_path: Path) -> None:
     first = first_venue.write_fill_log(tmp_path / "a.csv").read_bytes()
     second = drive(rows, script).write_fill_log(tmp_path / "b.csv").read_bytes()
     assert first == second
+
+
+def test_cross_fill_records_mid_before_the_crossing_row() -> None:
+    # Book 99/101 (mid x2 = 200) with our bid resting at 100; an ask of 3 at 99 fills us at
+    # 100. The mid our order met is the one before the row, 100.0 (x2 = 200): a maker buy at
+    # the mid captures nothing, and the move that followed is adverse, not lost spread.
+    venue = drive([*BOOK, (10, D, ASK, 99, 3)], [(0, "limit", BID, 100, 1)])
+    assert venue.fill_log().mid_ticks_x2.tolist() == [200]
