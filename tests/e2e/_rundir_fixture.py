@@ -23,7 +23,7 @@ T0 = 1_767_225_600 * S  # 2026-01-01T00:00:00Z
 def _order(order_id: str, symbol: str, strategy: str, side: int, price: float, qty: float,
            placed: int, ended: int, state: str) -> OrderRecord:  # fmt: skip
     return OrderRecord(order_id, f"c-{order_id}", symbol, strategy, side, price, qty, placed,
-                       ended, state, qty if state == "filled" else 0.0)  # fmt: skip
+                       placed, ended, state, qty if state == "filled" else 0.0)  # fmt: skip
 
 
 def _fill(ts: int, order_id: str, symbol: str, side: int, price: float, qty: float, maker: bool,

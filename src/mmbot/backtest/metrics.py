@@ -48,7 +48,7 @@ def order_figures(data: RunData) -> dict[str, float | int]:
     """Return order counts, fill rate and resting-age quantiles from orders.csv."""
     orders = data.orders
     ended = orders.filter(pl.col("end_state").is_in(["filled", "canceled"]))
-    ages = (ended["ended_ts_ns"] - ended["placed_ts_ns"]).to_numpy()
+    ages = (ended["ended_ts_ns"] - ended["priced_ts_ns"]).to_numpy()
     placed = orders.height
     filled = orders.filter(pl.col("filled_qty") > 0).height
     return {

@@ -60,6 +60,7 @@ def order_records(engine: Engine, symbol: str) -> list[OrderRecord]:
             price=_decimal_price(order.price_ticks, tick),
             qty=_decimal_price(order.qty_lots, lot),
             placed_ts_ns=order.placed_ts_ns,
+            priced_ts_ns=order.priced_ts_ns,
             ended_ts_ns=order.ended_ts_ns,
             end_state=_END_STATES.get(order.state, "open"),
             filled_qty=_decimal_price(order.filled_lots, lot),

@@ -28,7 +28,7 @@ FILL_COLUMNS: Final = (
 )  # fmt: skip
 ORDER_COLUMNS: Final = (
     "order_id", "client_order_id", "symbol", "strategy", "side", "price", "qty",
-    "placed_ts_ns", "ended_ts_ns", "end_state", "filled_qty",
+    "placed_ts_ns", "priced_ts_ns", "ended_ts_ns", "end_state", "filled_qty",
 )  # fmt: skip
 MID_COLUMNS: Final = ("ts_ns", "symbol", "mid")
 SIDE_NAMES: Final = {1: "buy", -1: "sell"}
@@ -64,7 +64,11 @@ class FillRecord:
 
 @dataclass(frozen=True, slots=True)
 class OrderRecord:
-    """One order we sent and how it ended (ended_ts_ns = -1 while open)."""
+    """One order we sent and how it ended (ended_ts_ns = -1 while open).
+
+    priced_ts_ns is when its last price was set (placement or a price-changing replace):
+    a repriced order lost its queue place, so its resting age starts again.
+    """
 
     order_id: str
     client_order_id: str
@@ -74,6 +78,7 @@ class OrderRecord:
     price: float
     qty: float
     placed_ts_ns: int
+    priced_ts_ns: int
     ended_ts_ns: int
     end_state: str
     filled_qty: float
@@ -83,7 +88,8 @@ class OrderRecord:
         return [
             self.order_id, self.client_order_id, self.symbol, self.strategy,
             SIDE_NAMES[self.side], fmt_exact(self.price), fmt_exact(self.qty),
-            self.placed_ts_ns, self.ended_ts_ns, self.end_state, fmt_exact(self.filled_qty),
+            self.placed_ts_ns, self.priced_ts_ns, self.ended_ts_ns, self.end_state,
+            fmt_exact(self.filled_qty),
         ]  # fmt: skip
 
 

@@ -16,6 +16,7 @@ QUOTE_CURRENCIES: Final = ("USD", "USDC", "USDT")
 _FILL_TYPES: Final = {"ts_ns": pl.Int64, "price": pl.Float64, "qty": pl.Float64,
                       "fee": pl.Float64, "mid_at_fill": pl.Float64}  # fmt: skip
 _ORDER_TYPES: Final = {"price": pl.Float64, "qty": pl.Float64, "placed_ts_ns": pl.Int64,
+                       "priced_ts_ns": pl.Int64,
                        "ended_ts_ns": pl.Int64, "filled_qty": pl.Float64}  # fmt: skip
 _MID_TYPES: Final = {"ts_ns": pl.Int64, "mid": pl.Float64}
 _CHOICES: Final = {"side": ("buy", "sell"), "liquidity": ("maker", "taker")}
