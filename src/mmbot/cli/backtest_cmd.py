@@ -7,8 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 
 from mmbot.backtest.run import run_backtest
+from mmbot.backtest.wf import WfSpec, walk_forward
+from mmbot.backtest.wf_exec import ExecutorName
+from mmbot.backtest.wf_tasks import OBJECTIVES
 from mmbot.config import load_config
 
 app = typer.Typer(help="Backtest on recorded or synthetic events.", no_args_is_help=True)
@@ -34,5 +39,74 @@ def run(
         f"taker_share_pct={float(figures['taker_share_pct']):.6f} "
         f"order_age_p95_ms={float(figures['order_age_p95_ms']):.6f} "
         f"fills={figures['fills']} bottleneck={bottleneck['component']}"
+    )
+    typer.echo(f"RESULT=OK reports={out}")
+
+
+class _ProgressTicker:
+    """A rich progress bar over walk-forward tasks (on stderr)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task = progress.add_task("walk-forward tasks", total=None)
+
+    def start(self, total: int) -> None:
+        self._progress.update(self._task, total=total)
+
+    def advance(self) -> None:
+        self._progress.advance(self._task)
+
+
+@app.command()
+def wf(
+    data: Annotated[Path, typer.Option("--data", help="Event file (Parquet, mmbot schema).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for wf.json and WF.md.")],
+    train_s: Annotated[float, typer.Option("--train-s", help="Train window, seconds.")],
+    test_s: Annotated[float, typer.Option("--test-s", help="Test window, seconds.")],
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML config (default: embedded).")
+    ] = None,
+    step_s: Annotated[
+        float | None, typer.Option("--step-s", help="Fold step, seconds (default: --test-s).")
+    ] = None,
+    grid: Annotated[
+        list[str] | None,
+        typer.Option("--grid", help="Dotted key and values, e.g. strategy.risk_aversion=0.05,0.1."),
+    ] = None,
+    objective: Annotated[
+        str, typer.Option("--objective", help=f"One of {', '.join(OBJECTIVES)}.")
+    ] = "net_bps",
+    engine: Annotated[
+        ExecutorName, typer.Option("--engine", help="local (process pool) or ray.")
+    ] = "local",
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 2,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address", envvar="RAY_ADDRESS", help="Join this Ray cluster, not a new one."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Walk forward: search the grid on each train window, test the winner on the next one."""
+    effective = load_config(config, os.environ)
+    spec = WfSpec(
+        train_s=train_s, test_s=test_s, step_s=step_s, grid=tuple(grid or ()),
+        objective=objective, executor=engine, workers=workers, ray_address=ray_address,
+    )  # fmt: skip
+    console = Console(stderr=True)
+    with Progress(
+        *Progress.get_default_columns(), MofNCompleteColumn(), console=console,
+        disable=quiet or not console.is_terminal,
+    ) as progress:  # fmt: skip
+        report = walk_forward(effective, data, out, spec, typer.echo, _ProgressTicker(progress))
+    aggregate = report["aggregate"]
+    assert isinstance(aggregate, dict)
+    typer.echo(
+        f"objective={objective} folds={aggregate['folds']} "
+        f"test_net_bps_mean={float(aggregate['test_net_bps_mean']):.6f} "
+        f"test_net_usd_total={float(aggregate['test_net_usd_total']):.6f} "
+        f"positive_fold_fraction={float(aggregate['positive_fold_fraction']):.6f} "
+        f"objective_gap={float(aggregate['objective_gap']):.6f}"
     )
     typer.echo(f"RESULT=OK reports={out}")

@@ -9,6 +9,7 @@ from mmbot.config.loader import (
     available_profiles,
     load_config,
     shipped_configs_dir,
+    validate_document,
 )
 from mmbot.config.schema import (
     AllocConfig,
@@ -48,4 +49,5 @@ __all__ = [
     "available_profiles",
     "load_config",
     "shipped_configs_dir",
+    "validate_document",
 ]

@@ -189,8 +189,14 @@ def load_config(
         overlay = _profile_overlay(profile, profiles_dir or shipped_configs_dir() / "profiles")
         document = deep_merge(document, overlay)
         source = f"{source} + profile {profile}"
+    config = validate_document(document, source)
+    return EffectiveConfig(config=config, env=env, profile=profile, source=source)
+
+
+def validate_document(document: Mapping[str, Any], source: str) -> MmConfig:
+    """Validate a raw config mapping (e.g. a config with overrides applied) or raise one
+    E_CFG_* ConfigError naming source."""
     try:
-        config = MmConfig.model_validate(document)
+        return MmConfig.model_validate(document)
     except ValidationError as exc:
         raise _validation_failure(exc, source) from None
-    return EffectiveConfig(config=config, env=env, profile=profile, source=source)

@@ -55,6 +55,11 @@ REGISTRY: Final[dict[str, str]] = {
     "E_AUDIT_UNSORTED": "fills or mids are not in time order",
     "E_AUDIT_NO_METADATA": "a symbol has no instrument metadata in run.json",
     "E_AUDIT_FEE_CURRENCY": "a fee is not in the quote currency",
+    # walk-forward backtest
+    "E_WF_GRID": "a --grid option is malformed or repeats a key",
+    "E_WF_WINDOW": "train/test/step windows are not positive or do not fit the data",
+    "E_WF_OBJECTIVE": "the objective is not one of the defined objectives",
+    "E_WF_RAY": "the Ray executor could not start or a Ray task failed",
     # simulated venue
     "E_SIM_CONFIG": "simulator settings are inconsistent with the data",
     # risk gate: denials and after-step invariant records

@@ -1,0 +1,315 @@
+"""Walk-forward building blocks: the grid, the windows, and the task every executor runs.
+
+A task is one config evaluated over one window of the event file. It carries the file path
+and the window bounds, not events: a worker loads the file once (cached per process) and
+slices it, so a pool holds one copy of the data per worker however many tasks it runs.
+A window that starts mid-file opens with a snapshot of the book as it stood just before
+the window, rebuilt from the rows before it; without it the simulated book would start
+empty and fill only as levels happen to update.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final, Literal, NoReturn, get_origin
+
+import numpy as np
+import yaml
+from numpy.typing import NDArray
+from pydantic import BaseModel
+
+from mmbot.backtest.wiring import build_engine
+from mmbot.config import MmConfig, validate_document
+from mmbot.core.errors import MmError, UsageError
+from mmbot.data import (
+    KIND_CLEAR,
+    KIND_DEPTH,
+    KIND_SNAPSHOT,
+    SIDE_ASK,
+    SIDE_BID,
+    EventBatch,
+    load_events,
+)
+
+NS_PER_S: Final = 1_000_000_000
+Figures = dict[str, float | int]
+GridValue = bool | int | float | str | None
+
+# Every objective is a figure of `evaluate`, maximised; ties go to the lower grid index.
+OBJECTIVES: Final[dict[str, str]] = {
+    "net_bps": "net_usd per traded notional in bps (0 without fills)",
+    "net_usd": "cash plus the position marked at the window's last mid, USD",
+    "net_usd_per_inventory_lot": "net_usd / max(1, max_abs_inventory_lots)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GridPoint:
+    """One point of the parameter grid: its overrides (in --grid order) and the config."""
+
+    index: int
+    overrides: tuple[tuple[str, GridValue], ...]
+    config: MmConfig
+
+    def label(self) -> str:
+        """Return the overrides as `key=value` pairs, space separated (`base` when none)."""
+        return " ".join(f"{key}={show_grid_value(v)}" for key, v in self.overrides) or "base"
+
+
+@dataclass(frozen=True, slots=True)
+class Fold:
+    """Train on [train_start_ns, test_start_ns), test on [test_start_ns, test_end_ns)."""
+
+    index: int
+    train_start_ns: int
+    test_start_ns: int
+    test_end_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One config over one exchange-time window of one event file."""
+
+    config: MmConfig
+    data_path: str
+    data_sha256: str
+    start_ns: int
+    stop_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An MmError raised in a worker, as a value: MmError itself does not survive pickling."""
+
+    error_type: type[MmError]
+    code: str
+    detail: str
+
+    def reraise(self) -> NoReturn:
+        """Raise the worker's error in this process."""
+        raise self.error_type(self.code, self.detail)
+
+
+def show_grid_value(value: GridValue) -> str:
+    """Return a grid value as it would be typed on the command line."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)
+
+
+def _field_annotation(dotted: str) -> object:
+    """Return the schema annotation of a dotted key, or None when the schema has no such key."""
+    model: type[BaseModel] = MmConfig
+    parts = dotted.split(".")
+    for depth, part in enumerate(parts):
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        annotation = field.annotation
+        if depth == len(parts) - 1:
+            return annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return None
+
+
+def _parse_value(annotation: object, text: str) -> GridValue:
+    """Return text as the field's type; anything else is read as YAML would read it."""
+    if annotation is float or annotation is int:
+        try:
+            number = float(text) if annotation is float else int(text)
+        except ValueError:
+            number = None
+        if number is not None and math.isfinite(number):
+            return number
+    elif annotation is str or get_origin(annotation) is Literal:
+        return text
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return loaded if isinstance(loaded, bool | int | float | str) or loaded is None else text
+
+
+def parse_grid(specs: Sequence[str]) -> list[tuple[str, list[GridValue]]]:
+    """Return the axes of `--grid key=v1,v2` options: (dotted key, values) in option order."""
+    axes: list[tuple[str, list[GridValue]]] = []
+    for spec in specs:
+        key, sep, raw = spec.partition("=")
+        key = key.strip()
+        texts = [text.strip() for text in raw.split(",")]
+        if not sep or not all(key.split(".")) or not all(texts):
+            raise UsageError(
+                "E_WF_GRID", f"grid={spec!r} expected=section.key=value[,value...] (no empties)"
+            )
+        if key in (axis_key for axis_key, _ in axes):
+            raise UsageError("E_WF_GRID", f"grid key={key} given twice; list its values once")
+        annotation = _field_annotation(key)
+        values = [_parse_value(annotation, text) for text in texts]
+        shown = [show_grid_value(v) for v in values]
+        if len(set(shown)) != len(shown):
+            raise UsageError("E_WF_GRID", f"grid key={key} values={raw} repeat a value")
+        axes.append((key, values))
+    return axes
+
+
+def _set_dotted(document: dict[str, object], key: str, value: GridValue) -> None:
+    node = document
+    *sections, leaf = key.split(".")
+    for part in sections:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise UsageError("E_WF_GRID", f"grid key={key}: {part} holds a value, not a section")
+        node = child
+    node[leaf] = value
+
+
+def grid_points(base: MmConfig, specs: Sequence[str], source: str) -> list[GridPoint]:
+    """Return the cartesian product of the --grid axes, each re-validated by the schema.
+
+    The first axis varies slowest. A bad key or value raises the same E_CFG_* line a
+    config file with that value would.
+    """
+    axes = parse_grid(specs)
+    keys = [key for key, _ in axes]
+    points = []
+    for index, values in enumerate(itertools.product(*(vals for _, vals in axes))):
+        document = base.model_dump()
+        overrides = tuple(zip(keys, values, strict=True))
+        for key, value in overrides:
+            _set_dotted(document, key, value)
+        label = " ".join(f"{k}={show_grid_value(v)}" for k, v in overrides)
+        config = validate_document(document, f"{source} + --grid {label}")
+        points.append(GridPoint(index, overrides, config))
+    return points
+
+
+def split_windows(
+    first_ts_ns: int, last_ts_ns: int, train_ns: int, test_ns: int, step_ns: int
+) -> list[Fold]:
+    """Return the folds whose train and test windows both lie inside [first, last] event."""
+    for name, value_ns in (("train_s", train_ns), ("test_s", test_ns), ("step_s", step_ns)):
+        if value_ns <= 0:
+            raise UsageError("E_WF_WINDOW", f"{name}={value_ns / NS_PER_S:g} expected=>0")
+    folds: list[Fold] = []
+    while True:
+        train_start_ns = first_ts_ns + len(folds) * step_ns
+        test_end_ns = train_start_ns + train_ns + test_ns
+        if test_end_ns > last_ts_ns + 1:
+            break
+        folds.append(Fold(len(folds), train_start_ns, train_start_ns + train_ns, test_end_ns))
+    if not folds:
+        span_s = (last_ts_ns - first_ts_ns) / NS_PER_S
+        raise UsageError(
+            "E_WF_WINDOW",
+            f"train_s+test_s={(train_ns + test_ns) / NS_PER_S:g} expected=<={span_s:.6f} "
+            "(the data's span by exchange time)",
+        )
+    return folds
+
+
+def _is_book_reset(kind: NDArray[np.int64], row: int) -> bool:
+    """Return True when row replaces the whole book (a CLEAR, or a snapshot run's first row)."""
+    if kind[row] == KIND_CLEAR:
+        return True
+    return bool(kind[row] == KIND_SNAPSHOT and (row == 0 or kind[row - 1] != KIND_SNAPSHOT))
+
+
+def book_snapshot(events: EventBatch, row: int) -> EventBatch:
+    """Return the book as it stands just before row, as snapshot rows stamped with row's times.
+
+    Bids come best first, then asks best first. Empty when row itself replaces the book.
+    """
+    kind = events.kind
+    if row == 0 or _is_book_reset(kind, row):
+        return EventBatch.empty()
+    resets = (kind[:row] == KIND_CLEAR) | (kind[:row] == KIND_SNAPSHOT)
+    resets[1:] &= (kind[1:row] == KIND_CLEAR) | (kind[: row - 1] != KIND_SNAPSHOT)
+    starts = np.flatnonzero(resets)
+    begin = int(starts[-1]) if len(starts) else 0
+    part = events.slice(begin, row)
+    is_level = (part.kind == KIND_DEPTH) | (part.kind == KIND_SNAPSHOT)
+    sides, prices, qtys = [], [], []
+    for side in (SIDE_BID, SIDE_ASK):
+        mask = is_level & (part.side == side)
+        # The newest row of a level wins: unique() on the reversed rows finds it first.
+        newest_first = part.price_ticks[mask][::-1]
+        level_prices, first = np.unique(newest_first, return_index=True)
+        level_qtys = part.qty_lots[mask][::-1][first]
+        live = level_qtys > 0
+        level_prices, level_qtys = level_prices[live], level_qtys[live]
+        if side == SIDE_BID:
+            level_prices, level_qtys = level_prices[::-1], level_qtys[::-1]
+        sides.append(np.full(len(level_prices), side, dtype=np.int64))
+        prices.append(level_prices)
+        qtys.append(level_qtys)
+    count = sum(len(p) for p in prices)
+    return EventBatch(
+        np.full(count, events.ts_exch_ns[row], dtype=np.int64),
+        np.full(count, events.ts_local_ns[row], dtype=np.int64),
+        np.full(count, KIND_SNAPSHOT, dtype=np.int64),
+        np.ascontiguousarray(np.concatenate(sides)),
+        np.ascontiguousarray(np.concatenate(prices)),
+        np.ascontiguousarray(np.concatenate(qtys)),
+    )
+
+
+def window_events(events: EventBatch, start_ns: int, stop_ns: int) -> EventBatch:
+    """Return the events with start_ns <= ts_exch_ns < stop_ns, opened by the book before them."""
+    start, stop = (int(i) for i in np.searchsorted(events.ts_exch_ns, [start_ns, stop_ns]))
+    if start == stop:
+        return EventBatch.empty()
+    return EventBatch.concat([book_snapshot(events, start), events.slice(start, stop)])
+
+
+def evaluate(cfg: MmConfig, events: EventBatch) -> Figures:
+    """Run the engine over events; return its fills, notional, net (USD and bps), inventory."""
+    figures: Figures = {
+        "events": len(events),
+        "fills": 0,
+        "max_abs_inventory_lots": 0,
+        "net_bps": 0.0,
+        "net_usd": 0.0,
+        "net_usd_per_inventory_lot": 0.0,
+        "notional_usd": 0.0,
+    }
+    if len(events) == 0:
+        return figures
+    engine = build_engine(cfg, events, strategy_id=cfg.strategy.model)
+    engine.run()
+    venue, mids_x2 = engine.venue, engine.record.mid_ticks_x2
+    final_mid_usd = 0.5 * mids_x2[-1] * cfg.instrument.tick_size if mids_x2 else 0.0
+    net_usd = venue.cash_usd + venue.position_lots * cfg.instrument.lot_size * final_mid_usd
+    notional_usd = venue.notional_usd
+    fills = venue.fill_log()
+    inventory_lots = np.cumsum(fills.side * fills.qty_lots)
+    max_abs_inventory_lots = int(np.abs(inventory_lots).max()) if len(fills) else 0
+    figures.update(
+        fills=len(fills),
+        max_abs_inventory_lots=max_abs_inventory_lots,
+        net_bps=1e4 * net_usd / notional_usd if notional_usd > 0 else 0.0,
+        net_usd=net_usd,
+        net_usd_per_inventory_lot=net_usd / max(1, max_abs_inventory_lots),
+        notional_usd=notional_usd,
+    )
+    return figures
+
+
+@lru_cache(maxsize=1)
+def _file_events(data_path: str, data_sha256: str) -> EventBatch:
+    # data_sha256 is part of the key so a long-lived (Ray) worker rereads a file that changed.
+    return load_events(data_path)[0]
+
+
+def run_task(task: Task) -> Figures | Failure:
+    """Evaluate one task in a worker; an MmError comes back as a Failure value."""
+    try:
+        events = _file_events(task.data_path, task.data_sha256)
+        return evaluate(task.config, window_events(events, task.start_ns, task.stop_ns))
+    except MmError as exc:
+        return Failure(type(exc), exc.code, exc.detail)

@@ -1,0 +1,149 @@
+"""`mmbot backtest wf` as a user runs it: byte-identical reports across runs and executors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mmbot.backtest.run import file_sha256
+from mmbot.config import load_config
+from mmbot.data import SYNTH_META, EventBatch, synthesize, write_events
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+N_EVENTS = 150_000
+# The default base fee tier (maker 1 bp) puts the fee floor far from the touch: no fills.
+CONFIG = """\
+instrument:
+  venue: SYNTH
+  symbol: BTC-USD
+fees:
+  volume_30d_usd: 60000000.0
+"""
+GRID = ["--grid", "strategy.risk_aversion=0.05,0.2", "--grid", "strategy.order_qty_lots=5,10"]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    config: Path
+    data: Path
+    train_s: int
+    test_s: int
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Inputs:
+    folder = tmp_path_factory.mktemp("wf_inputs")
+    batches = list(synthesize(3, N_EVENTS, SYNTH_META))
+    span_s = (batches[-1].ts_exch_ns[-1] - batches[0].ts_exch_ns[0]) / 1e9
+    # Sized from the data so there are three folds whatever the synthetic event rate.
+    train_s, test_s = int(0.4 * span_s), int(0.2 * span_s)
+    assert test_s >= 30, f"the synthetic file spans only {span_s} s; raise N_EVENTS"
+    data = write_events(folder / "events.parquet", iter(batches), SYNTH_META)
+    config = folder / "wf.yaml"
+    config.write_text(CONFIG)
+    return Inputs(config, data, train_s, test_s)
+
+
+def _wf(
+    inputs: Inputs, out: Path, *extra: str, data: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    args = ["--config", str(inputs.config), "--data", str(data or inputs.data), "--out", str(out)]
+    windows = ["--train-s", str(inputs.train_s), "--test-s", str(inputs.test_s)]
+    return subprocess.run(
+        [sys.executable, "-m", "mmbot", "backtest", "wf", *args, *windows, *GRID, *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("MM_", "RAY_ADDRESS"))},
+        cwd=REPO_ROOT,
+    )
+
+
+def _report_bytes(out: Path) -> tuple[bytes, bytes]:
+    return (out / "wf.json").read_bytes(), (out / "WF.md").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def local_run(inputs: Inputs, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wf_local")
+    result = _wf(inputs, out)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == f"RESULT=OK reports={out}"
+    return out
+
+
+def test_wf_report_carries_shas_folds_and_aggregate(inputs: Inputs, local_run: Path) -> None:
+    report = json.loads((local_run / "wf.json").read_text())
+    assert report["data_sha256"] == file_sha256(inputs.data)
+    assert report["config_sha256"] == load_config(inputs.config, {}).describe().sha256
+    assert len(report["grid"]["points"]) == 4
+    folds = report["folds"]
+    assert len(folds) == 3
+    for fold in folds:
+        assert fold["test_start_ns"] == fold["train_start_ns"] + inputs.train_s * 10**9
+        assert fold["train_objective"] == max(fold["train_objectives"])
+        assert fold["grid_index"] == fold["train_objectives"].index(fold["train_objective"])
+    assert sum(fold["test"]["fills"] for fold in folds) > 0
+    aggregate = report["aggregate"]
+    assert aggregate["folds"] == len(folds)
+    assert aggregate["test_net_usd_total"] == pytest.approx(
+        sum(fold["test"]["net_usd"] for fold in folds)
+    )
+    markdown = (local_run / "WF.md").read_text()
+    tables = [block for block in markdown.split("\n\n") if block.startswith("|")]
+    assert len(tables) == 2
+    assert all(table.rstrip("\n").splitlines()[-1].startswith("| TOTAL |") for table in tables)
+    assert report["config_sha256"] in markdown and report["data_sha256"] in markdown
+
+
+def test_wf_repeat_run_gives_byte_identical_reports(
+    inputs: Inputs, local_run: Path, tmp_path: Path
+) -> None:
+    result = _wf(inputs, tmp_path, "--workers", "1", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert _report_bytes(tmp_path) == _report_bytes(local_run)
+
+
+def test_wf_ray_engine_gives_the_local_reports(
+    inputs: Inputs, local_run: Path, tmp_path: Path
+) -> None:
+    # Starts a local Ray instance (num_cpus=2) inside the command; a startup failure is an
+    # E_WF_RAY line on stderr and fails here - it is never skipped.
+    result = _wf(inputs, tmp_path, "--engine", "ray", "--workers", "2")
+    assert result.returncode == 0, result.stderr
+    assert _report_bytes(tmp_path) == _report_bytes(local_run)
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        (["--grid", "strategy.no_such_key=1"], "E_CFG_UNKNOWN_KEY"),
+        (["--grid", "strategy.order_qty_lots"], "E_WF_GRID"),
+        (["--objective", "sharpe"], "E_WF_OBJECTIVE"),
+        (["--step-s", "0"], "E_WF_WINDOW"),
+    ],
+)
+def test_wf_bad_input_one_line_exit_2(
+    inputs: Inputs, tmp_path: Path, extra: list[str], code: str
+) -> None:
+    result = _wf(inputs, tmp_path, *extra)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{code}: "), result.stderr
+    assert not (tmp_path / "wf.json").exists()
+
+
+def test_wf_data_shorter_than_windows_is_e_wf_window(inputs: Inputs, tmp_path: Path) -> None:
+    short = write_events(
+        tmp_path / "short.parquet", [EventBatch.concat(synthesize(3, 2_000))], SYNTH_META
+    )
+    result = _wf(inputs, tmp_path / "out", data=short)
+    assert result.returncode == 2
+    window_s = inputs.train_s + inputs.test_s
+    assert result.stderr.startswith(f"E_WF_WINDOW: train_s+test_s={window_s} expected=<=")
