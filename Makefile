@@ -30,5 +30,9 @@ test-selected: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/mmbot demo --out out/demo
 
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	$(BIN)/python benchmarks/bench_sim.py
+
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache
