@@ -57,26 +57,22 @@ def _read_table(path: Path, columns: tuple[str, ...], types: dict[str, Any]) -> 
         )
     for name, dtype in types.items():
         cast = raw[name].cast(dtype, strict=False)
-        bad = (cast.is_null() & raw[name].is_not_null()) | raw[name].is_null()
-        if bad.any():
-            row = int(bad.arg_true()[0]) + 1
-            raise AuditError(
-                "E_AUDIT_BAD_VALUE",
-                f"file={path} row={row} column={name} value={raw[name][row - 1]!r} "
-                f"expected={dtype}",
-            )
+        _refuse_first(raw, name, cast.is_null(), path, str(dtype))
         raw = raw.with_columns(cast.alias(name))
     for name, allowed in _CHOICES.items():
         if name in raw.columns:
-            bad = ~raw[name].is_in(allowed)
-            if bad.any():
-                row = int(bad.arg_true()[0]) + 1
-                raise AuditError(
-                    "E_AUDIT_BAD_VALUE",
-                    f"file={path} row={row} column={name} value={raw[name][row - 1]!r} "
-                    f"expected=one of {','.join(allowed)}",
-                )
+            _refuse_first(raw, name, ~raw[name].is_in(allowed), path, f"one of {','.join(allowed)}")
     return raw
+
+
+def _refuse_first(raw: pl.DataFrame, name: str, bad: pl.Series, path: Path, expected: str) -> None:
+    """Raise E_AUDIT_BAD_VALUE for the first row where bad holds (rows count from 1)."""
+    if bad.any():
+        row = int(bad.arg_true()[0]) + 1
+        raise AuditError(
+            "E_AUDIT_BAD_VALUE",
+            f"file={path} row={row} column={name} value={raw[name][row - 1]!r} expected={expected}",
+        )
 
 
 def _check_sorted(frame: pl.DataFrame, path: Path, by_symbol: bool) -> None:
