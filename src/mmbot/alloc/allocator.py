@@ -62,22 +62,30 @@ class Allocation:
 class Allocator:
     """Split the drawdown-scaled portfolio budget across keys, smoothing the changes."""
 
-    __slots__ = ("_available_usd", "_budgets_usd", "_hwm_equity_usd", "_keys", "_params")
+    __slots__ = (
+        "_available_usd",
+        "_budgets_usd",
+        "_hwm_equity_usd",
+        "_key_set",
+        "_keys",
+        "_params",
+    )
 
     def __init__(self, params: AllocParams, keys: Sequence[str]) -> None:
         if not keys or len(set(keys)) != len(keys):
             raise ValueError(f"keys={list(keys)} expected unique and non-empty")
         self._params = params
         self._keys = tuple(keys)
+        self._key_set = frozenset(keys)
         self._budgets_usd = [0.0] * len(keys)
         self._hwm_equity_usd = 0.0
         self._available_usd = params.budget_usd
 
     def update(self, ts_ns: int, equity_usd: float, demand_usd: Mapping[str, float]) -> Allocation:
         """Fold one equity observation and the keys' demand into the next allocation."""
-        unknown = set(demand_usd).difference(self._keys)
-        if unknown or not math.isfinite(equity_usd):
-            raise ValueError(f"equity_usd={equity_usd} unknown keys={sorted(unknown)}")
+        if not (demand_usd.keys() <= self._key_set and math.isfinite(equity_usd)):
+            unknown = sorted(set(demand_usd).difference(self._keys))
+            raise ValueError(f"equity_usd={equity_usd} unknown keys={unknown}")
         params = self._params
         self._hwm_equity_usd = max(self._hwm_equity_usd, equity_usd)
         hwm = self._hwm_equity_usd

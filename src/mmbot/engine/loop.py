@@ -110,48 +110,57 @@ class Engine:
 
     def step(self, ts_ns: int) -> bool:
         """Run one decision point at local time ts_ns; return False when the data ended."""
-        alive = self.venue.run_until(ts_ns)
+        venue = self.venue
+        alive = venue.run_until(ts_ns)
         self.clock.advance_to(ts_ns)
-        for report in self.venue.reports():
+        for report in venue.reports():
             self._apply(report)
-        view = self.venue.market_view(ts_ns)
-        mid_x2 = view.best_bid_ticks + view.best_ask_ticks
+        view = venue.market_view(ts_ns)
         if view.best_bid_lots > 0 and view.best_ask_lots > 0:
-            self._decide(view, mid_x2)
+            self._decide(view, view.best_bid_ticks + view.best_ask_ticks)
         record = self.record
         record.decisions += 1
-        exch_mid_x2 = self.venue.exch_mid_ticks_x2
+        exch_mid_x2 = venue.exch_mid_ticks_x2
         if exch_mid_x2 > 0:
             record.mid_ts_ns.append(ts_ns)
             record.mid_ticks_x2.append(exch_mid_x2)
         return alive
 
     def _decide(self, view: MarketView, mid_x2: int) -> None:
+        # Runs at every decision point: helpers that usually do nothing
+        # (day roll, kill-switch flag, denial count, empty send) are guarded here, not called.
         ts_ns = view.ts_ns
-        strategy = self.strategy
+        strategy, venue, orders, risk = self.strategy, self.venue, self.orders, self.risk
+        record = self.record
         mid_usd = 0.5 * mid_x2 * strategy.tick_size
-        position = self.venue.position_lots
-        pnl_usd = self.venue.cash_usd + position * strategy.lot_size * mid_usd
-        self._roll_day(ts_ns, pnl_usd)
+        position = venue.position_lots
+        pnl_usd = venue.cash_usd + position * strategy.lot_size * mid_usd
+        day = ts_ns // _NS_PER_DAY
+        if day != self._day.day:
+            self._roll_day(day, pnl_usd)
         if ts_ns >= self._next_alloc_ns:
             self._reallocate(ts_ns, pnl_usd, mid_usd)
+        day_book = self._day
         ctx = RiskContext(
-            ts_ns, position, mid_usd, self.orders.open_orders(),
-            pnl_usd - self._day.equity_start_usd,
-            self.venue.notional_usd - self._day.notional_start_usd,
-            self.orders.quotes_placed_total - self._day.orders_start,
+            ts_ns, position, mid_usd, orders.open_orders(),
+            pnl_usd - day_book.equity_start_usd,
+            venue.notional_usd - day_book.notional_start_usd,
+            orders.quotes_placed_total - day_book.orders_start,
         )  # fmt: skip
-        self._kill_switch()
-        for line in self.risk.after_step(ctx):
-            self.record.risk_lines.append(line.line())
+        if self.params.kill_switch_file is not None:
+            self._kill_switch(self.params.kill_switch_file)
+        for line in risk.after_step(ctx):
+            record.risk_lines.append(line.line())
         decision = decide(self._state, view, position, self._budget_lots, strategy)
         self._state = decision.state
         if self.params.keep_traces:
-            self.record.traces.append(decision.trace)
-        self.record.inventory_lots.append(position)
-        allowed, denied = self.risk.check(self.orders.plan(decision.quote), ctx)
-        self._count_denials(denied)
-        self._send(allowed, ts_ns)
+            record.traces.append(decision.trace)
+        record.inventory_lots.append(position)
+        allowed, denied = risk.check(orders.plan(decision.quote), ctx)
+        if denied:
+            self._count_denials(denied)
+        if allowed:
+            self._send(allowed, ts_ns)
 
     def _reallocate(self, ts_ns: int, pnl_usd: float, mid_usd: float) -> None:
         """Refresh the size budget; the allocator is a slow control, run every alloc interval."""
@@ -164,18 +173,14 @@ class Engine:
         self._budget_lots = int(allocation.budget_usd[strategy_id] / (2.0 * lot_usd))
         self._next_alloc_ns = ts_ns + self.params.alloc_interval_ns
 
-    def _roll_day(self, ts_ns: int, pnl_usd: float) -> None:
-        day = ts_ns // _NS_PER_DAY
-        if day != self._day.day:
-            if self._day.day >= 0:
-                self.risk.reset_intraday()
-            self._day = DayBook(
-                day, pnl_usd, self.venue.notional_usd, self.orders.quotes_placed_total
-            )
+    def _roll_day(self, day: int, pnl_usd: float) -> None:
+        """Start the intraday counters of a new UTC day (day: days since the epoch)."""
+        if self._day.day >= 0:
+            self.risk.reset_intraday()
+        self._day = DayBook(day, pnl_usd, self.venue.notional_usd, self.orders.quotes_placed_total)
 
-    def _kill_switch(self) -> None:
-        flag = self.params.kill_switch_file
-        if flag is not None and flag.exists():
+    def _kill_switch(self, flag: Path) -> None:
+        if flag.exists():
             self.risk.trip_kill_switch(f"flag file {flag} present")
 
     def _count_denials(self, denied: list[Denied]) -> None:

@@ -96,24 +96,27 @@ class OrderManager:
     def plan(self, quote: Quote | None) -> list[Action]:
         """Return the actions that move the resting orders toward quote (None: rest nothing)."""
         actions: list[Action] = []
-        wanted = {BUY: (0, 0), SELL: (0, 0)}
-        if quote is not None:
-            wanted = {BUY: (quote.bid_ticks, quote.bid_lots), SELL: (quote.ask_ticks,
-                                                                      quote.ask_lots)}  # fmt: skip
-        for side in (BUY, SELL):
-            price_ticks, qty_lots = wanted[side]
-            order = self._working.get(side)
-            if order is None:
-                if qty_lots > 0:
-                    actions.append(PlaceOrder(self.next_client_id(), side, price_ticks, qty_lots))
-            elif order.state is OrderState.LIVE:
-                if qty_lots <= 0:
-                    actions.append(CancelOrder(order.client_id))
-                elif (price_ticks, qty_lots) != (order.price_ticks, order.leaves_lots):
-                    actions.append(
-                        ReplaceOrder(order.client_id, order.client_id, side, price_ticks, qty_lots)
-                    )
+        if quote is None:
+            self._plan_side(BUY, 0, 0, actions)
+            self._plan_side(SELL, 0, 0, actions)
+        else:
+            self._plan_side(BUY, quote.bid_ticks, quote.bid_lots, actions)
+            self._plan_side(SELL, quote.ask_ticks, quote.ask_lots, actions)
         return actions
+
+    def _plan_side(self, side: int, price_ticks: int, qty_lots: int, actions: list[Action]) -> None:
+        """Append the action (if any) that moves side's order to price_ticks x qty_lots."""
+        order = self._working.get(side)
+        if order is None:
+            if qty_lots > 0:
+                actions.append(PlaceOrder(self.next_client_id(), side, price_ticks, qty_lots))
+        elif order.state is OrderState.LIVE:
+            if qty_lots <= 0:
+                actions.append(CancelOrder(order.client_id))
+            elif price_ticks != order.price_ticks or qty_lots != order.leaves_lots:
+                actions.append(
+                    ReplaceOrder(order.client_id, order.client_id, side, price_ticks, qty_lots)
+                )
 
     def open_orders(self) -> dict[str, tuple[int, int, int, int]]:
         """Return client_id -> (side, price_ticks, leaves_lots, priced_ts_ns) of working orders."""

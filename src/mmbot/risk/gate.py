@@ -130,8 +130,14 @@ class RiskGate:
                 RiskRecord(ctx.ts_ns, "E_RISK_KILL_SWITCH", f"kill_switch: {self._kill_reason}")
             )
         position_lots = abs(ctx.position_lots)
-        limit_lots = _limit_lots(params.max_position_usd, ctx.mid_price_usd, params.lot_size)
-        skew_lots = _limit_lots(params.max_skew_usd, ctx.mid_price_usd, params.lot_size)
+        # _limit_lots for both limits, inlined: after_step runs at every decision point.
+        mid_price_usd = ctx.mid_price_usd
+        if 0.0 < mid_price_usd < math.inf:
+            lot_usd = mid_price_usd * params.lot_size
+            limit_lots = int(params.max_position_usd / lot_usd)
+            skew_lots = int(params.max_skew_usd / lot_usd)
+        else:
+            limit_lots = skew_lots = 0
         in_position_breach = position_lots > limit_lots
         if in_position_breach and not self._in_position_breach:
             self._breach(ctx, "E_RISK_POSITION", "max_position", position_lots, limit_lots)
@@ -140,6 +146,8 @@ class RiskGate:
             self._breach(ctx, "E_RISK_SKEW", "max_skew", position_lots, skew_lots)
         self._in_position_breach = in_position_breach
         self._in_skew_breach = in_skew_breach
+        if not self._pending:
+            return []
         records, self._pending = self._pending, []
         return records
 

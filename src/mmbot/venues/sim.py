@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import NamedTuple
 
 from mmbot.core.types import MarketView
@@ -24,6 +25,14 @@ from mmbot.sim.view import (
     local_view,
     new_view,
 )
+
+# The view slots MarketView takes after ts_ns, in its field order. One tolist() and one
+# itemgetter cost ~0.35 us; ten int(view[i]) conversions of numpy scalars cost ~1.2 us.
+_MARKET_VIEW_SLOTS = itemgetter(
+    V_BEST_BID_TICKS, V_BEST_BID_LOTS, V_BEST_ASK_TICKS, V_BEST_ASK_LOTS,
+    V_BID_DEPTH_LOTS, V_ASK_DEPTH_LOTS, V_BUY_VOLUME_LOTS, V_SELL_VOLUME_LOTS,
+    V_BUY_TRADE_DEPTH_TICKS, V_SELL_TRADE_DEPTH_TICKS,
+)  # fmt: skip
 
 
 class VenueReport(NamedTuple):
@@ -52,6 +61,7 @@ class SimVenuePort:
         self._local_view = bound_entry(local_view, self.venue.state, 0, depth_levels, self._view)
         self._depth_levels = depth_levels
         self._ref_mid_x2 = 0
+        self._exch_mid_x2 = 0
 
     def run_until(self, ts_ns: int) -> bool:
         """Advance the simulation to local time ts_ns; False once the data is used up."""
@@ -63,26 +73,24 @@ class SimVenuePort:
 
     def market_view(self, ts_ns: int) -> MarketView:
         """Return what the strategy sees now; trade aggregates since the previous call."""
-        view = self._view
-        self._local_view(self.venue.state, self._ref_mid_x2, self._depth_levels, view)
-        bid, ask = int(view[V_BEST_BID_TICKS]), int(view[V_BEST_ASK_TICKS])
-        if view[V_BEST_BID_LOTS] > 0 and view[V_BEST_ASK_LOTS] > 0:
-            self._ref_mid_x2 = bid + ask
-        return MarketView(
-            ts_ns, bid, int(view[V_BEST_BID_LOTS]), ask, int(view[V_BEST_ASK_LOTS]),
-            int(view[V_BID_DEPTH_LOTS]), int(view[V_ASK_DEPTH_LOTS]),
-            int(view[V_BUY_VOLUME_LOTS]), int(view[V_SELL_VOLUME_LOTS]),
-            int(view[V_BUY_TRADE_DEPTH_TICKS]), int(view[V_SELL_TRADE_DEPTH_TICKS]),
-        )  # fmt: skip
+        self._local_view(self.venue.state, self._ref_mid_x2, self._depth_levels, self._view)
+        values = self._view.tolist()
+        if values[V_BEST_BID_LOTS] > 0 and values[V_BEST_ASK_LOTS] > 0:
+            self._ref_mid_x2 = values[V_BEST_BID_TICKS] + values[V_BEST_ASK_TICKS]
+        self._exch_mid_x2 = values[V_EXCH_MID_TICKS_X2]
+        return MarketView(ts_ns, *_MARKET_VIEW_SLOTS(values))
 
     @property
     def exch_mid_ticks_x2(self) -> int:
         """Twice the venue book's mid at the last view (0 when one-sided)."""
-        return int(self._view[V_EXCH_MID_TICKS_X2])
+        return self._exch_mid_x2
 
     def reports(self) -> list[VenueReport]:
         """Return the reports that reached the strategy since the last call."""
-        return [VenueReport(*row) for row in take_report_rows(self.venue.state)]  # type: ignore[arg-type]
+        rows = take_report_rows(self.venue.state)
+        if not rows:  # most decision points
+            return []
+        return list(map(VenueReport._make, rows))
 
     def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int:
         """Send a post-only limit order; return the venue order id."""

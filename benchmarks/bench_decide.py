@@ -1,0 +1,154 @@
+"""Decision latency benchmark: one full decision of the engine, in microseconds.
+
+    python benchmarks/bench_decide.py [--events 1000000] [--seed 7]
+
+Drives a real Engine (mmbot.backtest.wiring.build_engine, config in _engine_setup.py: GLFT,
+micro signals, sizing, risk gate, allocator) over bench_sim's event file and times every
+decision point with time.perf_counter_ns:
+
+* decision: Engine._decide without the hand-off to the venue - allocator (every 1 s), risk
+  context, risk invariants, signals + model + sizing (`decide`), order planning, risk check;
+* send: handing the allowed actions to the venue port;
+* step: the whole Engine.step (venue catch-up, reports, market view, decision, send).
+
+A second pass wraps each collaborator in a probe and prints where a step's time goes (each
+probe adds ~0.1 us, so that pass is slower than the first). Prints key=value lines and one
+summary line `RESULT=OK|BELOW_TARGET`; always exits 0 (the target is informative, not a test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from _engine_setup import CONFIG_LABEL, N_EVENTS, SEED, load_bench_events, new_engine
+from _engine_timing import probe_components, quantiles_us, unprobe
+from mmbot.data import EventBatch
+from mmbot.engine.loop import Engine
+
+TARGET_DECISION_P99_US = 50.0
+WARMUP_EVENTS = 20_000
+
+
+def _drive(engine: Engine) -> list[int]:
+    """Run engine over its data like Engine.run, returning each step's duration (ns)."""
+    clock = time.perf_counter_ns
+    step = engine.step
+    interval_ns = engine.params.decision_interval_ns
+    ts_ns = engine.venue.first_ts_ns()
+    step_ns: list[int] = []
+    append = step_ns.append
+    alive = True
+    while alive:
+        started_ns = clock()
+        alive = step(ts_ns)
+        append(clock() - started_ns)
+        ts_ns += interval_ns
+    return step_ns
+
+
+def headline(batch: EventBatch) -> dict[str, np.ndarray]:
+    """Return per-call durations (ns) of decision, send and step over the whole batch."""
+    engine = new_engine(batch)
+    clock = time.perf_counter_ns
+    decide, send = engine._decide, engine._send
+    decision_ns: list[int] = []
+    send_ns: list[int] = []
+    sent_ns = [0]  # venue hand-off time inside the current decision (0 when nothing is sent)
+
+    def timed_send(*args: Any) -> None:
+        started_ns = clock()
+        send(*args)
+        sent_ns[0] += clock() - started_ns
+
+    def timed_decide(*args: Any) -> None:
+        sent_ns[0] = 0
+        started_ns = clock()
+        decide(*args)
+        decision_ns.append(clock() - started_ns - sent_ns[0])
+        send_ns.append(sent_ns[0])
+
+    # Instance attributes shadow the methods: _decide calls self._send, so both are seen.
+    engine._decide = timed_decide  # type: ignore[method-assign]
+    engine._send = timed_send  # type: ignore[method-assign]
+    step_ns = _drive(engine)
+    return {
+        "decision": np.asarray(decision_ns, dtype=np.int64),
+        "send": np.asarray(send_ns, dtype=np.int64),
+        "step": np.asarray(step_ns, dtype=np.int64),
+    }
+
+
+def breakdown(batch: EventBatch) -> dict[str, dict[str, float]]:
+    """Return mean/p50/p99 (us) of each probed component over the whole batch."""
+    engine = new_engine(batch)
+    sinks = probe_components(engine)
+    try:
+        _drive(engine)
+    finally:
+        unprobe()
+    return {name: quantiles_us(durations) for name, durations in sinks.items()}
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="mmbot decision latency benchmark")
+    parser.add_argument("--events", type=int, default=N_EVENTS, help="events in the file")
+    parser.add_argument("--seed", type=int, default=SEED, help="seed of the synthetic market")
+    return parser.parse_args()
+
+
+def main() -> int:
+    """Run the benchmark and print its figures; return 0."""
+    args = _parse_args()
+    event_file, batch, _ = load_bench_events(args.seed, args.events)
+    print(f"events_file={event_file.path} sha256={event_file.sha256} reused={event_file.reused}")
+    print(f"config={CONFIG_LABEL}")
+    new_engine(batch.slice(0, WARMUP_EVENTS)).run()  # bind the compiled venue entry points
+
+    timings = headline(batch)
+    n_decisions = len(timings["decision"])
+    n_steps = len(timings["step"])
+    summary: dict[str, str] = {
+        "events": str(len(batch)),
+        "steps": str(n_steps),
+        "decisions": str(n_decisions),
+        "events_per_step": f"{len(batch) / n_steps:.2f}",
+    }
+    print("headline pass (decision = Engine._decide minus the venue hand-off):")
+    for name, durations in timings.items():
+        q = quantiles_us(durations)
+        print(
+            f"  {name:<9} mean_us={q['mean']:6.2f} p50_us={q['p50']:6.2f} "
+            f"p99_us={q['p99']:6.2f} p999_us={q['p999']:7.2f} n={len(durations)}"
+        )
+        for key in ("p50", "p99", "p999"):
+            summary[f"{name}_{key}_us"] = f"{q[key]:.2f}"
+        summary[f"{name}_mean_us"] = f"{q['mean']:.2f}"
+
+    print("component breakdown (second pass, each probe adds ~0.1 us):")
+    for name, q in sorted(breakdown(batch).items(), key=lambda item: -item[1]["mean"]):
+        means = f"mean_us={q['mean']:6.2f} p50_us={q['p50']:6.2f}"
+        print(f"  {name:<12} {means} p99_us={q['p99']:6.2f}")
+        summary[f"component_{name}_mean_us"] = f"{q['mean']:.2f}"
+
+    decision_p99_us = float(summary["decision_p99_us"])
+    met = decision_p99_us < TARGET_DECISION_P99_US
+    summary["result"] = "OK" if met else "BELOW_TARGET"
+    print("--- summary")
+    for key, value in summary.items():
+        print(f"{key}={value}")
+    print(
+        f"RESULT={summary['result']} decision p50={summary['decision_p50_us']} us "
+        f"p99={decision_p99_us:.2f} us (target p99 < {TARGET_DECISION_P99_US:g} us), "
+        f"step p50={summary['step_p50_us']} us p99={summary['step_p99_us']} us, "
+        f"{n_decisions} decisions"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
