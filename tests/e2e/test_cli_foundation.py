@@ -86,12 +86,15 @@ def test_cli_demo_twice_same_bytes(tmp_path: Path) -> None:
         out = tmp_path / run
         result = _mmbot("demo", "--out", str(out), "--at", "2026-01-02T03:04:05Z")
         assert result.returncode == 0, result.stderr
-        assert result.stdout.splitlines()[-1] == f"RESULT=OK outputs={out}"
-        assert "sha256=" in result.stdout
-        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+        lines = result.stdout.splitlines()
+        assert lines[-1] == f"RESULT=OK outputs={out}"
+        assert any(line.startswith("sha256=") for line in lines)
+        assert any(line.startswith("VERDICT=PASS BOTTLENECK=") for line in lines)
+        outputs.append({p.relative_to(out).as_posix(): p.read_bytes()
+                        for p in sorted(out.rglob("*")) if p.is_file()})  # fmt: skip
     assert outputs[0] == outputs[1]
-    assert sorted(outputs[0]) == ["SUMMARY.md", "config_effective.json", "metrics.json"]
-    assert outputs[0]["metrics.json"].startswith(b'{"config":')
+    names = set(outputs[0])
+    assert {"config_effective.json", "metrics.json", "run/BACKTEST.md", "run/EDGE_AUDIT.md",
+            "run/fills.csv", "run/waterfall.svg"} <= names  # fmt: skip
     assert b'"utc":"2026-01-02T03:04:05Z"' in outputs[0]["metrics.json"]
-    summary = outputs[0]["SUMMARY.md"].decode("ascii").splitlines()
-    assert summary[-1].startswith("| TOTAL |")
+    assert outputs[0]["run/EDGE_AUDIT.md"].startswith(b"# Edge audit: bottleneck=")

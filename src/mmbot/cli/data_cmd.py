@@ -11,6 +11,8 @@ import typer
 from mmbot import data
 from mmbot.artifacts import write_json
 from mmbot.core.errors import UsageError
+from mmbot.data.synth_params import PRESETS
+from mmbot.data.synth_params import preset as synth_preset
 
 app = typer.Typer(
     help="Market data: synthesize, import and inspect event files.", no_args_is_help=True
@@ -66,13 +68,29 @@ def synth(
             "--out", help="Event file to write (default out/data/synth_s<seed>_n<events>)."
         ),
     ] = None,
+    preset: Annotated[
+        str,
+        typer.Option(
+            "--preset",
+            help="Named market: " + ", ".join(sorted(PRESETS)) + " (docs/FIXTURES.md).",
+        ),
+    ] = "default",
 ) -> None:
     """Write a seeded synthetic market (docs/SYNTH_MODEL.md) as an event file."""
-    path = out or Path("out/data") / f"synth_s{seed}_n{events}.parquet"
-    data.write_events(path, data.synthesize(seed, events), data.SYNTH_META)
+    try:
+        params, meta = synth_preset(preset)
+    except ValueError as exc:
+        raise UsageError("E_CLI_USAGE", str(exc)) from None
+    stem = (
+        f"synth_s{seed}_n{events}" if preset == "default" else f"synth_{preset}_s{seed}_n{events}"
+    )
+    path = out or Path("out/data") / f"{stem}.parquet"
+    data.write_events(path, data.synthesize(seed, events, meta, params), meta)
     typer.echo(f"out={path}")
     typer.echo(f"seed={seed}")
     typer.echo(f"events={data.count_events(path)}")
+    if preset != "default":
+        typer.echo(f"preset={preset} symbol={meta.symbol} tick_size={meta.tick_size:g}")
     typer.echo("RESULT=OK")
 
 

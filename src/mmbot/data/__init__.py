@@ -23,7 +23,7 @@ from mmbot.data.schema import (
 )
 from mmbot.data.store import count_events, iter_events, load_events, read_meta, write_events
 from mmbot.data.synth import synthesize, synthesize_labeled
-from mmbot.data.synth_params import SYNTH_META, SynthParams
+from mmbot.data.synth_params import PRESETS, SYNTH_META, SynthParams, preset
 from mmbot.data.tardis import import_tardis
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "KIND_TRADE",
     "NO_ASK",
     "NO_BID",
+    "PRESETS",
     "SIDE_ASK",
     "SIDE_BID",
     "SIDE_BUY",
@@ -56,6 +57,7 @@ __all__ = [
     "iter_events",
     "load_events",
     "merge_by_ts",
+    "preset",
     "read_meta",
     "synthesize",
     "synthesize_labeled",

@@ -82,3 +82,42 @@ class SynthParams:
             )
         if self.spread_wide_prob_calm >= 1 or self.spread_wide_prob_volatile >= 1:
             raise ValueError("SynthParams.spread_wide_prob_* must be < 1")
+
+
+# Named markets for `mmbot data synth --preset NAME` (docs/FIXTURES.md). "default" is
+# SynthParams() on SYNTH_META: the liquid BTC-like perp. Fixtures name a preset, so changing a
+# preset's numbers changes the fixtures' data and goldens (regenerate them on purpose).
+FIXTURE_ALT_META: Final = InstrumentMeta(
+    venue="SYNTH", symbol="ALT-USD", tick_size=0.01, lot_size=0.1
+)
+FIXTURE_ALT: Final = SynthParams(
+    mid_start_usd=100.0,  # tick 0.01 = 1 bp of price: a large-tick alt book
+    move_rate_hz=0.3,  # the mid moves every ~3 s (calm), so informed flow has time to show
+    move_mean_ticks=2.0,
+    jump_rate_hz=0.001,
+    jump_mean_ticks=5.0,
+    spread_wide_prob_calm=0.85,  # wide books: median spread ~4 ticks (4 bps)
+    spread_wide_prob_volatile=0.9,
+    trade_base_hz=10.0,  # many small trades: ~33/s calm
+    trade_qty_median_lots=10.0,
+    informed_fraction=0.3,
+    informed_accuracy=0.9,
+    informed_qty_mult=4.0,
+    churn_rate_hz=250.0,  # ~340 feed rows a second in all
+    level_qty_median_lots=400.0,
+    improve_prob=0.002,  # a wide spread refills slowly (~0.5/s)
+)
+
+PRESETS: Final[dict[str, tuple[SynthParams, InstrumentMeta]]] = {
+    "default": (SynthParams(), SYNTH_META),
+    "fixture_alt": (FIXTURE_ALT, FIXTURE_ALT_META),
+}
+
+
+def preset(name: str) -> tuple[SynthParams, InstrumentMeta]:
+    """Return the (params, instrument) of a named market; ValueError names the known ones."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        known = ", ".join(sorted(PRESETS))
+        raise ValueError(f"unknown synth preset {name!r}; expected one of {known}") from None

@@ -1,0 +1,116 @@
+"""The shipped backtest fixtures end to end through the CLI: one PASSes, one FAILs, repeatable.
+
+configs/fixtures/backtest_pass.yaml and backtest_fail.yaml run on the same seeded data
+(`mmbot data synth --preset fixture_alt --seed 7 --events 300000`); docs/FIXTURES.md says why
+one passes and the other fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = REPO_ROOT / "configs" / "fixtures"
+SEED, EVENTS = 7, 300_000
+RUN_FILES = ("backtest.json", "BACKTEST.md", "fills.csv", "orders.csv", "mids.csv", "run.json")
+
+
+def _mmbot(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
+    return subprocess.run(
+        [sys.executable, "-m", "mmbot", *args],
+        capture_output=True, text=True, check=False, env=env, cwd=REPO_ROOT,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a directory holding the fixture data, generated once through the CLI."""
+    root = tmp_path_factory.mktemp("fixtures")
+    result = _mmbot(
+        "data", "synth", "--preset", "fixture_alt", "--seed", str(SEED),
+        "--events", str(EVENTS), "--out", str(root / "alt.parquet"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "RESULT=OK"
+    return root
+
+
+def _backtest(workdir: Path, fixture: str, name: str) -> tuple[str, Path]:
+    out = workdir / name
+    if not (out / "backtest.json").exists():
+        result = _mmbot(
+            "backtest", "run", "--config", str(FIXTURES / f"{fixture}.yaml"),
+            "--data", str(workdir / "alt.parquet"), "--out", str(out),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        (out / "stdout.txt").write_text(result.stdout)
+    return (out / "stdout.txt").read_text(), out
+
+
+def _report(out: Path) -> dict[str, object]:
+    report: dict[str, object] = json.loads((out / "backtest.json").read_text())
+    return report
+
+
+@pytest.mark.selected
+def test_pass_fixture_clears_every_threshold_with_margin(
+    workdir: Path, golden: Callable[[str, bytes], None]
+) -> None:
+    stdout, out = _backtest(workdir, "backtest_pass", "pass_a")
+    assert "VERDICT=PASS " in stdout
+    report = _report(out)
+    assert report["verdict"] == "PASS" and report["failing"] == []
+    figures = report["figures"]
+    assert isinstance(figures, dict)
+    # Margin, not a knife edge: a small behaviour change must not flip the verdict.
+    assert figures["net_bps"] >= 2.5 + 0.3
+    assert figures["taker_share_pct"] <= 15.0 - 10.0
+    assert figures["order_age_p95_ms"] <= 350.0 - 60.0
+    assert figures["fills"] >= 1000
+    golden("backtest_fixture_pass.json", (out / "backtest.json").read_bytes())
+
+
+@pytest.mark.selected
+def test_fail_fixture_fails_on_net_bps_only(workdir: Path) -> None:
+    stdout, out = _backtest(workdir, "backtest_fail", "fail_a")
+    assert "VERDICT=FAIL " in stdout
+    report = _report(out)
+    assert report["verdict"] == "FAIL"
+    failing = report["failing"]
+    assert isinstance(failing, list) and len(failing) == 1
+    assert failing[0].startswith("net_bps=") and failing[0].endswith(" >= 2.500000 fails")
+    figures = report["figures"]
+    assert isinstance(figures, dict)
+    assert figures["net_bps"] <= 2.5 - 0.5
+    bottleneck = report["bottleneck"]
+    assert isinstance(bottleneck, dict) and bottleneck["component"] == "fees"
+    assert figures["fees_bps"] == pytest.approx(-1.0)  # the base tier's 1 bp maker fee
+
+
+@pytest.mark.selected
+def test_pass_fixture_repeats_byte_for_byte(workdir: Path) -> None:
+    _, first = _backtest(workdir, "backtest_pass", "pass_a")
+    _, second = _backtest(workdir, "backtest_pass", "pass_b")
+    for name in RUN_FILES:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+@pytest.mark.selected
+def test_edge_audit_of_pass_run_matches_goldens(
+    workdir: Path, golden: Callable[[str, bytes], None]
+) -> None:
+    _, run = _backtest(workdir, "backtest_pass", "pass_a")
+    out = workdir / "audit"
+    result = _mmbot("edge-audit", "--run", str(run), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].startswith("RESULT=OK")
+    golden("edge_audit_case1.json", (out / "edge_audit.json").read_bytes())
+    golden("edge_audit_case1.md", (out / "EDGE_AUDIT.md").read_bytes())

@@ -1,0 +1,83 @@
+"""Named synthetic markets (`mmbot data synth --preset NAME`): the table, the CLI, the alt book."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+import typer
+
+from mmbot.cli import data_cmd
+from mmbot.cli.errors import run_guarded
+from mmbot.data import SYNTH_META, BookReplay, EventBatch, SynthParams, read_meta, synthesize
+from mmbot.data.synth_params import FIXTURE_ALT, FIXTURE_ALT_META, PRESETS, preset
+
+
+def _run(args: list[str]) -> int:
+    return run_guarded(typer.main.get_command(data_cmd.app), args, debug=False)
+
+
+def test_default_preset_is_the_default_market() -> None:
+    assert preset("default") == (SynthParams(), SYNTH_META)
+    assert preset("fixture_alt") == (FIXTURE_ALT, FIXTURE_ALT_META)
+    assert sorted(PRESETS) == ["default", "fixture_alt"]
+
+
+def test_unknown_preset_names_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="expected one of default, fixture_alt"):
+        preset("nope")
+
+
+def test_fixture_alt_tick_is_about_one_bp() -> None:
+    params, meta = preset("fixture_alt")
+    assert meta.tick_size / params.mid_start_usd == pytest.approx(1e-4)
+
+
+def test_cli_default_preset_writes_the_same_bytes_as_no_preset(tmp_path: Path) -> None:
+    plain, named = tmp_path / "plain.parquet", tmp_path / "named.parquet"
+    assert _run(["synth", "--seed", "2", "--events", "3000", "--out", str(plain)]) == 0
+    args = ["synth", "--seed", "2", "--events", "3000", "--out", str(named)]
+    assert _run([*args, "--preset", "default"]) == 0
+    assert plain.read_bytes() == named.read_bytes()
+
+
+def test_cli_preset_writes_its_instrument(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "alt.parquet"
+    args = ["synth", "--seed", "1", "--events", "5000", "--out", str(out)]
+    assert _run([*args, "--preset", "fixture_alt"]) == 0
+    assert read_meta(out) == FIXTURE_ALT_META
+    lines = capsys.readouterr().out.splitlines()
+    assert "preset=fixture_alt symbol=ALT-USD tick_size=0.01" in lines
+    assert lines[-1] == "RESULT=OK"
+
+
+def test_cli_unknown_preset_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.parquet"
+    args = ["synth", "--seed", "1", "--events", "10", "--out", str(out), "--preset", "nope"]
+    assert _run(args) == 2
+    assert "unknown synth preset 'nope'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@cache
+def _alt() -> tuple[EventBatch, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    params, meta = preset("fixture_alt")
+    events = EventBatch.concat(synthesize(7, 200_000, meta, params))
+    best_bid, best_ask = BookReplay().tops(events)
+    return events, best_bid, best_ask
+
+
+def test_fixture_alt_is_a_wide_book_with_a_realistic_feed_density() -> None:
+    events, best_bid, best_ask = _alt()
+    seconds = (events.ts_exch_ns[-1] - events.ts_exch_ns[0]) / 1e9
+    assert 200 <= len(events) / seconds <= 600  # hundreds of rows a second
+    two_sided = (best_bid > 0) & (best_ask > best_bid)
+    spread = (best_ask - best_bid)[two_sided]
+    assert 3 <= float(np.median(spread)) <= 6  # ticks = bps: an alt book, not a 1-tick perp
