@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from mmbot import __version__
-from mmbot.cli import audit_cmd, backtest_cmd, config_cmd, data_cmd, demo
+from mmbot.cli import audit_cmd, backtest_cmd, config_cmd, data_cmd, demo, run_cmd
 from mmbot.cli.errors import run_guarded
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.add_typer(backtest_cmd.app, name="backtest")
 app.add_typer(data_cmd.app, name="data")
 app.command(name="demo")(demo.demo)
 app.command(name="edge-audit")(audit_cmd.edge_audit)
+app.command(name="run")(run_cmd.run)
 
 
 @app.callback()

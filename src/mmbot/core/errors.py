@@ -74,6 +74,22 @@ REGISTRY: Final[dict[str, str]] = {
     "E_RISK_REPLACE_AGE": "a replace hit an order younger than min_order_age_ms; skipped",
     "E_RISK_UNKNOWN_ORDER": "a replace names an order that is not resting",
     "E_RISK_KILL_SWITCH": "the kill switch is tripped; only cancels pass",
+    # live venues: adapter, idempotency, guards
+    "E_VENUE_TEMPORARY": "a venue call failed transiently (network, timeout, 5xx); retry",
+    "E_VENUE_RATE_LIMIT": "the venue answered 429/418 or the weight budget is spent; wait",
+    "E_VENUE_REJECTED": "the venue rejected an order; the strategy decides what next",
+    "E_VENUE_NOT_PLACED": "an order of unknown outcome is not at the venue; it was fenced",
+    "E_VENUE_OUTCOME_UNKNOWN": "an order's outcome is still unknown after querying the venue",
+    "E_VENUE_UNKNOWN_ORDER": "the venue has no order with this client id",
+    "E_VENUE_IDEM_CONFLICT": "a client id was reused for a different intent",
+    "E_VENUE_AUTH": "venue API credentials are missing or refused",
+    "E_VENUE_CLOCK_SKEW": "local and venue clocks differ by more than allowed; quoting blocked",
+    "E_VENUE_STALE_BOOK": "the venue book has not updated within the allowed age; quoting blocked",
+    "E_VENUE_DISCONNECTED": "a venue stream is down or not yet reconciled; quoting blocked",
+    # reconciliation of local state against the venue
+    "E_RECON_POSITION": "local position differs from the venue's; quoting refused",
+    "E_RECON_OPEN_ORDERS": "local open orders differ from the venue's; quoting refused",
+    "E_RECON_FILL": "a venue fill matches no order of ours; quoting refused",
 }
 
 _CODE_RE: Final = re.compile(r"^E_[A-Z0-9]+(?:_[A-Z0-9]+)+$")

@@ -14,19 +14,45 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from mmbot.alloc import Allocator
 from mmbot.core.clock import SimClock
 from mmbot.core.types import Action, CancelOrder, Denied, MarketView, PlaceOrder, ReplaceOrder
 from mmbot.engine.orders import ManagedOrder, OrderManager
 from mmbot.risk import RiskContext, RiskGate
-from mmbot.sim import ReportKind
+from mmbot.sim import FillLog, ReportKind
 from mmbot.strategy import StrategyParams, StrategyState, decide, initial_state
 from mmbot.strategy.trace import DecisionTrace
-from mmbot.venues.sim import SimVenuePort, VenueReport
+from mmbot.venues.sim import VenueReport
 
 _NS_PER_DAY = 86_400 * 1_000_000_000
 _FILL_RATE_ALPHA = 0.05  # weight of the newest order outcome in cost_fillrate_ewma
+
+
+class EngineVenue(Protocol):
+    """What the engine needs of a venue (SimVenuePort; the live modes' ports, engine/live_*)."""
+
+    def run_until(self, ts_ns: int) -> bool: ...
+    def first_ts_ns(self) -> int: ...
+    def market_view(self, ts_ns: int) -> MarketView: ...
+    def reports(self) -> list[VenueReport]: ...
+    def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int: ...
+    def replace(self, order_id: int, price_ticks: int, qty_lots: int) -> None: ...
+    def cancel(self, order_id: int) -> None: ...
+    def fill_log(self) -> FillLog: ...
+    @property
+    def exch_mid_ticks_x2(self) -> int: ...
+    @property
+    def position_lots(self) -> int: ...
+    @property
+    def cash_usd(self) -> float: ...
+    @property
+    def notional_usd(self) -> float: ...
+    @property
+    def effective_fee_bps(self) -> float: ...
+    @property
+    def fee_tier_distance_usd(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +94,7 @@ class Engine:
 
     def __init__(
         self,
-        venue: SimVenuePort,
+        venue: EngineVenue,
         strategy: StrategyParams,
         risk: RiskGate,
         allocator: Allocator,
@@ -125,6 +151,19 @@ class Engine:
             record.mid_ts_ns.append(ts_ns)
             record.mid_ticks_x2.append(exch_mid_x2)
         return alive
+
+    def settle(self, ts_ns: int) -> None:
+        """Let the venue catch up to ts_ns and apply its reports; decide nothing (shutdown)."""
+        self.venue.run_until(ts_ns)
+        self.clock.advance_to(ts_ns)
+        for report in self.venue.reports():
+            self._apply(report)
+
+    def cancel_all(self, ts_ns: int) -> int:
+        """Send a cancel for every resting order, past the risk gate (shutdown); return how many."""
+        cancels = self.orders.plan(None)
+        self._send(cancels, ts_ns)
+        return len(cancels)
 
     def _decide(self, view: MarketView, mid_x2: int) -> None:
         # Runs at every decision point: helpers that usually do nothing

@@ -1,0 +1,273 @@
+"""`mmbot run --mode live-sim|shadow|canary|live`: the backtest's engine under the live runner.
+
+The composition lives here because it joins the backtest wiring and reports (build_engine,
+write_run, build_backtest_report) with the live runner (engine/live*.py), and only the CLI
+layer may import both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+
+from mmbot.alloc import Allocator, AllocParams
+from mmbot.artifacts import write_json, write_text
+from mmbot.backtest.run import build_backtest_report, file_sha256, render_backtest_md, write_run
+from mmbot.backtest.wiring import build_engine, check_instrument, starting_maker_bps
+from mmbot.config import EffectiveConfig, load_config
+from mmbot.core.clock import SimClock
+from mmbot.core.errors import UsageError
+from mmbot.data import InstrumentMeta, load_events
+from mmbot.engine.journal import Journal
+from mmbot.engine.live import LiveRunner, Pacing, RunOutcome, parse_speed, run_live
+from mmbot.engine.live_canary import CanaryGate, CanaryLimits, CanaryVenue, FileGate, FlagGate
+from mmbot.engine.live_ports import JournalingVenue, LiveVenue, ShadowVenue
+from mmbot.engine.loop import Engine, EngineParams, EngineVenue
+from mmbot.risk import RiskGate, RiskParams
+from mmbot.strategy import StrategyParams
+
+JOURNAL: Final = "journal.jsonl"
+LIVE_SIM_JSON: Final = "live_sim.json"
+LIVE_SIM_MD: Final = "LIVE_SIM.md"
+SHADOW_JSON: Final = "shadow.json"
+CANARY_JSON: Final = "canary.json"
+_NS_PER_S: Final = 1_000_000_000
+
+
+class Mode(StrEnum):
+    """Run modes: which clock and which venue."""
+
+    live_sim = "live-sim"
+    shadow = "shadow"
+    canary = "canary"
+    live = "live"
+
+
+def pacing_for(speed_text: str, duration_s: float | None, window_s: float | None,
+               live_venue: bool = False) -> Pacing:  # fmt: skip
+    """Return the pacing of the options: a finite speed turns --duration-s into a data window."""
+    try:
+        speed = parse_speed(speed_text)
+    except ValueError as exc:
+        raise UsageError("E_CLI_USAGE", str(exc)) from None
+    windows = [] if window_s is None else [window_s]
+    if duration_s is not None:
+        if speed is None:
+            raise UsageError(
+                "E_CLI_USAGE",
+                "--duration-s needs a finite --speed (wall seconds x speed = data seconds); "
+                "with --speed max give the data window as --window-s",
+            )
+        windows.append(duration_s * speed)
+    if any(w <= 0 for w in windows):
+        raise UsageError("E_CLI_USAGE", f"--duration-s/--window-s value={windows} expected=>0")
+    window_ns = round(min(windows) * _NS_PER_S) if windows else None
+    return Pacing(speed=speed, window_ns=window_ns, live_venue=live_venue)
+
+
+def live_sim_report(
+    engine: Engine,
+    out: Path,
+    effective: EffectiveConfig,
+    data: tuple[Path, InstrumentMeta],
+    outcome: RunOutcome,
+    journal: Journal,
+) -> dict[str, object]:
+    """Write the run directory and the live-sim report (backtest report + how the run ended)."""
+    data_path, meta = data
+    write_run(engine, out, effective, meta, file_sha256(data_path))
+    run_json = out / "run.json"
+    info = json.loads(run_json.read_text(encoding="ascii"))
+    info["mode"] = Mode.live_sim.value  # write_run labels every run "backtest"
+    write_json(run_json, info)
+    report = build_backtest_report(out, effective, engine.values())
+    report["mode"] = Mode.live_sim.value
+    report["live"] = {**outcome.payload(), "journal": journal.counts()}
+    write_json(out / LIVE_SIM_JSON, report)
+    write_text(out / LIVE_SIM_MD, render_live_sim_md(report))
+    return report
+
+
+def render_live_sim_md(report: dict[str, object]) -> str:
+    """Return LIVE_SIM.md: the backtest layout under a live-sim title, then how the run ended."""
+    body = render_backtest_md(report).replace("# Backtest: ", "# Live sim: ", 1)
+    live = report["live"]
+    assert isinstance(live, dict)
+    journal = live["journal"]
+    assert isinstance(journal, dict)
+    lines = [
+        body.rstrip("\n"),
+        "",
+        "## Live run",
+        "",
+        *(f"- {key}: {live[key]}" for key in sorted(live) if key != "journal"),
+        "- journal: " + ", ".join(f"{k}={journal[k]}" for k in sorted(journal)),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _open_live_venue(venue: str | None, symbol: str | None) -> LiveVenue:
+    """Return the real venue of canary/live mode.
+
+    TODO(ccxt seam): wrap mmbot.venues' async CcxtVenue in a synchronous LiveVenue
+    (engine/live_ports.py): place/replace/cancel schedule tasks (`await venue.place(
+    OrderIntent)`, `modify`, `cancel`) whose results become VenueReports drained by
+    reports(); a task over `books()` keeps the latest top of book for market_view(); `fills()`
+    become FILL reports and move position/cash; first_ts_ns() is the wall time at start().
+    Credentials come from the environment inside the adapter and are never printed.
+    """
+    raise UsageError(
+        "E_CLI_USAGE",
+        f"mode canary/live needs a real venue; the ccxt venue is not wired yet "
+        f"(venue={venue} symbol={symbol}; seam: mmbot.cli.run_cmd._open_live_venue)",
+    )
+
+
+def _print_outcome(mode: Mode, outcome: RunOutcome, journal: Journal, out: Path) -> None:
+    counts = journal.counts()
+    sends = " ".join(f"{k}={counts[k]}" for k in ("place", "replace", "cancel"))
+    typer.echo(
+        f"RESULT=OK mode={mode.value} stop={outcome.stop_reason} decisions={outcome.decisions} "
+        f"{sends} fills={counts['fill']} working_orders_left={outcome.working_orders_left} "
+        f"reports={out}"
+    )
+
+
+def run(
+    mode: Annotated[Mode, typer.Option("--mode", help="live-sim, shadow, canary or live.")],
+    out: Annotated[Path, typer.Option("--out", help="Run directory to write.")],
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Event file (Parquet) to replay (live-sim; shadow's feed)."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML config (default: embedded).")
+    ] = None,
+    speed: Annotated[
+        str, typer.Option("--speed", help="Replay speed (data s per wall s) or 'max'.")
+    ] = "1",
+    duration_s: Annotated[
+        float | None, typer.Option("--duration-s", help="Stop after this many wall seconds.")
+    ] = None,
+    window_s: Annotated[
+        float | None, typer.Option("--window-s", help="Stop after this many data seconds.")
+    ] = None,
+    venue: Annotated[str | None, typer.Option("--venue", help="canary/live: venue.")] = None,
+    symbol: Annotated[str | None, typer.Option("--symbol", help="canary/live: symbol.")] = None,
+    max_order_lots: Annotated[
+        int | None, typer.Option("--max-order-lots", help="canary: hard cap per order, lots.")
+    ] = None,
+    max_position_lots: Annotated[
+        int | None, typer.Option("--max-position-lots", help="canary: hard position cap, lots.")
+    ] = None,
+    gate_file: Annotated[
+        Path | None,
+        typer.Option("--gate-file", help="canary/live: orders go out only while it exists."),
+    ] = None,
+) -> None:
+    """Run the engine in a live mode; SIGTERM/SIGINT cancel resting orders and exit 0."""
+    effective = load_config(config, os.environ)
+    journal = Journal(out / JOURNAL)
+    if mode in (Mode.canary, Mode.live):
+        limits = _canary_limits(mode, max_order_lots, max_position_lots, gate_file)
+        gate: CanaryGate = FileGate(gate_file) if gate_file is not None else FlagGate(True)
+        pacing = pacing_for("1", duration_s, window_s, live_venue=True)
+        _run_venue(mode, effective, _open_live_venue(venue, symbol), (limits, gate), pacing,
+                   journal, out)  # fmt: skip
+        return
+    if data is None:
+        raise UsageError("E_CLI_USAGE", f"--mode {mode.value} needs --data (the event file)")
+    _run_replay(mode, effective, data, pacing_for(speed, duration_s, window_s), journal, out)
+
+
+def _canary_limits(mode: Mode, max_order_lots: int | None, max_position_lots: int | None,
+                   gate_file: Path | None) -> CanaryLimits | None:  # fmt: skip
+    if mode is Mode.live:
+        return None
+    if max_order_lots is None or max_position_lots is None or gate_file is None:
+        raise UsageError(
+            "E_CLI_USAGE",
+            "canary needs --max-order-lots, --max-position-lots (> 0) and --gate-file",
+        )
+    try:
+        return CanaryLimits(max_order_lots, max_position_lots)
+    except ValueError as exc:
+        raise UsageError("E_CLI_USAGE", str(exc)) from None
+
+
+def _run_replay(mode: Mode, effective: EffectiveConfig, data: Path, pacing: Pacing,
+                journal: Journal, out: Path) -> None:  # fmt: skip
+    """live-sim (orders reach the simulator) or shadow (orders recorded, none sent)."""
+    cfg = effective.config
+    strategy_id = cfg.strategy.model
+    batch, meta = load_events(data)
+    check_instrument(cfg, meta, data)
+    engine = build_engine(cfg, batch, strategy_id=strategy_id)
+    shadow = ShadowVenue(engine.venue) if mode is Mode.shadow else None
+    inner: EngineVenue = engine.venue if shadow is None else shadow
+    engine.venue = JournalingVenue(inner, journal, strategy_id)
+    typer.echo(f"RUNNING mode={mode.value} journal={journal.path}")
+    outcome = run_live(LiveRunner(engine, journal, pacing))
+    if shadow is not None:
+        write_json(out / SHADOW_JSON, {
+            "live": {**outcome.payload(), "journal": journal.counts()},
+            "mode": mode.value,
+            "shadow_orders_total": dict(shadow.sends),
+            "values": engine.values(),
+        })  # fmt: skip
+        typer.echo(f"wrote {out / SHADOW_JSON}")
+    else:
+        report = live_sim_report(engine, out, effective, (data, meta), outcome, journal)
+        figures = report["figures"]
+        assert isinstance(figures, dict)
+        typer.echo(
+            f"VERDICT={report['verdict']} net_bps={float(figures['net_bps']):.6f} "
+            f"taker_share_pct={float(figures['taker_share_pct']):.6f} "
+            f"order_age_p95_ms={float(figures['order_age_p95_ms']):.6f} fills={figures['fills']}"
+        )
+    _print_outcome(mode, outcome, journal, out)
+
+
+def live_engine(effective: EffectiveConfig, port: EngineVenue) -> Engine:
+    """Return the config's full stack over port (build_engine's wiring, any venue)."""
+    cfg = effective.config
+    strategy_id = cfg.strategy.model
+    kill_file = cfg.risk.kill_switch_file
+    tick, lot = cfg.instrument.tick_size, cfg.instrument.lot_size
+    return Engine(
+        port,
+        StrategyParams.from_config(cfg, starting_maker_bps(cfg)),
+        RiskGate(RiskParams.from_config(cfg, tick, lot)),
+        Allocator(AllocParams.from_config(cfg), [strategy_id]),
+        EngineParams(
+            strategy_id=strategy_id,
+            decision_interval_ns=cfg.strategy.decision_interval_ms * 1_000_000,
+            kill_switch_file=Path(kill_file) if kill_file else None,
+        ),
+        SimClock(0),
+    )
+
+
+def _run_venue(mode: Mode, effective: EffectiveConfig, venue: LiveVenue,
+               guard: tuple[CanaryLimits | None, CanaryGate], pacing: Pacing, journal: Journal,
+               out: Path) -> None:  # fmt: skip
+    """canary (caps and gate) or live (gate only) against a real venue."""
+    strategy_id = effective.config.strategy.model
+    limits, gate = guard
+    canary = CanaryVenue(venue, gate, limits, journal, strategy_id)
+    engine = live_engine(effective, JournalingVenue(canary, journal, strategy_id))
+    typer.echo(f"RUNNING mode={mode.value} journal={journal.path}")
+    outcome = run_live(LiveRunner(engine, journal, pacing))
+    write_json(out / CANARY_JSON, {
+        "canary_refused_total": dict(canary.refused),
+        "live": {**outcome.payload(), "journal": journal.counts()},
+        "mode": mode.value,
+        "values": engine.values(),
+    })  # fmt: skip
+    _print_outcome(mode, outcome, journal, out)

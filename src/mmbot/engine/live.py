@@ -1,0 +1,209 @@
+"""The live runner: the backtest's Engine stepped by an asyncio loop, paced by the wall clock.
+
+Theory of operation. Decision points are the engine's grid `first_ts + k * interval` of local
+time. With a speed S the runner sleeps (monotonic clock) until
+`wall_start + (ts - first_ts) / S` before stepping the engine at ts; with no speed (`--speed
+max`) it never sleeps, and the sim clock alone drives the run. The sleeps change when a step
+happens, never what it sees: for a replay the outputs of any speed are identical over the
+same data window. A live venue is replay at speed 1 whose first_ts is the wall time; there a
+late runner skips the missed decision points instead of replaying them.
+
+The run ends when the data ends, when the window of local time is used up, or when stop() is
+called (SIGTERM/SIGINT through the asyncio loop's signal handlers). Then the runner cancels
+every resting order (past the risk gate), lets the venue answer - cancelling again any order
+whose ack was still in flight - until no order is working or `settle_ns` passed, and flushes
+the journal. After each step, a tripped kill switch (flag file or kill()) cancels what rests,
+so quoting stops within one decision: the risk gate already denies every place and replace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from mmbot.engine.journal import Journal
+from mmbot.engine.loop import Engine
+
+SPEED_MAX: Final = "max"
+_NS_PER_S: Final = 1_000_000_000
+_YIELD_EVERY: Final = 256  # at max speed, give signal handlers a turn this often
+_FLUSH_EVERY_S: Final = 5.0  # paced runs: flush the journal this often (wall seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """How decision points map to wall time and where the run stops.
+
+    speed: local seconds per wall second (None: as fast as possible); window_ns: stop before
+    the first decision at or past first_ts + window_ns (None: run until the data ends or a
+    stop); live_venue: the venue lives in wall time - the runner jumps over decision points
+    it is late for and, at shutdown, waits in wall time for the venue's answers (a replay
+    must never skip, or speeds would differ in output, and its answers come in sim time).
+    """
+
+    speed: float | None = None
+    window_ns: int | None = None
+    live_venue: bool = False
+    settle_ns: int = 5 * _NS_PER_S
+
+    def __post_init__(self) -> None:
+        if self.speed is not None and not self.speed > 0:
+            raise ValueError(f"speed must be > 0 or None (max), got {self.speed}")
+        if self.window_ns is not None and self.window_ns <= 0:
+            raise ValueError(f"window_ns must be > 0, got {self.window_ns}")
+
+
+def parse_speed(text: str) -> float | None:
+    """Return the speed of `--speed`: a positive number, or None for "max"."""
+    if text.strip().lower() == SPEED_MAX:
+        return None
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = float("nan")
+    if not speed > 0 or speed == float("inf"):
+        raise ValueError(f"--speed value={text!r} expected=a number > 0 or 'max'")
+    return speed
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """How a live run ended."""
+
+    stop_reason: str  # data_end | window | signal:<NAME> | stop:<why>
+    decisions: int
+    last_ts_ns: int
+    shutdown_cancels: int
+    working_orders_left: int
+
+    def payload(self) -> dict[str, object]:
+        """Return the outcome as plain values for a report."""
+        return {
+            "decisions": self.decisions,
+            "shutdown_cancels": self.shutdown_cancels,
+            "stop_reason": self.stop_reason,
+            "working_orders_left": self.working_orders_left,
+        }
+
+
+class LiveRunner:
+    """Step an engine on its decision grid under a pacing; shut down cleanly on stop()."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        journal: Journal,
+        pacing: Pacing,
+        on_step: Callable[[int], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.journal = journal
+        self.pacing = pacing
+        self.on_step = on_step
+        self._stop_reason: str | None = None
+        self._wake = asyncio.Event()
+
+    def stop(self, reason: str) -> None:
+        """Ask the run to end before its next decision (signal handlers call this)."""
+        if self._stop_reason is None:
+            self._stop_reason = reason
+        self._wake.set()
+
+    def kill(self, reason: str) -> None:
+        """Trip the kill switch: no new orders from the next decision, resting ones canceled."""
+        self.engine.risk.trip_kill_switch(reason)
+
+    async def _sleep_until(self, due_s: float, interruptible: bool = True) -> None:
+        delay = due_s - asyncio.get_running_loop().time()
+        if delay <= 0:
+            return
+        if not interruptible:
+            await asyncio.sleep(delay)
+            return
+        if self._stop_reason is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    def _due_s(self, wall_start_s: float, first_ts_ns: int, ts_ns: int) -> float:
+        speed = self.pacing.speed
+        assert speed is not None
+        return wall_start_s + (ts_ns - first_ts_ns) / _NS_PER_S / speed
+
+    async def run(self) -> RunOutcome:
+        """Run until the data or window ends or stop() is called; then shut down."""
+        engine, pacing = self.engine, self.pacing
+        interval = engine.params.decision_interval_ns
+        loop = asyncio.get_running_loop()
+        first_ts = ts = engine.venue.first_ts_ns()
+        end_ts = None if pacing.window_ns is None else first_ts + pacing.window_ns
+        wall_start = next_flush = loop.time()
+        decisions, last_ts, reason = 0, first_ts, "data_end"
+        while True:
+            if self._stop_reason is not None:
+                reason = self._stop_reason
+                break
+            if end_ts is not None and ts >= end_ts:
+                reason = "window"
+                break
+            if pacing.speed is None:
+                if decisions % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+            else:
+                await self._sleep_until(self._due_s(wall_start, first_ts, ts))
+                if self._stop_reason is not None:
+                    continue
+                if pacing.live_venue:
+                    late_ns = int((loop.time() - wall_start) * pacing.speed * _NS_PER_S)
+                    ts = max(ts, first_ts + late_ns // interval * interval)
+            alive = engine.step(ts)
+            decisions, last_ts = decisions + 1, ts
+            if engine.risk.counters()["kill_switch_active"]:
+                engine.cancel_all(ts)
+            if self.on_step is not None:
+                self.on_step(ts)
+            if pacing.speed is not None and loop.time() >= next_flush:
+                self.journal.flush()
+                next_flush = loop.time() + _FLUSH_EVERY_S
+            if not alive:
+                break
+            ts += interval
+        cancels, ts = await self._shutdown(last_ts, wall_start, first_ts)
+        self.journal.flush()
+        return RunOutcome(reason, decisions, last_ts, cancels, len(engine.orders.open_orders()))
+
+    async def _shutdown(self, ts_ns: int, wall_start_s: float, first_ts_ns: int) -> tuple[int, int]:
+        """Cancel what rests and let the venue answer; return (cancels sent, last local ts)."""
+        engine = self.engine
+        interval = engine.params.decision_interval_ns
+        cancels = engine.cancel_all(ts_ns)
+        deadline = ts_ns + self.pacing.settle_ns
+        while engine.orders.open_orders() and ts_ns < deadline:
+            ts_ns += interval
+            if self.pacing.live_venue and self.pacing.speed is not None:
+                due_s = self._due_s(wall_start_s, first_ts_ns, ts_ns)
+                await self._sleep_until(due_s, interruptible=False)
+            engine.settle(ts_ns)
+            cancels += engine.cancel_all(ts_ns)
+        return cancels, ts_ns
+
+
+async def run_with_signals(runner: LiveRunner) -> RunOutcome:
+    """Run runner with SIGTERM and SIGINT turned into a clean stop."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, runner.stop, f"signal:{sig.name}")
+    try:
+        return await runner.run()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+
+def run_live(runner: LiveRunner) -> RunOutcome:
+    """Run runner in a fresh asyncio loop with signal handling; return how it ended."""
+    return asyncio.run(run_with_signals(runner))

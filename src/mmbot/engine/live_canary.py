@@ -1,0 +1,187 @@
+"""Canary constraints between the engine and a real venue: hard size caps and the gate.
+
+Theory of operation. CanaryVenue is a port wrapper. A place or replace passes only while the
+gate is open and the order is within the caps (its size, and the position it would leave if
+it filled in full); otherwise it is refused - a value, not an exception: the refusal is
+counted by reason, journaled, and answered with a made-up reject report at the next decision,
+so the order manager sees a refused place as REJECTED and a refused replace as still LIVE at
+its old price and size. Cancels always pass: they only take risk off. Live mode is the same
+wrapper without caps (the gate still applies).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Protocol
+
+from mmbot.core.types import MarketView
+from mmbot.engine.journal import Journal, JournalEntry
+from mmbot.engine.live_ports import LOCAL_REJECT_REASON, LiveVenue, local_report
+from mmbot.sim import FillLog, ReportKind
+from mmbot.venues.sim import VenueReport
+
+REFUSAL_REASONS: Final = ("gate_closed", "max_order_lots", "max_position_lots")
+
+
+@dataclass(frozen=True, slots=True)
+class CanaryLimits:
+    """Hard caps of canary mode, in lots (the instrument's size unit)."""
+
+    max_order_lots: int
+    max_position_lots: int
+
+    def __post_init__(self) -> None:
+        if self.max_order_lots <= 0 or self.max_position_lots <= 0:
+            raise ValueError(
+                f"canary caps must be > 0: max_order_lots={self.max_order_lots} "
+                f"max_position_lots={self.max_position_lots}"
+            )
+
+
+class CanaryGate(Protocol):
+    """Whether the canary may send orders now (the ops canary gate plugs in here)."""
+
+    def is_open(self) -> bool: ...
+
+
+class FlagGate:
+    """A gate opened and closed by a call (tests, an operator API)."""
+
+    def __init__(self, is_open: bool = True) -> None:
+        self._open = is_open
+
+    def set_open(self, is_open: bool) -> None:
+        """Open or close the gate."""
+        self._open = is_open
+
+    def is_open(self) -> bool:
+        """Return whether the gate is open."""
+        return self._open
+
+
+class FileGate:
+    """A gate that is open while a flag file exists (checked at every request)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def is_open(self) -> bool:
+        """Return whether the flag file exists."""
+        return self.path.exists()
+
+
+class CanaryVenue:
+    """Pass requests within the caps while the gate is open; refuse the rest as values."""
+
+    def __init__(self, inner: LiveVenue, gate: CanaryGate, limits: CanaryLimits | None,
+                 journal: Journal, strategy_id: str) -> None:  # fmt: skip
+        self.inner = inner
+        self.gate = gate
+        self.limits = limits
+        self.refused: dict[str, int] = dict.fromkeys(REFUSAL_REASONS, 0)
+        self._journal = journal
+        self._strategy_id = strategy_id
+        self._now_ns = 0
+        self._orders: dict[int, tuple[int, int, int, int]] = {}  # id -> seq, side, price, qty
+        self._pending: list[VenueReport] = []
+
+    def _refusal(self, side: int, qty_lots: int) -> str | None:
+        """Return why an order of qty_lots on side may not go out now (None: it may)."""
+        if not self.gate.is_open():
+            return "gate_closed"
+        limits = self.limits
+        if limits is None:
+            return None
+        if qty_lots > limits.max_order_lots:
+            return "max_order_lots"
+        if abs(self.inner.position_lots + side * qty_lots) > limits.max_position_lots:
+            return "max_position_lots"
+        return None
+
+    def _refuse(self, reason: str, order_id: int, seq: int, side: int, price_ticks: int,
+                qty_lots: int) -> None:  # fmt: skip
+        self.refused[reason] += 1
+        self._journal.append(JournalEntry(self._now_ns, "refused", f"{self._strategy_id}-{seq}",
+                                          side, price_ticks, qty_lots, detail=reason))  # fmt: skip
+        self._pending.append(local_report(self._now_ns, ReportKind.REJECT, order_id, seq, side,
+                                          price_ticks, qty_lots, LOCAL_REJECT_REASON))  # fmt: skip
+
+    def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int:
+        """Send a place within the caps; otherwise refuse it and return a local order id (<0)."""
+        reason = self._refusal(side, qty_lots)
+        if reason is not None:
+            order_id = -1 - client_seq  # unique, never a venue id
+            self._refuse(reason, order_id, client_seq, side, price_ticks, qty_lots)
+            return order_id
+        order_id = self.inner.place(side, price_ticks, qty_lots, client_seq)
+        self._orders[order_id] = (client_seq, side, price_ticks, qty_lots)
+        return order_id
+
+    def replace(self, order_id: int, price_ticks: int, qty_lots: int) -> None:
+        """Send a replace within the caps; otherwise refuse it (the order stays as it was)."""
+        seq, side, _, _ = self._orders.get(order_id, (0, 0, 0, 0))
+        reason = self._refusal(side, qty_lots)
+        if reason is not None:
+            self._refuse(reason, order_id, seq, side, price_ticks, qty_lots)
+            return
+        self.inner.replace(order_id, price_ticks, qty_lots)
+
+    def cancel(self, order_id: int) -> None:
+        """Send a cancel: always allowed."""
+        self.inner.cancel(order_id)
+
+    def run_until(self, ts_ns: int) -> bool:
+        """Advance the venue to ts_ns."""
+        self._now_ns = ts_ns
+        return self.inner.run_until(ts_ns)
+
+    def reports(self) -> list[VenueReport]:
+        """Return the venue's reports, then the rejects of requests refused here."""
+        reports = self.inner.reports()
+        if self._pending:
+            made_up, self._pending = self._pending, []
+            reports = reports + [r._replace(ts_local_ns=self._now_ns) for r in made_up]
+        return reports
+
+    def first_ts_ns(self) -> int:
+        """Return when the venue's market stream started."""
+        return self.inner.first_ts_ns()
+
+    def market_view(self, ts_ns: int) -> MarketView:
+        """Return the venue's view."""
+        return self.inner.market_view(ts_ns)
+
+    def fill_log(self) -> FillLog:
+        """Return the venue's fills."""
+        return self.inner.fill_log()
+
+    @property
+    def exch_mid_ticks_x2(self) -> int:
+        """Twice the venue book's mid at the last view."""
+        return self.inner.exch_mid_ticks_x2
+
+    @property
+    def position_lots(self) -> int:
+        """Position as reported by the venue."""
+        return self.inner.position_lots
+
+    @property
+    def cash_usd(self) -> float:
+        """Cash as reported by the venue."""
+        return self.inner.cash_usd
+
+    @property
+    def notional_usd(self) -> float:
+        """Notional traded so far."""
+        return self.inner.notional_usd
+
+    @property
+    def effective_fee_bps(self) -> float:
+        """Fees paid per notional traded, bps."""
+        return self.inner.effective_fee_bps
+
+    @property
+    def fee_tier_distance_usd(self) -> float:
+        """USD volume to the next fee tier."""
+        return self.inner.fee_tier_distance_usd

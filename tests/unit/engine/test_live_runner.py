@@ -1,0 +1,77 @@
+"""The live runner's pacing options and stop handling (the e2e runs are in tests/e2e)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from mmbot.backtest.wiring import build_engine
+from mmbot.cli.run_cmd import pacing_for
+from mmbot.config import load_config
+from mmbot.core.errors import UsageError
+from mmbot.data import EventBatch, synthesize
+from mmbot.data.synth_params import preset
+from mmbot.engine.journal import Journal
+from mmbot.engine.live import LiveRunner, Pacing, parse_speed, run_live
+from mmbot.engine.live_ports import JournalingVenue
+
+pytestmark = pytest.mark.selected
+CONFIG = Path(__file__).resolve().parents[3] / "configs" / "fixtures" / "backtest_pass.yaml"
+
+
+@pytest.mark.parametrize(("text", "speed"), [("max", None), ("MAX", None), ("50", 50.0),
+                                             ("0.5", 0.5)])  # fmt: skip
+def test_parse_speed_accepts_max_and_positive_numbers(text: str, speed: float | None) -> None:
+    assert parse_speed(text) == speed
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "fast", "inf", "nan"])
+def test_parse_speed_refuses_others(text: str) -> None:
+    with pytest.raises(ValueError, match="expected=a number > 0 or 'max'"):
+        parse_speed(text)
+
+
+def test_pacing_for_duration_times_speed_is_the_data_window() -> None:
+    assert pacing_for("50", 3.0, None) == Pacing(speed=50.0, window_ns=150_000_000_000)
+    assert pacing_for("50", 3.0, 100.0).window_ns == 100_000_000_000
+    assert pacing_for("max", None, 30.0) == Pacing(speed=None, window_ns=30_000_000_000)
+    assert pacing_for("1", None, None, live_venue=True).live_venue
+
+
+def test_pacing_for_duration_with_max_speed_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="--duration-s needs a finite --speed"):
+        pacing_for("max", 3.0, None)
+
+
+def test_runner_stopped_before_start_shuts_down_cleanly(tmp_path: Path) -> None:
+    config = load_config(CONFIG, {}).config
+    params, meta = preset("fixture_alt")
+    events = EventBatch.concat(list(synthesize(7, 5_000, meta, params)))
+    engine = build_engine(config, events, "fixed_spread")
+    journal = Journal(tmp_path / "journal.jsonl")
+    engine.venue = JournalingVenue(engine.venue, journal, "fixed_spread")
+    runner = LiveRunner(engine, journal, Pacing(speed=1.0))
+    runner.stop("stop:test")
+    outcome = run_live(runner)
+    assert outcome.stop_reason == "stop:test" and outcome.decisions == 0
+    assert (tmp_path / "journal.jsonl").read_bytes() == b""
+
+
+def test_runner_stop_wakes_a_paced_sleep() -> None:
+    config = load_config(CONFIG, {}).config
+    params, meta = preset("fixture_alt")
+    events = EventBatch.concat(list(synthesize(7, 5_000, meta, params)))
+    engine = build_engine(config, events, "fixed_spread")
+    runner = LiveRunner(engine, Journal(None), Pacing(speed=0.001))  # 50 s per decision
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.2, runner.stop, "stop:test")
+        started = loop.time()
+        outcome = await runner.run()
+        assert outcome.stop_reason == "stop:test" and outcome.decisions == 1
+        return loop.time() - started
+
+    assert asyncio.run(main()) < 2.0
