@@ -83,11 +83,16 @@ def verdict(figures: dict[str, float | int], effective: EffectiveConfig) -> dict
 
 
 def write_run(
-    engine: Engine, out: Path, effective: EffectiveConfig, meta: InstrumentMeta, data_sha: str
+    engine: Engine,
+    out: Path,
+    effective: EffectiveConfig,
+    meta: InstrumentMeta,
+    data_sha: str,
+    mode: str = "backtest",
 ) -> None:
-    """Write the run directory of a finished engine run."""
+    """Write the run directory of a finished engine run (mode as recorded in run.json)."""
     info = RunInfo(
-        mode="backtest",
+        mode=mode,
         seed=effective.config.backtest.seed,
         config_sha256=effective.describe().sha256,
         data_sha256=data_sha,

@@ -7,7 +7,6 @@ layer may import both.
 
 from __future__ import annotations
 
-import json
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -80,11 +79,7 @@ def live_sim_report(
 ) -> dict[str, object]:
     """Write the run directory and the live-sim report (backtest report + how the run ended)."""
     data_path, meta = data
-    write_run(engine, out, effective, meta, file_sha256(data_path))
-    run_json = out / "run.json"
-    info = json.loads(run_json.read_text(encoding="ascii"))
-    info["mode"] = Mode.live_sim.value  # write_run labels every run "backtest"
-    write_json(run_json, info)
+    write_run(engine, out, effective, meta, file_sha256(data_path), mode=Mode.live_sim.value)
     report = build_backtest_report(out, effective, engine.values())
     report["mode"] = Mode.live_sim.value
     report["live"] = {**outcome.payload(), "journal": journal.counts()}
