@@ -1,0 +1,143 @@
+"""Idempotent order entry: a deterministic client id per intent, and outcome tracking.
+
+Theory of operation. The client id is a function of the intent (strategy, sequence, side,
+price, size, post-only), so resubmitting the same intent - a retry after a timeout - names
+the same order. Each client id has one entry that moves through:
+
+    NOT_SENT --post--> IN_FLIGHT --ack--> ACKED
+                          |--reject--> REJECTED
+                          |--429 (not processed)--> NOT_SENT        (may post again, same id)
+                          |--timeout / 5xx / lost ack--> UNKNOWN
+    UNKNOWN --query by client id: found--> ACKED
+            --query: venue has no such order (then fenced by a cancel)--> NOT_PLACED
+
+An UNKNOWN order is resolved by asking the venue about that client id; it is never posted
+again, and never under another id. `begin` on a known client id is an idempotency hit
+(`order_idem_hits_total`): the caller gets the entry, not a new order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import Enum
+
+from mmbot.venues.base import OrderIntent, Rejected, VenueOrder
+
+MAX_CLIENT_ID_LEN = 36  # Binance newClientOrderId and Bybit orderLinkId both allow 36
+
+
+class Outcome(Enum):
+    """What we know about an order we meant to send."""
+
+    NOT_SENT = "not_sent"
+    IN_FLIGHT = "in_flight"
+    ACKED = "acked"
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"
+    NOT_PLACED = "not_placed"
+
+
+def client_id_for(intent: OrderIntent) -> str:
+    """Return the deterministic client order id of an intent (<= 36 chars, [A-Za-z0-9-])."""
+    payload = (
+        f"{intent.strategy_id}|{intent.seq}|{intent.side}|{intent.price_ticks}|"
+        f"{intent.qty_lots}|{int(intent.post_only)}"
+    )
+    digest = hashlib.sha256(payload.encode("ascii")).hexdigest()[:8]
+    client_id = f"{intent.strategy_id}-{intent.seq}-{digest}"
+    if len(client_id) > MAX_CLIENT_ID_LEN or not client_id.replace("-", "").isalnum():
+        raise ValueError(
+            f"client id {client_id!r} expected <= {MAX_CLIENT_ID_LEN} chars of [A-Za-z0-9-]; "
+            "shorten strategy_id"
+        )
+    return client_id
+
+
+@dataclass(slots=True)
+class Entry:
+    """One client id's intent and what we know of its outcome."""
+
+    intent: OrderIntent
+    outcome: Outcome = Outcome.NOT_SENT
+    order: VenueOrder | None = None
+    rejected: Rejected | None = None
+    posts: int = 0
+
+
+@dataclass(slots=True)
+class IdempotencyStore:
+    """Client id -> entry; counts hits, posts, unknown outcomes and how they resolved."""
+
+    order_idem_hits_total: int = 0
+    posts_total: int = 0
+    unknown_total: int = 0
+    resolved_found_total: int = 0
+    resolved_absent_total: int = 0
+    _entries: dict[str, Entry] = field(default_factory=dict)
+
+    def begin(self, intent: OrderIntent) -> tuple[str, Entry, bool]:
+        """Return (client_id, entry, hit): hit is True when the intent was seen before."""
+        client_id = client_id_for(intent)
+        entry = self._entries.get(client_id)
+        if entry is not None:
+            self.order_idem_hits_total += 1
+            return client_id, entry, True
+        entry = Entry(intent)
+        self._entries[client_id] = entry
+        return client_id, entry, False
+
+    def get(self, client_id: str) -> Entry | None:
+        """Return the entry of a client id, if we created it."""
+        return self._entries.get(client_id)
+
+    def may_post(self, client_id: str) -> bool:
+        """Return True only when the venue certainly has not seen this client id."""
+        return self._entries[client_id].outcome is Outcome.NOT_SENT
+
+    def on_post(self, client_id: str) -> None:
+        """Record that a create request is leaving for the venue."""
+        entry = self._entries[client_id]
+        if entry.outcome is not Outcome.NOT_SENT:
+            raise RuntimeError(f"post of {client_id} in outcome {entry.outcome.value}")
+        entry.outcome = Outcome.IN_FLIGHT
+        entry.posts += 1
+        self.posts_total += 1
+
+    def on_not_processed(self, client_id: str) -> None:
+        """Record a refusal that certainly did not reach matching (429): may post again."""
+        self._entries[client_id].outcome = Outcome.NOT_SENT
+
+    def on_ack(self, client_id: str, order: VenueOrder) -> None:
+        """Record the venue's answer (or a query) showing the order exists."""
+        entry = self._entries[client_id]
+        if entry.outcome is Outcome.UNKNOWN:
+            self.resolved_found_total += 1
+        entry.outcome = Outcome.ACKED
+        entry.order = order
+
+    def on_reject(self, client_id: str, rejected: Rejected) -> None:
+        """Record a rejection."""
+        entry = self._entries[client_id]
+        entry.outcome = Outcome.REJECTED
+        entry.rejected = rejected
+
+    def on_unknown(self, client_id: str) -> None:
+        """Record that the request may or may not have reached the venue."""
+        self._entries[client_id].outcome = Outcome.UNKNOWN
+        self.unknown_total += 1
+
+    def on_absent(self, client_id: str) -> None:
+        """Record that a query found no such order at the venue (and a cancel fenced it)."""
+        entry = self._entries[client_id]
+        if entry.outcome is Outcome.UNKNOWN:
+            self.resolved_absent_total += 1
+        entry.outcome = Outcome.NOT_PLACED
+
+    def unknown_client_ids(self) -> list[str]:
+        """Return the client ids whose outcome is still unknown."""
+        return [cid for cid, e in self._entries.items() if e.outcome is Outcome.UNKNOWN]
+
+    def max_posts_per_client_id(self) -> int:
+        """Return the most create requests sent for one client id."""
+        return max((e.posts for e in self._entries.values()), default=0)

@@ -1,0 +1,5 @@
+"""Test support: loopback fake venues (aiohttp servers on 127.0.0.1, ephemeral ports)."""
+
+from tests.loopback.binance_fake import API_KEY, API_SECRET, FakeBinance, FakeFaults
+
+__all__ = ["API_KEY", "API_SECRET", "FakeBinance", "FakeFaults"]

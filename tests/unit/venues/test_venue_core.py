@@ -1,0 +1,145 @@
+"""Sans-I/O venue pieces: fill journal, idempotency, reconciliation, guards, weight budget."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mmbot.core.errors import REGISTRY
+from mmbot.venues.base import BookTop, OrderIntent, OrderStatus, VenueFill, VenueOrder
+from mmbot.venues.fills import FillJournal
+from mmbot.venues.guards import BookGuard, ClockGuard
+from mmbot.venues.idempotency import IdempotencyStore, Outcome, client_id_for
+from mmbot.venues.ratelimit import WeightBudget
+from mmbot.venues.recon import LocalState, reconcile
+
+MS = 1_000_000
+
+
+def _fill(n: int, side: int = 1, qty: int = 1) -> VenueFill:
+    return VenueFill(str(n), f"o{n % 7}", "c", side, 100, qty, 0.0, True, n)
+
+
+def test_fill_journal_replay_10000_overlapping_paths_applies_zero_duplicates() -> None:
+    rng = np.random.default_rng(7)
+    fills = [_fill(i, int(rng.choice([-1, 1])), int(rng.integers(1, 4))) for i in range(10_000)]
+    ws = [f for f in fills if rng.random() < 0.9]  # the stream loses ~10%
+    ws += [fills[int(i)] for i in rng.integers(0, 10_000, 2_000)]  # replays after reconnects
+    rest = list(fills[2_000:6_000]) + list(fills[5_000:]) + list(fills[:3_000])  # overlapping pages
+    deliveries = [(f, "ws") for f in ws] + [(f, "rest") for f in rest]
+    order = rng.permutation(len(deliveries))
+    journal = FillJournal()
+    for i in order:
+        fill, source = deliveries[int(i)]
+        journal.apply(fill, source)
+    expected_position = sum(f.side * f.qty_lots for f in fills)
+    duplicates_applied = journal.applied_total - len(journal.trade_ids())
+    print(
+        f"\nFIGURE fills_replayed={len(deliveries)} unique=10000 applied={journal.applied_total} "
+        f"duplicates_seen={journal.duplicates_total} duplicates_applied={duplicates_applied}"
+    )
+    assert journal.applied_total == 10_000
+    assert duplicates_applied == 0
+    assert journal.duplicates_total == len(deliveries) - 10_000
+    assert journal.position_lots == expected_position
+    assert journal.conflicts_total == 0
+
+
+def test_fill_journal_conflicting_copy_counted_not_applied() -> None:
+    journal = FillJournal()
+    assert journal.apply(_fill(1, qty=2), "ws")
+    assert not journal.apply(_fill(1, qty=3), "rest")
+    assert (journal.position_lots, journal.conflicts_total) == (2, 1)
+
+
+def test_client_id_same_intent_same_id_other_intent_other_id() -> None:
+    a = OrderIntent("mm1", 5, 1, 1000, 3)
+    assert client_id_for(a) == client_id_for(OrderIntent("mm1", 5, 1, 1000, 3))
+    assert client_id_for(a) != client_id_for(OrderIntent("mm1", 5, 1, 1001, 3))
+    assert client_id_for(a).startswith("mm1-5-") and len(client_id_for(a)) <= 36
+    with pytest.raises(ValueError, match="shorten strategy_id"):
+        client_id_for(OrderIntent("x" * 40, 1, 1, 1, 1))
+
+
+def test_idempotency_resubmit_counts_hit_and_never_allows_a_post_after_unknown() -> None:
+    store = IdempotencyStore()
+    intent = OrderIntent("mm1", 1, -1, 1000, 2)
+    cid, _, hit = store.begin(intent)
+    assert not hit and store.may_post(cid)
+    store.on_post(cid)
+    store.on_unknown(cid)
+    cid2, entry, hit = store.begin(intent)
+    assert (cid2, hit, store.order_idem_hits_total) == (cid, True, 1)
+    assert entry.outcome is Outcome.UNKNOWN and not store.may_post(cid)
+    with pytest.raises(RuntimeError):
+        store.on_post(cid)
+    order = VenueOrder(cid, "9", -1, 1000, 2, 0, OrderStatus.NEW, 1)
+    store.on_ack(cid, order)
+    assert (store.resolved_found_total, store.max_posts_per_client_id()) == (1, 1)
+
+
+def test_idempotency_429_lets_the_same_id_post_again() -> None:
+    store = IdempotencyStore()
+    cid, _, _ = store.begin(OrderIntent("mm1", 1, 1, 10, 1))
+    store.on_post(cid)
+    store.on_not_processed(cid)
+    store.on_post(cid)
+    assert store.max_posts_per_client_id() == 2
+
+
+def test_reconcile_mismatch_gives_one_line_codes_and_adopt_accepts() -> None:
+    venue_open = [VenueOrder("x-1", "1", 1, 10, 1, 0, OrderStatus.NEW, 0)]
+    report = reconcile(LocalState(0, frozenset({"mm-2"})), 5, venue_open)
+    assert not report.ok
+    assert [line.split(":")[0] for line in report.lines] == ["E_RECON_POSITION",
+                                                              "E_RECON_OPEN_ORDERS"]  # fmt: skip
+    assert all("\n" not in line and line.isascii() for line in report.lines)
+    assert report.orphans == ("x-1",) and report.missing == ("mm-2",)
+    adopted = reconcile(LocalState(0, frozenset({"mm-2"})), 5, venue_open, adopt=True)
+    assert adopted.ok and adopted.adopted
+    assert reconcile(LocalState(5, frozenset({"x-1"})), 5, venue_open).ok
+    for line in report.lines:
+        assert line.split(":")[0] in REGISTRY
+
+
+@pytest.mark.parametrize(("offset_ms", "blocked"), [(0, False), (499, False), (501, True),
+                                                    (-800, True)])  # fmt: skip
+def test_clock_guard_blocks_beyond_500ms(offset_ms: int, blocked: bool) -> None:
+    guard = ClockGuard(500)
+    assert guard.block() is not None  # no sample yet
+    local_ns = 1_700_000_000_000 * MS
+    guard.observe(local_ns, 1_700_000_000_000 + 1 + offset_ms, local_ns + 2 * MS)
+    line = guard.block()
+    assert (line is not None) is blocked
+    if line:
+        assert line.startswith("E_VENUE_CLOCK_SKEW:")
+
+
+def test_book_guard_stale_by_arrival_or_venue_time() -> None:
+    guard = BookGuard(1000)
+    now_ns = 10_000 * MS
+    guard.observe(BookTop("S", 1, 1, 2, 1, 10_000), now_ns)
+    assert guard.block(now_ns + 500 * MS, 0.0) is None
+    assert (guard.block(now_ns + 1500 * MS, 0.0) or "").startswith("E_VENUE_STALE_BOOK:")
+    guard.observe(BookTop("S", 1, 1, 2, 1, 5_000), now_ns)  # fresh arrival, frozen venue time
+    assert guard.block(now_ns, 0.0) is not None
+
+
+def test_weight_budget_keeps_every_window_under_70_percent() -> None:
+    budget = WeightBudget(limit=100, window_ns=1000 * MS, fraction=0.7)
+    now, sent = 0, []
+    for _ in range(2000):
+        wait = budget.delay_ns(5, now)
+        if wait == 0:
+            sent.append(now)
+        now += wait or MS
+    times = np.array(sent)
+    worst = max(int(((times >= t) & (times < t + 1000 * MS)).sum()) * 5 for t in times)
+    assert worst <= 70 and budget.max_window_weight <= 70
+
+
+def test_weight_budget_retry_after_closes_until_then() -> None:
+    budget = WeightBudget(limit=100, window_ns=1000 * MS)
+    budget.on_retry_after(0.25, 0)
+    assert budget.delay_ns(1, 0) == 250 * MS
+    assert budget.delay_ns(1, 250 * MS) == 0
