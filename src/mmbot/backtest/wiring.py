@@ -11,6 +11,7 @@ from mmbot.core.clock import SimClock
 from mmbot.core.errors import ConfigError
 from mmbot.data import EventBatch, InstrumentMeta
 from mmbot.engine.loop import Engine, EngineParams
+from mmbot.engine.orders import ExecutionPolicy
 from mmbot.risk import RiskGate, RiskParams
 from mmbot.sim import SimParams
 from mmbot.strategy import StrategyParams
@@ -44,6 +45,8 @@ def build_engine(
     *,
     signals_enabled: bool | None = None,
     keep_traces: bool = False,
+    execution: ExecutionPolicy = "queue_aware",
+    keep_quotes: bool = False,
 ) -> Engine:
     """Return an engine in backtest mode: sim clock, sim venue, the config's full stack."""
     sim = SimParams.from_config(cfg)
@@ -56,6 +59,8 @@ def build_engine(
         decision_interval_ns=cfg.strategy.decision_interval_ms * _NS_PER_MS,
         kill_switch_file=Path(kill_file) if kill_file else None,
         keep_traces=keep_traces,
+        execution=execution,
+        keep_quotes=keep_quotes,
     )
     return Engine(
         SimVenuePort(events, sim),

@@ -18,8 +18,16 @@ from typing import Protocol
 
 from mmbot.alloc import Allocator
 from mmbot.core.clock import SimClock
-from mmbot.core.types import Action, CancelOrder, Denied, MarketView, PlaceOrder, ReplaceOrder
-from mmbot.engine.orders import ManagedOrder, OrderManager
+from mmbot.core.types import (
+    Action,
+    CancelOrder,
+    Denied,
+    MarketView,
+    PlaceOrder,
+    Quote,
+    ReplaceOrder,
+)
+from mmbot.engine.orders import ExecutionPolicy, ManagedOrder, OrderManager
 from mmbot.risk import RiskContext, RiskGate
 from mmbot.sim import FillLog, ReportKind
 from mmbot.strategy import StrategyParams, StrategyState, decide, initial_state
@@ -64,6 +72,8 @@ class EngineParams:
     alloc_interval_ns: int = 1_000_000_000
     kill_switch_file: Path | None = None
     keep_traces: bool = False
+    execution: ExecutionPolicy = "queue_aware"  # naive_repost: the latency e2e's baseline
+    keep_quotes: bool = False  # record every decision's wanted quote (docs/LATENCY.md)
 
 
 @dataclass(slots=True)
@@ -86,6 +96,7 @@ class EngineRecord:
     denials: dict[str, int] = field(default_factory=dict)
     traces: list[DecisionTrace] = field(default_factory=list)
     inventory_lots: list[int] = field(default_factory=list)
+    quotes: list[tuple[int, Quote | None]] = field(default_factory=list)  # (ts_ns, wanted)
     decisions: int = 0
 
 
@@ -107,7 +118,7 @@ class Engine:
         self.allocator = allocator
         self.params = params
         self.clock = clock
-        self.orders = OrderManager(params.strategy_id)
+        self.orders = OrderManager(params.strategy_id, params.execution)
         self.record = EngineRecord()
         self.cost_fillrate_ewma = 0.0
         self._state: StrategyState = initial_state(strategy)
@@ -194,6 +205,8 @@ class Engine:
         self._state = decision.state
         if self.params.keep_traces:
             record.traces.append(decision.trace)
+        if self.params.keep_quotes:
+            record.quotes.append((ts_ns, decision.quote))
         record.inventory_lots.append(position)
         allowed, denied = risk.check(orders.plan(decision.quote), ctx)
         if denied:

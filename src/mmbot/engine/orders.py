@@ -13,14 +13,26 @@ Theory of operation. Each order has one entry keyed by its deterministic client 
 At most one order per side is managed. An order in a PENDING_* state is left alone until the
 venue answers, so a slow ack never leads to a second order on the same side. Reports for
 orders we do not know are counted (`unknown_reports_total`), never ignored silently.
+
+Execution policy. `queue_aware` (the default) keeps a live order while the wanted price and
+size are unchanged, so it keeps its place in the venue's queue, and moves it with a venue
+modify otherwise (the risk gate's replace policy may hold the move back). `naive_repost` is
+the baseline the latency e2e compares against (docs/LATENCY.md): at every decision each live
+order is canceled and a fresh one placed in the same batch, even at an unchanged price, so
+every order goes to the back of its queue. The superseded order waits for its cancel outside
+the one-working-order-per-side slot (`_leaving`); it still counts as resting for the risk
+gate (it can fill before the cancel lands) and is canceled again if its cancel was denied.
 """
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Final
+from typing import Final, Literal
 
 from mmbot.core.types import BUY, SELL, Action, CancelOrder, PlaceOrder, Quote, ReplaceOrder
+
+ExecutionPolicy = Literal["queue_aware", "naive_repost"]
+EXECUTION_POLICIES: Final[tuple[ExecutionPolicy, ...]] = ("queue_aware", "naive_repost")
 
 
 class OrderState(Enum):
@@ -75,13 +87,17 @@ class ManagedOrder:
 class OrderManager:
     """Reconcile wanted quotes with resting orders; apply venue reports to order states."""
 
-    def __init__(self, strategy_id: str) -> None:
+    def __init__(self, strategy_id: str, execution: ExecutionPolicy = "queue_aware") -> None:
+        if execution not in EXECUTION_POLICIES:
+            raise ValueError(f"execution={execution!r} expected one of {EXECUTION_POLICIES}")
         self._strategy_id = strategy_id
+        self._naive = execution == "naive_repost"
         self._seq = 0
         self._by_client: dict[str, ManagedOrder] = {}
         self._by_seq: dict[int, ManagedOrder] = {}
         self._by_venue: dict[int, ManagedOrder] = {}
         self._working: dict[int, ManagedOrder] = {}  # side -> the non-terminal order
+        self._leaving: dict[str, ManagedOrder] = {}  # naive_repost: superseded, being canceled
         self.orders: list[ManagedOrder] = []
         self.unknown_reports_total = 0
         self.bad_transitions_total = 0
@@ -96,6 +112,10 @@ class OrderManager:
     def plan(self, quote: Quote | None) -> list[Action]:
         """Return the actions that move the resting orders toward quote (None: rest nothing)."""
         actions: list[Action] = []
+        if self._leaving:
+            for order in self._leaving.values():
+                if order.state is OrderState.LIVE:  # its cancel was denied: ask again
+                    actions.append(CancelOrder(order.client_id))
         if quote is None:
             self._plan_side(BUY, 0, 0, actions)
             self._plan_side(SELL, 0, 0, actions)
@@ -113,17 +133,23 @@ class OrderManager:
         elif order.state is OrderState.LIVE:
             if qty_lots <= 0:
                 actions.append(CancelOrder(order.client_id))
+            elif self._naive:
+                actions.append(CancelOrder(order.client_id))
+                actions.append(PlaceOrder(self.next_client_id(), side, price_ticks, qty_lots))
             elif price_ticks != order.price_ticks or qty_lots != order.leaves_lots:
                 actions.append(
                     ReplaceOrder(order.client_id, order.client_id, side, price_ticks, qty_lots)
                 )
 
     def open_orders(self) -> dict[str, tuple[int, int, int, int]]:
-        """Return client_id -> (side, price_ticks, leaves_lots, priced_ts_ns) of working orders."""
-        return {
+        """Return client_id -> (side, price_ticks, leaves_lots, priced_ts_ns) of resting orders."""
+        resting = {
             o.client_id: (o.side, o.price_ticks, o.leaves_lots, o.priced_ts_ns)
             for o in self._working.values()
         }
+        for o in self._leaving.values():
+            resting[o.client_id] = (o.side, o.price_ticks, o.leaves_lots, o.priced_ts_ns)
+        return resting
 
     def _move(self, order: ManagedOrder, state: OrderState, ts_ns: int) -> None:
         if (order.state, state) not in _ALLOWED and state is not OrderState.FILLED:
@@ -135,6 +161,8 @@ class OrderManager:
                 self.order_ages_ns.append(ts_ns - order.priced_ts_ns)
             if self._working.get(order.side) is order:
                 del self._working[order.side]
+            elif self._leaving:
+                self._leaving.pop(order.client_id, None)
 
     def on_sent_place(self, action: PlaceOrder, seq_id: int, venue_order_id: int,
                       ts_ns: int) -> None:  # fmt: skip
@@ -146,6 +174,9 @@ class OrderManager:
         self._by_seq[seq_id] = order
         if venue_order_id >= 0:
             self._by_venue[venue_order_id] = order
+        superseded = self._working.get(order.side)
+        if superseded is not None:  # naive_repost: its cancel went out in the same batch
+            self._leaving[superseded.client_id] = superseded
         self._working[order.side] = order
         self.orders.append(order)
         self.quotes_placed_total += 1

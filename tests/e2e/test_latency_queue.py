@@ -1,0 +1,127 @@
+"""Latency e2e (release checklist "Latency e2e"): naive reposting against the replace policy.
+
+The PASS fixture (configs/fixtures/backtest_pass.yaml) on `fixture_alt` seed 7 runs twice
+through the real engine. BEFORE: `naive_repost` (cancel and place afresh at every decision,
+replace policy off, order/cancel buckets out of the way). AFTER: `queue_aware`, the shipped
+behaviour (keep an order while its price is unchanged, move it through the risk gate's
+replace policy). Figures and their definitions: docs/LATENCY.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mmbot.artifacts import fmt6, text_bytes
+from mmbot.backtest.latency import (
+    LatencyFigures,
+    build_policy_engine,
+    intents_of,
+    latency_figures,
+    naive_baseline_config,
+    time_to_fill_ns,
+)
+from mmbot.config import MmConfig, load_config
+from mmbot.core.types import BUY, SELL, Quote
+from mmbot.data import EventBatch, synthesize
+from mmbot.data.synth_params import preset
+from mmbot.engine.orders import ExecutionPolicy
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIG = REPO_ROOT / "configs" / "fixtures" / "backtest_pass.yaml"
+SEED, EVENTS = 7, 300_000
+P95_LIMIT_MS = 350.0
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, LatencyFigures]:
+    """Return the figures of the fixture run under each execution policy."""
+    cfg = load_config(CONFIG, {k: v for k, v in os.environ.items() if not k.startswith("MM_")})
+    params, meta = preset("fixture_alt")
+    events = EventBatch.concat(synthesize(SEED, EVENTS, meta, params))
+    strategy_id = cfg.config.strategy.model
+    policies: tuple[tuple[str, MmConfig, ExecutionPolicy], ...] = (
+        ("before", naive_baseline_config(cfg.config), "naive_repost"),
+        ("after", cfg.config, "queue_aware"),
+    )
+    out = {}
+    for label, run_cfg, execution in policies:
+        engine = build_policy_engine(run_cfg, events, strategy_id, execution)
+        engine.run()
+        out[label] = latency_figures(engine)
+    return out
+
+
+def _line(label: str, f: LatencyFigures) -> str:
+    line = (
+        f"policy={label} p95_time_to_fill_ms={fmt6(f.p95_time_to_fill_ms)} "
+        f"p95_order_age_ms={fmt6(f.p95_order_age_ms)} fill_rate={fmt6(f.intent_fill_rate)} "
+        f"order_fill_rate={fmt6(f.order_fill_rate)} intents={f.intents} "
+        f"filled_intents={f.filled_intents} orders={f.orders} fills={f.fills}"
+    )
+    if label == "after":
+        line += f" replace_attempts={f.replace_attempts} replace_allowed={f.replace_allowed}"
+    return line
+
+
+@pytest.mark.selected
+def test_latency_queue_golden(
+    runs: dict[str, LatencyFigures], golden: Callable[[str, bytes], None]
+) -> None:
+    text = "\n".join(_line(label, runs[label]) for label in ("before", "after"))
+    golden("latency_queue_case1.out", text_bytes(text, "latency_queue_case1.out"))
+
+
+@pytest.mark.selected
+def test_latency_after_p95_time_to_fill_within_limit(runs: dict[str, LatencyFigures]) -> None:
+    assert runs["after"].p95_time_to_fill_ms <= P95_LIMIT_MS
+
+
+@pytest.mark.selected
+def test_latency_after_replace_policy_holds_some_replaces_back(
+    runs: dict[str, LatencyFigures],
+) -> None:
+    after = runs["after"]
+    assert 0 < after.replace_allowed < after.replace_attempts
+
+
+@pytest.mark.selected
+@pytest.mark.xfail(
+    strict=True,
+    reason="fixture seed 7: naive reposting fills sooner and more often "
+    "(p95 time-to-fill 224.0 vs 252.0 ms, fill rate 0.2140 vs 0.2043); see docs/LATENCY.md",
+)
+def test_latency_after_not_slower_than_before(runs: dict[str, LatencyFigures]) -> None:
+    before, after = runs["before"], runs["after"]
+    assert after.p95_time_to_fill_ms <= before.p95_time_to_fill_ms
+    assert after.intent_fill_rate >= before.intent_fill_rate
+
+
+def test_time_to_fill_reposting_keeps_the_intent_start() -> None:
+    # Arrange: bid wanted at 100 for three decisions (any reposting in between), then 101;
+    # the ask is wanted at 105 throughout.
+    quotes: list[tuple[int, Quote | None]] = [
+        (0, Quote(100, 105, 5, 5)),
+        (50, Quote(100, 105, 5, 5)),
+        (100, Quote(100, 105, 3, 5)),  # a size change does not start a new intent
+        (150, Quote(101, 105, 5, 5)),
+        (200, None),
+        (250, Quote(101, 105, 5, 0)),
+    ]
+    # Act
+    intents = intents_of(quotes)
+    ttf = time_to_fill_ns(
+        intents, [120, 130, 170, 260], [BUY, BUY, SELL, BUY], [100, 100, 105, 101]
+    )
+    # Assert: bid@100 from 0 filled at 120 (the 130 fill is its second), ask@105 from 0 filled
+    # at 170; bid@101 from 150 ended at 200 (None), a new bid@101 intent from 250 filled at 260.
+    assert [(i.side, i.price_ticks, i.start_ts_ns) for i in intents] == [
+        (BUY, 100, 0),
+        (SELL, 105, 0),
+        (BUY, 101, 150),
+        (BUY, 101, 250),
+    ]
+    assert ttf == [120, 170, 10]
