@@ -6,15 +6,17 @@ Prices and sizes are int ticks and lots; floats appear only in USD amounts and m
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 BUY: Final = 1
 SELL: Final = -1
 
 
-@dataclass(frozen=True, slots=True)
-class MarketView:
+class MarketView(NamedTuple):
     """What the strategy sees at a decision point (local time, after feed latency).
+
+    A NamedTuple rather than a frozen dataclass: it is built at every decision point and a
+    NamedTuple costs a third of the construction time while staying immutable.
 
     Trade aggregates cover the trades seen since the previous decision; `*_trade_depth_ticks`
     is how far from the mid (at the previous decision) the farthest trade on that side

@@ -75,10 +75,15 @@ def take_report_rows(state: SimState) -> list[tuple[int | float, ...]]:
     head, delivered = int(regs[lo.R_REP_HEAD]), int(regs[lo.R_REP_DELIVERED])
     if head == delivered:
         return []
-    rows = np.arange(head, delivered, dtype=np.int64) & (len(state.rep) - 1)
     regs[lo.R_REP_HEAD] = delivered
-    fees = state.rep_fee_usd[rows].tolist()
-    return [(*row, fee) for row, fee in zip(state.rep[rows].tolist(), fees, strict=True)]
+    start = head & (len(state.rep) - 1)
+    stop = start + delivered - head
+    if stop <= len(state.rep):  # no wrap around the ring: plain slices, no index array
+        reports, fees = state.rep[start:stop].tolist(), state.rep_fee_usd[start:stop].tolist()
+    else:
+        rows = np.arange(head, delivered, dtype=np.int64) & (len(state.rep) - 1)
+        reports, fees = state.rep[rows].tolist(), state.rep_fee_usd[rows].tolist()
+    return [(*row, fee) for row, fee in zip(reports, fees, strict=True)]
 
 
 FILL_LOG_COLUMNS = (
