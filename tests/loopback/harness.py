@@ -1,43 +1,62 @@
-"""Helpers shared by the loopback tests: build an adapter for a fake, check invariants."""
+"""Helpers shared by the loopback tests: build an adapter for a fake, check invariants.
+
+Every helper takes either fake (`FakeBinance`, `FakeBybit`): the adapter's dialect follows
+the fake's type, and `run_schedule` is the seeded random fault schedule both venues' suites
+run (the same fault kinds, the same invariants).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+from tests.loopback import bybit_fake
 from tests.loopback.binance_fake import API_KEY, API_SECRET, FakeBinance
+from tests.loopback.bybit_fake import FakeBybit
 
-from mmbot.venues.base import Instrument
+from mmbot.venues.base import Instrument, OrderIntent, TemporaryVenueError
 from mmbot.venues.ccxt_venue import CcxtVenue, CcxtVenueConfig
 from mmbot.venues.credentials import Credentials
 from mmbot.venues.recon import LocalState
 
 INSTRUMENT = Instrument("BTC/USDT:USDT", "BTCUSDT", Decimal("0.1"), Decimal("0.001"))
+Fake = FakeBinance | FakeBybit
+FAULTS = ["place", "retry_same_intent", "cancel", "modify", "fill", "fill_dup_ooo",
+          "disconnect", "rate_limit", "reject", "drop", "ack_lost", "ws_drop_fill",
+          "stale_book"]  # fmt: skip
+_PLACE_FAULTS = {"reject": "reject_next", "drop": "drop_next", "ack_lost": "ack_lost_next",
+                 "rate_limit": "rate_limit_next", "place": ""}  # fmt: skip
 
 
-def make_venue(fake: FakeBinance, **overrides: Any) -> CcxtVenue:
-    """Return an adapter pointed at fake (fast timeouts for tests)."""
+def make_venue(fake: Fake, **overrides: Any) -> CcxtVenue:
+    """Return an adapter pointed at fake (fast timeouts for tests), in the fake's dialect."""
+    bybit = isinstance(fake, FakeBybit)
     settings: dict[str, Any] = {
         "timeout_ms": 1000, "heartbeat_ms": 1000, "dead_man_countdown_ms": 0,
         "retry_backoff_ms": 5, "reconnect_backoff_ms": 5, "close_grace_ms": 0,
+        "venue": "bybit" if bybit else "binance",
     }  # fmt: skip
     settings.update(overrides)
     config = CcxtVenueConfig(INSTRUMENT, rest_base_url=fake.rest_url, ws_base_url=fake.ws_url,
                              **settings)  # fmt: skip
-    return CcxtVenue(config, Credentials(API_KEY, API_SECRET))
+    keys = (bybit_fake.API_KEY, bybit_fake.API_SECRET) if bybit else (API_KEY, API_SECRET)
+    return CcxtVenue(config, Credentials(*keys))
 
 
 @asynccontextmanager
 async def running(
-    local: LocalState | None = None, adopt: bool = False, fake: FakeBinance | None = None,
+    local: LocalState | None = None, adopt: bool = False, fake: Fake | None = None,
     **overrides: Any,
-) -> AsyncIterator[tuple[FakeBinance, CcxtVenue]]:  # fmt: skip
-    """Start a fake (unless given) and an adapter on it; stop both afterwards."""
+) -> AsyncIterator[tuple[Any, CcxtVenue]]:  # fmt: skip
+    """Start a fake (unless given; venue="bybit" picks FakeBybit) and an adapter on it."""
     own = fake is None
-    fake = fake or FakeBinance()
+    fake = fake or (FakeBybit() if overrides.get("venue") == "bybit" else FakeBinance())
     if own:
         await fake.start()
     venue = make_venue(fake, **overrides)
@@ -55,11 +74,33 @@ async def settle(seconds: float = 0.02) -> None:
     await asyncio.sleep(seconds)
 
 
-def invariants(fake: FakeBinance, venue: CcxtVenue) -> dict[str, int]:
+def venue_trade_ids(fake: Fake) -> set[str]:
+    """Return every trade id the fake executed."""
+    if isinstance(fake, FakeBybit):
+        return fake.trade_ids()
+    return {str(t["id"]) for t in fake.trades}
+
+
+def venue_open_ids(fake: Fake) -> set[str]:
+    """Return the client ids of the fake's open orders."""
+    if isinstance(fake, FakeBybit):
+        return fake.open_client_ids()
+    return {o["clientOrderId"] for o in fake.open_orders()}
+
+
+def venue_leaves(fake: Fake) -> list[tuple[str, int]]:
+    """Return (client id, leaves lots) of each of the fake's open orders."""
+    if isinstance(fake, FakeBybit):
+        return fake.leaves()
+    return [(o["clientOrderId"], round((float(o["origQty"]) - float(o["executedQty"])) * 1000))
+            for o in fake.open_orders()]  # fmt: skip
+
+
+def invariants(fake: Fake, venue: CcxtVenue) -> dict[str, int]:
     """Return the fault-suite figures: each must be 0 after a reconcile."""
-    venue_trades = {str(t["id"]) for t in fake.trades}
+    venue_trades = venue_trade_ids(fake)
     local_trades = venue.journal.trade_ids()
-    fake_open = {o["clientOrderId"] for o in fake.open_orders()}
+    fake_open = venue_open_ids(fake)
     local_open = set(venue.local_open_orders())
     return {
         "position_diff_lots": abs(venue.journal.position_lots - fake.position_lots),
@@ -69,3 +110,64 @@ def invariants(fake: FakeBinance, venue: CcxtVenue) -> dict[str, int]:
         "missed_fills": len(venue_trades - local_trades),
         "double_counted_fills": venue.journal.applied_total - len(local_trades),
     }
+
+
+async def run_schedule(seed: int, fake: Fake, steps: int) -> dict[str, int]:
+    """Run one seeded random fault schedule on fake; return its figures (all must be 0)."""
+    rng = np.random.default_rng(seed)
+    fake.faults.retry_after_s = 0.02
+    seq = 0
+    intents: list[OrderIntent] = []
+    async with running(fake=fake, max_book_age_ms=50) as (_, venue):
+        await fake.push_book(1000, 1010)
+        for _ in range(steps):
+            kind = FAULTS[int(rng.integers(len(FAULTS)))]
+            open_cids = sorted(venue.local_open_orders())
+            if kind in _PLACE_FAULTS:
+                if _PLACE_FAULTS[kind]:
+                    setattr(fake.faults, _PLACE_FAULTS[kind], 1)
+                seq += 1
+                side = 1 if rng.random() < 0.5 else -1
+                offset = int(rng.integers(1, 5))
+                price = 1000 - offset if side > 0 else 1010 + offset
+                intents.append(OrderIntent(f"s{seed}", seq, side, price, int(rng.integers(1, 5))))
+                with contextlib.suppress(TemporaryVenueError):
+                    await venue.place(intents[-1])
+            elif kind == "retry_same_intent" and intents:
+                with contextlib.suppress(TemporaryVenueError):
+                    await venue.place(intents[int(rng.integers(len(intents)))])
+            elif kind == "cancel" and open_cids:
+                await venue.cancel(open_cids[int(rng.integers(len(open_cids)))])
+            elif kind == "modify" and open_cids:
+                cid = open_cids[int(rng.integers(len(open_cids)))]
+                order = venue.local_open_orders()[cid]
+                await venue.modify(cid, order.price_ticks - order.side, order.qty_lots + 1)
+            elif kind in ("fill", "fill_dup_ooo", "ws_drop_fill") and venue_leaves(fake):
+                leaves = venue_leaves(fake)
+                cid, left = leaves[int(rng.integers(len(leaves)))]
+                parts = [1] * min(left, int(rng.integers(1, 3)))
+                if kind == "fill_dup_ooo":
+                    fake.faults.dup_fills = len(parts)
+                if kind == "ws_drop_fill":
+                    fake.faults.ws_drop_fills = len(parts)
+                await fake.fill(cid, parts, out_of_order=kind == "fill_dup_ooo")
+            elif kind == "disconnect":
+                await fake.disconnect()
+                await asyncio.sleep(0.02)
+            elif kind == "stale_book":
+                fake.faults.stale_book = True
+                await asyncio.sleep(0.06)
+                assert (venue.quote_block() or "").startswith(
+                    ("E_VENUE_STALE_BOOK", "E_VENUE_DISCONNECTED")
+                )
+                fake.faults.stale_book = False
+            await fake.push_book(1000, 1010)
+        await settle()
+        await venue.reconcile()
+        figures = invariants(fake, venue)
+        posts = fake.stats.posts_by_client_id
+        figures["reposts"] = sum(posts.values()) - len(posts)
+        ids_per_seq = Counter(cid.rsplit("-", 1)[0] for cid in posts)
+        figures["intents_under_two_ids"] = sum(1 for n in ids_per_seq.values() if n > 1)
+        figures["recon_blocked"] = int((venue.quote_block() or "").startswith("E_RECON"))
+    return figures

@@ -1,0 +1,148 @@
+"""Resolution of unknown outcomes, reconciliation, clock sampling and the dead-man switch.
+
+Theory of operation. An order whose outcome is unknown is settled by asking the venue about
+its client id; if the venue has none, a cancel by client id fences it (a request still in
+flight cannot rest later) and the intent is reported not placed - never re-posted. A
+reconciliation catches fills up over REST (the journal dedups them), refreshes open orders,
+resolves what is still unknown and compares the position with the venue's. The heartbeat
+samples the venue clock and, where the venue's switch is a countdown, re-arms it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ccxt.base import errors as cx  # type: ignore[import-untyped]
+
+from mmbot.venues.base import PlaceResult, Rejected, TemporaryVenueError, VenueOrder
+from mmbot.venues.ccxt_core import CcxtCore, log, reason
+from mmbot.venues.recon import LocalState, ReconReport, reconcile
+
+
+class ReconMixin(CcxtCore):
+    """The resolution/reconciliation part of the adapter."""
+
+    async def _resolve(self, cid: str) -> PlaceResult:
+        """Settle an unknown outcome by asking the venue about cid; never re-post."""
+        for attempt in range(self.config.resolve_attempts):
+            try:
+                order = await self._query_once(cid)
+            except TemporaryVenueError:
+                await asyncio.sleep(self.config.retry_backoff_ms / 1000 * 2**attempt)
+                continue
+            if order is not None:
+                self.idem.on_ack(cid, order)
+                return order
+            fenced = await self._fence(cid)
+            if fenced is not None:  # it reached the venue between our query and the fence
+                self.idem.on_ack(cid, fenced)
+                return fenced
+            self.idem.on_absent(cid)
+            return Rejected("E_VENUE_NOT_PLACED", cid, "venue has no such order; fenced")
+        raise TemporaryVenueError("E_VENUE_OUTCOME_UNKNOWN", f"client_id={cid} still unknown")
+
+    async def _cancel_by_cid(self, cid: str) -> VenueOrder | None:
+        """Cancel cid; its final state, or None when the venue refuses (no such open order)."""
+        params = self.dialect.order_params(self.inst, cid)
+        try:
+            raw = await self._rest(self.dialect.ep.cancel, params)
+        except cx.ExchangeError:
+            return None
+        order = self.dialect.order_ack(raw, self.inst)
+        if order is None:  # the answer names ids only: read the final state
+            return await self._query(cid)
+        return self._track(order)
+
+    async def _fence(self, cid: str) -> VenueOrder | None:
+        """Cancel cid so a request still in flight cannot rest later; the order if it existed."""
+        self.stats.fenced_total += 1
+        return await self._cancel_by_cid(cid)
+
+    async def _query_once(self, cid: str) -> VenueOrder | None:
+        params = self.dialect.order_params(self.inst, cid)
+        try:
+            raw = await self._rest_once(self.dialect.ep.query, params)
+        except cx.OrderNotFound:
+            return None
+        order = self.dialect.queried(raw, self.inst)
+        return None if order is None else self._track(order)
+
+    async def _query(self, cid: str) -> VenueOrder | None:
+        for attempt in range(self.config.resolve_attempts):
+            try:
+                return await self._query_once(cid)
+            except TemporaryVenueError:
+                await asyncio.sleep(self.config.retry_backoff_ms / 1000 * 2**attempt)
+        raise TemporaryVenueError("E_VENUE_TEMPORARY", f"query of client_id={cid} kept failing")
+
+    async def reconcile(self) -> ReconReport:
+        """Catch up fills over REST, refresh orders and compare positions with the venue."""
+        async with self._recon_lock:
+            self.stats.recons_total += 1
+            report = await self._reconcile_once()
+            for _ in range(2):  # a fill between the trades and position reads: look again
+                if report.ok:
+                    break
+                report = await self._reconcile_once()
+            self._recon_block = None if report.ok else report.lines[0]
+            if not report.ok:
+                log.error("reconciliation mismatch: %s", report.lines[0])
+            return report
+
+    async def _catch_up_fills(self) -> None:
+        since = max(0, self._fill_watermark_ms - self.config.recon_overlap_ms)
+        params: dict[str, Any] | None = self.dialect.trades_params(self.inst, since)
+        while params is not None:
+            raw = await self._rest(self.dialect.ep.trades, params)
+            for fill in self.dialect.trades(raw, self.inst):
+                self._apply_fill(fill, "rest")
+            params = self.dialect.next_trades_params(self.inst, params, raw)
+
+    async def _reconcile_once(self) -> ReconReport:
+        await self._catch_up_fills()
+        venue_open = await self.venue_open_orders()
+        for order in venue_open:
+            self._cid_by_oid[order.venue_order_id] = order.client_id
+            if self._is_ours(order.client_id):
+                self._track(order)
+        for cid in self.idem.unknown_client_ids():
+            await self._resolve(cid)
+        open_ids = {o.client_id for o in venue_open}
+        for cid, order in list(self._orders.items()):
+            if order.status.is_open and cid not in open_ids:
+                await self._query(cid)  # it ended while we were not listening
+        venue_lots = (await self._venue_position())[0]
+        local = LocalState(self.journal.position_lots, frozenset(self.local_open_orders()))
+        return reconcile(local, venue_lots, venue_open, tuple(self.stats.unexplained_fills))
+
+    async def venue_open_orders(self) -> list[VenueOrder]:
+        """Return the venue's open orders for the instrument."""
+        raw = await self._rest(self.dialect.ep.open_orders, self.dialect.symbol_params(self.inst))
+        return self.dialect.open_orders(raw, self.inst)
+
+    async def _venue_position(self) -> tuple[int, float]:
+        raw = await self._rest(self.dialect.ep.positions, self.dialect.symbol_params(self.inst))
+        return self.dialect.position_lots(raw, self.inst)
+
+    async def sync_clock(self) -> None:
+        """Sample the venue clock once for the clock guard."""
+        sent_ns = self._now_ns()
+        raw = await self._rest(self.dialect.ep.time, {})
+        self.clock_guard.observe(sent_ns, self.dialect.time_ms(raw), self._now_ns())
+
+    async def arm_dead_man(self) -> None:
+        """(Re)arm the venue's cancel-on-disconnect switch (countdown / DCP window)."""
+        params = self.dialect.dead_man_params(self.inst, self.config.dead_man_countdown_ms)
+        await self._rest(self.dialect.ep.dead_man, params)
+        self.stats.dead_man_arms_total += 1
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.heartbeat_ms / 1000)
+            try:
+                await self.sync_clock()
+                if self.config.dead_man_countdown_ms > 0 and self.dialect.rearm_dead_man:
+                    await self.arm_dead_man()
+            except (TemporaryVenueError, cx.ExchangeError) as exc:
+                log.warning("heartbeat failed: %s", reason(exc))
