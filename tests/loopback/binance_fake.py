@@ -51,6 +51,7 @@ class FakeFaults:
     drop_next: int = 0  # answer the next N order posts 503 without processing them
     ack_lost_next: int = 0  # process the next N order posts, then answer 503
     ack_delay_s: float = 0.0  # process the next ack_lost post, then sleep before answering
+    partition_on_ack_lost: bool = False  # the link goes down together with the lost ack
     dup_fills: int = 0  # send the next N fill messages twice
     ws_drop_fills: int = 0  # do not send the next N fill messages at all
     stale_book: bool = False  # stop publishing book updates
@@ -299,6 +300,7 @@ class FakeBinance:
             self.faults.ack_lost_next -= 1
             if self.faults.ack_delay_s > 0:
                 await asyncio.sleep(self.faults.ack_delay_s)
+            self.faults.partition = self.faults.partition or self.faults.partition_on_ack_lost
             return web.Response(status=503, text="Service Unavailable")
         return web.json_response(order)
 
