@@ -8,7 +8,10 @@ layer may import both.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -25,10 +28,12 @@ from mmbot.data import InstrumentMeta, load_events
 from mmbot.engine.journal import Journal
 from mmbot.engine.live import LiveRunner, Pacing, RunOutcome, parse_speed, run_live
 from mmbot.engine.live_canary import CanaryGate, CanaryLimits, CanaryVenue, FileGate, FlagGate
-from mmbot.engine.live_ports import JournalingVenue, LiveVenue, ShadowVenue
+from mmbot.engine.live_ports import JournalingVenue, ShadowVenue
 from mmbot.engine.loop import Engine, EngineParams, EngineVenue
 from mmbot.risk import RiskGate, RiskParams
 from mmbot.strategy import StrategyParams
+from mmbot.venues.credentials import Credentials
+from mmbot.venues.live_bridge import BridgeableVenue, LiveBridge, linear_instrument
 
 JOURNAL: Final = "journal.jsonl"
 LIVE_SIM_JSON: Final = "live_sim.json"
@@ -107,21 +112,71 @@ def render_live_sim_md(report: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def _open_live_venue(venue: str | None, symbol: str | None) -> LiveVenue:
-    """Return the real venue of canary/live mode.
+@dataclass(frozen=True, slots=True)
+class VenueEndpoints:
+    """Where a live venue is reached: None means the venue's production URLs."""
 
-    TODO(ccxt seam): wrap mmbot.venues' async CcxtVenue in a synchronous LiveVenue
-    (engine/live_ports.py): place/replace/cancel schedule tasks (`await venue.place(
-    OrderIntent)`, `modify`, `cancel`) whose results become VenueReports drained by
-    reports(); a task over `books()` keeps the latest top of book for market_view(); `fills()`
-    become FILL reports and move position/cash; first_ts_ns() is the wall time at start().
-    Credentials come from the environment inside the adapter and are never printed.
+    rest_url: str | None = None
+    ws_url: str | None = None
+
+
+def _open_live_venue(venue: str | None, symbol: str | None, effective: EffectiveConfig,
+                     endpoints: VenueEndpoints, env: Mapping[str, str]) -> LiveBridge:  # fmt: skip
+    """Return the real venue of canary/live mode: a LiveBridge, started inside the runner.
+
+    Extension point: one opener per `--venue` name in `_VENUE_OPENERS`. An opener reads the
+    venue's credentials from env (MM_<VENUE>_API_KEY / _SECRET, venues/credentials.py) and
+    returns a bridge over a factory of its async adapter (built inside the runner's loop).
+    Bybit linear plugs in as `"bybit-linear"` with its adapter and MM_BYBIT_API_*.
+    Credentials are never printed or logged; errors name only the variables.
     """
-    raise UsageError(
-        "E_CLI_USAGE",
-        f"mode canary/live needs a real venue; the ccxt venue is not wired yet "
-        f"(venue={venue} symbol={symbol}; seam: mmbot.cli.run_cmd._open_live_venue)",
-    )
+    if venue is None or symbol is None:
+        raise UsageError("E_CLI_USAGE", "canary/live needs --venue and --symbol "
+                         f"(venues: {', '.join(sorted(_VENUE_OPENERS))})")  # fmt: skip
+    opener = _VENUE_OPENERS.get(venue)
+    if opener is None:
+        raise UsageError(
+            "E_CLI_USAGE", f"--venue value={venue} expected one of {sorted(_VENUE_OPENERS)}"
+        )
+    return opener(symbol, effective, endpoints, env)
+
+
+def _open_ccxt(dialect: str, symbol: str, effective: EffectiveConfig,
+               endpoints: VenueEndpoints, env: Mapping[str, str]) -> LiveBridge:  # fmt: skip
+    """A linear perpetual through the ccxt adapter with the given dialect (binance, bybit);
+    keys from MM_<DIALECT>_API_KEY/SECRET, URLs from the flags or MM_<DIALECT>_BASE_URL/WS_URL."""
+    from mmbot.venues.ccxt_venue import CcxtVenue, CcxtVenueConfig
+
+    cfg = effective.config
+    try:
+        instrument = linear_instrument(symbol, cfg.instrument.tick_size, cfg.instrument.lot_size)
+    except ValueError as exc:
+        raise UsageError("E_CLI_USAGE", f"--symbol {exc}") from None
+    credentials = Credentials.from_env(dialect, env)
+    prefix = f"MM_{dialect.upper()}"
+    rest = endpoints.rest_url or env.get(f"{prefix}_BASE_URL") or None
+    ws = endpoints.ws_url or env.get(f"{prefix}_WS_URL") or None
+    if rest is not None and ws is None:
+        ws = "ws" + rest[len("http") :] if rest.startswith("http") else None
+    if (rest is None) != (ws is None):
+        raise UsageError("E_CLI_USAGE", "--ws-url is needed when --base-url is not http(s)://")
+    config = CcxtVenueConfig(instrument, rest_base_url=rest, ws_base_url=ws, venue=dialect)
+    if rest is not None and rest.startswith("http://127.0.0.1"):
+        config = replace(config, close_grace_ms=0)  # loopback: no TLS shutdown to wait for
+
+    def make_venue() -> BridgeableVenue:
+        return CcxtVenue(config, credentials)
+
+    return LiveBridge(make_venue, cfg.strategy.model, cfg.instrument.tick_size,
+                      cfg.instrument.lot_size)  # fmt: skip
+
+
+VenueOpener = Callable[[str, EffectiveConfig, VenueEndpoints, Mapping[str, str]], LiveBridge]
+_VENUE_OPENERS: Final[dict[str, VenueOpener]] = {
+    "binance-usdm": partial(_open_ccxt, "binance"),
+    "binance": partial(_open_ccxt, "binance"),  # the docs' short name: USD-M perpetuals
+    "bybit-linear": partial(_open_ccxt, "bybit"),
+}
 
 
 def _print_outcome(mode: Mode, outcome: RunOutcome, journal: Journal, out: Path) -> None:
@@ -165,6 +220,14 @@ def run(
         Path | None,
         typer.Option("--gate-file", help="canary/live: orders go out only while it exists."),
     ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="canary/live: venue REST base URL (test/loopback)."),
+    ] = None,
+    ws_url: Annotated[
+        str | None,
+        typer.Option("--ws-url", help="canary/live: venue WS base URL (default: from --base-url)."),
+    ] = None,
 ) -> None:
     """Run the engine in a live mode; SIGTERM/SIGINT cancel resting orders and exit 0."""
     effective = load_config(config, os.environ)
@@ -173,8 +236,9 @@ def run(
         limits = _canary_limits(mode, max_order_lots, max_position_lots, gate_file)
         gate: CanaryGate = FileGate(gate_file) if gate_file is not None else FlagGate(True)
         pacing = pacing_for("1", duration_s, window_s, live_venue=True)
-        _run_venue(mode, effective, _open_live_venue(venue, symbol), (limits, gate), pacing,
-                   journal, out)  # fmt: skip
+        bridge = _open_live_venue(venue, symbol, effective, VenueEndpoints(base_url, ws_url),
+                                  os.environ)  # fmt: skip
+        _run_venue(mode, effective, bridge, (limits, gate), pacing, journal, out)
         return
     if data is None:
         raise UsageError("E_CLI_USAGE", f"--mode {mode.value} needs --data (the event file)")
@@ -249,20 +313,24 @@ def live_engine(effective: EffectiveConfig, port: EngineVenue) -> Engine:
     )
 
 
-def _run_venue(mode: Mode, effective: EffectiveConfig, venue: LiveVenue,
+def _run_venue(mode: Mode, effective: EffectiveConfig, bridge: LiveBridge,
                guard: tuple[CanaryLimits | None, CanaryGate], pacing: Pacing, journal: Journal,
                out: Path) -> None:  # fmt: skip
     """canary (caps and gate) or live (gate only) against a real venue."""
     strategy_id = effective.config.strategy.model
     limits, gate = guard
-    canary = CanaryVenue(venue, gate, limits, journal, strategy_id)
+    canary = CanaryVenue(bridge, gate, limits, journal, strategy_id)
     engine = live_engine(effective, JournalingVenue(canary, journal, strategy_id))
     typer.echo(f"RUNNING mode={mode.value} journal={journal.path}")
-    outcome = run_live(LiveRunner(engine, journal, pacing))
+    runner = LiveRunner(engine, journal, pacing, quote_block=bridge.quote_block)
+    outcome = run_live(runner, bridge)
     write_json(out / CANARY_JSON, {
         "canary_refused_total": dict(canary.refused),
         "live": {**outcome.payload(), "journal": journal.counts()},
         "mode": mode.value,
         "values": engine.values(),
+        "venue": bridge.summary(),
     })  # fmt: skip
+    if bridge.fatal is not None:
+        raise bridge.fatal
     _print_outcome(mode, outcome, journal, out)

@@ -14,6 +14,10 @@ every resting order (past the risk gate), lets the venue answer - cancelling aga
 whose ack was still in flight - until no order is working or `settle_ns` passed, and flushes
 the journal. After each step, a tripped kill switch (flag file or kill()) cancels what rests,
 so quoting stops within one decision: the risk gate already denies every place and replace.
+A live venue's quote block (its clock/book/stream guards, `quote_block`) does the same for
+that decision: its market view has no sizes, so nothing is decided, and what rests is
+canceled. A live venue's session (connect, streams) is started and closed inside the
+runner's asyncio loop (`run_live(runner, session)`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import contextlib
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from mmbot.engine.journal import Journal
 from mmbot.engine.loop import Engine
@@ -74,7 +78,7 @@ def parse_speed(text: str) -> float | None:
 class RunOutcome:
     """How a live run ended."""
 
-    stop_reason: str  # data_end | window | signal:<NAME> | stop:<why>
+    stop_reason: str  # data_end | window | venue_closed | signal:<NAME> | stop:<why>
     decisions: int
     last_ts_ns: int
     shutdown_cancels: int
@@ -90,6 +94,18 @@ class RunOutcome:
         }
 
 
+class VenueSession(Protocol):
+    """A live venue's connection: started before the first decision, closed after the last."""
+
+    async def start(self) -> None:
+        """Connect, reconcile, start the streams."""
+        ...
+
+    async def close(self) -> None:
+        """Finish requests in flight and disconnect."""
+        ...
+
+
 class LiveRunner:
     """Step an engine on its decision grid under a pacing; shut down cleanly on stop()."""
 
@@ -99,11 +115,13 @@ class LiveRunner:
         journal: Journal,
         pacing: Pacing,
         on_step: Callable[[int], None] | None = None,
+        quote_block: Callable[[], str | None] | None = None,
     ) -> None:
         self.engine = engine
         self.journal = journal
         self.pacing = pacing
         self.on_step = on_step
+        self.quote_block = quote_block
         self._stop_reason: str | None = None
         self._wake = asyncio.Event()
 
@@ -161,7 +179,8 @@ class LiveRunner:
                     ts = max(ts, first_ts + late_ns // interval * interval)
             alive = engine.step(ts)
             decisions, last_ts = decisions + 1, ts
-            if engine.risk.counters()["kill_switch_active"]:
+            blocked = self.quote_block is not None and self.quote_block() is not None
+            if blocked or engine.risk.counters()["kill_switch_active"]:
                 engine.cancel_all(ts)
             if self.on_step is not None:
                 self.on_step(ts)
@@ -169,6 +188,7 @@ class LiveRunner:
                 self.journal.flush()
                 next_flush = loop.time() + _FLUSH_EVERY_S
             if not alive:
+                reason = "venue_closed" if pacing.live_venue else "data_end"
                 break
             ts += interval
         cancels, ts = await self._shutdown(last_ts, wall_start, first_ts)
@@ -191,19 +211,25 @@ class LiveRunner:
         return cancels, ts_ns
 
 
-async def run_with_signals(runner: LiveRunner) -> RunOutcome:
-    """Run runner with SIGTERM and SIGINT turned into a clean stop."""
+async def run_with_signals(runner: LiveRunner, session: VenueSession | None = None) -> RunOutcome:
+    """Run runner with SIGTERM and SIGINT turned into a clean stop; start/close session."""
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
     for sig in signals:
         loop.add_signal_handler(sig, runner.stop, f"signal:{sig.name}")
     try:
-        return await runner.run()
+        if session is None:
+            return await runner.run()
+        try:
+            await session.start()
+            return await runner.run()
+        finally:
+            await session.close()
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
 
 
-def run_live(runner: LiveRunner) -> RunOutcome:
+def run_live(runner: LiveRunner, session: VenueSession | None = None) -> RunOutcome:
     """Run runner in a fresh asyncio loop with signal handling; return how it ended."""
-    return asyncio.run(run_with_signals(runner))
+    return asyncio.run(run_with_signals(runner, session))

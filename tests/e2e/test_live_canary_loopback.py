@@ -1,0 +1,204 @@
+"""canary/live end to end: `mmbot run` as a subprocess against the loopback Binance USD-M fake.
+
+The fake (tests/loopback) runs in the test's event loop and publishes a fixed book every
+100 ms; the bot reaches it through `--base-url` with the fake's keys in MM_BINANCE_API_*.
+Waits are on events (the fake's orders, the journal's flushed lines), never on fixed sleeps;
+every wait has a generous timeout for a loaded 2-core CI box.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.loopback import API_KEY, API_SECRET, FakeBinance
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+INTERVAL_NS = 100_000_000  # strategy.decision_interval_ms below
+SLACK_NS = 1_000_000_000  # a decision's time vs. the test's clock, on a stalled CI box
+BID, ASK = 1000, 1010  # the fake's book, ticks of 0.1: quotes go at 1001 / 1009
+WAIT_S = 30.0
+CONFIG = """\
+instrument: {{venue: binance-usdm, symbol: BTCUSDT, tick_size: 0.1, lot_size: 0.001}}
+fees: {{volume_30d_usd: 60000000.0}}
+strategy:
+  model: fixed_spread
+  decision_interval_ms: 100
+  fixed_half_spread_ticks: 4
+  fixed_skew_ticks_per_qty: 0.0
+  order_qty_lots: 2
+  signals: {{enabled: false}}
+risk:
+  max_position_usd: 50.0
+  max_skew_usd: 50.0
+  min_replace_ticks: 1
+  min_order_age_ms: 0
+  kill_switch_file: {kill}
+alloc: {{budget_usd: 100000.0, smoothing: 0.0}}
+"""
+
+
+@dataclass
+class Bot:
+    """A running `mmbot run` subprocess and its files."""
+
+    process: asyncio.subprocess.Process
+    out: Path
+    stderr_path: Path
+
+    def journal(self) -> list[dict[str, Any]]:
+        path = self.out / "journal.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+    def journaled(self, event: str, detail: str | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.journal()
+                if e["event"] == event and (detail is None or e["detail"] == detail)]  # fmt: skip
+
+
+async def _until(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not condition():
+        assert loop.time() < deadline, f"timed out after {timeout_s} s waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+async def _publish_book(fake: FakeBinance) -> None:
+    while True:
+        await fake.push_book(BID, ASK)
+        await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def _fake() -> AsyncIterator[FakeBinance]:
+    fake = FakeBinance()
+    await fake.start()
+    publisher = asyncio.create_task(_publish_book(fake))
+    try:
+        yield fake
+    finally:
+        publisher.cancel()
+        await asyncio.gather(publisher, return_exceptions=True)
+        await fake.stop()
+
+
+@asynccontextmanager
+async def _bot(fake: FakeBinance, tmp_path: Path, mode: str, *options: str) -> AsyncIterator[Bot]:
+    config = tmp_path / "cfg.yaml"
+    config.write_text(CONFIG.format(kill=tmp_path / "KILL"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
+    env.update(MM_BINANCE_API_KEY=API_KEY, MM_BINANCE_API_SECRET=API_SECRET)
+    out, stderr_path = tmp_path / "run", tmp_path / "stderr.txt"
+    with stderr_path.open("wb") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "mmbot", "run", "--mode", mode, "--venue", "binance-usdm",
+            "--symbol", "BTC/USDT:USDT", "--config", str(config), "--out", str(out),
+            "--base-url", fake.rest_url, *options,
+            stdout=asyncio.subprocess.PIPE, stderr=stderr, env=env, cwd=REPO_ROOT,
+        )  # fmt: skip
+    try:
+        yield Bot(process, out, stderr_path)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def _sigterm(bot: Bot) -> tuple[str, str]:
+    """SIGTERM the bot; return (stdout, stderr) after it exited 0."""
+    bot.process.send_signal(signal.SIGTERM)
+    raw, _ = await asyncio.wait_for(bot.process.communicate(), WAIT_S)
+    stdout, stderr = raw.decode(), bot.stderr_path.read_text()
+    assert bot.process.returncode == 0, stderr
+    for secret in (API_KEY, API_SECRET):
+        assert secret not in stdout and secret not in stderr
+    return stdout, stderr
+
+
+def _side_orders(fake: FakeBinance, side: str) -> list[dict[str, Any]]:
+    return [o for o in fake.open_orders() if o["side"] == side]
+
+
+async def test_canary_gate_caps_fills_and_sigterm_against_the_fake(tmp_path: Path) -> None:
+    gate = tmp_path / "CANARY_OPEN"
+    async with _fake() as fake, _bot(fake, tmp_path, "canary", "--gate-file", str(gate),
+                                     "--max-order-lots", "2", "--max-position-lots", "2",
+                                     ) as bot:  # fmt: skip
+        assert bot.process.stdout is not None
+        line = await asyncio.wait_for(bot.process.stdout.readline(), WAIT_S)
+        assert line.decode().startswith("RUNNING mode=canary ")
+        # Gate closed: the engine quotes, the canary refuses, nothing reaches the venue.
+        await _until(lambda: bot.journaled("refused", "gate_closed"), "a gate_closed refusal")
+        assert not fake.stats.posts_by_client_id
+        opened_ns = time.time_ns()
+        gate.write_text("open\n")
+        await _until(lambda: len(fake.open_orders()) == 2, "a bid and an ask at the fake")
+        bid = _side_orders(fake, "BUY")[0]
+        assert bid["origQty"] == "0.002" and _side_orders(fake, "SELL")
+        # The fill reaches the engine: long 2 lots, any new bid would leave > 2 lots.
+        await fake.fill(bid["clientOrderId"], [2])
+        await _until(
+            lambda: bot.journaled("refused", "max_position_lots"), "a position-cap refusal"
+        )
+        assert not _side_orders(fake, "BUY") and len(_side_orders(fake, "SELL")) == 1
+        stdout, _ = await _sigterm(bot)
+        assert fake.open_orders() == []  # the shutdown canceled what rested
+    result = stdout.splitlines()[-1]
+    assert result.startswith("RESULT=OK mode=canary stop=signal:SIGTERM "), stdout
+    assert "working_orders_left=0 " in result
+    report = json.loads((bot.out / "canary.json").read_text())
+    refused = report["canary_refused_total"]
+    assert refused["gate_closed"] >= 1 and refused["max_position_lots"] >= 1
+    assert report["venue"]["position_lots"] == fake.position_lots == 2
+    assert report["venue"]["fills"] == 1 and report["venue"]["close_cancels"] == 0
+    assert report["live"]["shutdown_cancels"] >= 1
+    journal = bot.journal()
+    assert len(journal) == sum(report["live"]["journal"].values())  # flushed in full
+    places = [e for e in journal if e["event"] == "place"]
+    refusals = [e for e in journal if e["event"] == "refused"]
+    sent = [e for e in places if e["client_id"] not in {r["client_id"] for r in refusals}]
+    assert all(e["ts_ns"] >= opened_ns - SLACK_NS for e in sent)  # only while open
+    assert all(e["ts_ns"] < opened_ns + SLACK_NS
+               for e in refusals if e["detail"] == "gate_closed")  # fmt: skip
+    assert len(sent) == len(fake.stats.posts_by_client_id)
+    assert all(e["qty_lots"] <= 2 for e in sent)
+    fills = [e for e in journal if e["event"] == "fill"]
+    assert [(f["side"], f["qty_lots"], f["leaves_lots"]) for f in fills] == [("buy", 2, 0)]
+
+
+async def test_live_kill_switch_file_stops_quoting_within_one_decision(tmp_path: Path) -> None:
+    async with _fake() as fake, _bot(fake, tmp_path, "live") as bot:
+        await _until(lambda: len(fake.open_orders()) == 2, "a bid and an ask at the fake")
+        killed_ns = time.time_ns()
+        (tmp_path / "KILL").write_text("stop\n")
+        await _until(lambda: fake.open_orders() == [], "the kill switch's cancels at the fake")
+        posts = sum(fake.stats.posts_by_client_id.values())
+        await _until(lambda: len(bot.journaled("cancel")) >= 2, "the cancels in the journal")
+        assert sum(fake.stats.posts_by_client_id.values()) == posts
+        stdout, _ = await _sigterm(bot)
+    assert fake.open_orders() == []
+    result = stdout.splitlines()[-1]
+    assert result.startswith("RESULT=OK mode=live stop=signal:SIGTERM "), stdout
+    report = json.loads((bot.out / "canary.json").read_text())
+    assert report["values"]["kill_switch_active"] == 1
+    assert set(report["canary_refused_total"].values()) == {0}  # live: no caps
+    journal = bot.journal()
+    # A decision at ts runs at wall time >= ts: from killed_ns + one interval it saw the flag.
+    new_orders = [e for e in journal if e["event"] in ("place", "replace")]
+    assert new_orders and all(e["ts_ns"] < killed_ns + INTERVAL_NS for e in new_orders)
+    cancels = [e for e in journal if e["event"] == "cancel"]
+    assert len(cancels) == 2 and all(e["ts_ns"] >= killed_ns - SLACK_NS for e in cancels)
