@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
 
-from mmbot.core.types import MarketView
 from mmbot.engine.journal import Journal, JournalEntry
-from mmbot.engine.live_ports import LOCAL_REJECT_REASON, LiveVenue, local_report
-from mmbot.sim import FillLog, ReportKind
+from mmbot.engine.live_ports import LOCAL_REJECT_REASON, LiveVenue, PassThroughVenue, local_report
+from mmbot.sim import ReportKind
 from mmbot.venues.sim import VenueReport
 
 REFUSAL_REASONS: Final = ("gate_closed", "max_order_lots", "max_position_lots")
@@ -71,18 +70,17 @@ class FileGate:
         return self.path.exists()
 
 
-class CanaryVenue:
+class CanaryVenue(PassThroughVenue):
     """Pass requests within the caps while the gate is open; refuse the rest as values."""
 
     def __init__(self, inner: LiveVenue, gate: CanaryGate, limits: CanaryLimits | None,
                  journal: Journal, strategy_id: str) -> None:  # fmt: skip
-        self.inner = inner
+        super().__init__(inner)
         self.gate = gate
         self.limits = limits
         self.refused: dict[str, int] = dict.fromkeys(REFUSAL_REASONS, 0)
         self._journal = journal
         self._strategy_id = strategy_id
-        self._now_ns = 0
         self._orders: dict[int, tuple[int, int, int, int]] = {}  # id -> seq, side, price, qty
         self._pending: list[VenueReport] = []
 
@@ -131,11 +129,6 @@ class CanaryVenue:
         """Send a cancel: always allowed."""
         self.inner.cancel(order_id)
 
-    def run_until(self, ts_ns: int) -> bool:
-        """Advance the venue to ts_ns."""
-        self._now_ns = ts_ns
-        return self.inner.run_until(ts_ns)
-
     def reports(self) -> list[VenueReport]:
         """Return the venue's reports, then the rejects of requests refused here."""
         reports = self.inner.reports()
@@ -143,45 +136,3 @@ class CanaryVenue:
             made_up, self._pending = self._pending, []
             reports = reports + [r._replace(ts_local_ns=self._now_ns) for r in made_up]
         return reports
-
-    def first_ts_ns(self) -> int:
-        """Return when the venue's market stream started."""
-        return self.inner.first_ts_ns()
-
-    def market_view(self, ts_ns: int) -> MarketView:
-        """Return the venue's view."""
-        return self.inner.market_view(ts_ns)
-
-    def fill_log(self) -> FillLog:
-        """Return the venue's fills."""
-        return self.inner.fill_log()
-
-    @property
-    def exch_mid_ticks_x2(self) -> int:
-        """Twice the venue book's mid at the last view."""
-        return self.inner.exch_mid_ticks_x2
-
-    @property
-    def position_lots(self) -> int:
-        """Position as reported by the venue."""
-        return self.inner.position_lots
-
-    @property
-    def cash_usd(self) -> float:
-        """Cash as reported by the venue."""
-        return self.inner.cash_usd
-
-    @property
-    def notional_usd(self) -> float:
-        """Notional traded so far."""
-        return self.inner.notional_usd
-
-    @property
-    def effective_fee_bps(self) -> float:
-        """Fees paid per notional traded, bps."""
-        return self.inner.effective_fee_bps
-
-    @property
-    def fee_tier_distance_usd(self) -> float:
-        """USD volume to the next fee tier."""
-        return self.inner.fee_tier_distance_usd

@@ -71,19 +71,19 @@ def local_report(ts_ns: int, kind: int, order_id: int, client_seq: int, side: in
                        leaves, reason, 0, 0.0)  # fmt: skip
 
 
-class JournalingVenue:
-    """Pass every call to the inner port; journal each request and each report on the way."""
+class PassThroughVenue:
+    """A venue port that wraps another: the read-only views go straight to the inner port.
 
-    def __init__(self, inner: EngineVenue, journal: Journal, strategy_id: str) -> None:
+    JournalingVenue and CanaryVenue add behaviour to the requests and reports; everything a
+    decorator does not change is answered here, once.
+    """
+
+    def __init__(self, inner: EngineVenue) -> None:
         self.inner = inner
-        self.journal = journal
-        self._strategy_id = strategy_id
         self._now_ns = 0
-        self._client_of: dict[int, str] = {}  # venue order id -> client id
-        self._side_of: dict[int, int] = {}
 
     def run_until(self, ts_ns: int) -> bool:
-        """Advance the inner port; requests sent after this carry ts_ns in the journal."""
+        """Advance the inner port; requests sent after this carry ts_ns."""
         self._now_ns = ts_ns
         return self.inner.run_until(ts_ns)
 
@@ -94,6 +94,51 @@ class JournalingVenue:
     def market_view(self, ts_ns: int) -> MarketView:
         """Return the inner port's view."""
         return self.inner.market_view(ts_ns)
+
+    def fill_log(self) -> FillLog:
+        """Return the inner port's fills."""
+        return self.inner.fill_log()
+
+    @property
+    def exch_mid_ticks_x2(self) -> int:
+        """Twice the venue book's mid at the last view."""
+        return self.inner.exch_mid_ticks_x2
+
+    @property
+    def position_lots(self) -> int:
+        """Position as reported by the inner port."""
+        return self.inner.position_lots
+
+    @property
+    def cash_usd(self) -> float:
+        """Cash as reported by the inner port."""
+        return self.inner.cash_usd
+
+    @property
+    def notional_usd(self) -> float:
+        """Notional traded so far."""
+        return self.inner.notional_usd
+
+    @property
+    def effective_fee_bps(self) -> float:
+        """Fees paid per notional traded, bps."""
+        return self.inner.effective_fee_bps
+
+    @property
+    def fee_tier_distance_usd(self) -> float:
+        """USD volume to the next fee tier."""
+        return self.inner.fee_tier_distance_usd
+
+
+class JournalingVenue(PassThroughVenue):
+    """Pass every call to the inner port; journal each request and each report on the way."""
+
+    def __init__(self, inner: EngineVenue, journal: Journal, strategy_id: str) -> None:
+        super().__init__(inner)
+        self.journal = journal
+        self._strategy_id = strategy_id
+        self._client_of: dict[int, str] = {}  # venue order id -> client id
+        self._side_of: dict[int, int] = {}
 
     def reports(self) -> list[VenueReport]:
         """Return the inner port's reports, journaling each one's fate."""
@@ -142,40 +187,6 @@ class JournalingVenue:
                          self._side_of.get(order_id, 0))
         )  # fmt: skip
         self.inner.cancel(order_id)
-
-    def fill_log(self) -> FillLog:
-        """Return the inner port's fills."""
-        return self.inner.fill_log()
-
-    @property
-    def exch_mid_ticks_x2(self) -> int:
-        """Twice the venue book's mid at the last view."""
-        return self.inner.exch_mid_ticks_x2
-
-    @property
-    def position_lots(self) -> int:
-        """Position as reported by the inner port."""
-        return self.inner.position_lots
-
-    @property
-    def cash_usd(self) -> float:
-        """Cash as reported by the inner port."""
-        return self.inner.cash_usd
-
-    @property
-    def notional_usd(self) -> float:
-        """Notional traded so far."""
-        return self.inner.notional_usd
-
-    @property
-    def effective_fee_bps(self) -> float:
-        """Fees paid per notional traded, bps."""
-        return self.inner.effective_fee_bps
-
-    @property
-    def fee_tier_distance_usd(self) -> float:
-        """USD volume to the next fee tier."""
-        return self.inner.fee_tier_distance_usd
 
 
 class ShadowVenue:
