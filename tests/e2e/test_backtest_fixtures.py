@@ -8,26 +8,16 @@ one passes and the other fails.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _cli import mmbot as _mmbot
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "configs" / "fixtures"
 SEED, EVENTS = 7, 300_000
 RUN_FILES = ("backtest.json", "BACKTEST.md", "fills.csv", "orders.csv", "mids.csv", "run.json")
-
-
-def _mmbot(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
-    return subprocess.run(
-        [sys.executable, "-m", "mmbot", *args],
-        capture_output=True, text=True, check=False, env=env, cwd=REPO_ROOT,
-    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _cli import mmbot as _mmbot
 
 pytestmark = pytest.mark.selected
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _mmbot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
-    return subprocess.run(
-        [sys.executable, "-m", "mmbot", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**base, **(env or {})},
-        cwd=REPO_ROOT,
-    )
 
 
 def test_cli_config_validate_ok_prints_result_line(repo_root: Path) -> None:

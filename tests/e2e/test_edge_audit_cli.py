@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _cli import mmbot as _mmbot
 from _rundir_fixture import write_fixture_run
 
 pytestmark = pytest.mark.selected
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ("EDGE_AUDIT.md", "edge_audit.json", "equity.svg", "inventory.svg", "waterfall.svg")
-
-
-def _mmbot(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
-    return subprocess.run(
-        [sys.executable, "-m", "mmbot", *args],
-        capture_output=True, text=True, check=False, env=env, cwd=REPO_ROOT,
-    )  # fmt: skip
 
 
 def _audit(tmp_path: Path, name: str) -> dict[str, bytes]:

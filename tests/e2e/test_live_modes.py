@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _cli import mmbot as _mmbot
 
 from mmbot.backtest.wiring import build_engine
 from mmbot.config import MmConfig, load_config
@@ -35,14 +36,6 @@ FIXTURE_PRESET, SEED, EVENTS = "fixture_alt", 7, 300_000
 NS_PER_S = 1_000_000_000
 RUN_FILES = ("live_sim.json", "LIVE_SIM.md", "fills.csv", "orders.csv", "mids.csv", "run.json",
              "journal.jsonl")  # fmt: skip
-
-
-def _mmbot(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
-    return subprocess.run(
-        [sys.executable, "-m", "mmbot", *args],
-        capture_output=True, text=True, check=False, env=env, cwd=REPO_ROOT,
-    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,19 @@
+"""Run the real `mmbot` CLI as a user does: a fresh interpreter, no MM_* from the caller."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def mmbot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m mmbot args...` from the repo root; env adds to a MM_*-free environment."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
+    return subprocess.run(
+        [sys.executable, "-m", "mmbot", *args],
+        capture_output=True, text=True, check=False, env={**base, **(env or {})}, cwd=REPO_ROOT,
+    )  # fmt: skip
