@@ -1,0 +1,51 @@
+"""What the live bridge's parts share: the venue they drive and the counters they keep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from mmbot.core.errors import MmError
+from mmbot.venues.base import Venue, VenueOrder
+from mmbot.venues.fills import FillJournal
+from mmbot.venues.recon import LocalState, ReconReport
+
+
+class BridgeableVenue(Venue, Protocol):
+    """A live Venue with the lifecycle and the state the bridge reads (CcxtVenue)."""
+
+    journal: FillJournal
+
+    async def start(self, local: LocalState | None = None, adopt: bool = False) -> ReconReport:
+        """Connect, reconcile with local state, start the streams."""
+        ...
+
+    async def close(self) -> None:
+        """Stop the streams and close the sessions."""
+        ...
+
+    def local_open_orders(self) -> dict[str, VenueOrder]:
+        """Return our orders that are open as far as the adapter knows."""
+        ...
+
+
+@dataclass(slots=True)
+class BridgeStats:
+    """Counters a report or a metrics exporter reads."""
+
+    places: int = 0
+    replaces: int = 0
+    cancels: int = 0
+    rejects: int = 0
+    ended_unfilled: int = 0  # orders that ended (our cancel, the venue's) not fully filled
+    unknown_fills: int = 0  # fills on orders this run did not place
+    blocked_decisions: int = 0
+    close_cancels: int = 0  # orders still open at close, canceled by the safety net
+    last_block: str = ""
+
+
+def one_line(exc: BaseException) -> str:
+    """Return an exception as one short ASCII line (an MmError's own line, else its type)."""
+    if isinstance(exc, MmError):
+        return exc.line()
+    return type(exc).__name__
