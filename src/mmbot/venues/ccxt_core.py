@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ccxt.base import errors as cx  # type: ignore[import-untyped]
@@ -175,7 +175,9 @@ class CcxtCore:
         if not self._is_ours(cid):
             self.stats.unexplained_fills.append(fill.trade_id)
             log.error("fill on an order that is not ours: trade_id=%s", fill.trade_id)
-        self._fill_q.put_nowait(fill)
+        # A path without client ids (REST trades) still hands consumers the order's client id,
+        # so a fill that overtakes its order's ack is matched to the right order.
+        self._fill_q.put_nowait(replace(fill, client_id=cid) if cid != fill.client_id else fill)
 
     def _on_headers(self, headers: Mapping[str, str], url: str) -> None:
         now_ns = self._now_ns()

@@ -50,6 +50,9 @@ async def test_disconnect_fills_missed_on_ws_are_caught_by_rest_recon() -> None:
         await asyncio.sleep(0.2)
         assert venue.stats.reconnects_total == 1
         assert venue.journal.by_source.get("rest") == 2
+        # REST trades carry no client id; the fills handed on name the order all the same.
+        delivered = [venue._fill_q.get_nowait() for _ in range(venue._fill_q.qsize())]
+        assert [f.client_id for f in delivered] == [order.client_id, order.client_id]
         assert venue.quote_block() is not None  # no book yet, but the stream is back:
         assert not venue.quote_block().startswith("E_VENUE_DISCONNECTED")  # type: ignore[union-attr]
         assert invariants(fake, venue) == ZERO
