@@ -286,8 +286,10 @@ class RequestScheduler:
             return
         if isinstance(result, Rejected):
             if result.code == "E_VENUE_UNKNOWN_ORDER":
-                if not order.done:
-                    self._table.end(order)  # the venue has no such order: nothing rests
+                # Nothing rests at the venue. run_until ends the order once its fills are in;
+                # only if the adapter still lists it (nothing else would end it) end it now.
+                if not order.done and order.client_id in venue.local_open_orders():
+                    self._table.end(order)
                 return
             self._table.reject_request(order, result.code)
         elif result.status.is_open:

@@ -57,6 +57,8 @@ class FakeVenue:
         self.lose_place_answers = 0  # the next N places rest the order but lose the answer
         self.place_gate: asyncio.Event | None = None  # a place answers once it is set
         self.cancel_script: list[CancelAnswer] = []  # answers before the real cancel
+        self.hold_fills = False  # trades are counted at once but reach the stream on release
+        self.held_fills: list[VenueFill] = []
         self._fill_q: asyncio.Queue[VenueFill | Exception] = asyncio.Queue()
         self._book_q: asyncio.Queue[BookTop] = asyncio.Queue()
         self._changed = asyncio.Event()
@@ -79,7 +81,16 @@ class FakeVenue:
         fill = VenueFill(f"t{n}", order.venue_order_id, client_id, order.side,
                          order.price_ticks, qty_lots, FEE_USD, True, 1_000 + n)  # fmt: skip
         assert self.journal.apply(fill, "ws")
-        self._fill_q.put_nowait(fill)
+        if self.hold_fills:
+            self.held_fills.append(fill)
+        else:
+            self._fill_q.put_nowait(fill)
+
+    def release_fills(self) -> None:
+        """Put the held fills on the stream (they were slow to arrive)."""
+        for fill in self.held_fills:
+            self._fill_q.put_nowait(fill)
+        self.held_fills.clear()
 
     def expire(self, client_id: str) -> None:
         """End an order at the venue (dead-man switch, expiry): no longer open."""
@@ -301,6 +312,28 @@ async def test_bridge_order_gone_at_venue_cancels_only_after_its_fills() -> None
     assert bridge.fill_log().qty_lots.tolist() == [1]
     assert bridge.stats.ended_unfilled == 1
     assert venue.cancel_calls == []  # nothing left open at close
+
+
+async def test_bridge_cancel_of_unknown_order_ends_it_only_after_its_fills() -> None:
+    venue = FakeVenue()
+    async with running(venue) as bridge:
+        await placed(venue, bridge, 1)
+        assert take(bridge, 1) == [rep(1, ReportKind.ACK, 1, 3)]
+        venue.hold_fills = True
+        venue.trade(cid_of(1), 1)  # counted by the adapter, slow to reach the stream
+        venue.expire(cid_of(1))
+        venue.cancel_script = [Rejected("E_VENUE_UNKNOWN_ORDER", cid_of(1), "no such order")]
+        bridge.cancel(1)
+        await venue.until(lambda: venue.answers["cancel"] == 1)
+        assert take(bridge, 2) == []  # gone at the venue, but its fill has not arrived
+        venue.release_fills()
+        await venue.fills_taken()
+        # The order ends after the fill that was on its way, never before it.
+        assert take(bridge, 3) == [
+            fill_rep(3, 1, 1, 2, trade_no=1),
+            rep(3, ReportKind.CANCELED, 1, 0),
+        ]
+    assert bridge.position_lots == 1
 
 
 async def test_bridge_fill_before_ack_delivered_once_and_counted_in_ack() -> None:
