@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
+from tests.loopback.server import LoopbackServer
 
 SYMBOL = "BTCUSDT"
 TICK = Decimal("0.1")
@@ -71,13 +72,13 @@ class FakeStats:
     bad_signatures: int = 0
 
 
-class FakeBinance:
+class FakeBinance(LoopbackServer):
     """The fake venue: state, faults and the aiohttp app."""
 
     def __init__(self, weight_limit: int = 2400, weight_window_s: float = 60.0) -> None:
+        super().__init__()
         self.weight_limit = weight_limit
         self.weight_window_s = weight_window_s
-        self.clock_offset_ms = 0
         self.faults = FakeFaults()
         self.stats = FakeStats()
         self.orders: dict[str, dict[str, Any]] = {}  # clientOrderId -> order json
@@ -91,50 +92,13 @@ class FakeBinance:
         self._private: set[web.WebSocketResponse] = set()
         self._public: set[web.WebSocketResponse] = set()
         self._listen_keys: set[str] = set()
-        self._runner: web.AppRunner | None = None
-        self._ticker: asyncio.Task[None] | None = None
-        self.port = 0
 
     # ---- lifecycle ---------------------------------------------------------------------
-    async def start(self) -> None:
-        """Serve on 127.0.0.1 on an ephemeral port."""
-        app = web.Application(middlewares=[self._middleware])
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/fapi/{version}/{path}", self._rest)
         app.router.add_get("/private/ws", self._ws_private)
         app.router.add_get("/public/ws", self._ws_public)
         app.router.add_get("/public/ws/{tail:.*}", self._ws_public)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self._ticker = asyncio.create_task(self._timers())
-
-    async def stop(self) -> None:
-        """Close streams and the server."""
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-        await self.disconnect()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    @property
-    def rest_url(self) -> str:
-        """Return the REST base URL."""
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        """Return the WS base URL."""
-        return f"ws://127.0.0.1:{self.port}"
-
-    def now_ms(self) -> int:
-        """Return the venue clock (local clock plus the configured offset)."""
-        return time.time_ns() // 1_000_000 + self.clock_offset_ms
 
     # ---- test controls -----------------------------------------------------------------
     async def disconnect(self) -> None:

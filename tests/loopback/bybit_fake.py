@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 from tests.loopback.binance_fake import LOT, SYMBOL, TICK, FakeFaults, FakeStats
+from tests.loopback.server import LoopbackServer
 
 API_KEY = "bybit-loopback-key-0123"
 API_SECRET = "bybit-loopback-secret-do-not-log-5678"
@@ -41,15 +42,15 @@ ENDPOINT_LIMITS = {"order/create": 10, "order/amend": 10, "order/cancel": 10,
 _OPEN = ("New", "PartiallyFilled")
 
 
-class FakeBybit:
+class FakeBybit(LoopbackServer):
     """The fake venue: state, faults and the aiohttp app."""
 
     def __init__(self, ip_limit: int = 600, ip_window_s: float = 5.0,
                  endpoint_limits: dict[str, int] | None = None) -> None:  # fmt: skip
+        super().__init__()
         self.ip_limit, self.ip_window_s = ip_limit, ip_window_s
         self.endpoint_limits = dict(ENDPOINT_LIMITS if endpoint_limits is None
                                     else endpoint_limits)  # fmt: skip
-        self.clock_offset_ms = 0
         self.faults = FakeFaults()
         self.stats = FakeStats()
         self.endpoint_peak: Counter[str] = Counter()
@@ -64,49 +65,12 @@ class FakeBybit:
         self._ep_window: dict[str, tuple[int, int]] = {}
         self._private: dict[web.WebSocketResponse, set[str]] = {}  # authed ws -> topics
         self._public: set[web.WebSocketResponse] = set()
-        self._runner: web.AppRunner | None = None
-        self._ticker: asyncio.Task[None] | None = None
-        self.port = 0
 
     # ---- lifecycle ---------------------------------------------------------------------
-    async def start(self) -> None:
-        """Serve on 127.0.0.1 on an ephemeral port."""
-        app = web.Application(middlewares=[self._middleware])
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_get("/v5/private", self._serve_ws)
         app.router.add_get("/v5/public/linear", self._serve_ws)
         app.router.add_route("*", "/v5/{path:.*}", self._rest)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self._ticker = asyncio.create_task(self._timers())
-
-    async def stop(self) -> None:
-        """Close streams and the server."""
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-        await self.disconnect()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    @property
-    def rest_url(self) -> str:
-        """Return the REST base URL."""
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        """Return the WS base URL."""
-        return f"ws://127.0.0.1:{self.port}"
-
-    def now_ms(self) -> int:
-        """Return the venue clock (local clock plus the configured offset)."""
-        return time.time_ns() // 1_000_000 + self.clock_offset_ms
 
     # ---- the view the harness reads ------------------------------------------------------
     def open_orders(self) -> list[dict[str, Any]]:
