@@ -18,7 +18,6 @@ from mmbot.venues.bybit_ccxt import retry_after_s
 from mmbot.venues.credentials import Credentials
 from mmbot.venues.recon import LocalState
 
-pytestmark = pytest.mark.asyncio
 ZERO = dict.fromkeys(
     ["position_diff_lots", "orphan_orders", "ghost_orders", "unexplained_fills",
      "missed_fills", "double_counted_fills"], 0,
@@ -35,6 +34,7 @@ async def bybit(fake: FakeBybit | None = None, **kw: Any) -> AsyncIterator[tuple
         yield f, venue
 
 
+@pytest.mark.asyncio
 async def test_place_fill_cancel_happy_path_matches_venue() -> None:
     async with bybit() as (fake, venue):
         await fake.push_book(1000, 1010)
@@ -60,6 +60,7 @@ async def test_place_fill_cancel_happy_path_matches_venue() -> None:
         assert invariants(fake, venue) == ZERO and fake.stats.bad_signatures == 0
 
 
+@pytest.mark.asyncio
 async def test_disconnect_fills_missed_on_ws_are_caught_by_rest_recon() -> None:
     async with bybit() as (fake, venue):
         order = await venue.place(intent(1))
@@ -74,6 +75,7 @@ async def test_disconnect_fills_missed_on_ws_are_caught_by_rest_recon() -> None:
         assert invariants(fake, venue) == ZERO
 
 
+@pytest.mark.asyncio
 async def test_disconnect_blocks_quoting_until_reconciled() -> None:
     async with bybit(reconnect_backoff_ms=150) as (fake, venue):
         await fake.push_book(1000, 1010)
@@ -86,6 +88,7 @@ async def test_disconnect_blocks_quoting_until_reconciled() -> None:
         assert venue.quote_block() is None
 
 
+@pytest.mark.asyncio
 async def test_rate_limit_10006_reset_timestamp_honoured_same_client_id() -> None:
     async with bybit() as (fake, venue):
         fake.faults.rate_limit_next = 2
@@ -107,6 +110,7 @@ def test_retry_after_prefers_header_then_reset_minus_venue_time() -> None:
     assert retry_after_s({}) == 1.0
 
 
+@pytest.mark.asyncio
 async def test_reject_is_a_value_and_resubmit_returns_it() -> None:
     async with bybit() as (fake, venue):
         fake.faults.reject_next = 1
@@ -118,6 +122,7 @@ async def test_reject_is_a_value_and_resubmit_returns_it() -> None:
         assert sum(fake.stats.posts_by_client_id.values()) == 1
 
 
+@pytest.mark.asyncio
 async def test_post_only_crossing_is_cancelled_by_the_venue() -> None:
     async with bybit() as (fake, venue):
         await fake.push_book(1000, 1010)
@@ -129,6 +134,7 @@ async def test_post_only_crossing_is_cancelled_by_the_venue() -> None:
         assert invariants(fake, venue) == ZERO
 
 
+@pytest.mark.asyncio
 async def test_duplicate_and_out_of_order_fills_counted_once() -> None:
     async with bybit() as (fake, venue):
         order = await venue.place(intent(1, qty=5))
@@ -143,6 +149,7 @@ async def test_duplicate_and_out_of_order_fills_counted_once() -> None:
         assert invariants(fake, venue) == ZERO
 
 
+@pytest.mark.asyncio
 async def test_stale_book_blocks_quoting() -> None:
     async with bybit(max_book_age_ms=100) as (fake, venue):
         await fake.push_book(1000, 1010)
@@ -155,6 +162,7 @@ async def test_stale_book_blocks_quoting() -> None:
 
 
 @pytest.mark.parametrize("fault", ["ack_lost_next", "drop_next"])
+@pytest.mark.asyncio
 async def test_unknown_outcome_resolved_by_client_id_never_reposted(fault: str) -> None:
     async with bybit() as (fake, venue):
         setattr(fake.faults, fault, 1)
@@ -176,6 +184,7 @@ async def test_unknown_outcome_resolved_by_client_id_never_reposted(fault: str) 
         assert invariants(fake, venue) == ZERO
 
 
+@pytest.mark.asyncio
 async def test_ack_timeout_resolved_by_query() -> None:
     async with bybit(timeout_ms=150) as (fake, venue):
         fake.faults.ack_lost_next = 1
@@ -185,6 +194,7 @@ async def test_ack_timeout_resolved_by_query() -> None:
         assert sum(fake.stats.posts_by_client_id.values()) == 1
 
 
+@pytest.mark.asyncio
 async def test_outcome_unknown_while_venue_unreachable_raises_temporary() -> None:
     async with bybit() as (fake, venue):
         fake.faults.ack_lost_next = 1
@@ -205,6 +215,7 @@ async def test_outcome_unknown_while_venue_unreachable_raises_temporary() -> Non
         assert sum(fake.stats.posts_by_client_id.values()) == 1
 
 
+@pytest.mark.asyncio
 async def test_dcp_dead_man_cancels_orders_when_the_link_is_cut() -> None:
     async with bybit(dead_man_countdown_ms=3000, heartbeat_ms=200) as (fake, venue):
         assert fake.dcp_window_s == 3 and venue.stats.dead_man_arms_total == 1
@@ -228,6 +239,7 @@ async def test_dcp_dead_man_cancels_orders_when_the_link_is_cut() -> None:
         assert invariants(fake, venue) == ZERO
 
 
+@pytest.mark.asyncio
 async def test_rate_limit_soak_stays_under_70_percent_of_ip_and_endpoint_limits() -> None:
     fake = FakeBybit(ip_limit=120, ip_window_s=1.0)
     await fake.start()
@@ -258,6 +270,7 @@ async def test_rate_limit_soak_stays_under_70_percent_of_ip_and_endpoint_limits(
         await fake.stop()
 
 
+@pytest.mark.asyncio
 async def test_clock_guard_blocks_quoting_beyond_500ms() -> None:
     fake = FakeBybit()
     await fake.start()
@@ -287,6 +300,7 @@ async def _seed_venue_state(fake: FakeBybit) -> str:
 
 
 @pytest.mark.parametrize("case", ["position", "open_orders", "adopt"])
+@pytest.mark.asyncio
 async def test_startup_reconciliation(case: str) -> None:
     fake = FakeBybit()
     await fake.start()
@@ -313,6 +327,7 @@ async def test_startup_reconciliation(case: str) -> None:
         await fake.stop()
 
 
+@pytest.mark.asyncio
 async def test_secret_never_logged_even_at_debug_and_bad_key_is_auth_error() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
