@@ -10,8 +10,11 @@ import pytest
 
 from mmbot.backtest.wiring import build_engine
 from mmbot.config import MmConfig, load_config
+from mmbot.core.types import PlaceOrder
 from mmbot.data import EventBatch, synthesize
 from mmbot.engine.loop import Engine
+from mmbot.sim import ReportKind
+from mmbot.venues.sim import VenueReport
 
 pytestmark = pytest.mark.selected
 METRIC_NAMES = {
@@ -85,3 +88,18 @@ def test_engine_values_carry_every_metric(config: MmConfig, events: EventBatch) 
     assert set(values) >= METRIC_NAMES
     assert all(np.isfinite(float(v)) for v in values.values())
     assert values["replace_allowed"] <= values["replace_attempts"]
+
+
+def test_engine_fill_rate_counts_an_order_filled_in_parts_once(
+    config: MmConfig, events: EventBatch
+) -> None:
+    engine = build_engine(config, events, "glft")
+    engine.orders.on_sent_place(PlaceOrder("glft-1", 1, 100, 3), 1, 7, 0)
+
+    def fill(qty: int, leaves: int) -> VenueReport:
+        return VenueReport(0, 0, ReportKind.FILL, 7, 1, 1, 100, qty, leaves, 0, 1, 0.0)
+
+    engine._apply(fill(1, 2))
+    assert engine.cost_fillrate_ewma == 0.0  # not ended yet
+    engine._apply(fill(2, 0))
+    assert engine.cost_fillrate_ewma == pytest.approx(0.05)  # one filled order, weight 0.05

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from mmbot.alloc import Allocator
 from mmbot.core.clock import SimClock
 from mmbot.core.types import (
@@ -260,9 +262,8 @@ class Engine:
             self._handlers[report.kind](order, report)
 
     def _on_fill(self, order: ManagedOrder, report: VenueReport) -> None:
-        was_filled = order.filled_lots > 0
         self.orders.on_fill(order, report.qty_lots, report.leaves_lots, report.ts_local_ns)
-        if report.leaves_lots == 0 and not was_filled:
+        if report.leaves_lots == 0:  # the order ends filled, in one fill or several
             self._order_outcome(1.0)
 
     def _on_done_unfilled(self, order: ManagedOrder, report: VenueReport) -> None:
@@ -274,7 +275,7 @@ class Engine:
 
     def values(self) -> dict[str, float | int]:
         """Return the engine's metric values, ready for export (obs issue)."""
-        ages = sorted(self.orders.order_ages_ns)
+        ages = self.orders.order_ages_ns
         return {
             **self.risk.counters(),
             **self.allocator.values(),
@@ -288,9 +289,8 @@ class Engine:
         }
 
 
-def _quantile(sorted_values: list[int], q: float) -> float:
-    """Return the nearest-rank quantile of sorted values (0 when empty)."""
-    if not sorted_values:
+def _quantile(values: list[int], q: float) -> float:
+    """Return the inverted-CDF quantile (as the backtest report computes it; 0 when empty)."""
+    if not values:
         return 0.0
-    rank = max(0, min(len(sorted_values) - 1, int(q * len(sorted_values) + 0.5) - 1))
-    return float(sorted_values[rank])
+    return float(np.quantile(values, q, method="inverted_cdf"))
