@@ -210,8 +210,8 @@ def render_markdown(payload: dict[str, object]) -> str:
 
 def equity_and_inventory(
     audited: AuditedFills,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Return (hours since start, equity USD, inventory in base units) on the mids timeline."""
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Return (ts_ns, equity USD, inventory in base units) on the mids timeline."""
     timeline = np.unique(np.concatenate([s.ts_ns for s in audited.mids.values()]))
     equity = np.zeros(len(timeline))
     inventory = np.zeros(len(timeline))
@@ -225,13 +225,13 @@ def equity_and_inventory(
         cash = np.concatenate([[0.0], np.cumsum(cash_flow)])[seen]
         equity += cash + position * series.asof(timeline)
         inventory += position
-    hours = (timeline - timeline[0]) / _NS_PER_HOUR
-    return hours.astype(np.float64), equity, inventory
+    return timeline, equity, inventory
 
 
 def render_charts(payload: dict[str, object], audited: AuditedFills) -> dict[str, bytes]:
     """Return the three SVG charts by file name."""
-    hours, equity, inventory = equity_and_inventory(audited)
+    timeline, equity, inventory = equity_and_inventory(audited)
+    hours = ((timeline - timeline[0]) / _NS_PER_HOUR).astype(np.float64)
     total = payload["totals"]
     assert isinstance(total, dict)
     bps = total["bps"]

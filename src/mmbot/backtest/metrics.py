@@ -66,7 +66,7 @@ def trade_figures(audited: AuditedFills, budget_usd: float) -> dict[str, float |
     notional = fills.price * fills.qty
     total = float(notional.sum())
     taker = float(notional[~fills.is_maker].sum())
-    timeline, equity, inventory = _timeline(audited)
+    timeline, equity, inventory = equity_and_inventory(audited)
     return {
         "fills": len(fills.price),
         "taker_share_pct": 100.0 * taker / total if total > 0 else 0.0,
@@ -75,9 +75,3 @@ def trade_figures(audited: AuditedFills, budget_usd: float) -> dict[str, float |
         "sharpe_daily": sharpe_daily(timeline, equity),
         "turnover": total / budget_usd if budget_usd > 0 else 0.0,
     }
-
-
-def _timeline(audited: AuditedFills) -> tuple[IntArray, FloatArray, FloatArray]:
-    """Return (ns since start, equity USD, inventory) on the mids timeline."""
-    hours, equity, inventory = equity_and_inventory(audited)
-    return (hours * _NS_PER_HOUR).astype(np.int64), equity, inventory
