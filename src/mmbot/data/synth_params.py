@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Final
 
 from mmbot.data.schema import InstrumentMeta
@@ -108,9 +108,23 @@ FIXTURE_ALT: Final = SynthParams(
     improve_prob=0.002,  # a wide spread refills slowly (~0.5/s)
 )
 
+# The same instrument on a tight, busy book where queue place decides fills: the latency
+# e2e (docs/LATENCY.md) compares order-working policies on it.
+FIXTURE_TIGHT: Final = replace(
+    FIXTURE_ALT,
+    move_rate_hz=0.6,  # one-tick steps every ~1.7 s (calm): a level behind the touch becomes it
+    move_mean_ticks=1.0,
+    spread_wide_prob_calm=0.1,  # 1-tick spread ~90% of the time (calm)
+    spread_wide_prob_volatile=0.3,
+    trade_base_hz=16.0,  # ~53 trades/s calm: the tape works through the queues
+    improve_prob=0.3,  # a gap in the spread refills at once, as on a liquid book
+    level_qty_median_lots=60.0,  # 600 USD a level: a few dozen trades clear it
+)
+
 PRESETS: Final[dict[str, tuple[SynthParams, InstrumentMeta]]] = {
     "default": (SynthParams(), SYNTH_META),
     "fixture_alt": (FIXTURE_ALT, FIXTURE_ALT_META),
+    "fixture_tight": (FIXTURE_TIGHT, FIXTURE_ALT_META),
 }
 
 

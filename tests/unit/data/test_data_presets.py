@@ -13,7 +13,7 @@ import typer
 from mmbot.cli import data_cmd
 from mmbot.cli.errors import run_guarded
 from mmbot.data import SYNTH_META, BookReplay, EventBatch, SynthParams, read_meta, synthesize
-from mmbot.data.synth_params import FIXTURE_ALT, FIXTURE_ALT_META, PRESETS, preset
+from mmbot.data.synth_params import FIXTURE_ALT, FIXTURE_ALT_META, FIXTURE_TIGHT, PRESETS, preset
 
 
 def _run(args: list[str]) -> int:
@@ -23,11 +23,12 @@ def _run(args: list[str]) -> int:
 def test_default_preset_is_the_default_market() -> None:
     assert preset("default") == (SynthParams(), SYNTH_META)
     assert preset("fixture_alt") == (FIXTURE_ALT, FIXTURE_ALT_META)
-    assert sorted(PRESETS) == ["default", "fixture_alt"]
+    assert preset("fixture_tight") == (FIXTURE_TIGHT, FIXTURE_ALT_META)
+    assert sorted(PRESETS) == ["default", "fixture_alt", "fixture_tight"]
 
 
 def test_unknown_preset_names_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="expected one of default, fixture_alt"):
+    with pytest.raises(ValueError, match="expected one of default, fixture_alt, fixture_tight"):
         preset("nope")
 
 
@@ -67,17 +68,28 @@ def test_cli_unknown_preset_is_a_usage_error(
 
 
 @cache
-def _alt() -> tuple[EventBatch, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    params, meta = preset("fixture_alt")
+def _market(name: str) -> tuple[EventBatch, npt.NDArray[np.int64]]:
+    """Return a preset's events (seed 7) and the spread in ticks after every two-sided row."""
+    params, meta = preset(name)
     events = EventBatch.concat(synthesize(7, 200_000, meta, params))
     best_bid, best_ask = BookReplay().tops(events)
-    return events, best_bid, best_ask
+    two_sided = (best_bid > 0) & (best_ask > best_bid)
+    return events, (best_ask - best_bid)[two_sided]
+
+
+def _rows_per_s(events: EventBatch) -> float:
+    return len(events) / ((events.ts_exch_ns[-1] - events.ts_exch_ns[0]) / 1e9)
 
 
 def test_fixture_alt_is_a_wide_book_with_a_realistic_feed_density() -> None:
-    events, best_bid, best_ask = _alt()
-    seconds = (events.ts_exch_ns[-1] - events.ts_exch_ns[0]) / 1e9
-    assert 200 <= len(events) / seconds <= 600  # hundreds of rows a second
-    two_sided = (best_bid > 0) & (best_ask > best_bid)
-    spread = (best_ask - best_bid)[two_sided]
+    events, spread = _market("fixture_alt")
+    assert 200 <= _rows_per_s(events) <= 600  # hundreds of rows a second
     assert 3 <= float(np.median(spread)) <= 6  # ticks = bps: an alt book, not a 1-tick perp
+
+
+def test_fixture_tight_is_a_one_tick_book_with_small_levels() -> None:
+    events, spread = _market("fixture_tight")
+    assert 200 <= _rows_per_s(events) <= 600
+    assert float(np.mean(spread == 1)) >= 0.8  # the maker joins queues, it cannot step inside
+    params, _ = preset("fixture_tight")
+    assert params.level_qty_median_lots <= 10 * params.trade_qty_median_lots
