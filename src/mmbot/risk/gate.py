@@ -226,7 +226,9 @@ class RiskGate:
                 f"{params.min_order_age_ns // _NS_PER_MS}"
             )
         moved_ticks = abs(action.price_ticks - resting[1])
-        if moved_ticks < params.min_replace_ticks:
+        # A same-price size cut only takes risk off and keeps queue priority: not churn.
+        size_cut = moved_ticks == 0 and action.qty_lots < resting[2]
+        if moved_ticks < params.min_replace_ticks and not size_cut:
             return "E_RISK_REPLACE_TICKS", (
                 f"min_replace_ticks: moved {moved_ticks} ticks "
                 f"({moved_ticks * params.tick_size:.8g} USD) < {params.min_replace_ticks}"

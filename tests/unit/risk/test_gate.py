@@ -145,6 +145,26 @@ def test_gate_replace_policy_small_move_young_unknown_skipped() -> None:
     assert counters["risk_denials_total"] == 3
 
 
+@pytest.mark.parametrize(
+    ("price_ticks", "qty_lots", "code"),
+    [
+        (196, 3, None),  # same price, smaller: takes risk off, keeps queue priority
+        (196, 5, "E_RISK_REPLACE_TICKS"),  # same price, same size: nothing to do
+        (196, 7, "E_RISK_REPLACE_TICKS"),  # same price, larger: churn, loses priority
+        (197, 3, "E_RISK_REPLACE_TICKS"),  # a 1-tick move is still under the policy
+    ],
+)
+def test_gate_replace_policy_lets_same_price_size_cuts_through(
+    price_ticks: int, qty_lots: int, code: str | None
+) -> None:
+    gate = RiskGate(_params())  # min_replace_ticks 2
+    resting = {"b0": (BUY, 196, 5, T0)}
+    replace = ReplaceOrder("b0", "b1", BUY, price_ticks, qty_lots)
+    _, denied = gate.check([replace], _ctx(ts_ns=T0 + 100 * MS, open_orders=resting))
+    assert [d.code for d in denied] == ([] if code is None else [code])
+    assert gate.counters()["replace_allowed"] == (1 if code is None else 0)
+
+
 def test_gate_order_bucket_empty_throttled_then_refilled_by_ts() -> None:
     gate = RiskGate(_params(orders_burst=3, orders_per_s=10.0))
     places = [PlaceOrder(f"b{i}", BUY, 190 + i, 1) for i in range(5)]
