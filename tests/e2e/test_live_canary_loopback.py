@@ -31,7 +31,7 @@ SLACK_NS = 1_000_000_000  # a decision's time vs. the test's clock, on a stalled
 BID, ASK = 1000, 1010  # the fake's book, ticks of 0.1: quotes go at 1001 / 1009
 WAIT_S = 30.0
 CONFIG = """\
-instrument: {{venue: binance-usdm, symbol: BTCUSDT, tick_size: 0.1, lot_size: 0.001}}
+instrument: {{venue: binance-usdm, symbol: BTCUSDT, tick_size: {tick}, lot_size: 0.001}}
 fees: {{volume_30d_usd: 60000000.0}}
 strategy:
   model: fixed_spread
@@ -97,9 +97,10 @@ async def _fake() -> AsyncIterator[FakeBinance]:
 
 
 @asynccontextmanager
-async def _bot(fake: FakeBinance, tmp_path: Path, mode: str, *options: str) -> AsyncIterator[Bot]:
+async def _bot(fake: FakeBinance, tmp_path: Path, mode: str, *options: str,
+               tick_size: str = "0.1") -> AsyncIterator[Bot]:  # fmt: skip
     config = tmp_path / "cfg.yaml"
-    config.write_text(CONFIG.format(kill=tmp_path / "KILL"))
+    config.write_text(CONFIG.format(kill=tmp_path / "KILL", tick=tick_size))
     env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
     env.update(MM_BINANCE_API_KEY=API_KEY, MM_BINANCE_API_SECRET=API_SECRET)
     out, stderr_path = tmp_path / "run", tmp_path / "stderr.txt"
@@ -202,3 +203,40 @@ async def test_live_kill_switch_file_stops_quoting_within_one_decision(tmp_path:
     assert new_orders and all(e["ts_ns"] < killed_ns + INTERVAL_NS for e in new_orders)
     cancels = [e for e in journal if e["event"] == "cancel"]
     assert len(cancels) == 2 and all(e["ts_ns"] >= killed_ns - SLACK_NS for e in cancels)
+
+
+@pytest.mark.parametrize("adopt", [False, True], ids=["refused", "adopted"])
+async def test_preexisting_position_refused_without_adopt_and_adopted_with_it(
+    tmp_path: Path, adopt: bool
+) -> None:
+    async with _fake() as fake:
+        fake.position_lots = 2  # left by an earlier session: the bot does not know it
+        async with _bot(fake, tmp_path, "live", *(["--adopt"] if adopt else [])) as bot:
+            if adopt:
+                await _until(lambda: len(fake.open_orders()) == 2, "a bid and an ask at the fake")
+            else:
+                await _until(lambda: "quoting blocked: E_RECON_POSITION:" in
+                             bot.stderr_path.read_text(), "the startup refusal")  # fmt: skip
+            _, stderr = await _sigterm(bot)
+    report = json.loads((bot.out / "canary.json").read_text())
+    venue = report["venue"]
+    assert venue["position_lots"] == 2  # the venue's, in both runs
+    if adopt:
+        assert "quoting blocked: E_RECON" not in stderr
+        assert venue["places"] >= 2 and len(fake.stats.posts_by_client_id) >= 2
+    else:
+        assert "(start with --adopt to take the venue's position)" in stderr
+        assert venue["places"] == 0 and not fake.stats.posts_by_client_id
+        assert venue["blocked_decisions"] == report["live"]["decisions"] >= 1
+
+
+async def test_configured_tick_size_not_the_venues_refuses_to_start(tmp_path: Path) -> None:
+    async with _fake() as fake, _bot(fake, tmp_path, "live", tick_size="0.5") as bot:
+        await asyncio.wait_for(bot.process.wait(), WAIT_S)
+    stderr = bot.stderr_path.read_text()
+    assert bot.process.returncode == 2, stderr
+    assert stderr.splitlines()[-1] == (
+        "E_RECON_INSTRUMENT: symbol=BTCUSDT tick_size config=0.5 venue=0.1; expected the "
+        "venue's grid in instrument.tick_size / instrument.lot_size"
+    )
+    assert not fake.stats.posts_by_client_id and not fake.stats.requests["POST countdownCancelAll"]

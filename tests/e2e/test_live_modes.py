@@ -222,3 +222,15 @@ def test_kill_switch_stops_new_orders_at_next_decision(
     assert cancels and cancels[0].ts_ns == next_ts  # what rested is pulled at once
     assert engine.values()["kill_switch_active"] == 1
     assert engine.orders.open_orders() == {}
+
+
+@pytest.mark.parametrize("mode", ["live-sim", "shadow"])
+def test_adopt_refused_outside_canary_and_live(tmp_path: Path, mode: str) -> None:
+    result = _mmbot("run", "--mode", mode, "--adopt", "--data", str(tmp_path / "absent.parquet"),
+                    "--out", str(tmp_path / "out"))  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"E_CLI_USAGE: --adopt with --mode {mode} expected --mode canary or live "
+        "(only a real venue has a position to adopt)"
+    ]
+    assert not (tmp_path / "out").exists()

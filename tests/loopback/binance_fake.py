@@ -8,7 +8,8 @@ REST (signed requests are HMAC-SHA256 checked like the venue does):
   GET  /fapi/v1/exchangeInfo, /fapi/v1/time
   POST/PUT/DELETE/GET /fapi/v1/order  (by origClientOrderId), GET /fapi/v1/openOrders
   GET  /fapi/v3/positionRisk, /fapi/v3/balance, /fapi/v1/userTrades
-  POST /fapi/v1/countdownCancelAll (dead-man switch), POST/PUT/DELETE /fapi/v1/listenKey
+  POST /fapi/v1/countdownCancelAll (dead-man switch; countdownTime 0 disarms it),
+  POST/PUT/DELETE /fapi/v1/listenKey
 WS: /private/ws?listenKey=K (ORDER_TRADE_UPDATE), /public/ws (SUBSCRIBE ...@bookTicker).
 """
 
@@ -57,6 +58,7 @@ class FakeFaults:
     ws_drop_fills: int = 0  # do not send the next N fill messages at all
     stale_book: bool = False  # stop publishing book updates
     partition: bool = False  # refuse every request and close every stream
+    fail_queries: bool = False  # answer every query of one order 503 (its outcome stays unknown)
 
 
 @dataclass
@@ -85,6 +87,7 @@ class FakeBinance(LoopbackServer):
         self.trades: list[dict[str, Any]] = []
         self.position_lots = 0
         self.book: tuple[int, int, int, int] | None = None
+        self.min_qty = LOT  # LOT_SIZE minQty served in exchangeInfo
         self._next_order_id = 1000
         self._next_trade_id = 5000
         self._countdown_deadline_ms: int | None = None
@@ -163,6 +166,11 @@ class FakeBinance(LoopbackServer):
         """Return the open orders (NEW or PARTIALLY_FILLED)."""
         return [o for o in self.orders.values() if o["status"] in ("NEW", "PARTIALLY_FILLED")]
 
+    @property
+    def dead_man_armed(self) -> bool:
+        """Return True while a countdown is running."""
+        return self._countdown_deadline_ms is not None
+
     # ---- plumbing ----------------------------------------------------------------------
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -225,7 +233,7 @@ class FakeBinance(LoopbackServer):
     # ---- REST handlers -----------------------------------------------------------------
     async def _get_exchangeInfo(self, _: dict[str, str]) -> web.StreamResponse:
         return web.json_response(_exchange_info(self.now_ms(), self.weight_limit,
-                                                self.weight_window_s))  # fmt: skip
+                                                self.weight_window_s, self.min_qty))  # fmt: skip
 
     async def _get_time(self, _: dict[str, str]) -> web.StreamResponse:
         return web.json_response({"serverTime": self.now_ms()})
@@ -287,6 +295,8 @@ class FakeBinance(LoopbackServer):
         return web.json_response(order)
 
     async def _get_order(self, p: dict[str, str]) -> web.StreamResponse:
+        if self.faults.fail_queries:
+            return web.Response(status=503, text="Service Unavailable")
         order = self.orders.get(p.get("origClientOrderId", ""))
         if order is None:
             return _error(400, -2013, "Order does not exist.")
@@ -420,7 +430,7 @@ def _lots(qty: str) -> int:
     return int(Decimal(qty) / LOT)
 
 
-def _exchange_info(now_ms: int, limit: int, window_s: float) -> dict[str, Any]:
+def _exchange_info(now_ms: int, limit: int, window_s: float, min_qty: Decimal) -> dict[str, Any]:
     interval, num = ("MINUTE", int(window_s // 60)) if window_s >= 60 else ("SECOND", int(window_s))
     return {
         "timezone": "UTC", "serverTime": now_ms, "futuresType": "U_MARGINED",
@@ -443,7 +453,7 @@ def _exchange_info(now_ms: int, limit: int, window_s: float) -> dict[str, Any]:
             "filters": [
                 {"filterType": "PRICE_FILTER", "minPrice": "0.1", "maxPrice": "1000000",
                  "tickSize": str(TICK)},
-                {"filterType": "LOT_SIZE", "minQty": "0.001", "maxQty": "1000",
+                {"filterType": "LOT_SIZE", "minQty": str(min_qty), "maxQty": "1000",
                  "stepSize": str(LOT)},
                 {"filterType": "MARKET_LOT_SIZE", "minQty": "0.001", "maxQty": "120",
                  "stepSize": str(LOT)},

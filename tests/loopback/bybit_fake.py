@@ -9,10 +9,13 @@ as Bybit does.
 REST (private calls are HMAC-SHA256 checked: timestamp + key + recvWindow + body/query):
   GET  /v5/market/time, /v5/market/instruments-info
   POST /v5/order/create, /v5/order/amend, /v5/order/cancel (by orderLinkId)
-  GET  /v5/order/realtime, /v5/position/list, /v5/account/wallet-balance, /v5/execution/list
-  POST /v5/order/disconnected-cancel-all (DCP window; fires when no private stream
-       subscribed to dcp.* has been connected for the window)
-WS: /v5/private (op auth, subscribe order/execution/dcp.future, ping), /v5/public/linear
+  GET  /v5/order/realtime (open orders: cursor pages of up to 50), /v5/position/list,
+       /v5/account/wallet-balance, /v5/execution/list (cursor pages of up to 100)
+  POST /v5/order/disconnected-cancel-all (DCP window; once a private stream subscribed to
+       dcp.*, fires when none has been connected for the window; unsubscribing the last
+       one disarms it - Bybit documents only the first half, see docs/VENUES.md)
+WS: /v5/private (op auth, subscribe/unsubscribe order/execution/dcp.future, ping),
+/v5/public/linear
 (subscribe orderbook.1.<symbol>). Limits: ip_limit per ip_window_s (HTTP 403 beyond) and
 per-endpoint per-second limits (retCode 10006 beyond), reported in X-Bapi-Limit headers.
 """
@@ -58,7 +61,9 @@ class FakeBybit(LoopbackServer):
         self.trades: list[dict[str, Any]] = []
         self.position_lots = 0
         self.book: tuple[int, int, int, int] | None = None
+        self.min_qty = LOT  # lotSizeFilter.minOrderQty served in instruments-info
         self.dcp_window_s: int | None = None
+        self._dcp_armed = False  # a private stream subscribed to dcp.* and did not leave it
         self._dcp_lost_ms: int | None = None
         self._next_id = 1000
         self._ip_window: tuple[int, int] = (0, 0)
@@ -80,6 +85,11 @@ class FakeBybit(LoopbackServer):
     def open_client_ids(self) -> set[str]:
         """Return the orderLinkIds of the open orders."""
         return {o["orderLinkId"] for o in self.open_orders()}
+
+    @property
+    def dead_man_armed(self) -> bool:
+        """Return True while DCP would fire once the dcp-subscribed streams are gone."""
+        return self.dcp_window_s is not None and self._dcp_armed
 
     def trade_ids(self) -> set[str]:
         """Return every execId."""
@@ -232,7 +242,7 @@ class FakeBybit(LoopbackServer):
         return {"timeSecond": str(now_ns // 10**9), "timeNano": str(now_ns)}
 
     async def _get_market_instruments_info(self, p: dict[str, Any]) -> Any:
-        rows = [] if p.get("status") == "PreLaunch" else [_instrument()]
+        rows = [] if p.get("status") == "PreLaunch" else [_instrument(self.min_qty)]
         return {"category": "linear", "list": rows, "nextPageCursor": ""}
 
     async def _post_order_create(self, p: dict[str, Any]) -> Any:
@@ -289,12 +299,13 @@ class FakeBybit(LoopbackServer):
         return {"orderId": order["orderId"], "orderLinkId": order["orderLinkId"]}
 
     async def _get_order_realtime(self, p: dict[str, Any]) -> Any:
-        if "orderLinkId" in p:
-            order = self.orders.get(p["orderLinkId"])
-            rows = [order] if order is not None else []
-        else:
-            rows = self.open_orders()
-        return {"category": "linear", "list": rows, "nextPageCursor": ""}
+        if "orderLinkId" not in p:
+            return _page(self.open_orders(), p, max_limit=50)
+        if self.faults.fail_queries:
+            return web.Response(status=503, text="Service Unavailable")
+        order = self.orders.get(p["orderLinkId"])
+        return {"category": "linear", "list": [] if order is None else [order],
+                "nextPageCursor": ""}  # fmt: skip
 
     async def _get_position_list(self, _: dict[str, Any]) -> Any:
         lots = self.position_lots
@@ -310,10 +321,7 @@ class FakeBybit(LoopbackServer):
 
     async def _get_execution_list(self, p: dict[str, Any]) -> Any:
         rows = [t for t in self.trades if int(t["execTime"]) >= int(p.get("startTime", 0))]
-        start, limit = int(p.get("cursor") or 0), int(p.get("limit", 50))
-        page = rows[start : start + limit]
-        cursor = str(start + limit) if start + limit < len(rows) else ""
-        return {"category": "linear", "list": page, "nextPageCursor": cursor}
+        return _page(rows, p, max_limit=100)
 
     async def _post_order_disconnected_cancel_all(self, p: dict[str, Any]) -> Any:
         window = int(p["timeWindow"])
@@ -355,6 +363,10 @@ class FakeBybit(LoopbackServer):
                 reply.update(success=False, ret_msg="error:not authorized")
             elif private:
                 self._private[ws].update(data["args"])
+                self._dcp_armed = self._dcp_armed or self._dcp_alive()
+        elif op == "unsubscribe" and ws in self._private:
+            self._private[ws].difference_update(data["args"])
+            self._dcp_armed = self._dcp_alive()  # leaving the last dcp topic disarms DCP
         elif op == "ping":
             reply["ret_msg"] = "pong"
         await ws.send_json(reply)
@@ -383,7 +395,7 @@ class FakeBybit(LoopbackServer):
             await asyncio.sleep(0.01)
             if self.faults.partition and (self._private or self._public):
                 await self.disconnect()
-            if self.dcp_window_s is None or self._dcp_alive():
+            if self.dcp_window_s is None or not self._dcp_armed or self._dcp_alive():
                 self._dcp_lost_ms = None
                 continue
             now = self.now_ms()
@@ -425,14 +437,21 @@ def _lots(qty: str) -> int:
     return int(Decimal(qty) / LOT)
 
 
-def _instrument() -> dict[str, Any]:
+def _page(rows: list[dict[str, Any]], p: dict[str, Any], max_limit: int) -> dict[str, Any]:
+    """Return one cursor page of rows (the cursor is the offset of the page's first row)."""
+    start, limit = int(p.get("cursor") or 0), min(max_limit, int(p.get("limit", max_limit)))
+    cursor = str(start + limit) if start + limit < len(rows) else ""
+    return {"category": "linear", "list": rows[start : start + limit], "nextPageCursor": cursor}
+
+
+def _instrument(min_qty: Decimal) -> dict[str, Any]:
     return {
         "symbol": SYMBOL, "contractType": "LinearPerpetual", "status": "Trading",
         "baseCoin": "BTC", "quoteCoin": "USDT", "settleCoin": "USDT", "launchTime": "1585526400000",
         "deliveryTime": "0", "deliveryFeeRate": "", "priceScale": "1",
         "leverageFilter": {"minLeverage": "1", "maxLeverage": "100.00", "leverageStep": "0.01"},
         "priceFilter": {"minPrice": "0.1", "maxPrice": "1999999.8", "tickSize": str(TICK)},
-        "lotSizeFilter": {"maxOrderQty": "1190", "minOrderQty": "0.001", "qtyStep": str(LOT),
+        "lotSizeFilter": {"maxOrderQty": "1190", "minOrderQty": str(min_qty), "qtyStep": str(LOT),
                           "postOnlyMaxOrderQty": "1190", "minNotionalValue": "5"},
         "unifiedMarginTrade": True, "fundingInterval": 480, "copyTrading": "both",
     }  # fmt: skip

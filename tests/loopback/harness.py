@@ -38,13 +38,12 @@ def make_venue(fake: Fake, **overrides: Any) -> CcxtVenue:
     """Return an adapter pointed at fake (fast timeouts for tests), in the fake's dialect."""
     bybit = isinstance(fake, FakeBybit)
     settings: dict[str, Any] = {
-        "timeout_ms": 1000, "heartbeat_ms": 1000, "dead_man_countdown_ms": 0,
-        "retry_backoff_ms": 5, "reconnect_backoff_ms": 5, "close_grace_ms": 0,
-        "venue": "bybit" if bybit else "binance",
+        "instrument": INSTRUMENT, "timeout_ms": 1000, "heartbeat_ms": 1000,
+        "dead_man_countdown_ms": 0, "retry_backoff_ms": 5, "reconnect_backoff_ms": 5,
+        "close_grace_ms": 0, "venue": "bybit" if bybit else "binance",
     }  # fmt: skip
     settings.update(overrides)
-    config = CcxtVenueConfig(INSTRUMENT, rest_base_url=fake.rest_url, ws_base_url=fake.ws_url,
-                             **settings)  # fmt: skip
+    config = CcxtVenueConfig(rest_base_url=fake.rest_url, ws_base_url=fake.ws_url, **settings)
     keys = (bybit_fake.API_KEY, bybit_fake.API_SECRET) if bybit else (API_KEY, API_SECRET)
     return CcxtVenue(config, Credentials(*keys))
 

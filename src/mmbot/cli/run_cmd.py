@@ -33,7 +33,12 @@ from mmbot.engine.loop import Engine, EngineParams, EngineVenue
 from mmbot.risk import RiskGate, RiskParams
 from mmbot.strategy import StrategyParams
 from mmbot.venues.credentials import Credentials
-from mmbot.venues.live_bridge import BridgeableVenue, LiveBridge, linear_instrument
+from mmbot.venues.live_bridge import (
+    BridgeableVenue,
+    BridgeConfig,
+    LiveBridge,
+    linear_instrument,
+)
 
 JOURNAL: Final = "journal.jsonl"
 LIVE_SIM_JSON: Final = "live_sim.json"
@@ -121,7 +126,8 @@ class VenueEndpoints:
 
 
 def _open_live_venue(venue: str | None, symbol: str | None, effective: EffectiveConfig,
-                     endpoints: VenueEndpoints, env: Mapping[str, str]) -> LiveBridge:  # fmt: skip
+                     endpoints: VenueEndpoints, env: Mapping[str, str],
+                     bridge: BridgeConfig) -> LiveBridge:  # fmt: skip
     """Return the real venue of canary/live mode: a LiveBridge, started inside the runner.
 
     Extension point: one opener per `--venue` name in `_VENUE_OPENERS`. An opener reads the
@@ -138,11 +144,11 @@ def _open_live_venue(venue: str | None, symbol: str | None, effective: Effective
         raise UsageError(
             "E_CLI_USAGE", f"--venue value={venue} expected one of {sorted(_VENUE_OPENERS)}"
         )
-    return opener(symbol, effective, endpoints, env)
+    return opener(symbol, effective, endpoints, env, bridge)
 
 
-def _open_ccxt(dialect: str, symbol: str, effective: EffectiveConfig,
-               endpoints: VenueEndpoints, env: Mapping[str, str]) -> LiveBridge:  # fmt: skip
+def _open_ccxt(dialect: str, symbol: str, effective: EffectiveConfig, endpoints: VenueEndpoints,
+               env: Mapping[str, str], bridge: BridgeConfig) -> LiveBridge:  # fmt: skip
     """A linear perpetual through the ccxt adapter with the given dialect (binance, bybit);
     keys from MM_<DIALECT>_API_KEY/SECRET, URLs from the flags or MM_<DIALECT>_BASE_URL/WS_URL."""
     from mmbot.venues.ccxt_venue import CcxtVenue, CcxtVenueConfig
@@ -168,10 +174,12 @@ def _open_ccxt(dialect: str, symbol: str, effective: EffectiveConfig,
         return CcxtVenue(config, credentials)
 
     return LiveBridge(make_venue, cfg.strategy.model, cfg.instrument.tick_size,
-                      cfg.instrument.lot_size)  # fmt: skip
+                      cfg.instrument.lot_size, config=bridge)  # fmt: skip
 
 
-VenueOpener = Callable[[str, EffectiveConfig, VenueEndpoints, Mapping[str, str]], LiveBridge]
+VenueOpener = Callable[
+    [str, EffectiveConfig, VenueEndpoints, Mapping[str, str], BridgeConfig], LiveBridge
+]
 _VENUE_OPENERS: Final[dict[str, VenueOpener]] = {
     "binance-usdm": partial(_open_ccxt, "binance"),
     "binance": partial(_open_ccxt, "binance"),  # the docs' short name: USD-M perpetuals
@@ -228,8 +236,15 @@ def run(
         str | None,
         typer.Option("--ws-url", help="canary/live: venue WS base URL (default: from --base-url)."),
     ] = None,
+    adopt: Annotated[
+        bool,
+        typer.Option("--adopt", help="canary/live: adopt the venue's position/open orders."),
+    ] = False,
 ) -> None:
     """Run the engine in a live mode; SIGTERM/SIGINT cancel resting orders and exit 0."""
+    if adopt and mode not in (Mode.canary, Mode.live):
+        raise UsageError("E_CLI_USAGE", f"--adopt with --mode {mode.value} expected --mode "
+                         "canary or live (only a real venue has a position to adopt)")  # fmt: skip
     effective = load_config(config, os.environ)
     journal = Journal(out / JOURNAL)
     if mode in (Mode.canary, Mode.live):
@@ -237,7 +252,7 @@ def run(
         gate: CanaryGate = FileGate(gate_file) if gate_file is not None else FlagGate(True)
         pacing = pacing_for("1", duration_s, window_s, live_venue=True)
         bridge = _open_live_venue(venue, symbol, effective, VenueEndpoints(base_url, ws_url),
-                                  os.environ)  # fmt: skip
+                                  os.environ, BridgeConfig(adopt=adopt))  # fmt: skip
         _run_venue(mode, effective, bridge, (limits, gate), pacing, journal, out)
         return
     if data is None:

@@ -80,6 +80,7 @@ REGISTRY: Final[dict[str, str]] = {
     "E_VENUE_REJECTED": "the venue rejected an order; the strategy decides what next",
     "E_VENUE_NOT_PLACED": "an order of unknown outcome is not at the venue; it was fenced",
     "E_VENUE_OUTCOME_UNKNOWN": "an order's outcome is still unknown after querying the venue",
+    "E_VENUE_OUTCOME_TIMEOUT": "an order stayed of unknown outcome past the limit; quoting stopped",
     "E_VENUE_UNKNOWN_ORDER": "the venue has no order with this client id",
     "E_VENUE_IDEM_CONFLICT": "a client id was reused for a different intent",
     "E_VENUE_AUTH": "venue API credentials are missing or refused",
@@ -90,6 +91,7 @@ REGISTRY: Final[dict[str, str]] = {
     "E_RECON_POSITION": "local position differs from the venue's; quoting refused",
     "E_RECON_OPEN_ORDERS": "local open orders differ from the venue's; quoting refused",
     "E_RECON_FILL": "a venue fill matches no order of ours; quoting refused",
+    "E_RECON_INSTRUMENT": "configured tick/lot size differ from the venue's market; start refused",
 }
 
 _CODE_RE: Final = re.compile(r"^E_[A-Z0-9]+(?:_[A-Z0-9]+)+$")

@@ -2,7 +2,8 @@
 
 Calls: POST/PUT/DELETE/GET /fapi/v1/order by origClientOrderId (post-only = timeInForce GTX),
 openOrders, v3 positionRisk, v3 balance, userTrades (paged by fromId), time, exchangeInfo
-(REQUEST_WEIGHT limit), countdownCancelAll (dead-man countdown re-armed every heartbeat).
+(REQUEST_WEIGHT limit), countdownCancelAll (dead-man countdown re-armed every heartbeat,
+countdownTime 0 disarms it).
 Streams: the user data stream (ORDER_TRADE_UPDATE) and bookTicker. Weight: the
 X-MBX-USED-WEIGHT-* header is the venue's count for the current window.
 """
@@ -122,8 +123,17 @@ class BinanceDialect:
             return None
         return {"symbol": inst.venue_symbol, "fromId": int(raw[-1]["id"]) + 1, "limit": _PAGE}
 
+    def next_open_orders_params(
+        self, inst: Instrument, params: dict[str, Any], raw: Json
+    ) -> dict[str, Any] | None:
+        """openOrders answers every open order of the symbol at once."""
+        return None
+
     def dead_man_params(self, inst: Instrument, countdown_ms: int) -> dict[str, Any]:
-        """countdownCancelAll: cancel the symbol's orders unless re-armed within countdown."""
+        """countdownCancelAll: cancel the symbol's orders unless re-armed within countdown.
+
+        A countdown of 0 disarms it (Binance USD-M "Auto-Cancel All Open Orders").
+        """
         return {"symbol": inst.venue_symbol, "countdownTime": countdown_ms}
 
     def placed(
@@ -168,9 +178,12 @@ class BinanceDialect:
             if name.lower().startswith("x-mbx-used-weight-")
         ]
 
-    async def watch_private(self, exchange: Any, inst: Instrument) -> Any:
-        """The user data stream (ccxt requests the listenKey)."""
+    async def watch_private(self, exchange: Any, inst: Instrument, dead_man: bool) -> Any:
+        """The user data stream (ccxt requests the listenKey); the countdown needs no topic."""
         return await exchange.watch_orders(inst.symbol)
+
+    async def unwatch_dead_man(self, exchange: Any) -> None:
+        """Nothing: the countdown is not tied to a stream (countdownTime 0 disarms it)."""
 
     async def watch_public(self, exchange: Any, inst: Instrument) -> Any:
         """bookTicker."""

@@ -2,18 +2,20 @@
 
 Calls (category=linear, one-way mode, orderLinkId = our client id):
   POST /v5/order/create (Limit, timeInForce PostOnly), /v5/order/amend, /v5/order/cancel
-  GET  /v5/order/realtime (by orderLinkId: any status; without: open orders)
+  GET  /v5/order/realtime (by orderLinkId: any status; without: open orders, by cursor)
   GET  /v5/position/list, /v5/account/wallet-balance (UNIFIED), /v5/execution/list (cursor)
   GET  /v5/market/time, /v5/market/instruments-info
   POST /v5/order/disconnected-cancel-all (DCP: product DERIVATIVES, timeWindow 3..300 s)
-Streams: private /v5/private (auth op, topics `order`, `execution`, `dcp.future`), public
-/v5/public/linear (`orderbook.1.<symbol>`).
+Streams: private /v5/private (auth op, topics `order`, `execution`, and `dcp.future` while
+the dead-man switch is on), public /v5/public/linear (`orderbook.1.<symbol>`).
 
 Differences from Binance the adapter relies on: create/amend/cancel answer ids only (the
 adapter builds the placed order from the intent and queries after cancel/amend); a post-only
 order that would cross is accepted and then cancelled by the venue (it shows as CANCELED on
 the order stream, not as a rejection); an absent order is an empty list, not an error. DCP is
-kept alive by the private stream's connection and pings, so the heartbeat does not re-arm it.
+kept alive by the private stream's connection and pings, so the heartbeat does not re-arm it;
+v5 has no call that turns it off (timeWindow is 3..300 s), so a clean close unsubscribes
+`dcp.future` first: DCP fires only when every connection subscribed to a dcp topic is gone.
 Rate limits: 600 requests / 5 s per IP (no used-weight header) and per-endpoint per-second
 limits reported in X-Bapi-Limit / X-Bapi-Limit-Status; both budgets are kept under 70%.
 """
@@ -53,7 +55,9 @@ PATHS: Final[dict[str, tuple[str, int]]] = {
 }
 _BY_PATH: Final = {path: method for method, (path, _) in PATHS.items()}
 _PAGE: Final = 100
+_OPEN_PAGE: Final = 50  # /v5/order/realtime's largest page
 _DCP_MIN_S, _DCP_MAX_S = 3, 300
+DCP_TOPIC: Final = "dcp.future"  # the derivatives variant (dcp.spot, dcp.option are the others)
 
 
 class BybitDialect:
@@ -133,7 +137,8 @@ class BybitDialect:
 
     def symbol_params(self, inst: Instrument) -> dict[str, Any]:
         """Open orders / position of one symbol (realtime without an id: open only)."""
-        return {"category": CATEGORY, "symbol": inst.venue_symbol, "openOnly": 0, "limit": 50}
+        return {"category": CATEGORY, "symbol": inst.venue_symbol, "openOnly": 0,
+                "limit": _OPEN_PAGE}  # fmt: skip
 
     def balance_params(self) -> dict[str, Any]:
         """The unified account's wallet."""
@@ -148,10 +153,13 @@ class BybitDialect:
         self, inst: Instrument, params: dict[str, Any], raw: Json
     ) -> dict[str, Any] | None:
         """execution/list pages by nextPageCursor; an empty cursor ends."""
-        cursor = (raw.get("result") or {}).get("nextPageCursor")
-        if not cursor or not codec.result_list(raw):
-            return None
-        return {**params, "cursor": cursor}
+        return _next_cursor_params(params, raw)
+
+    def next_open_orders_params(
+        self, inst: Instrument, params: dict[str, Any], raw: Json
+    ) -> dict[str, Any] | None:
+        """realtime pages by nextPageCursor (50 orders a page); an empty cursor ends."""
+        return _next_cursor_params(params, raw)
 
     def dead_man_params(self, inst: Instrument, countdown_ms: int) -> dict[str, Any]:
         """DCP for derivatives; the window is whole seconds in [3, 300]."""
@@ -205,12 +213,17 @@ class BybitDialect:
             return []
         return [LimitSample(method, int(limit) - int(remaining), int(limit), 1.0)]
 
-    async def watch_private(self, exchange: Any, inst: Instrument) -> Any:
-        """Authenticate, subscribe order + execution + dcp.future; wait for a message."""
-        url = exchange.implode_hostname(exchange.urls["api"]["ws"]["private"]["contract"])
+    async def watch_private(self, exchange: Any, inst: Instrument, dead_man: bool) -> Any:
+        """Authenticate, subscribe order + execution (+ dcp.future); wait for a message."""
+        url = _private_url(exchange)
         await exchange.authenticate(url)
-        topics = ["order", "execution", "dcp.future"]
+        topics = ["order", "execution", *([DCP_TOPIC] if dead_man else [])]
         return await exchange.watch_topics(url, ["orders", "myTrades"], topics)
+
+    async def unwatch_dead_man(self, exchange: Any) -> None:
+        """Unsubscribe dcp.future and wait for the venue's answer."""
+        await exchange.un_watch_topics(_private_url(exchange), "dcp", [], ["unsubscribe:dcp"],
+                                       ["dcp"], [DCP_TOPIC])  # fmt: skip
 
     async def watch_public(self, exchange: Any, inst: Instrument) -> Any:
         """orderbook.1 (ccxt's watch_bids_asks)."""
@@ -235,3 +248,14 @@ class BybitDialect:
     def book(self, msg: dict[str, Any], inst: Instrument) -> BookTop | None:
         """orderbook.1 of inst."""
         return codec.book(msg, inst)
+
+
+def _private_url(exchange: Any) -> str:
+    return str(exchange.implode_hostname(exchange.urls["api"]["ws"]["private"]["contract"]))
+
+
+def _next_cursor_params(params: dict[str, Any], raw: Json) -> dict[str, Any] | None:
+    cursor = (raw.get("result") or {}).get("nextPageCursor")
+    if not cursor or not codec.result_list(raw):
+        return None
+    return {**params, "cursor": cursor}

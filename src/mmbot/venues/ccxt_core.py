@@ -120,6 +120,7 @@ class CcxtCore:
         self._startup_refusal: str | None = "E_VENUE_DISCONNECTED: venue not started"
         self._recon_block: str | None = None
         self._stream_up = False
+        self._dead_man_armed = False
         self._fill_watermark_ms = 0
         self._recon_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []

@@ -5,8 +5,9 @@ unknown-outcome resolution, the fill journal, reconciliation, guards, the weight
 dead-man switch. A dialect only says how the venue spells things: which ccxt implicit
 endpoint does what (`Endpoints`), the venue parameters for each call, how to read the venue's
 JSON back into mmbot values, how to reach its streams and what its rate-limit headers say.
-A dialect is pure apart from `make_exchange` and the two `watch_*` coroutines, which only
-call ccxt. `binance_dialect.BinanceDialect` and `bybit_dialect.BybitDialect` implement it.
+A dialect is pure apart from `make_exchange` and the `watch_*` / `unwatch_dead_man`
+coroutines, which only call ccxt. `binance_dialect.BinanceDialect` and
+`bybit_dialect.BybitDialect` implement it.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class Dialect(Protocol):
     endpoint_limits: Mapping[str, tuple[int, float]]  # per-endpoint (limit, window_s)
     default_limit: tuple[int, float]  # venue-wide (weight, window_s) unless the venue says
     load_markets_weight: int  # weight of ccxt's own load_markets requests
-    rearm_dead_man: bool  # True: the switch is a countdown the heartbeat must re-arm
+    rearm_dead_man: bool  # True: a countdown the heartbeat re-arms (0 disarms); False: a stream
     logger_names: tuple[str, ...]  # ccxt loggers to redact
 
     def make_exchange(self, options: dict[str, Any], hooks: StreamHooks) -> Any:
@@ -121,6 +122,12 @@ class Dialect(Protocol):
         """Return the next page's parameters after raw, or None on the last page."""
         ...
 
+    def next_open_orders_params(
+        self, inst: Instrument, params: dict[str, Any], raw: Json
+    ) -> dict[str, Any] | None:
+        """Return the next open-orders page's parameters after raw, or None on the last page."""
+        ...
+
     def dead_man_params(self, inst: Instrument, countdown_ms: int) -> dict[str, Any]:
         """Return the parameters that arm the cancel-on-disconnect switch."""
         ...
@@ -163,8 +170,12 @@ class Dialect(Protocol):
         """Return what a response's headers say about the venue's rate limits."""
         ...
 
-    async def watch_private(self, exchange: Any, inst: Instrument) -> Any:
-        """Subscribe to (and wait on) the private order/fill stream."""
+    async def watch_private(self, exchange: Any, inst: Instrument, dead_man: bool) -> Any:
+        """Subscribe to (and wait on) the private order/fill stream (and the switch's topic)."""
+        ...
+
+    async def unwatch_dead_man(self, exchange: Any) -> None:
+        """Leave the stream topic that keeps the switch armed (a countdown venue has none)."""
         ...
 
     async def watch_public(self, exchange: Any, inst: Instrument) -> Any:

@@ -4,20 +4,27 @@ Theory of operation. An order whose outcome is unknown is settled by asking the 
 its client id; if the venue has none, a cancel by client id fences it (a request still in
 flight cannot rest later) and the intent is reported not placed - never re-posted. A
 reconciliation catches fills up over REST (the journal dedups them), refreshes open orders,
-resolves what is still unknown and compares the position with the venue's. The heartbeat
-samples the venue clock and, where the venue's switch is a countdown, re-arms it.
+resolves what is still unknown and compares the position with the venue's. Paged reads
+(trades, Bybit's open orders) follow the dialect's next-page parameters to the last page.
+The heartbeat samples the venue clock and, where the venue's switch is a countdown, re-arms
+it; a clean close disarms it (countdown 0, or leaving the stream topic that keeps it alive).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
 from typing import Any
 
 from ccxt.base import errors as cx  # type: ignore[import-untyped]
 
-from mmbot.venues.base import PlaceResult, Rejected, TemporaryVenueError, VenueOrder
+from mmbot.core.errors import ConfigError
+from mmbot.venues.base import Instrument, PlaceResult, Rejected, TemporaryVenueError, VenueOrder
 from mmbot.venues.ccxt_core import CcxtCore, log, reason
-from mmbot.venues.recon import LocalState, ReconReport, reconcile
+from mmbot.venues.recon import LocalState, ReconReport, VenueMarket, reconcile
+
+NextPage = Callable[[Instrument, dict[str, Any], Any], dict[str, Any] | None]
 
 
 class ReconMixin(CcxtCore):
@@ -90,14 +97,22 @@ class ReconMixin(CcxtCore):
                 log.error("reconciliation mismatch: %s", report.lines[0])
             return report
 
+    async def _pages(self, endpoint: str, params: dict[str, Any],
+                     next_params: NextPage) -> AsyncIterator[Any]:  # fmt: skip
+        """Yield every page of a paged read, first to last."""
+        page: dict[str, Any] | None = params
+        while page is not None:
+            raw = await self._rest(endpoint, page)
+            yield raw
+            page = next_params(self.inst, page, raw)
+
     async def _catch_up_fills(self) -> None:
+        d = self.dialect
         since = max(0, self._fill_watermark_ms - self.config.recon_overlap_ms)
-        params: dict[str, Any] | None = self.dialect.trades_params(self.inst, since)
-        while params is not None:
-            raw = await self._rest(self.dialect.ep.trades, params)
-            for fill in self.dialect.trades(raw, self.inst):
+        async for raw in self._pages(d.ep.trades, d.trades_params(self.inst, since),
+                                     d.next_trades_params):  # fmt: skip
+            for fill in d.trades(raw, self.inst):
                 self._apply_fill(fill, "rest")
-            params = self.dialect.next_trades_params(self.inst, params, raw)
 
     async def _reconcile_once(self) -> ReconReport:
         await self._catch_up_fills()
@@ -117,9 +132,22 @@ class ReconMixin(CcxtCore):
         return reconcile(local, venue_lots, venue_open, tuple(self.stats.unexplained_fills))
 
     async def venue_open_orders(self) -> list[VenueOrder]:
-        """Return the venue's open orders for the instrument."""
-        raw = await self._rest(self.dialect.ep.open_orders, self.dialect.symbol_params(self.inst))
-        return self.dialect.open_orders(raw, self.inst)
+        """Return the venue's open orders for the instrument (every page)."""
+        d = self.dialect
+        pages = self._pages(d.ep.open_orders, d.symbol_params(self.inst),
+                            d.next_open_orders_params)  # fmt: skip
+        return [order async for raw in pages for order in d.open_orders(raw, self.inst)]
+
+    def venue_market(self) -> VenueMarket:
+        """Return the instrument's grid from ccxt's loaded markets."""
+        market = self.exchange.markets.get(self.inst.symbol)
+        if market is None:
+            listed = f"symbol={self.inst.symbol} not listed by {self.dialect.name}"
+            raise ConfigError("E_RECON_INSTRUMENT", f"{listed}; expected a linear perpetual")
+        # ccxt gives both venues' precision as tick sizes (precisionMode TICK_SIZE).
+        precision, min_qty = market["precision"], market["limits"]["amount"].get("min")
+        return VenueMarket(_decimal(precision["price"]), _decimal(precision["amount"]),
+                           None if min_qty is None else _decimal(min_qty))  # fmt: skip
 
     async def _venue_position(self) -> tuple[int, float]:
         raw = await self._rest(self.dialect.ep.positions, self.dialect.symbol_params(self.inst))
@@ -136,6 +164,16 @@ class ReconMixin(CcxtCore):
         params = self.dialect.dead_man_params(self.inst, self.config.dead_man_countdown_ms)
         await self._rest(self.dialect.ep.dead_man, params)
         self.stats.dead_man_arms_total += 1
+        self._dead_man_armed = True
+
+    async def disarm_dead_man(self) -> None:
+        """Turn the venue's switch off: a countdown of 0, or leave the topic keeping it alive."""
+        if self.dialect.rearm_dead_man:
+            params = self.dialect.dead_man_params(self.inst, 0)
+            await self._rest_once(self.dialect.ep.dead_man, params)
+        else:
+            await self.dialect.unwatch_dead_man(self.exchange)
+        self._dead_man_armed = False
 
     async def _heartbeat_loop(self) -> None:
         while True:
@@ -146,3 +184,7 @@ class ReconMixin(CcxtCore):
                     await self.arm_dead_man()
             except (TemporaryVenueError, cx.ExchangeError) as exc:
                 log.warning("heartbeat failed: %s", reason(exc))
+
+
+def _decimal(value: float | str) -> Decimal:
+    return Decimal(str(value))

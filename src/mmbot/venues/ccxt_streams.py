@@ -24,7 +24,8 @@ class StreamsMixin(ReconMixin):
     """The streaming part of the adapter."""
 
     async def _watch_private(self) -> Any:
-        return await self.dialect.watch_private(self.exchange, self.inst)
+        dead_man = self.config.dead_man_countdown_ms > 0
+        return await self.dialect.watch_private(self.exchange, self.inst, dead_man)
 
     async def _watch_public(self) -> Any:
         return await self.dialect.watch_public(self.exchange, self.inst)

@@ -14,9 +14,11 @@ and parses the venue's JSON. Around that sit the sans-I/O pieces, the same for e
   (dedup by trade id);
 - after every stream reconnect the adapter reconciles over REST (trades, open orders,
   position) before it lets quoting resume (`ccxt_streams`);
+- start refuses an instrument whose configured tick/lot size is not the venue's market;
 - the venue's dead-man switch is armed at start (Binance countdownCancelAll, re-armed every
   heartbeat; Bybit DCP, kept alive by the private stream) and the heartbeat samples the venue
-  clock for the clock guard.
+  clock for the clock guard. A clean close - nothing of ours may still rest - disarms the
+  switch, so it cannot cancel a later session's orders; otherwise it stays armed as the net.
 Quoting is allowed only while `quote_block()` is None.
 """
 
@@ -29,6 +31,7 @@ from collections.abc import AsyncIterator
 
 from ccxt.base import errors as cx  # type: ignore[import-untyped]
 
+from mmbot.core.errors import MmError
 from mmbot.venues.base import (
     Balance,
     BookTop,
@@ -53,7 +56,7 @@ from mmbot.venues.ccxt_core import (
 from mmbot.venues.ccxt_streams import StreamsMixin
 from mmbot.venues.idempotency import Outcome
 from mmbot.venues.ratelimit import WeightBudget
-from mmbot.venues.recon import LocalState, ReconReport, reconcile
+from mmbot.venues.recon import LocalState, ReconReport, check_instrument, reconcile
 
 __all__ = ["WEIGHTS", "CcxtVenue", "CcxtVenueConfig", "VenueStats", "dialect_for"]
 
@@ -70,6 +73,7 @@ class CcxtVenue(StreamsMixin):
         self._configure_budget(d.rate_limit(info))
         await self._admit(d.load_markets_weight)  # ccxt's own markets call(s)
         await self.exchange.load_markets()
+        check_instrument(self.inst, self.venue_market())
         await self.sync_clock()
         if self.config.dead_man_countdown_ms > 0:
             await self.arm_dead_man()
@@ -97,16 +101,29 @@ class CcxtVenue(StreamsMixin):
         return report
 
     async def close(self) -> None:
-        """Stop the streams and close ccxt's sessions."""
-        for task in self._tasks:
+        """Stop the streams, disarm the dead-man switch on a clean close, close ccxt's sessions."""
+        for task in self._tasks:  # first: the heartbeat must not re-arm what close disarms
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
+        if self._dead_man_armed:
+            await self._disarm_if_clean()
         await self.exchange.close()
         for name in self.dialect.logger_names:
             logging.getLogger(name).removeFilter(self._redactor)
+
+    async def _disarm_if_clean(self) -> None:
+        """Disarm unless an order of ours may still rest: then the switch is its safety net."""
+        may_rest = len(self.local_open_orders()) + len(self.idem.unknown_client_ids())
+        if may_rest:
+            log.warning("close: %d orders may still rest; dead-man switch left armed", may_rest)
+            return
+        try:
+            await asyncio.wait_for(self.disarm_dead_man(), self.config.timeout_ms / 1000)
+        except (MmError, cx.BaseError, TimeoutError) as exc:
+            log.warning("close: dead-man switch left armed: %s", reason(exc) or type(exc).__name__)
 
     def _configure_budget(self, venue_limit: tuple[int, float]) -> None:
         limit = self.config.weight_limit or venue_limit[0]

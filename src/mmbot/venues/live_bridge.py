@@ -9,7 +9,11 @@ The bridge never blocks a decision:
   decision: ACK or REJECT for a place, MODIFIED or REJECT for a replace, REJECT for a cancel
   that did not take (the order stays live and the engine cancels it again). A place whose
   outcome stays unknown is asked again under the same intent (the adapter is idempotent:
-  it resolves by client id, never posts twice) until it is known or the bridge closes.
+  it resolves by client id, never posts twice) until it is known or the bridge closes. One
+  unknown for longer than `max_unknown_outcome_s` stops quoting for the rest of the run, as
+  the kill switch does: run_until latches one E_VENUE_OUTCOME_TIMEOUT line as the quote
+  block (no decision, the runner cancels what rests) while the asking goes on, so the
+  order's answer and fills still arrive.
 - Two pump tasks read the adapter's streams: `fills()` -> FILL reports (each venue trade
   once; leaves from the order's size) and `books()` -> the newest top of book.
 - run_until(ts) stamps what arrived with the decision's local time. An order the adapter no
@@ -33,8 +37,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
@@ -51,6 +57,7 @@ from mmbot.venues.sim import VenueReport
 
 __all__ = [
     "REJECT_REASONS",
+    "BridgeConfig",
     "BridgeStats",
     "BridgeableVenue",
     "LiveBridge",
@@ -79,6 +86,21 @@ def linear_instrument(symbol: str, tick_size: float, lot_size: float) -> Instrum
                       Decimal(str(tick_size)), Decimal(str(lot_size)))  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class BridgeConfig:
+    """How the bridge starts, how long it tolerates an unknown outcome, how long close waits."""
+
+    adopt: bool = False  # take the venue's position and open orders at start, not refuse
+    max_unknown_outcome_s: float = 10.0  # a place unknown for longer stops quoting
+    close_timeout_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        for key in ("max_unknown_outcome_s", "close_timeout_s"):
+            value = getattr(self, key)
+            if not (value > 0 and math.isfinite(value)):
+                raise ValueError(f"key={key} value={value} expected=a finite number > 0")
+
+
 def venue_tag(strategy_id: str) -> str:
     """Return the client-id prefix for a strategy id ([A-Za-z0-9], at most 16 chars)."""
     return re.sub(r"[^A-Za-z0-9]", "", strategy_id)[:16] or "mm"
@@ -94,22 +116,22 @@ class LiveBridge:
         tick_size: float,
         lot_size: float,
         clock: Clock | None = None,
-        adopt: bool = False,
-        close_timeout_s: float = 5.0,
+        config: BridgeConfig | None = None,
     ) -> None:
         self._make_venue = make_venue
         self._clock: Clock = clock or WallClock()
-        self._adopt = adopt
-        self._close_timeout_s = close_timeout_s
+        self.config = config or BridgeConfig()
         self.stats = BridgeStats()
         self.fatal: MmError | None = None
         self.venue: BridgeableVenue | None = None
         self._first_ts: int | None = None
         self._now_ns = 0
         self._block: str | None = "E_VENUE_DISCONNECTED: venue not started"
+        self._outcome_stop: str | None = None  # latched E_VENUE_OUTCOME_TIMEOUT line
         self._table = OrderTable(self.stats)
         self._requests = RequestScheduler(self._table, venue_tag(strategy_id),
-                                          lambda: self.venue, self._fail)  # fmt: skip
+                                          lambda: self.venue, self._fail,
+                                          self._clock.now_ns)  # fmt: skip
         self._ledger = FillLedger(self._table, tick_size * lot_size)
         self._pumps = StreamPumps(self._ledger, self._fail)
 
@@ -118,17 +140,18 @@ class LiveBridge:
         """Build and start the venue (reconciliation with a flat, order-less local state)."""
         venue = self._make_venue()
         self.venue = venue
-        report = await venue.start(LocalState(), adopt=self._adopt)
+        report = await venue.start(LocalState(), adopt=self.config.adopt)
         self._ledger.position_lots = report.venue_position_lots
+        outcome = "adopted the venue's state" if report.adopted else "refusing to quote"
         for line in report.lines:
-            log.warning("startup reconciliation: %s", line)
+            log.warning("startup reconciliation, %s: %s", outcome, line)
         self._pumps.start(venue)
         self._block = venue.quote_block()
 
     async def close(self) -> None:
         """Let requests in flight finish, cancel what is still open, close the venue."""
         venue = self.venue
-        await self._requests.drain(self._close_timeout_s)
+        await self._requests.drain(self.config.close_timeout_s)
         if venue is not None and not isinstance(self.fatal, VenueAuthError):
             await self._cancel_leftovers(venue)
         await self._pumps.stop()
@@ -138,7 +161,7 @@ class LiveBridge:
     async def _cancel_leftovers(self, venue: BridgeableVenue) -> None:
         for cid in list(venue.local_open_orders()):
             try:
-                result = await asyncio.wait_for(venue.cancel(cid), self._close_timeout_s)
+                result = await asyncio.wait_for(venue.cancel(cid), self.config.close_timeout_s)
             except (MmError, TimeoutError) as exc:
                 log.error("close: cancel of client_id=%s failed: %s", cid, one_line(exc))
                 continue
@@ -164,6 +187,7 @@ class LiveBridge:
         Returns False once the venue failed for good (credentials refused, a broken stream).
         """
         self._now_ns = ts_ns
+        self._latch_outcome_timeout(ts_ns)
         self._block = self._read_block()
         if self._block is not None:
             self.stats.blocked_decisions += 1
@@ -171,9 +195,27 @@ class LiveBridge:
             self._table.end_gone(self.venue)
         return self.fatal is None
 
+    def _latch_outcome_timeout(self, ts_ns: int) -> None:
+        """Stop quoting for good once a place has been of unknown outcome for too long."""
+        oldest = None if self._outcome_stop is not None else self._table.oldest_unknown()
+        if oldest is None:
+            return
+        order, since_ns = oldest
+        unknown_s = (ts_ns - since_ns) / 1e9
+        limit_s = self.config.max_unknown_outcome_s
+        if unknown_s > limit_s:
+            self._outcome_stop = (
+                f"E_VENUE_OUTCOME_TIMEOUT: client_id={order.client_id} outcome unknown for "
+                f"{unknown_s:.3f} s expected<=max_unknown_outcome_s={limit_s:g}; quoting "
+                "stopped for the run, resolving continues"
+            )
+            log.error("%s", self._outcome_stop)
+
     def _read_block(self) -> str | None:
         if self.fatal is not None:
             return f"E_VENUE_DISCONNECTED: venue failed: {self.fatal.code}"
+        if self._outcome_stop is not None:
+            return self._outcome_stop
         if self.venue is None:
             return "E_VENUE_DISCONNECTED: venue not started"
         line = self.venue.quote_block()
@@ -266,6 +308,7 @@ class LiveBridge:
             "ended_unfilled": s.ended_unfilled,
             "fills": ledger.fills_taken,
             "notional_usd": ledger.notional_usd,
+            "outcome_stop": self._outcome_stop or "",
             "places": s.places,
             "position_lots": ledger.position_lots,
             "rejects": s.rejects,

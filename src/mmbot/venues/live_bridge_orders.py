@@ -8,7 +8,9 @@ decision:
 - place: ACK (leaves = the venue's size less the fills already delivered, which may have
   overtaken the ack) or REJECT. An outcome the adapter could not settle
   (E_VENUE_OUTCOME_UNKNOWN) is asked again under the same intent - the adapter resolves it
-  by client id and never posts twice - until it is known or the bridge closes.
+  by client id and never posts twice - until it is known or the bridge closes. While it is
+  unknown the table keeps the local time of its first unknown answer (`unknown_since_ns`),
+  so the bridge can stop quoting once an outcome has been unknown for too long.
 - replace: MODIFIED or REJECT (the order stays as it was).
 - cancel: nothing when it took (run_until ends the order once the adapter no longer lists
   it and all its fills are delivered), REJECT when it did not (the order stays live and the
@@ -29,6 +31,7 @@ from mmbot.sim import ReportKind
 from mmbot.venues.base import (
     OrderIntent,
     OrderStatus,
+    PlaceResult,
     Rejected,
     TemporaryVenueError,
     VenueAuthError,
@@ -76,6 +79,7 @@ class OrderTable:
     def __init__(self, stats: BridgeStats) -> None:
         self.stats = stats
         self.inbox: list[VenueReport] = []  # reports not yet taken by the engine
+        self.unknown_since_ns: dict[int, int] = {}  # places of unknown outcome: first unknown
         self._orders: dict[int, BridgeOrder] = {}
         self._live: dict[int, BridgeOrder] = {}  # acked, not ended
         self._seq_by_cid: dict[str, int] = {}
@@ -155,6 +159,13 @@ class OrderTable:
         reports, self.inbox = self.inbox, []
         return reports
 
+    def oldest_unknown(self) -> tuple[BridgeOrder, int] | None:
+        """Return the place unknown for longest and the local time it became unknown."""
+        if not self.unknown_since_ns:
+            return None
+        seq, since_ns = min(self.unknown_since_ns.items(), key=lambda item: item[1])
+        return self._orders[seq], since_ns
+
 
 class RequestScheduler:
     """Run the engine's place/replace/cancel as tasks, one order's requests in order."""
@@ -165,12 +176,14 @@ class RequestScheduler:
         tag: str,
         venue: Callable[[], BridgeableVenue | None],
         fail: Callable[[MmError], None],
+        now_ns: Callable[[], int],
     ) -> None:
         self._table = table
         self._stats = table.stats
         self._tag = tag
         self._venue = venue
         self._fail = fail
+        self._now_ns = now_ns
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
 
@@ -233,22 +246,12 @@ class RequestScheduler:
 
     async def _do_place(self, order: BridgeOrder, intent: OrderIntent) -> None:
         venue = self._require_venue()
-        backoff_s = 0.05
-        while True:
-            try:
-                result = await venue.place(intent)
-                break
-            except VenueAuthError as exc:
-                self._table.reject(order, exc.code)
-                raise
-            except TemporaryVenueError as exc:
-                # Outcome unknown: ask again under the same intent (resolved by client id).
-                if exc.code != "E_VENUE_OUTCOME_UNKNOWN" or self._closing:
-                    self._table.reject(order, exc.code)
-                    return
-                log.warning("place outcome unknown, asking again: %s", exc.line())
-                await asyncio.sleep(backoff_s)
-                backoff_s = min(1.0, 2 * backoff_s)
+        try:
+            result = await self._place_until_known(venue, order, intent)
+        finally:
+            self._table.unknown_since_ns.pop(order.seq, None)
+        if result is None:
+            return
         if isinstance(result, Rejected):
             log.warning("place rejected: %s", result.line())
             self._table.reject(order, result.code)
@@ -256,6 +259,26 @@ class RequestScheduler:
             self._table.reject(order, "E_VENUE_REJECTED")
         else:
             self._table.ack(order, result)
+
+    async def _place_until_known(self, venue: BridgeableVenue, order: BridgeOrder,
+                                 intent: OrderIntent) -> PlaceResult | None:  # fmt: skip
+        """Return the venue's answer to the place; None when it ended here as a REJECT."""
+        backoff_s = 0.05
+        while True:
+            try:
+                return await venue.place(intent)
+            except VenueAuthError as exc:
+                self._table.reject(order, exc.code)
+                raise
+            except TemporaryVenueError as exc:
+                # Outcome unknown: ask again under the same intent (resolved by client id).
+                if exc.code != "E_VENUE_OUTCOME_UNKNOWN" or self._closing:
+                    self._table.reject(order, exc.code)
+                    return None
+                self._table.unknown_since_ns.setdefault(order.seq, self._now_ns())
+                log.warning("place outcome unknown, asking again: %s", exc.line())
+                await asyncio.sleep(backoff_s)
+                backoff_s = min(1.0, 2 * backoff_s)
 
     async def _do_modify(self, order: BridgeOrder, price_ticks: int, leaves_lots: int) -> None:
         if order.done or not order.acked:

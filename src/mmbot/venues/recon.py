@@ -1,16 +1,53 @@
 """Reconciliation: compare what we believe with what the venue says. Pure.
 
-At startup a mismatch in position or open orders makes the bot refuse to quote (one
-E_RECON_* line each) unless it is told to adopt the venue's state. While running, the
-adapter reconciles after every stream reconnect: missed fills are caught up from REST
-first (the fill journal dedups), so any remaining position difference is a real mismatch.
+At startup the configured instrument grid must be the venue's (tick size, lot size, and the
+venue's minimum order no bigger than one lot): otherwise the start is refused with one
+E_RECON_INSTRUMENT line, since every price and size would be converted wrongly. A mismatch
+in position or open orders makes the bot refuse to quote (one E_RECON_* line each) unless
+it is told to adopt the venue's state. While running, the adapter reconciles after every
+stream reconnect: missed fills are caught up from REST first (the fill journal dedups), so
+any remaining position difference is a real mismatch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-from mmbot.venues.base import VenueOrder
+from mmbot.core.errors import ConfigError
+from mmbot.venues.base import Instrument, VenueOrder
+
+
+@dataclass(frozen=True, slots=True)
+class VenueMarket:
+    """The venue's grid for one instrument, as its market metadata gives it."""
+
+    tick_size: Decimal
+    lot_size: Decimal
+    min_qty: Decimal | None  # the smallest order; None when the venue does not say
+
+
+def check_instrument(inst: Instrument, market: VenueMarket) -> None:
+    """Raise E_RECON_INSTRUMENT (naming config and venue values) unless the grids agree."""
+    grids = (("tick_size", inst.tick_size, market.tick_size),
+             ("lot_size", inst.lot_size, market.lot_size))  # fmt: skip
+    problems = [f"{name} config={_plain(mine)} venue={_plain(theirs)}"
+                for name, mine, theirs in grids if mine != theirs]  # fmt: skip
+    # The engine sizes orders in whole lots down to one lot: a bigger venue minimum would
+    # reject the small ones.
+    if market.min_qty is not None and market.min_qty > inst.lot_size:
+        problems.append(f"min_qty venue={_plain(market.min_qty)} "
+                        f"expected<=lot_size={_plain(inst.lot_size)}")  # fmt: skip
+    if problems:
+        raise ConfigError(
+            "E_RECON_INSTRUMENT",
+            f"symbol={inst.venue_symbol} {' '.join(problems)}; expected the venue's grid in "
+            "instrument.tick_size / instrument.lot_size",
+        )
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +92,13 @@ def reconcile(
         lines.append(
             f"E_RECON_POSITION: local_lots={local.position_lots} "
             f"venue_lots={venue_position_lots} expected equal; refusing to quote "
-            "(start with adopt to take the venue's position)"
+            "(start with --adopt to take the venue's position)"
         )
     if orphans or missing:
         lines.append(
             f"E_RECON_OPEN_ORDERS: venue_only={','.join(orphans) or '-'} "
             f"local_only={','.join(missing) or '-'} expected none; refusing to quote "
-            "(start with adopt to take the venue's orders)"
+            "(start with --adopt to take the venue's orders)"
         )
     if unexplained_fills:
         lines.append(

@@ -30,7 +30,7 @@ from mmbot.venues.base import (
 )
 from mmbot.venues.fills import FillJournal
 from mmbot.venues.idempotency import client_id_for
-from mmbot.venues.live_bridge import REJECT_REASONS, LiveBridge, venue_tag
+from mmbot.venues.live_bridge import REJECT_REASONS, BridgeConfig, LiveBridge, venue_tag
 from mmbot.venues.recon import LocalState, ReconReport
 from mmbot.venues.sim import VenueReport
 
@@ -194,8 +194,10 @@ class FakeVenue:
 
 
 @contextlib.asynccontextmanager
-async def running(venue: FakeVenue) -> AsyncIterator[LiveBridge]:
-    bridge = LiveBridge(lambda: venue, "mm-test", 0.1, 0.001, clock=SimClock(T0))
+async def running(
+    venue: FakeVenue, config: BridgeConfig | None = None
+) -> AsyncIterator[LiveBridge]:
+    bridge = LiveBridge(lambda: venue, "mm-test", 0.1, 0.001, clock=SimClock(T0), config=config)
     await bridge.start()
     try:
         yield bridge
@@ -263,6 +265,31 @@ async def test_bridge_place_outcome_unknown_at_close_rejects_and_cancels_leftove
     assert (venue.posts, venue.answers["place"]) == (1, 2)
     assert venue.cancel_calls == [cid_of(7)]  # the safety net cancels what rested
     assert bridge.stats.close_cancels == 1
+
+
+async def test_bridge_outcome_unknown_past_limit_stops_quoting_answer_still_arrives() -> None:
+    venue = FakeVenue()
+    venue.lose_place_answers = 99
+    async with running(venue, BridgeConfig(max_unknown_outcome_s=0.5)) as bridge:
+        venue.push_book(1000, 5, 1001, 7)
+        await venue.books_taken()
+        bridge.place(BUY, 1000, 3, 7)
+        await venue.until(lambda: venue.answers["place"] == 1)  # unknown since T0 (the clock)
+        assert take(bridge, 5) == [] and bridge.quote_block() is None  # 0.5 s: at the limit
+        assert take(bridge, 6) == []  # 0.6 s: past it
+        line = bridge.quote_block()
+        assert line == (
+            f"E_VENUE_OUTCOME_TIMEOUT: client_id={cid_of(7)} outcome unknown for 0.600 s "
+            "expected<=max_unknown_outcome_s=0.5; quoting stopped for the run, resolving continues"
+        )
+        assert bridge.market_view(T0 + 6 * STEP_NS).best_bid_lots == 0  # nothing is decided
+        answered = venue.answers["place"]
+        venue.lose_place_answers = 0  # the asking goes on in the background
+        await venue.until(lambda: venue.answers["place"] > answered)
+        assert take(bridge, 7) == [rep(7, ReportKind.ACK, 7, 3)]
+        assert bridge.quote_block() == line  # latched, as the kill switch is
+    assert venue.posts == 1 and bridge.summary()["outcome_stop"] == line
+    assert bridge.stats.blocked_decisions == 2
 
 
 @pytest.mark.parametrize(

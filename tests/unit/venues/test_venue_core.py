@@ -10,6 +10,7 @@ from mmbot.venues.base import BookTop, OrderIntent, OrderStatus, VenueFill, Venu
 from mmbot.venues.fills import FillJournal
 from mmbot.venues.guards import BookGuard, ClockGuard
 from mmbot.venues.idempotency import IdempotencyStore, Outcome, client_id_for
+from mmbot.venues.live_bridge import BridgeConfig
 from mmbot.venues.ratelimit import WeightBudget
 from mmbot.venues.recon import LocalState, reconcile
 
@@ -143,3 +144,11 @@ def test_weight_budget_retry_after_closes_until_then() -> None:
     budget.on_retry_after(0.25, 0)
     assert budget.delay_ns(1, 0) == 250 * MS
     assert budget.delay_ns(1, 250 * MS) == 0
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, float("nan"), float("inf")])
+@pytest.mark.parametrize("key", ["max_unknown_outcome_s", "close_timeout_s"])
+def test_bridge_config_refuses_a_non_positive_or_non_finite_limit(key: str, value: float) -> None:
+    with pytest.raises(ValueError, match=f"^key={key} value={value} expected=a finite number > 0$"):
+        BridgeConfig(**{key: value})
+    assert BridgeConfig().max_unknown_outcome_s == 10.0
