@@ -127,7 +127,7 @@ class LiveBridge:
         self._first_ts: int | None = None
         self._now_ns = 0
         self._block: str | None = "E_VENUE_DISCONNECTED: venue not started"
-        self._outcome_stop: str | None = None  # latched E_VENUE_OUTCOME_TIMEOUT line
+        self._latched_stop: str | None = None  # a line that stops quoting for the run
         self._table = OrderTable(self.stats)
         self._requests = RequestScheduler(self._table, venue_tag(strategy_id),
                                           lambda: self.venue, self._fail,
@@ -146,28 +146,49 @@ class LiveBridge:
         for line in report.lines:
             log.warning("startup reconciliation, %s: %s", outcome, line)
         self._pumps.start(venue)
-        self._block = venue.quote_block()
+        if report.adopted:
+            await self._cancel_adopted_orders(venue)
+        self._block = self._latched_stop or venue.quote_block()
+
+    async def _cancel_adopted_orders(self, venue: BridgeableVenue) -> None:
+        """Cancel the orders an earlier session left resting; the position stays adopted.
+
+        The engine did not place them, so it cannot manage them, and the risk gate could not
+        count them in its worst-case position. One that cannot be cancelled stops quoting.
+        """
+        adopted = set(venue.local_open_orders())
+        self.stats.adopt_cancels += await self._cancel_open(venue, "adopt")
+        left = sorted(adopted & set(venue.local_open_orders()))
+        if left:
+            self._latched_stop = (
+                f"E_RECON_OPEN_ORDERS: adopted client_ids={','.join(left)} still resting after "
+                "cancel expected none; quoting stopped for the run (cancel them at the venue)"
+            )
+            log.error("%s", self._latched_stop)
 
     async def close(self) -> None:
         """Let requests in flight finish, cancel what is still open, close the venue."""
         venue = self.venue
         await self._requests.drain(self.config.close_timeout_s)
         if venue is not None and not isinstance(self.fatal, VenueAuthError):
-            await self._cancel_leftovers(venue)
+            self.stats.close_cancels += await self._cancel_open(venue, "close")
         await self._pumps.stop()
         if venue is not None:
             await venue.close()
 
-    async def _cancel_leftovers(self, venue: BridgeableVenue) -> None:
+    async def _cancel_open(self, venue: BridgeableVenue, when: str) -> int:
+        """Cancel every order the adapter lists as open; return how many cancels were answered."""
+        answered = 0
         for cid in list(venue.local_open_orders()):
             try:
                 result = await asyncio.wait_for(venue.cancel(cid), self.config.close_timeout_s)
             except (MmError, TimeoutError) as exc:
-                log.error("close: cancel of client_id=%s failed: %s", cid, one_line(exc))
+                log.error("%s: cancel of client_id=%s failed: %s", when, cid, one_line(exc))
                 continue
-            self.stats.close_cancels += 1
+            answered += 1
             if isinstance(result, Rejected):
-                log.warning("close: %s", result.line())
+                log.warning("%s: %s", when, result.line())
+        return answered
 
     def _fail(self, exc: MmError) -> None:
         if self.fatal is None:
@@ -197,25 +218,25 @@ class LiveBridge:
 
     def _latch_outcome_timeout(self, ts_ns: int) -> None:
         """Stop quoting for good once a place has been of unknown outcome for too long."""
-        oldest = None if self._outcome_stop is not None else self._table.oldest_unknown()
+        oldest = None if self._latched_stop is not None else self._table.oldest_unknown()
         if oldest is None:
             return
         order, since_ns = oldest
         unknown_s = (ts_ns - since_ns) / 1e9
         limit_s = self.config.max_unknown_outcome_s
         if unknown_s > limit_s:
-            self._outcome_stop = (
+            self._latched_stop = (
                 f"E_VENUE_OUTCOME_TIMEOUT: client_id={order.client_id} outcome unknown for "
                 f"{unknown_s:.3f} s expected<=max_unknown_outcome_s={limit_s:g}; quoting "
                 "stopped for the run, resolving continues"
             )
-            log.error("%s", self._outcome_stop)
+            log.error("%s", self._latched_stop)
 
     def _read_block(self) -> str | None:
         if self.fatal is not None:
             return f"E_VENUE_DISCONNECTED: venue failed: {self.fatal.code}"
-        if self._outcome_stop is not None:
-            return self._outcome_stop
+        if self._latched_stop is not None:
+            return self._latched_stop
         if self.venue is None:
             return "E_VENUE_DISCONNECTED: venue not started"
         line = self.venue.quote_block()
@@ -301,14 +322,15 @@ class LiveBridge:
         """Return the bridge's figures for a report."""
         s, ledger = self.stats, self._ledger
         return {
+            "adopt_cancels": s.adopt_cancels,
             "blocked_decisions": s.blocked_decisions,
             "cancels": s.cancels,
             "cash_usd": ledger.cash_usd,
             "close_cancels": s.close_cancels,
             "ended_unfilled": s.ended_unfilled,
             "fills": ledger.fills_taken,
+            "latched_stop": self._latched_stop or "",
             "notional_usd": ledger.notional_usd,
-            "outcome_stop": self._outcome_stop or "",
             "places": s.places,
             "position_lots": ledger.position_lots,
             "rejects": s.rejects,

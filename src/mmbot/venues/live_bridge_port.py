@@ -41,6 +41,7 @@ class BridgeStats:
     unknown_fills: int = 0  # fills on orders this run did not place
     blocked_decisions: int = 0
     close_cancels: int = 0  # orders still open at close, canceled by the safety net
+    adopt_cancels: int = 0  # orders an earlier session left, canceled at an adopting start
     last_block: str = ""
 
 

@@ -288,7 +288,7 @@ async def test_bridge_outcome_unknown_past_limit_stops_quoting_answer_still_arri
         await venue.until(lambda: venue.answers["place"] > answered)
         assert take(bridge, 7) == [rep(7, ReportKind.ACK, 7, 3)]
         assert bridge.quote_block() == line  # latched, as the kill switch is
-    assert venue.posts == 1 and bridge.summary()["outcome_stop"] == line
+    assert venue.posts == 1 and bridge.summary()["latched_stop"] == line
     assert bridge.stats.blocked_decisions == 2
 
 

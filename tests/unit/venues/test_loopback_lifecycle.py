@@ -21,7 +21,8 @@ from tests.loopback.harness import INSTRUMENT, Fake, make_venue, running, settle
 
 from mmbot.core.errors import ConfigError
 from mmbot.sim import ReportKind
-from mmbot.venues.base import OrderIntent, VenueOrder
+from mmbot.venues.base import OrderIntent, Rejected, TemporaryVenueError, VenueOrder
+from mmbot.venues.ccxt_venue import CcxtVenue
 from mmbot.venues.live_bridge import BridgeConfig, LiveBridge
 from mmbot.venues.recon import LocalState
 
@@ -172,8 +173,75 @@ async def test_bridge_stops_quoting_when_the_order_status_query_keeps_failing(
                 await asyncio.sleep(0.01)
             assert [(r.kind, r.order_id) for r in reports] == [(ReportKind.ACK, 1)]
             assert bridge.quote_block() == line  # latched, as the kill switch is
-            assert bridge.summary()["outcome_stop"] == line
+            assert bridge.summary()["latched_stop"] == line
         finally:
             await bridge.close()
         assert sum(fake.stats.posts_by_client_id.values()) == 1  # never posted again
         assert fake.open_orders() == []  # close canceled what rested
+
+
+@pytest.mark.parametrize("venue", VENUES)
+@pytest.mark.parametrize("adopt", [False, True], ids=["refused", "adopted"])
+async def test_bridge_adopting_start_cancels_the_orders_an_earlier_session_left(
+    venue: str, adopt: bool
+) -> None:
+    async with serving(venue) as fake:
+        async with running(fake=fake, venue=venue) as (_, earlier):  # closes without cancel
+            assert isinstance(await earlier.place(intent(1)), VenueOrder)
+        assert len(fake.open_orders()) == 1
+        bridge = LiveBridge(lambda: make_venue(fake, venue=venue), "mm-test", 0.1, 0.001,
+                            config=BridgeConfig(adopt=adopt))  # fmt: skip
+        await bridge.start()
+        try:
+            await fake.push_book(1000, 1010)
+
+            def settled() -> bool:  # quoting allowed (adopted) or refused, not still starting
+                block = bridge.quote_block() if bridge.run_until(time.time_ns()) else "failed"
+                return block is None if adopt else (block or "").startswith("E_RECON_")
+
+            await until(settled)
+            block = bridge.quote_block() or ""
+            if adopt:
+                assert fake.open_orders() == [] and block == ""
+                assert bridge.summary()["adopt_cancels"] == 1
+            else:  # refused: the order is left alone and nothing is decided
+                assert len(fake.open_orders()) == 1
+                assert block.startswith("E_RECON_OPEN_ORDERS: venue_only=mm1-1-"), block
+                assert bridge.summary()["adopt_cancels"] == 0
+        finally:
+            await bridge.close()
+
+
+async def test_bridge_adopted_order_that_cannot_be_cancelled_stops_quoting() -> None:
+    async with serving("binance") as fake:
+        async with running(fake=fake) as (_, earlier):
+            left = await earlier.place(intent(1))
+        assert isinstance(left, VenueOrder)
+
+        def venue_refusing_one_cancel() -> CcxtVenue:
+            venue = make_venue(fake)
+            cancel = venue.cancel
+            refusals = [TemporaryVenueError("E_VENUE_TEMPORARY", "HTTP 503")]
+
+            async def flaky_cancel(client_id: str) -> VenueOrder | Rejected:
+                if refusals:
+                    raise refusals.pop()
+                return await cancel(client_id)
+
+            venue.cancel = flaky_cancel  # type: ignore[method-assign]
+            return venue
+
+        bridge = LiveBridge(venue_refusing_one_cancel, "mm-test", 0.1, 0.001,
+                            config=BridgeConfig(adopt=True))  # fmt: skip
+        await bridge.start()
+        try:
+            expected = (
+                f"E_RECON_OPEN_ORDERS: adopted client_ids={left.client_id} still resting after "
+                "cancel expected none; quoting stopped for the run (cancel them at the venue)"
+            )
+            assert bridge.quote_block() == expected
+            assert bridge.summary()["latched_stop"] == expected
+            assert len(fake.open_orders()) == 1
+        finally:
+            await bridge.close()
+        assert fake.open_orders() == []  # close cancels it: the venue answers again
