@@ -1,7 +1,9 @@
-"""canary/live end to end: `mmbot run` as a subprocess against the loopback Binance USD-M fake.
+"""canary/live (and shadow on the venue's feed) end to end: `mmbot run` as a subprocess against
+the loopback Binance USD-M fake.
 
 The fake (tests/loopback) runs in the test's event loop and publishes a fixed book every
-100 ms; the bot reaches it through `--base-url` with the fake's keys in MM_BINANCE_API_*.
+100 ms; the bot reaches it through `--base-url` with the fake's keys in MM_BINANCE_API_*
+(shadow: with no MM_* variable at all).
 Waits are on events (the fake's orders, the journal's flushed lines), never on fixed sleeps;
 every wait has a generous timeout for a loaded 2-core CI box.
 """
@@ -98,11 +100,12 @@ async def _fake() -> AsyncIterator[FakeBinance]:
 
 @asynccontextmanager
 async def _bot(fake: FakeBinance, tmp_path: Path, mode: str, *options: str,
-               tick_size: str = "0.1") -> AsyncIterator[Bot]:  # fmt: skip
+               tick_size: str = "0.1", keys: bool = True) -> AsyncIterator[Bot]:  # fmt: skip
     config = tmp_path / "cfg.yaml"
     config.write_text(CONFIG.format(kill=tmp_path / "KILL", tick=tick_size))
     env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
-    env.update(MM_BINANCE_API_KEY=API_KEY, MM_BINANCE_API_SECRET=API_SECRET)
+    if keys:
+        env.update(MM_BINANCE_API_KEY=API_KEY, MM_BINANCE_API_SECRET=API_SECRET)
     out, stderr_path = tmp_path / "run", tmp_path / "stderr.txt"
     with stderr_path.open("wb") as stderr:
         process = await asyncio.create_subprocess_exec(
@@ -240,3 +243,29 @@ async def test_configured_tick_size_not_the_venues_refuses_to_start(tmp_path: Pa
         "venue's grid in instrument.tick_size / instrument.lot_size"
     )
     assert not fake.stats.posts_by_client_id and not fake.stats.requests["POST countdownCancelAll"]
+
+
+async def test_shadow_on_the_venue_feed_journals_orders_and_sends_none(tmp_path: Path) -> None:
+    async with _fake() as fake, _bot(fake, tmp_path, "shadow", keys=False) as bot:
+        assert bot.process.stdout is not None
+        line = await asyncio.wait_for(bot.process.stdout.readline(), WAIT_S)
+        assert line.decode().startswith("RUNNING mode=shadow ")
+        await _until(lambda: len(bot.journaled("place")) >= 2, "shadow places in the journal")
+        stdout, _ = await _sigterm(bot)
+    result = stdout.splitlines()[-1]
+    assert result.startswith("RESULT=OK mode=shadow stop=signal:SIGTERM "), stdout
+    assert "working_orders_left=0 " in result
+    # Only the public market calls reached the venue (the grid check, the clock): no order,
+    # cancel, countdown (dead-man), listenKey (private stream) or account read; nothing signed.
+    assert set(fake.stats.requests) == {"GET exchangeInfo", "GET time"}, fake.stats.requests
+    assert not fake.stats.posts_by_client_id and fake.stats.bad_signatures == 0
+    assert not fake.dead_man_armed and fake.open_orders() == []
+    report = json.loads((bot.out / "shadow.json").read_text())
+    totals, counts = report["shadow_orders_total"], report["live"]["journal"]
+    assert totals["place"] >= 2 and totals == {k: counts[k] for k in ("cancel", "place", "replace")}
+    assert report["live"]["shutdown_cancels"] >= 1 and counts["fill"] == 0
+    assert report["venue"]["places"] == report["venue"]["cancels"] == 0  # none via the bridge
+    journal = bot.journal()
+    assert len(journal) == sum(counts.values())  # flushed in full
+    quotes = {(e["side"], e["price_ticks"]) for e in journal if e["event"] == "place"}
+    assert quotes == {("buy", BID + 1), ("sell", ASK - 1)}  # priced off the venue's book

@@ -234,3 +234,16 @@ def test_adopt_refused_outside_canary_and_live(tmp_path: Path, mode: str) -> Non
         "(only a real venue has a position to adopt)"
     ]
     assert not (tmp_path / "out").exists()
+
+
+def test_shadow_with_both_venue_and_data_refused(tmp_path: Path) -> None:
+    result = _mmbot(
+        "run", "--mode", "shadow", "--venue", "binance-usdm", "--symbol", "BTCUSDT",
+        "--data", str(tmp_path / "absent.parquet"), "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "E_CLI_USAGE: --venue with --data expected one market: a venue's stream (--venue) or a "
+        "replay (--data)"
+    ]
+    assert not (tmp_path / "out").exists()

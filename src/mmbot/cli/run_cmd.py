@@ -126,31 +126,36 @@ class VenueEndpoints:
 
 
 def _open_live_venue(venue: str | None, symbol: str | None, effective: EffectiveConfig,
-                     endpoints: VenueEndpoints, env: Mapping[str, str],
-                     bridge: BridgeConfig) -> LiveBridge:  # fmt: skip
-    """Return the real venue of canary/live mode: a LiveBridge, started inside the runner.
+                     endpoints: VenueEndpoints, env: Mapping[str, str], bridge: BridgeConfig,
+                     market_data_only: bool = False) -> LiveBridge:  # fmt: skip
+    """Return a real venue (canary/live; shadow's feed): a LiveBridge, started inside the runner.
 
     Extension point: one opener per `--venue` name in `_VENUE_OPENERS`. An opener reads the
     venue's credentials from env (MM_<VENUE>_API_KEY / _SECRET, venues/credentials.py) and
     returns a bridge over a factory of its async adapter (built inside the runner's loop).
     Bybit linear plugs in as `"bybit-linear"` with its adapter and MM_BYBIT_API_*.
     Credentials are never printed or logged; errors name only the variables.
+    market_data_only (shadow): the adapter reads the public book stream only; no credentials
+    are read and no order or account call can reach the venue.
     """
     if venue is None or symbol is None:
-        raise UsageError("E_CLI_USAGE", "canary/live needs --venue and --symbol "
-                         f"(venues: {', '.join(sorted(_VENUE_OPENERS))})")  # fmt: skip
+        raise UsageError("E_CLI_USAGE", "canary/live (and shadow on a venue) need --venue and "
+                         f"--symbol (venues: {', '.join(sorted(_VENUE_OPENERS))})")  # fmt: skip
     opener = _VENUE_OPENERS.get(venue)
     if opener is None:
         raise UsageError(
             "E_CLI_USAGE", f"--venue value={venue} expected one of {sorted(_VENUE_OPENERS)}"
         )
-    return opener(symbol, effective, endpoints, env, bridge)
+    return opener(symbol, effective, endpoints, env, bridge, market_data_only)
 
 
 def _open_ccxt(dialect: str, symbol: str, effective: EffectiveConfig, endpoints: VenueEndpoints,
-               env: Mapping[str, str], bridge: BridgeConfig) -> LiveBridge:  # fmt: skip
+               env: Mapping[str, str], bridge: BridgeConfig,
+               market_data_only: bool) -> LiveBridge:  # fmt: skip
     """A linear perpetual through the ccxt adapter with the given dialect (binance, bybit);
-    keys from MM_<DIALECT>_API_KEY/SECRET, URLs from the flags or MM_<DIALECT>_BASE_URL/WS_URL."""
+    keys from MM_<DIALECT>_API_KEY/SECRET (none for market data only: the adapter is a
+    CcxtFeed), URLs from the flags or MM_<DIALECT>_BASE_URL/WS_URL."""
+    from mmbot.venues.ccxt_feed import CcxtFeed
     from mmbot.venues.ccxt_venue import CcxtVenue, CcxtVenueConfig
 
     cfg = effective.config
@@ -158,7 +163,7 @@ def _open_ccxt(dialect: str, symbol: str, effective: EffectiveConfig, endpoints:
         instrument = linear_instrument(symbol, cfg.instrument.tick_size, cfg.instrument.lot_size)
     except ValueError as exc:
         raise UsageError("E_CLI_USAGE", f"--symbol {exc}") from None
-    credentials = Credentials.from_env(dialect, env)
+    credentials = None if market_data_only else Credentials.from_env(dialect, env)
     prefix = f"MM_{dialect.upper()}"
     rest = endpoints.rest_url or env.get(f"{prefix}_BASE_URL") or None
     ws = endpoints.ws_url or env.get(f"{prefix}_WS_URL") or None
@@ -171,6 +176,8 @@ def _open_ccxt(dialect: str, symbol: str, effective: EffectiveConfig, endpoints:
         config = replace(config, close_grace_ms=0)  # loopback: no TLS shutdown to wait for
 
     def make_venue() -> BridgeableVenue:
+        if credentials is None:
+            return CcxtFeed(config)
         return CcxtVenue(config, credentials)
 
     return LiveBridge(make_venue, cfg.strategy.model, cfg.instrument.tick_size,
@@ -178,7 +185,7 @@ def _open_ccxt(dialect: str, symbol: str, effective: EffectiveConfig, endpoints:
 
 
 VenueOpener = Callable[
-    [str, EffectiveConfig, VenueEndpoints, Mapping[str, str], BridgeConfig], LiveBridge
+    [str, EffectiveConfig, VenueEndpoints, Mapping[str, str], BridgeConfig, bool], LiveBridge
 ]
 _VENUE_OPENERS: Final[dict[str, VenueOpener]] = {
     "binance-usdm": partial(_open_ccxt, "binance"),
@@ -216,8 +223,8 @@ def run(
     window_s: Annotated[
         float | None, typer.Option("--window-s", help="Stop after this many data seconds.")
     ] = None,
-    venue: Annotated[str | None, typer.Option("--venue", help="canary/live: venue.")] = None,
-    symbol: Annotated[str | None, typer.Option("--symbol", help="canary/live: symbol.")] = None,
+    venue: Annotated[str | None, typer.Option("--venue", help="canary/live/shadow venue.")] = None,
+    symbol: Annotated[str | None, typer.Option("--symbol", help="The --venue's symbol.")] = None,
     max_order_lots: Annotated[
         int | None, typer.Option("--max-order-lots", help="canary: hard cap per order, lots.")
     ] = None,
@@ -230,11 +237,11 @@ def run(
     ] = None,
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", help="canary/live: venue REST base URL (test/loopback)."),
+        typer.Option("--base-url", help="With --venue: REST base URL (test/loopback)."),
     ] = None,
     ws_url: Annotated[
         str | None,
-        typer.Option("--ws-url", help="canary/live: venue WS base URL (default: from --base-url)."),
+        typer.Option("--ws-url", help="With --venue: WS base URL (default: from --base-url)."),
     ] = None,
     adopt: Annotated[
         bool,
@@ -245,15 +252,25 @@ def run(
     if adopt and mode not in (Mode.canary, Mode.live):
         raise UsageError("E_CLI_USAGE", f"--adopt with --mode {mode.value} expected --mode "
                          "canary or live (only a real venue has a position to adopt)")  # fmt: skip
+    if venue is not None and data is not None:
+        raise UsageError("E_CLI_USAGE", "--venue with --data expected one market: a venue's "
+                         "stream (--venue) or a replay (--data)")  # fmt: skip
     effective = load_config(config, os.environ)
     journal = Journal(out / JOURNAL)
+    endpoints = VenueEndpoints(base_url, ws_url)
     if mode in (Mode.canary, Mode.live):
         limits = _canary_limits(mode, max_order_lots, max_position_lots, gate_file)
         gate: CanaryGate = FileGate(gate_file) if gate_file is not None else FlagGate(True)
         pacing = pacing_for("1", duration_s, window_s, live_venue=True)
-        bridge = _open_live_venue(venue, symbol, effective, VenueEndpoints(base_url, ws_url),
-                                  os.environ, BridgeConfig(adopt=adopt))  # fmt: skip
+        bridge = _open_live_venue(venue, symbol, effective, endpoints, os.environ,
+                                  BridgeConfig(adopt=adopt))  # fmt: skip
         _run_venue(mode, effective, bridge, (limits, gate), pacing, journal, out)
+        return
+    if mode is Mode.shadow and venue is not None:
+        pacing = pacing_for("1", duration_s, window_s, live_venue=True)
+        bridge = _open_live_venue(venue, symbol, effective, endpoints, os.environ,
+                                  BridgeConfig(), market_data_only=True)  # fmt: skip
+        _run_shadow_feed(effective, bridge, pacing, journal, out)
         return
     if data is None:
         raise UsageError("E_CLI_USAGE", f"--mode {mode.value} needs --data (the event file)")
@@ -289,13 +306,7 @@ def _run_replay(mode: Mode, effective: EffectiveConfig, data: Path, pacing: Paci
     typer.echo(f"RUNNING mode={mode.value} journal={journal.path}")
     outcome = run_live(LiveRunner(engine, journal, pacing))
     if shadow is not None:
-        write_json(out / SHADOW_JSON, {
-            "live": {**outcome.payload(), "journal": journal.counts()},
-            "mode": mode.value,
-            "shadow_orders_total": dict(shadow.sends),
-            "values": engine.values(),
-        })  # fmt: skip
-        typer.echo(f"wrote {out / SHADOW_JSON}")
+        _write_shadow_report(out, shadow, engine, outcome, journal)
     else:
         report = live_sim_report(engine, out, effective, (data, meta), outcome, journal)
         figures = report["figures"]
@@ -328,17 +339,53 @@ def live_engine(effective: EffectiveConfig, port: EngineVenue) -> Engine:
     )
 
 
+def _write_shadow_report(out: Path, shadow: ShadowVenue, engine: Engine, outcome: RunOutcome,
+                         journal: Journal, extra: Mapping[str, object] | None = None,
+                         ) -> None:  # fmt: skip
+    """Write shadow.json: what would have been sent, how the run ended, the engine values."""
+    write_json(out / SHADOW_JSON, {
+        "live": {**outcome.payload(), "journal": journal.counts()},
+        "mode": Mode.shadow.value,
+        "shadow_orders_total": dict(shadow.sends),
+        "values": engine.values(),
+        **(extra or {}),
+    })  # fmt: skip
+    typer.echo(f"wrote {out / SHADOW_JSON}")
+
+
+def _run_on_bridge(mode: Mode, effective: EffectiveConfig, bridge: LiveBridge,
+                   port: EngineVenue, pacing: Pacing, journal: Journal,
+                   ) -> tuple[Engine, RunOutcome]:  # fmt: skip
+    """Run the engine over port (a wrapper of bridge) in the bridge's session, under its block."""
+    strategy_id = effective.config.strategy.model
+    engine = live_engine(effective, JournalingVenue(port, journal, strategy_id))
+    typer.echo(f"RUNNING mode={mode.value} journal={journal.path}")
+    runner = LiveRunner(engine, journal, pacing, quote_block=bridge.quote_block)
+    return engine, run_live(runner, bridge)
+
+
+def _run_shadow_feed(effective: EffectiveConfig, bridge: LiveBridge, pacing: Pacing,
+                     journal: Journal, out: Path) -> None:  # fmt: skip
+    """shadow on a venue's public feed: every order recorded and journaled, none sent.
+
+    shadow.json gains the bridge's `venue` figures (as canary.json): its blocked decisions,
+    and zero places/cancels - nothing went through the bridge.
+    """
+    shadow = ShadowVenue(bridge)
+    engine, outcome = _run_on_bridge(Mode.shadow, effective, bridge, shadow, pacing, journal)
+    _write_shadow_report(out, shadow, engine, outcome, journal, {"venue": bridge.summary()})
+    if bridge.fatal is not None:
+        raise bridge.fatal
+    _print_outcome(Mode.shadow, outcome, journal, out)
+
+
 def _run_venue(mode: Mode, effective: EffectiveConfig, bridge: LiveBridge,
                guard: tuple[CanaryLimits | None, CanaryGate], pacing: Pacing, journal: Journal,
                out: Path) -> None:  # fmt: skip
     """canary (caps and gate) or live (gate only) against a real venue."""
-    strategy_id = effective.config.strategy.model
     limits, gate = guard
-    canary = CanaryVenue(bridge, gate, limits, journal, strategy_id)
-    engine = live_engine(effective, JournalingVenue(canary, journal, strategy_id))
-    typer.echo(f"RUNNING mode={mode.value} journal={journal.path}")
-    runner = LiveRunner(engine, journal, pacing, quote_block=bridge.quote_block)
-    outcome = run_live(runner, bridge)
+    canary = CanaryVenue(bridge, gate, limits, journal, effective.config.strategy.model)
+    engine, outcome = _run_on_bridge(mode, effective, bridge, canary, pacing, journal)
     write_json(out / CANARY_JSON, {
         "canary_refused_total": dict(canary.refused),
         "live": {**outcome.payload(), "journal": journal.counts()},

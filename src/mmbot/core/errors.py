@@ -87,6 +87,7 @@ REGISTRY: Final[dict[str, str]] = {
     "E_VENUE_CLOCK_SKEW": "local and venue clocks differ by more than allowed; quoting blocked",
     "E_VENUE_STALE_BOOK": "the venue book has not updated within the allowed age; quoting blocked",
     "E_VENUE_DISCONNECTED": "a venue stream is down or not yet reconciled; quoting blocked",
+    "E_VENUE_MARKET_DATA_ONLY": "an order or account call reached a market-data-only adapter",
     # reconciliation of local state against the venue
     "E_RECON_POSITION": "local position differs from the venue's; quoting refused",
     "E_RECON_OPEN_ORDERS": "local open orders differ from the venue's; quoting refused",

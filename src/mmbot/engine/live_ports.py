@@ -5,6 +5,7 @@ is a stack of wrappers around the port that owns the market data:
 
     live-sim   JournalingVenue(SimVenuePort)                  orders reach the simulator
     shadow     JournalingVenue(ShadowVenue(feed))             orders are recorded, never sent
+               (feed: the replay's SimVenuePort, or a LiveBridge over a market-data-only adapter)
     canary     JournalingVenue(CanaryVenue(live venue, caps)) orders past the caps and gate
     live       JournalingVenue(CanaryVenue(live venue))       the gate only
 

@@ -119,7 +119,7 @@ class CcxtCore:
         self._book_q: asyncio.Queue[BookTop] = asyncio.Queue(maxsize=1)
         self._startup_refusal: str | None = "E_VENUE_DISCONNECTED: venue not started"
         self._recon_block: str | None = None
-        self._stream_up = False
+        self._streams_up: set[str] = set()  # "private" once reconciled, "public" once connected
         self._dead_man_armed = False
         self._fill_watermark_ms = 0
         self._recon_lock = asyncio.Lock()

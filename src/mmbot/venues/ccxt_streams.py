@@ -4,7 +4,7 @@ The dialect's exchange subclass hands every raw private message and book message
 `_on_user_update` / `_on_book` before ccxt folds it into its caches (fills must be seen one
 by one, duplicates included, so the journal can dedup them). While the private stream is
 down, or up again but not yet reconciled over REST, `quote_block` reports
-E_VENUE_DISCONNECTED.
+E_VENUE_DISCONNECTED (a market-data-only feed, `ccxt_feed`: while the book stream is down).
 """
 
 from __future__ import annotations
@@ -39,11 +39,10 @@ class StreamsMixin(ReconMixin):
                 await self._admit(1)  # a private (re)subscribe may request a listenKey
                 pending = asyncio.ensure_future(watch())
                 await self._until_connected(kind, pending)
-                if kind == "private":
-                    if not first:
-                        self.stats.reconnects_total += 1
-                        await self.reconcile()
-                    self._stream_up = True
+                if kind == "private" and not first:
+                    self.stats.reconnects_total += 1
+                    await self.reconcile()
+                self._streams_up.add(kind)
                 while True:
                     await pending
                     pending = asyncio.ensure_future(watch())
@@ -52,8 +51,7 @@ class StreamsMixin(ReconMixin):
                     pending.cancel()
                 raise
             except (cx.BaseError, TemporaryVenueError, OSError) as exc:
-                if kind == "private":
-                    self._stream_up = False
+                self._streams_up.discard(kind)
                 log.warning("%s stream lost: %s", kind, reason(exc))
                 await asyncio.sleep(self.config.reconnect_backoff_ms / 1000)
             first = False

@@ -68,13 +68,7 @@ class CcxtVenue(StreamsMixin):
     async def start(self, local: LocalState | None = None, adopt: bool = False) -> ReconReport:
         """Connect, check the venue against local state (refuse or adopt), start streams."""
         local = local or LocalState()
-        d = self.dialect
-        info = await self._rest(d.ep.markets, d.markets_params(self.inst))
-        self._configure_budget(d.rate_limit(info))
-        await self._admit(d.load_markets_weight)  # ccxt's own markets call(s)
-        await self.exchange.load_markets()
-        check_instrument(self.inst, self.venue_market())
-        await self.sync_clock()
+        await self._open_market()
         if self.config.dead_man_countdown_ms > 0:
             await self.arm_dead_man()
         venue_open = await self.open_orders()
@@ -92,13 +86,26 @@ class CcxtVenue(StreamsMixin):
             for order in venue_open:
                 self._track(order)
         self._fill_watermark_ms = int(self._now_ns() // NS_PER_MS)
-        self._tasks = [
-            asyncio.create_task(self._stream_loop("private", self._watch_private)),
-            asyncio.create_task(self._stream_loop("public", self._watch_public)),
-            asyncio.create_task(self._heartbeat_loop()),
-        ]
-        await self._wait_for(lambda: self._stream_up, self.config.timeout_ms)
+        self._start_streams(private=True)
+        await self._wait_for(lambda: "private" in self._streams_up, self.config.timeout_ms)
         return report
+
+    async def _open_market(self) -> None:
+        """Load the venue's markets within the budget, check the grid, sample the clock."""
+        d = self.dialect
+        info = await self._rest(d.ep.markets, d.markets_params(self.inst))
+        self._configure_budget(d.rate_limit(info))
+        await self._admit(d.load_markets_weight)  # ccxt's own markets call(s)
+        await self.exchange.load_markets()
+        check_instrument(self.inst, self.venue_market())
+        await self.sync_clock()
+
+    def _start_streams(self, private: bool) -> None:
+        """Run the book stream, the private stream when asked, and the heartbeat."""
+        loops = [self._stream_loop("public", self._watch_public), self._heartbeat_loop()]
+        if private:
+            loops.insert(0, self._stream_loop("private", self._watch_private))
+        self._tasks = [asyncio.create_task(loop) for loop in loops]
 
     async def close(self) -> None:
         """Stop the streams, disarm the dead-man switch on a clean close, close ccxt's sessions."""
@@ -242,8 +249,12 @@ class CcxtVenue(StreamsMixin):
             return self._startup_refusal
         if self._recon_block is not None:
             return self._recon_block
-        if not self._stream_up:
+        if "private" not in self._streams_up:
             return "E_VENUE_DISCONNECTED: private stream down or not reconciled yet"
+        return self._market_block()
+
+    def _market_block(self) -> str | None:
+        """Return the clock or stale-book line (what blocks quoting on any connection)."""
         return self.clock_guard.block() or self.book_guard.block(
             self._now_ns(), self.clock_guard.offset_ms
         )
