@@ -4,7 +4,8 @@ Runs an aiohttp server on 127.0.0.1 (ephemeral port). Matching is a stub: orders
 the test fills them (`fill`). Faults use the same `FakeFaults` kinds as the Binance fake
 (429 is Bybit's retCode 10006 with X-Bapi-Limit-Reset-Timestamp; a reject is retCode 110007).
 A post-only order that would cross is accepted and cancelled (EC_PostOnlyWillTakeLiquidity),
-as Bybit does.
+as Bybit does. The controls and views shared with the Binance fake live in
+`tests.loopback.server`.
 
 REST (private calls are HMAC-SHA256 checked: timestamp + key + recvWindow + body/query):
   GET  /v5/market/time, /v5/market/instruments-info
@@ -16,26 +17,24 @@ REST (private calls are HMAC-SHA256 checked: timestamp + key + recvWindow + body
        one disarms it - Bybit documents only the first half, see docs/VENUES.md)
 WS: /v5/private (op auth, subscribe/unsubscribe order/execution/dcp.future, ping),
 /v5/public/linear
-(subscribe orderbook.1.<symbol>). Limits: ip_limit per ip_window_s (HTTP 403 beyond) and
-per-endpoint per-second limits (retCode 10006 beyond), reported in X-Bapi-Limit headers.
+(subscribe orderbook.1.<symbol>). Limits: weight_limit requests per weight_window_s (the IP
+limit; HTTP 403 beyond) and per-endpoint per-second limits (retCode 10006 beyond), reported in
+X-Bapi-Limit headers.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
 import time
-from collections import Counter
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
-from tests.loopback.binance_fake import LOT, SYMBOL, TICK, FakeFaults, FakeStats
-from tests.loopback.server import LoopbackServer
+from tests.loopback.market import LOT, SYMBOL, TICK, fmt_px, fmt_qty, to_lots, to_ticks
+from tests.loopback.server import LoopbackServer, send_all
 
 API_KEY = "bybit-loopback-key-0123"
 API_SECRET = "bybit-loopback-secret-do-not-log-5678"
@@ -48,28 +47,19 @@ _OPEN = ("New", "PartiallyFilled")
 class FakeBybit(LoopbackServer):
     """The fake venue: state, faults and the aiohttp app."""
 
-    def __init__(self, ip_limit: int = 600, ip_window_s: float = 5.0,
+    venue = "bybit"
+    api_key = API_KEY
+    api_secret = API_SECRET
+
+    def __init__(self, weight_limit: int = 600, weight_window_s: float = 5.0,
                  endpoint_limits: dict[str, int] | None = None) -> None:  # fmt: skip
-        super().__init__()
-        self.ip_limit, self.ip_window_s = ip_limit, ip_window_s
+        super().__init__(weight_limit, weight_window_s)  # the IP limit: each request weighs 1
         self.endpoint_limits = dict(ENDPOINT_LIMITS if endpoint_limits is None
                                     else endpoint_limits)  # fmt: skip
-        self.faults = FakeFaults()
-        self.stats = FakeStats()
-        self.endpoint_peak: Counter[str] = Counter()
-        self.orders: dict[str, dict[str, Any]] = {}  # orderLinkId -> order json
-        self.trades: list[dict[str, Any]] = []
-        self.position_lots = 0
-        self.book: tuple[int, int, int, int] | None = None
-        self.min_qty = LOT  # lotSizeFilter.minOrderQty served in instruments-info
-        self.dcp_window_s: int | None = None
         self._dcp_armed = False  # a private stream subscribed to dcp.* and did not leave it
         self._dcp_lost_ms: int | None = None
         self._next_id = 1000
-        self._ip_window: tuple[int, int] = (0, 0)
         self._ep_window: dict[str, tuple[int, int]] = {}
-        self._private: dict[web.WebSocketResponse, set[str]] = {}  # authed ws -> topics
-        self._public: set[web.WebSocketResponse] = set()
 
     # ---- lifecycle ---------------------------------------------------------------------
     def _add_routes(self, app: web.Application) -> None:
@@ -77,88 +67,63 @@ class FakeBybit(LoopbackServer):
         app.router.add_get("/v5/public/linear", self._serve_ws)
         app.router.add_route("*", "/v5/{path:.*}", self._rest)
 
-    # ---- the view the harness reads ------------------------------------------------------
-    def open_orders(self) -> list[dict[str, Any]]:
-        """Return the open orders (New or PartiallyFilled)."""
-        return [o for o in self.orders.values() if o["orderStatus"] in _OPEN]
+    # ---- the venue's side of the shared controls -------------------------------------------
+    def _is_open(self, order: dict[str, Any]) -> bool:
+        return order["orderStatus"] in _OPEN
 
-    def open_client_ids(self) -> set[str]:
-        """Return the orderLinkIds of the open orders."""
-        return {o["orderLinkId"] for o in self.open_orders()}
-
-    @property
-    def dead_man_armed(self) -> bool:
-        """Return True while DCP would fire once the dcp-subscribed streams are gone."""
-        return self.dcp_window_s is not None and self._dcp_armed
+    def _leaves_lots(self, order: dict[str, Any]) -> int:
+        return to_lots(order["qty"]) - to_lots(order["cumExecQty"])
 
     def trade_ids(self) -> set[str]:
         """Return every execId."""
         return {t["execId"] for t in self.trades}
 
-    def leaves(self) -> list[tuple[str, int]]:
-        """Return (orderLinkId, leaves lots) of each open order."""
-        return [(o["orderLinkId"], _lots(o["qty"]) - _lots(o["cumExecQty"]))
-                for o in self.open_orders()]  # fmt: skip
+    @property
+    def dead_man_armed(self) -> bool:
+        """Return True while DCP would fire once the dcp-subscribed streams are gone."""
+        return self.dead_man_window_ms is not None and self._dcp_armed
 
-    # ---- test controls -----------------------------------------------------------------
-    async def disconnect(self) -> None:
-        """Drop every websocket (the client must reconnect and reconcile)."""
-        for ws in list(self._private) + list(self._public):
-            await ws.close()
-        self._private.clear()
-        self._public.clear()
-
-    async def push_book(self, bid_ticks: int, ask_ticks: int, lots: int = 5) -> None:
-        """Publish an orderbook.1 snapshot (skipped while the stale-book fault is on)."""
-        self.book = (bid_ticks, lots, ask_ticks, lots)
-        if self.faults.stale_book:
-            return
+    def _book_msg(self, bid_ticks: int, ask_ticks: int, lots: int) -> dict[str, Any]:
         now = self.now_ms()
         self._next_id += 1
-        msg = {"topic": f"orderbook.1.{SYMBOL}", "type": "snapshot", "ts": now, "cts": now,
-               "data": {"s": SYMBOL, "b": [[_px(bid_ticks), _qty(lots)]],
-                        "a": [[_px(ask_ticks), _qty(lots)]], "u": self._next_id,
-                        "seq": self._next_id}}  # fmt: skip
-        await _send_all(self._public, msg)
+        return {"topic": f"orderbook.1.{SYMBOL}", "type": "snapshot", "ts": now, "cts": now,
+                "data": {"s": SYMBOL, "b": [[fmt_px(bid_ticks), fmt_qty(lots)]],
+                         "a": [[fmt_px(ask_ticks), fmt_qty(lots)]], "u": self._next_id,
+                         "seq": self._next_id}}  # fmt: skip
 
-    async def fill(self, client_id: str, parts: list[int], out_of_order: bool = False) -> None:
-        """Fill an open order in parts (lots each); optionally deliver the WS messages reversed."""
-        order = self.orders[client_id]
-        batches = []
-        for qty_lots in parts:
-            leaves = _lots(order["qty"]) - _lots(order["cumExecQty"])
-            if qty_lots <= 0 or qty_lots > leaves:
-                raise ValueError(f"fill of {qty_lots} lots with {leaves} leaves")
-            self._next_id += 1
-            side = 1 if order["side"] == "Buy" else -1
-            self.position_lots += side * qty_lots
-            executed = _lots(order["cumExecQty"]) + qty_lots
-            now = str(self.now_ms())
-            order.update(cumExecQty=_qty(executed), leavesQty=_qty(leaves - qty_lots),
-                         updatedTime=now, orderStatus="Filled" if executed == _lots(order["qty"])
-                         else "PartiallyFilled")  # fmt: skip
-            trade = {"category": "linear", "symbol": SYMBOL, "execId": f"e{self._next_id}",
-                     "orderId": order["orderId"], "orderLinkId": client_id,
-                     "side": order["side"], "execPrice": order["price"],
-                     "execQty": _qty(qty_lots), "execFee": "0.0001", "execType": "Trade",
-                     "isMaker": True, "execTime": now, "orderPrice": order["price"],
-                     "orderQty": order["qty"], "leavesQty": order["leavesQty"],
-                     "orderType": "Limit", "feeRate": "0.0001"}  # fmt: skip
-            self.trades.append(trade)
-            batches.append([self._msg("execution", trade), self._msg("order", order)])
-        if out_of_order:
-            batches.reverse()
-        for batch in batches:
-            if self.faults.ws_drop_fills > 0:
-                self.faults.ws_drop_fills -= 1
-                continue
-            copies = 1
-            if self.faults.dup_fills > 0:
-                self.faults.dup_fills -= 1
-                copies = 2
-            for _ in range(copies):
-                for msg in batch:
-                    await self._publish(msg)
+    def _execute(self, order: dict[str, Any], qty_lots: int) -> list[dict[str, Any]]:
+        leaves = self._leaves_lots(order)
+        self._next_id += 1
+        side = 1 if order["side"] == "Buy" else -1
+        self.position_lots += side * qty_lots
+        executed = to_lots(order["cumExecQty"]) + qty_lots
+        now = str(self.now_ms())
+        order.update(cumExecQty=fmt_qty(executed), leavesQty=fmt_qty(leaves - qty_lots),
+                     updatedTime=now, orderStatus="Filled" if executed == to_lots(order["qty"])
+                     else "PartiallyFilled")  # fmt: skip
+        trade = {"category": "linear", "symbol": SYMBOL, "execId": f"e{self._next_id}",
+                 "orderId": order["orderId"], "orderLinkId": order["orderLinkId"],
+                 "side": order["side"], "execPrice": order["price"],
+                 "execQty": fmt_qty(qty_lots), "execFee": "0.0001", "execType": "Trade",
+                 "isMaker": True, "execTime": now, "orderPrice": order["price"],
+                 "orderQty": order["qty"], "leavesQty": order["leavesQty"],
+                 "orderType": "Limit", "feeRate": "0.0001"}  # fmt: skip
+        self.trades.append(trade)
+        return [self._msg("execution", trade), self._msg("order", order)]
+
+    async def _send_private(self, msg: dict[str, Any]) -> None:
+        await self._publish(msg)
+
+    async def _dead_man_tick(self) -> None:
+        window_ms = self.dead_man_window_ms
+        if window_ms is None or not self._dcp_armed or self._dcp_alive():
+            self._dcp_lost_ms = None
+            return
+        now = self.now_ms()
+        if self._dcp_lost_ms is None:
+            self._dcp_lost_ms = now
+        elif now - self._dcp_lost_ms >= window_ms:
+            await self._dead_man_fire()
 
     # ---- plumbing ----------------------------------------------------------------------
     @web.middleware
@@ -170,11 +135,8 @@ class FakeBybit(LoopbackServer):
             return await handler(request)  # type: ignore[no-any-return]
         self.stats.requests[f"{request.method} {path}"] += 1
         now = self.now_ms()
-        index = int(time.time() // self.ip_window_s)
-        used = (self._ip_window[1] if self._ip_window[0] == index else 0) + 1
-        self._ip_window = (index, used)
-        self.stats.max_window_weight = max(self.stats.max_window_weight, used)
-        if used > self.ip_limit:
+        used = self._count_weight(1)
+        if used > self.weight_limit:
             self.stats.limit_429s += 1
             return web.Response(status=403, text="access too frequent")
         headers = {"Timenow": str(now)}
@@ -184,16 +146,14 @@ class FakeBybit(LoopbackServer):
             ep_used = (self._ep_window.get(path, (0, 0))[1]
                        if self._ep_window.get(path, (0, 0))[0] == second else 0) + 1  # fmt: skip
             self._ep_window[path] = (second, ep_used)
-            self.endpoint_peak[path] = max(self.endpoint_peak[path], ep_used)
+            self.stats.endpoint_peak[path] = max(self.stats.endpoint_peak[path], ep_used)
             headers.update({"X-Bapi-Limit": str(limit),
                             "X-Bapi-Limit-Status": str(max(0, limit - ep_used)),
                             "X-Bapi-Limit-Reset-Timestamp": str((second + 1) * 1000)})  # fmt: skip
             if ep_used > limit:
                 self.stats.limit_429s += 1
                 return _ret(10006, "Too many visits!", None, now, headers)
-        if self.faults.rate_limit_next > 0:
-            self.faults.rate_limit_next -= 1
-            self.stats.injected_429s += 1
+        if self._inject_429():
             reset = now + int(self.faults.retry_after_s * 1000)
             headers["X-Bapi-Limit-Reset-Timestamp"] = str(reset)
             return _ret(10006, "Too many visits!", None, now, headers)
@@ -248,11 +208,9 @@ class FakeBybit(LoopbackServer):
     async def _post_order_create(self, p: dict[str, Any]) -> Any:
         cid = p["orderLinkId"]
         self.stats.posts_by_client_id[cid] += 1
-        if self.faults.drop_next > 0:
-            self.faults.drop_next -= 1
+        if self.faults.take("drop_next"):
             return web.Response(status=503, text="Service Unavailable")
-        if self.faults.reject_next > 0:
-            self.faults.reject_next -= 1
+        if self.faults.take("reject_next"):
             return _ret(110007, "ab not enough for new order", {}, self.now_ms())
         if cid in self.orders:
             return _ret(110072, "OrderLinkedID is duplicate", {}, self.now_ms())
@@ -260,7 +218,7 @@ class FakeBybit(LoopbackServer):
         now = str(self.now_ms())
         order = {"orderId": f"o{self._next_id}", "orderLinkId": cid, "symbol": SYMBOL,
                  "category": "linear", "side": p["side"], "orderType": "Limit",
-                 "price": _px(_ticks(p["price"])), "qty": p["qty"], "cumExecQty": "0",
+                 "price": fmt_px(to_ticks(p["price"])), "qty": p["qty"], "cumExecQty": "0",
                  "leavesQty": p["qty"], "cumExecValue": "0", "cumExecFee": "0",
                  "avgPrice": "", "orderStatus": "New", "timeInForce": p["timeInForce"],
                  "positionIdx": 0, "rejectReason": "EC_NoError", "createdTime": now,
@@ -268,32 +226,30 @@ class FakeBybit(LoopbackServer):
         self.orders[cid] = order
         if self.book is not None and p["timeInForce"] == "PostOnly":
             bid, _, ask, _ = self.book
-            price = _ticks(p["price"])
+            price = to_ticks(p["price"])
             if (p["side"] == "Buy" and price >= ask) or (p["side"] == "Sell" and price <= bid):
                 order.update(orderStatus="Cancelled", leavesQty="0",
                              rejectReason="EC_PostOnlyWillTakeLiquidity")  # fmt: skip
         await self._publish(self._msg("order", order))
-        if self.faults.ack_lost_next > 0:
-            self.faults.ack_lost_next -= 1
-            if self.faults.ack_delay_s > 0:
-                await asyncio.sleep(self.faults.ack_delay_s)
+        if await self._lose_ack():
             return web.Response(status=503, text="Service Unavailable")
         return {"orderId": order["orderId"], "orderLinkId": cid}
 
     async def _post_order_amend(self, p: dict[str, Any]) -> Any:
         order = self.orders.get(p.get("orderLinkId", ""))
-        if order is None or order["orderStatus"] not in _OPEN:
+        if order is None or not self._is_open(order):
             return _ret(110001, "order not exists or too late to replace", {}, self.now_ms())
-        if _lots(p["qty"]) <= _lots(order["cumExecQty"]):
+        if to_lots(p["qty"]) <= to_lots(order["cumExecQty"]):
             return _ret(110003, "Order quantity exceeded lower limit.", {}, self.now_ms())
-        order.update(price=_px(_ticks(p["price"])), qty=p["qty"], updatedTime=str(self.now_ms()),
-                     leavesQty=_qty(_lots(p["qty"]) - _lots(order["cumExecQty"])))  # fmt: skip
+        leaves = to_lots(p["qty"]) - to_lots(order["cumExecQty"])
+        order.update(price=fmt_px(to_ticks(p["price"])), qty=p["qty"], leavesQty=fmt_qty(leaves),
+                     updatedTime=str(self.now_ms()))  # fmt: skip
         await self._publish(self._msg("order", order))
         return {"orderId": order["orderId"], "orderLinkId": order["orderLinkId"]}
 
     async def _post_order_cancel(self, p: dict[str, Any]) -> Any:
         order = self.orders.get(p.get("orderLinkId", ""))
-        if order is None or order["orderStatus"] not in _OPEN:
+        if order is None or not self._is_open(order):
             return _ret(110001, "order not exists or too late to cancel", {}, self.now_ms())
         await self._cancel(order)
         return {"orderId": order["orderId"], "orderLinkId": order["orderLinkId"]}
@@ -310,7 +266,7 @@ class FakeBybit(LoopbackServer):
     async def _get_position_list(self, _: dict[str, Any]) -> Any:
         lots = self.position_lots
         side = "" if lots == 0 else ("Buy" if lots > 0 else "Sell")
-        row = {"symbol": SYMBOL, "positionIdx": 0, "side": side, "size": _qty(abs(lots)),
+        row = {"symbol": SYMBOL, "positionIdx": 0, "side": side, "size": fmt_qty(abs(lots)),
                "avgPrice": "0", "updatedTime": str(self.now_ms())}  # fmt: skip
         return {"category": "linear", "list": [row], "nextPageCursor": ""}
 
@@ -327,7 +283,7 @@ class FakeBybit(LoopbackServer):
         window = int(p["timeWindow"])
         if p.get("product") != "DERIVATIVES" or not 3 <= window <= 300:
             return _ret(10001, "params error: product/timeWindow", {}, self.now_ms())
-        self.dcp_window_s = window
+        self.dead_man_window_ms = window * 1000
         return {}
 
     # ---- WS ----------------------------------------------------------------------------
@@ -378,7 +334,7 @@ class FakeBybit(LoopbackServer):
 
     async def _publish(self, msg: dict[str, Any]) -> None:
         targets = {ws for ws, topics in self._private.items() if msg["topic"] in topics}
-        await _send_all(targets, msg)
+        await send_all(targets, msg)
 
     async def _cancel(self, order: dict[str, Any]) -> None:
         order.update(orderStatus="Cancelled", leavesQty="0", updatedTime=str(self.now_ms()))
@@ -390,51 +346,12 @@ class FakeBybit(LoopbackServer):
             for ws, topics in self._private.items()
         )
 
-    async def _timers(self) -> None:
-        while True:
-            await asyncio.sleep(0.01)
-            if self.faults.partition and (self._private or self._public):
-                await self.disconnect()
-            if self.dcp_window_s is None or not self._dcp_armed or self._dcp_alive():
-                self._dcp_lost_ms = None
-                continue
-            now = self.now_ms()
-            if self._dcp_lost_ms is None:
-                self._dcp_lost_ms = now
-            elif now - self._dcp_lost_ms >= self.dcp_window_s * 1000:
-                for order in self.open_orders():
-                    await self._cancel(order)
-                    self.stats.dead_man_cancels += 1
-
-
-async def _send_all(group: Any, msg: dict[str, Any]) -> None:
-    for ws in list(group):
-        if not ws.closed:
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await ws.send_str(json.dumps(msg))
-
 
 def _ret(code: int, msg: str, result: Any, now_ms: int,
          headers: dict[str, str] | None = None) -> web.Response:  # fmt: skip
     body = {"retCode": code, "retMsg": msg, "result": {} if result is None else result,
             "retExtInfo": {}, "time": now_ms}  # fmt: skip
     return web.json_response(body, headers=headers)
-
-
-def _px(ticks: int) -> str:
-    return format(TICK * ticks, "f")
-
-
-def _qty(lots: int) -> str:
-    return format(LOT * lots, "f")
-
-
-def _ticks(price: str) -> int:
-    return int(Decimal(price) / TICK)
-
-
-def _lots(qty: str) -> int:
-    return int(Decimal(qty) / LOT)
 
 
 def _page(rows: list[dict[str, Any]], p: dict[str, Any], max_limit: int) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Helpers shared by the loopback tests: build an adapter for a fake, check invariants.
 
-Every helper takes either fake (`FakeBinance`, `FakeBybit`): the adapter's dialect follows
-the fake's type, and `run_schedule` is the seeded random fault schedule both venues' suites
-run (the same fault kinds, the same invariants).
+Every helper takes either fake (`FakeBinance`, `FakeBybit`): both have the same controls and
+views (`tests.loopback.server`), the adapter's dialect and keys follow the fake's `venue`, and
+`run_schedule` is the seeded random fault schedule both venues' suites run (the same fault
+kinds, the same invariants).
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from tests.loopback import bybit_fake
-from tests.loopback.binance_fake import API_KEY, API_SECRET, FakeBinance
+from tests.loopback.binance_fake import FakeBinance
 from tests.loopback.bybit_fake import FakeBybit
 
 from mmbot.venues.base import Instrument, OrderIntent, TemporaryVenueError
@@ -27,6 +27,12 @@ from mmbot.venues.recon import LocalState
 
 INSTRUMENT = Instrument("BTC/USDT:USDT", "BTCUSDT", Decimal("0.1"), Decimal("0.001"))
 Fake = FakeBinance | FakeBybit
+VENUES = ["binance", "bybit"]
+# What `invariants` returns when the adapter and the fake agree.
+ZERO = dict.fromkeys(
+    ["position_diff_lots", "orphan_orders", "ghost_orders", "unexplained_fills",
+     "missed_fills", "double_counted_fills"], 0,
+)  # fmt: skip
 FAULTS = ["place", "retry_same_intent", "cancel", "modify", "fill", "fill_dup_ooo",
           "disconnect", "rate_limit", "reject", "drop", "ack_lost", "ws_drop_fill",
           "stale_book"]  # fmt: skip
@@ -34,18 +40,26 @@ _PLACE_FAULTS = {"reject": "reject_next", "drop": "drop_next", "ack_lost": "ack_
                  "rate_limit": "rate_limit_next", "place": ""}  # fmt: skip
 
 
+def new_fake(venue: str = "binance", **limits: Any) -> Fake:
+    """Return a fake of venue ("binance" or "bybit"), not started (`async with` runs it)."""
+    return FakeBybit(**limits) if venue == "bybit" else FakeBinance(**limits)
+
+
+def intent(seq: int, side: int = 1, price: int = 990, qty: int = 3) -> OrderIntent:
+    """Return strategy mm1's intent seq (a bid of 3 lots at 990 unless told)."""
+    return OrderIntent("mm1", seq, side, price, qty)
+
+
 def make_venue(fake: Fake, **overrides: Any) -> CcxtVenue:
     """Return an adapter pointed at fake (fast timeouts for tests), in the fake's dialect."""
-    bybit = isinstance(fake, FakeBybit)
     settings: dict[str, Any] = {
         "instrument": INSTRUMENT, "timeout_ms": 1000, "heartbeat_ms": 1000,
         "dead_man_countdown_ms": 0, "retry_backoff_ms": 5, "reconnect_backoff_ms": 5,
-        "close_grace_ms": 0, "venue": "bybit" if bybit else "binance",
+        "close_grace_ms": 0, "venue": fake.venue,
     }  # fmt: skip
     settings.update(overrides)
     config = CcxtVenueConfig(rest_base_url=fake.rest_url, ws_base_url=fake.ws_url, **settings)
-    keys = (bybit_fake.API_KEY, bybit_fake.API_SECRET) if bybit else (API_KEY, API_SECRET)
-    return CcxtVenue(config, Credentials(*keys))
+    return CcxtVenue(config, Credentials(fake.api_key, fake.api_secret))
 
 
 @asynccontextmanager
@@ -54,18 +68,16 @@ async def running(
     **overrides: Any,
 ) -> AsyncIterator[tuple[Any, CcxtVenue]]:  # fmt: skip
     """Start a fake (unless given; venue="bybit" picks FakeBybit) and an adapter on it."""
-    own = fake is None
-    fake = fake or (FakeBybit() if overrides.get("venue") == "bybit" else FakeBinance())
-    if own:
-        await fake.start()
-    venue = make_venue(fake, **overrides)
-    try:
-        await venue.start(local, adopt)
-        yield fake, venue
-    finally:
-        await venue.close()
-        if own:
-            await fake.stop()
+    async with contextlib.AsyncExitStack() as stack:
+        if fake is None:
+            fake = new_fake(overrides.get("venue", "binance"))
+            await stack.enter_async_context(fake)
+        venue = make_venue(fake, **overrides)
+        try:
+            await venue.start(local, adopt)
+            yield fake, venue
+        finally:
+            await venue.close()
 
 
 async def settle(seconds: float = 0.02) -> None:
@@ -73,33 +85,11 @@ async def settle(seconds: float = 0.02) -> None:
     await asyncio.sleep(seconds)
 
 
-def venue_trade_ids(fake: Fake) -> set[str]:
-    """Return every trade id the fake executed."""
-    if isinstance(fake, FakeBybit):
-        return fake.trade_ids()
-    return {str(t["id"]) for t in fake.trades}
-
-
-def venue_open_ids(fake: Fake) -> set[str]:
-    """Return the client ids of the fake's open orders."""
-    if isinstance(fake, FakeBybit):
-        return fake.open_client_ids()
-    return {o["clientOrderId"] for o in fake.open_orders()}
-
-
-def venue_leaves(fake: Fake) -> list[tuple[str, int]]:
-    """Return (client id, leaves lots) of each of the fake's open orders."""
-    if isinstance(fake, FakeBybit):
-        return fake.leaves()
-    return [(o["clientOrderId"], round((float(o["origQty"]) - float(o["executedQty"])) * 1000))
-            for o in fake.open_orders()]  # fmt: skip
-
-
 def invariants(fake: Fake, venue: CcxtVenue) -> dict[str, int]:
     """Return the fault-suite figures: each must be 0 after a reconcile."""
-    venue_trades = venue_trade_ids(fake)
+    venue_trades = fake.trade_ids()
     local_trades = venue.journal.trade_ids()
-    fake_open = venue_open_ids(fake)
+    fake_open = fake.open_client_ids()
     local_open = set(venue.local_open_orders())
     return {
         "position_diff_lots": abs(venue.journal.position_lots - fake.position_lots),
@@ -141,8 +131,8 @@ async def run_schedule(seed: int, fake: Fake, steps: int) -> dict[str, int]:
                 cid = open_cids[int(rng.integers(len(open_cids)))]
                 order = venue.local_open_orders()[cid]
                 await venue.modify(cid, order.price_ticks - order.side, order.qty_lots + 1)
-            elif kind in ("fill", "fill_dup_ooo", "ws_drop_fill") and venue_leaves(fake):
-                leaves = venue_leaves(fake)
+            elif kind in ("fill", "fill_dup_ooo", "ws_drop_fill") and fake.leaves():
+                leaves = fake.leaves()
                 cid, left = leaves[int(rng.integers(len(leaves)))]
                 parts = [1] * min(left, int(rng.integers(1, 3)))
                 if kind == "fill_dup_ooo":
