@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
@@ -43,6 +43,13 @@ _PLACE_FAULTS = {"reject": "reject_next", "drop": "drop_next", "ack_lost": "ack_
 def new_fake(venue: str = "binance", **limits: Any) -> Fake:
     """Return a fake of venue ("binance" or "bybit"), not started (`async with` runs it)."""
     return FakeBybit(**limits) if venue == "bybit" else FakeBinance(**limits)
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Wait until condition holds (polling the event loop); the timeout only guards a hang."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.01)
 
 
 def intent(seq: int, side: int = 1, price: int = 990, qty: int = 3) -> OrderIntent:

@@ -235,7 +235,8 @@ class LoopbackServer:
         self._ticker = asyncio.create_task(self._timers())
 
     async def stop(self) -> None:
-        """Close streams and the server."""
+        """Close streams and the server (a partition ends with it)."""
+        self.faults.partition = False
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):

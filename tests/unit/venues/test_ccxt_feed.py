@@ -13,38 +13,25 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from decimal import Decimal
 from typing import Any
 
 import pytest
-from tests.loopback.binance_fake import FakeBinance
-from tests.loopback.bybit_fake import FakeBybit
+from tests.loopback.harness import INSTRUMENT, VENUES, Fake, new_fake, until
 
-from mmbot.venues.base import Instrument, OrderIntent, VenueAuthError
+from mmbot.venues.base import OrderIntent, VenueAuthError
 from mmbot.venues.ccxt_feed import CcxtFeed
 from mmbot.venues.ccxt_venue import CcxtVenueConfig
 
 pytestmark = pytest.mark.asyncio
 
-INSTRUMENT = Instrument("BTC/USDT:USDT", "BTCUSDT", Decimal("0.1"), Decimal("0.001"))
 BID, ASK = 1000, 1010
-FAKES: dict[str, Callable[[], FakeBinance | FakeBybit]] = {
-    "binance": FakeBinance,
-    "bybit": FakeBybit,
-}
 PUBLIC_CALLS = {  # the fakes' request keys of the venue's public REST calls
     "binance": {"GET exchangeInfo", "GET time"},
     "bybit": {"GET market/instruments-info", "GET market/time"},
 }
 
 
-async def until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    async with asyncio.timeout(timeout_s):  # a guard against a hang, never reached when passing
-        while not condition():
-            await asyncio.sleep(0.01)
-
-
-async def _publish_book(fake: FakeBinance | FakeBybit) -> None:
+async def _publish_book(fake: Fake) -> None:
     while True:
         await fake.push_book(BID, ASK)
         await asyncio.sleep(0.05)
@@ -53,7 +40,7 @@ async def _publish_book(fake: FakeBinance | FakeBybit) -> None:
 @asynccontextmanager
 async def feeding(venue: str) -> AsyncIterator[tuple[Any, CcxtFeed]]:
     """Run a fake of venue publishing its book and a started feed on it; check what it saw."""
-    fake = FAKES[venue]()
+    fake = new_fake(venue)
     await fake.start()
     publisher = asyncio.create_task(_publish_book(fake))
     feed = CcxtFeed(CcxtVenueConfig(
@@ -77,7 +64,7 @@ async def feeding(venue: str) -> AsyncIterator[tuple[Any, CcxtFeed]]:
     assert not fake.dead_man_armed
 
 
-@pytest.mark.parametrize("venue", sorted(FAKES))
+@pytest.mark.parametrize("venue", VENUES)
 async def test_feed_book_arrives_and_quote_block_clears_with_public_calls_only(
     venue: str,
 ) -> None:
@@ -101,7 +88,7 @@ async def _clock_skew(fake: Any, on: bool) -> None:
     fake.clock_offset_ms = 2_000 if on else 0
 
 
-@pytest.mark.parametrize("venue", sorted(FAKES))
+@pytest.mark.parametrize("venue", VENUES)
 @pytest.mark.parametrize(
     ("fault", "expected"),
     [
@@ -133,7 +120,7 @@ ORDER_AND_ACCOUNT_CALLS: dict[str, Callable[[CcxtFeed], Awaitable[object]]] = {
 }
 
 
-@pytest.mark.parametrize("venue", sorted(FAKES))
+@pytest.mark.parametrize("venue", VENUES)
 async def test_feed_refuses_order_and_account_calls_before_sending(venue: str) -> None:
     lines = {}
     async with feeding(venue) as (_, feed):

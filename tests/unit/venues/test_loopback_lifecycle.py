@@ -10,47 +10,30 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from decimal import Decimal
 
 import pytest
-from tests.loopback.binance_fake import FakeBinance
 from tests.loopback.bybit_fake import ENDPOINT_LIMITS, FakeBybit
-from tests.loopback.harness import INSTRUMENT, Fake, make_venue, running, settle
+from tests.loopback.harness import (
+    INSTRUMENT,
+    VENUES,
+    intent,
+    make_venue,
+    new_fake,
+    running,
+    settle,
+    until,
+)
 
 from mmbot.core.errors import ConfigError
 from mmbot.sim import ReportKind
-from mmbot.venues.base import OrderIntent, Rejected, TemporaryVenueError, VenueOrder
+from mmbot.venues.base import Rejected, TemporaryVenueError, VenueOrder
 from mmbot.venues.ccxt_venue import CcxtVenue
 from mmbot.venues.live_bridge import BridgeConfig, LiveBridge
 from mmbot.venues.recon import LocalState
 
 pytestmark = pytest.mark.asyncio
-VENUES = ["binance", "bybit"]
 DEAD_MAN_MS = {"binance": 2000, "bybit": 3000}  # Bybit's DCP window is 3 s at least
-
-
-def intent(seq: int, price: int = 990) -> OrderIntent:
-    return OrderIntent("mm1", seq, 1, price, 3)
-
-
-@asynccontextmanager
-async def serving(venue: str, fake: Fake | None = None) -> AsyncIterator[Fake]:
-    """Run a fake of venue (one that outlives the adapter sessions of a test)."""
-    fake = fake or (FakeBybit() if venue == "bybit" else FakeBinance())
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        fake.faults.partition = False
-        await fake.stop()
-
-
-async def until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    async with asyncio.timeout(timeout_s):  # a guard against a hang, never reached when passing
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 @pytest.mark.parametrize("venue", VENUES)
@@ -71,7 +54,7 @@ async def test_start_checks_instrument_grid_against_venue_market(
         instrument = dataclasses.replace(INSTRUMENT, tick_size=Decimal("0.5"))
     if case == "lot_size":
         instrument = dataclasses.replace(INSTRUMENT, lot_size=Decimal("0.01"))
-    async with serving(venue) as fake:
+    async with new_fake(venue) as fake:
         if case == "min_qty":
             fake.min_qty = Decimal("0.005")
         adapter = make_venue(fake, venue=venue, instrument=instrument, dead_man_countdown_ms=3000)
@@ -94,7 +77,7 @@ async def test_start_checks_instrument_grid_against_venue_market(
 @pytest.mark.parametrize("venue", VENUES)
 async def test_clean_close_disarms_dead_man_so_a_later_cut_cancels_nothing(venue: str) -> None:
     countdown_ms = DEAD_MAN_MS[venue]
-    async with serving(venue) as fake:
+    async with new_fake(venue) as fake:
         async with running(fake=fake, venue=venue, dead_man_countdown_ms=countdown_ms,
                            heartbeat_ms=100) as (_, armed):  # fmt: skip
             order = await armed.place(intent(1))
@@ -112,7 +95,7 @@ async def test_clean_close_disarms_dead_man_so_a_later_cut_cancels_nothing(venue
 
 
 async def test_close_with_an_order_still_open_leaves_the_dead_man_armed() -> None:
-    async with serving("binance") as fake:
+    async with new_fake("binance") as fake:
         async with running(fake=fake, dead_man_countdown_ms=300, heartbeat_ms=50) as (_, venue):
             assert isinstance(await venue.place(intent(1)), VenueOrder)
         assert fake.dead_man_armed and len(fake.open_orders()) == 1  # the switch is its net
@@ -123,7 +106,7 @@ async def test_close_with_an_order_still_open_leaves_the_dead_man_armed() -> Non
 
 async def test_bybit_startup_reconciliation_reads_every_page_of_open_orders() -> None:
     fast_create = FakeBybit(endpoint_limits={**ENDPOINT_LIMITS, "order/create": 1000})
-    async with serving("bybit", fast_create) as fake:
+    async with fast_create as fake:
         async with running(fake=fake, venue="bybit") as (_, previous):
             placed = [await previous.place(intent(seq)) for seq in range(1, 61)]
         cids = frozenset(o.client_id for o in placed if isinstance(o, VenueOrder))
@@ -144,7 +127,7 @@ async def test_bridge_stops_quoting_when_the_order_status_query_keeps_failing(
     venue: str,
 ) -> None:
     limit_s = 0.3
-    async with serving(venue) as fake:
+    async with new_fake(venue) as fake:
         config = BridgeConfig(max_unknown_outcome_s=limit_s)
         bridge = LiveBridge(lambda: make_venue(fake, venue=venue), "mm-test", 0.1, 0.001,
                             config=config)  # fmt: skip
@@ -185,7 +168,7 @@ async def test_bridge_stops_quoting_when_the_order_status_query_keeps_failing(
 async def test_bridge_adopting_start_cancels_the_orders_an_earlier_session_left(
     venue: str, adopt: bool
 ) -> None:
-    async with serving(venue) as fake:
+    async with new_fake(venue) as fake:
         async with running(fake=fake, venue=venue) as (_, earlier):  # closes without cancel
             assert isinstance(await earlier.place(intent(1)), VenueOrder)
         assert len(fake.open_orders()) == 1
@@ -213,7 +196,7 @@ async def test_bridge_adopting_start_cancels_the_orders_an_earlier_session_left(
 
 
 async def test_bridge_adopted_order_that_cannot_be_cancelled_stops_quoting() -> None:
-    async with serving("binance") as fake:
+    async with new_fake("binance") as fake:
         async with running(fake=fake) as (_, earlier):
             left = await earlier.place(intent(1))
         assert isinstance(left, VenueOrder)
