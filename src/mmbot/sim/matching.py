@@ -385,6 +385,19 @@ def _fillable_in_priority(st: SimState, aggressor: int, price_ticks: int) -> int
     return n
 
 
+@compiled_inline
+def _maker_fill(st: SimState, slot: int, ts_exch_ns: int, fill_lots: int, mid_x2: int) -> int:
+    """Fill a resting order at its own price as maker; retire it once filled. Return fill_lots."""
+    if fill_lots == 0:
+        return 0
+    order = st.ord_i[slot]
+    _fill(st, slot, ts_exch_ns, order[O_PRICE_TICKS], fill_lots, 1, mid_x2)
+    if order[O_LEAVES_LOTS] == 0:
+        _deactivate(st, _find_active(st, order[O_ORDER_ID]))
+        _release(st, slot)
+    return fill_lots
+
+
 @compiled
 def on_trade(
     st: SimState, ts_exch_ns: int, aggressor: int, price_ticks: int, qty_lots: int
@@ -407,13 +420,7 @@ def on_trade(
             queue[OX_TRADED_SINCE_DEPTH_LOTS] += remaining_lots
             fill_lots = min(fill_lots, max(int(excess_lots + QUEUE_EPS_LOTS), 0))
         # else: the trade printed through our price, so the whole level was swept.
-        if fill_lots == 0:
-            continue
-        remaining_lots -= fill_lots
-        _fill(st, slot, ts_exch_ns, order[O_PRICE_TICKS], fill_lots, 1, mid_x2)
-        if order[O_LEAVES_LOTS] == 0:
-            _deactivate(st, _find_active(st, order[O_ORDER_ID]))
-            _release(st, slot)
+        remaining_lots -= _maker_fill(st, slot, ts_exch_ns, fill_lots, mid_x2)
 
 
 @compiled
@@ -436,13 +443,7 @@ def on_cross(
         st.ord_x[slot, OX_QUEUE_AHEAD_LOTS] = 0.0
         st.ord_x[slot, OX_TRADED_SINCE_DEPTH_LOTS] = 0.0
         fill_lots = min(order[O_LEAVES_LOTS], remaining_lots)
-        if fill_lots == 0:
-            continue
-        remaining_lots -= fill_lots
-        _fill(st, slot, ts_exch_ns, order[O_PRICE_TICKS], fill_lots, 1, mid_x2)
-        if order[O_LEAVES_LOTS] == 0:
-            _deactivate(st, _find_active(st, order[O_ORDER_ID]))
-            _release(st, slot)
+        remaining_lots -= _maker_fill(st, slot, ts_exch_ns, fill_lots, mid_x2)
     used_lots = qty_lots - remaining_lots
     if used_lots == 0:
         return

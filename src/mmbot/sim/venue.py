@@ -35,7 +35,6 @@ class SimVenue:
     """
 
     def __init__(self, events: EventArrays, params: SimParams) -> None:
-        self._params = params
         self._state: SimState = new_state(events, params)
         self._advance = bound_entry(advance, self._state, 0)
         self._submit = bound_entry(submit, self._state, 0, 0, 0, 0, 0, 0, 0)
