@@ -91,9 +91,14 @@ def shipped_configs_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "configs"
 
 
+def _profiles_dir_or_shipped(profiles_dir: Path | None) -> Path:
+    """Return profiles_dir, or the shipped profiles folder when it is None."""
+    return profiles_dir or shipped_configs_dir() / "profiles"
+
+
 def available_profiles(profiles_dir: Path | None = None) -> list[str]:
     """Return the names of the shipped profiles, sorted."""
-    folder = profiles_dir or shipped_configs_dir() / "profiles"
+    folder = _profiles_dir_or_shipped(profiles_dir)
     return sorted(path.stem for path in folder.glob("*.yaml"))
 
 
@@ -186,7 +191,7 @@ def load_config(
     document = read_document(Path(chosen), "config_path") if chosen is not None else {}
     profile = environ.get("MM_PROFILE") or None
     if profile is not None:
-        overlay = _profile_overlay(profile, profiles_dir or shipped_configs_dir() / "profiles")
+        overlay = _profile_overlay(profile, _profiles_dir_or_shipped(profiles_dir))
         document = deep_merge(document, overlay)
         source = f"{source} + profile {profile}"
     config = validate_document(document, source)

@@ -7,12 +7,15 @@ schema sees it, so a profile is validated exactly like a config.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 RULE_ERROR_TYPE = "cfg_rule"
+
+# The mux regimes: one MuxWeightsConfig field each.
+REGIMES: Final = ("calm", "trend", "volatile")
 
 
 def _rule_failed(field: str, value: object, expected: str) -> PydanticCustomError:
@@ -193,9 +196,10 @@ class MuxConfig(_Section):
         for strategy_id, cap in sorted(self.caps.items()):
             if not 0.0 < cap <= 1.0:
                 raise _rule_failed(f"caps.{strategy_id}", cap, "in (0, 1]")
-        if sum(self.caps.values()) < 1.0:
-            raise _rule_failed("caps", sum(self.caps.values()), ">=1 in sum (else no weights fit)")
-        for regime in ("calm", "trend", "volatile"):
+        caps_sum = sum(self.caps.values())
+        if caps_sum < 1.0:
+            raise _rule_failed("caps", caps_sum, ">=1 in sum (else no weights fit)")
+        for regime in REGIMES:
             weights: dict[str, float] = getattr(self.weights, regime)
             if set(weights) != set(self.caps):
                 raise _rule_failed(

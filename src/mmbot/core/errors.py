@@ -7,8 +7,9 @@ rejections the strategy is expected to handle are values, not exceptions.
 
 from __future__ import annotations
 
-import re
 from typing import Final
+
+from mmbot.core.text import ascii_single_line
 
 # Every code the project may emit, with its one-line meaning. A repo test fails when a
 # string literal under src/ looks like an error code that is not listed here.
@@ -95,8 +96,6 @@ REGISTRY: Final[dict[str, str]] = {
     "E_RECON_INSTRUMENT": "configured tick/lot size differ from the venue's market; start refused",
 }
 
-_CODE_RE: Final = re.compile(r"^E_[A-Z0-9]+(?:_[A-Z0-9]+)+$")
-
 
 class MmError(Exception):
     """An error a person or a caller must act on; renders as one ASCII line."""
@@ -112,9 +111,7 @@ class MmError(Exception):
 
     def line(self) -> str:
         """Return the error as exactly one ASCII line, without a trailing newline."""
-        text = f"{self.code}: {self.detail}"
-        text = text.replace("\r", "\\r").replace("\n", "\\n")
-        return text.encode("ascii", "backslashreplace").decode("ascii")
+        return ascii_single_line(f"{self.code}: {self.detail}")
 
 
 class ConfigError(MmError):
@@ -145,8 +142,3 @@ class UsageError(MmError):
     """Bad command-line use: a human must fix the invocation."""
 
     exit_code = 2
-
-
-def is_code(text: str) -> bool:
-    """Return True when text has the shape of an error code (registered or not)."""
-    return _CODE_RE.match(text) is not None

@@ -35,16 +35,6 @@ class MarketView(NamedTuple):
     buy_trade_depth_ticks: int
     sell_trade_depth_ticks: int
 
-    @property
-    def mid_ticks(self) -> float:
-        """Return the mid price in ticks (may be x.5)."""
-        return 0.5 * (self.best_bid_ticks + self.best_ask_ticks)
-
-    @property
-    def spread_ticks(self) -> int:
-        """Return the quoted spread in ticks."""
-        return self.best_ask_ticks - self.best_bid_ticks
-
 
 @dataclass(frozen=True, slots=True)
 class Quote:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -17,6 +16,7 @@ from structlog.typing import EventDict, WrappedLogger
 
 from mmbot.artifacts import utc_iso
 from mmbot.core.clock import Clock
+from mmbot.core.text import ascii_single_line
 
 KEY_ORDER = ["ts", "level", "logger", "msg"]
 
@@ -34,21 +34,14 @@ class _ClockStamper:
         return event_dict
 
 
-def ascii_single_line(value: object) -> str:
-    """Return value as text with non-ASCII and line breaks escaped."""
-    text = value if isinstance(value, str) else str(value)
-    text = text.replace("\r", "\\r").replace("\n", "\\n")
-    return text.encode("ascii", "backslashreplace").decode("ascii")
-
-
 def _sanitise(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
-    clean: MutableMapping[str, Any] = {}
+    clean: EventDict = {}
     for key, value in event_dict.items():
         if isinstance(value, bool | int | float) or value is None:
             clean[ascii_single_line(key)] = value
         else:
             clean[ascii_single_line(key)] = ascii_single_line(value)
-    return dict(clean)
+    return clean
 
 
 def configure_logging(clock: Clock, stream: TextIO | None = None, level: str = "info") -> None:

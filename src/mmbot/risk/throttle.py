@@ -21,9 +21,10 @@ class TokenBucket:
     def refill(self, ts_ns: int) -> None:
         """Add the tokens earned since the last refill; a timestamp going back earns none."""
         last = self._last_ts_ns
-        if last is not None and ts_ns > last:
+        if last is None:
+            self._last_ts_ns = ts_ns
+        elif ts_ns > last:
             self.tokens = min(self._burst, self.tokens + (ts_ns - last) * self._rate_per_ns)
-        if last is None or ts_ns > last:
             self._last_ts_ns = ts_ns
 
     def take(self) -> bool:

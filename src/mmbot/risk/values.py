@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from mmbot.config.schema import MmConfig
+from mmbot.core.text import ascii_single_line
 
 _NS_PER_MS = 1_000_000
 
@@ -86,6 +87,4 @@ class RiskRecord:
 
     def line(self) -> str:
         """Return `E_RISK_<WHAT>: ts_ns=<ts> <detail>` as one ASCII line."""
-        text = f"{self.code}: ts_ns={self.ts_ns} {self.detail}"
-        text = text.replace("\r", "\\r").replace("\n", "\\n")
-        return text.encode("ascii", "backslashreplace").decode("ascii")
+        return ascii_single_line(f"{self.code}: ts_ns={self.ts_ns} {self.detail}")

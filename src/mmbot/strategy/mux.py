@@ -32,9 +32,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from mmbot.config.schema import MmConfig
+from mmbot.config.schema import REGIMES, MmConfig
 
-REGIMES: Final = ("calm", "trend", "volatile")
 _NS_PER_S: Final = 1_000_000_000
 
 

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 
 def raw_sizes(
-    order_qty_lots: int, budget_lots: int | None, position_lots: int, max_position_lots: int
+    order_qty_lots: int,
+    budget_lots: int | None,
+    position_lots: int,
+    max_position_lots: int,
+    room: tuple[int, int],
 ) -> tuple[int, int]:
-    """Return (bid_lots, ask_lots) before the per-step cap; integer arithmetic only."""
+    """Return (bid_lots, ask_lots) before the per-step cap; integer arithmetic only.
+
+    room is room_lots(position_lots, max_position_lots).
+    """
     base_lots = order_qty_lots if budget_lots is None else max(0, min(order_qty_lots, budget_lots))
     if max_position_lots <= 0:
         return 0, 0
-    buy_room_lots, sell_room_lots = room_lots(position_lots, max_position_lots)
+    buy_room_lots, sell_room_lots = room
     if position_lots > 0:
         bid_lots, ask_lots = base_lots * buy_room_lots // max_position_lots, base_lots
     else:
@@ -36,12 +43,14 @@ def cap_step(prev_lots: int, raw_lots: int, max_delta_lots: int) -> int:
 def capped_sizes(
     prev_lots: tuple[int, int],
     raw_lots: tuple[int, int],
-    position_lots: int,
-    max_position_lots: int,
+    room: tuple[int, int],
     max_delta_lots: int,
 ) -> tuple[int, int]:
-    """Return (bid_lots, ask_lots): each side capped per step, then cut to the limit's room."""
-    buy_room_lots, sell_room_lots = room_lots(position_lots, max_position_lots)
+    """Return (bid_lots, ask_lots): each side capped per step, then cut to the limit's room.
+
+    room is room_lots(position_lots, max_position_lots).
+    """
+    buy_room_lots, sell_room_lots = room
     return (
         min(cap_step(prev_lots[0], raw_lots[0], max_delta_lots), buy_room_lots),
         min(cap_step(prev_lots[1], raw_lots[1], max_delta_lots), sell_room_lots),

@@ -12,7 +12,7 @@ always yields one output sequence. Do not share a state between two folds.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from mmbot.config import MmConfig
@@ -20,7 +20,7 @@ from mmbot.core.types import MarketView, Quote
 from mmbot.strategy.intensity import IntensityEstimator
 from mmbot.strategy.models import avellaneda_stoikov, fixed_spread, glft
 from mmbot.strategy.signals import TradeFlow, cap_adjustment, signal_target_ticks
-from mmbot.strategy.sizing import capped_sizes, raw_sizes
+from mmbot.strategy.sizing import capped_sizes, raw_sizes, room_lots
 from mmbot.strategy.trace import DecisionTrace
 from mmbot.strategy.volatility import EwmaVolatility
 
@@ -35,6 +35,9 @@ class StrategyParams:
 
     maker_bps is the current fee tier's maker fee (negative: rebate). The position limit is
     max_position_usd converted to lots at each decision's mid.
+
+    The fields after trade_flow_half_life_s are derived from the others in __post_init__
+    (also on dataclasses.replace), so a decision does not recompute them.
     """
 
     tick_size: float
@@ -61,6 +64,17 @@ class StrategyParams:
     book_imbalance_weight: float
     trade_flow_weight: float
     trade_flow_half_life_s: float
+    is_fixed_spread: bool = field(init=False, repr=False, compare=False)
+    fixed_quote: tuple[float, float] = field(init=False, repr=False, compare=False)
+    maker_fee: float = field(init=False, repr=False, compare=False)
+    impact_cap_frac: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        fixed_quote = fixed_spread(self.fixed_half_spread_ticks, self.fixed_skew_ticks_per_qty)
+        object.__setattr__(self, "is_fixed_spread", self.model == "fixed_spread")
+        object.__setattr__(self, "fixed_quote", fixed_quote)
+        object.__setattr__(self, "maker_fee", self.maker_bps * _BPS)
+        object.__setattr__(self, "impact_cap_frac", self.impact_cap_pct * 0.01)
 
     @classmethod
     def from_config(cls, cfg: MmConfig, maker_bps: float) -> StrategyParams:
@@ -167,16 +181,15 @@ def _model_quote(
         return glft(params.risk_aversion, sigma, a_per_s, k_per_tick)
     if params.model == "avellaneda_stoikov":
         return avellaneda_stoikov(params.risk_aversion, sigma, k_per_tick, params.as_horizon_s)
-    return fixed_spread(params.fixed_half_spread_ticks, params.fixed_skew_ticks_per_qty)
+    return params.fixed_quote
 
 
-def _fee_floors_ticks(fair_ticks: float, maker_bps: float) -> tuple[float, float]:
+def _fee_floors_ticks(fair_ticks: float, fee: float) -> tuple[float, float]:
     """Return the (bid, ask) distances from fair at which a maker fill breaks even.
 
     A buy at P with fee f*P is worth fair - P - f*P >= 0, so P <= fair / (1 + f); a sell
     needs P >= fair / (1 - f). A rebate (f <= 0) asks for no distance.
     """
-    fee = maker_bps * _BPS
     if fee <= 0.0:
         return 0.0, 0.0
     return fair_ticks * fee / (1.0 + fee), fair_ticks * fee / (1.0 - fee)
@@ -208,7 +221,7 @@ def decide(
     sigma = vol.sigma_ticks_per_sqrt_s
     a_per_s = intensity.a_per_s
     k_per_tick = intensity.k_per_tick
-    if not two_sided or not (vol.warm or params.model == "fixed_spread"):
+    if not two_sided or not (vol.warm or params.is_fixed_spread):
         state.capped_bid_lots = 0
         state.capped_ask_lots = 0
         adj_ticks = state.signal_adj_ticks
@@ -226,13 +239,13 @@ def decide(
             params.trade_flow_weight,
         )
     adj_ticks = cap_adjustment(
-        state.signal_adj_ticks, target_ticks, half_spread_ticks, params.impact_cap_pct * 0.01
+        state.signal_adj_ticks, target_ticks, half_spread_ticks, params.impact_cap_frac
     )
     state.signal_adj_ticks = adj_ticks
     fair_ticks = mid_ticks + adj_ticks
 
     skew_ticks = skew_per_qty * (position_lots / params.order_qty_lots)
-    bid_floor_ticks, ask_floor_ticks = _fee_floors_ticks(fair_ticks, params.maker_bps)
+    bid_floor_ticks, ask_floor_ticks = _fee_floors_ticks(fair_ticks, params.maker_fee)
     bid_dist_ticks = max(half_spread_ticks + skew_ticks, bid_floor_ticks)
     ask_dist_ticks = max(half_spread_ticks - skew_ticks, ask_floor_ticks)
     # Round away from fair (never inside the floor), keep each side strictly on its side of
@@ -246,14 +259,14 @@ def decide(
 
     lot_usd = mid_ticks * params.tick_size * params.lot_size
     max_position_lots = int(params.max_position_usd / lot_usd) if lot_usd > 0.0 else 0
+    room = room_lots(position_lots, max_position_lots)
     raw_bid_lots, raw_ask_lots = raw_sizes(
-        params.order_qty_lots, budget_lots, position_lots, max_position_lots
+        params.order_qty_lots, budget_lots, position_lots, max_position_lots, room
     )
     capped_bid_lots, capped_ask_lots = capped_sizes(
         (state.capped_bid_lots, state.capped_ask_lots),
         (raw_bid_lots, raw_ask_lots),
-        position_lots,
-        max_position_lots,
+        room,
         params.max_size_delta_lots,
     )
     state.capped_bid_lots = capped_bid_lots

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mmbot.strategy import cap_step, capped_sizes, raw_sizes
+from mmbot.strategy import cap_step, capped_sizes, raw_sizes, room_lots
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,8 @@ def test_raw_sizes_inventory_and_budget_shrink_as_expected(
     max_position_lots: int,
     expected: tuple[int, int],
 ) -> None:
-    assert raw_sizes(10, budget_lots, position_lots, max_position_lots) == expected
+    room = room_lots(position_lots, max_position_lots)
+    assert raw_sizes(10, budget_lots, position_lots, max_position_lots, room) == expected
 
 
 @pytest.mark.parametrize(
@@ -43,6 +44,6 @@ def test_cap_step_change_is_at_most_max_delta(
 def test_capped_sizes_step_cap_then_limit_room_wins() -> None:
     # bid: 10 -> raw 0 would step to 5, but long 99 of 100 leaves room 1 -> 1
     # ask: 0 -> raw 10 steps to 5 (room 199)
-    assert capped_sizes((10, 0), (0, 10), 99, 100, 5) == (1, 5)
+    assert capped_sizes((10, 0), (0, 10), room_lots(99, 100), 5) == (1, 5)
     # at the limit: bid cut to 0 at once
-    assert capped_sizes((10, 10), (0, 10), 100, 100, 5) == (0, 10)
+    assert capped_sizes((10, 10), (0, 10), room_lots(100, 100), 5) == (0, 10)
