@@ -14,7 +14,9 @@ from typing import Any
 import ccxt.pro as ccxtpro  # type: ignore[import-untyped]
 from ccxt.base import errors as cx  # type: ignore[import-untyped]
 
-__all__ = ["BinanceUsdm", "cx", "loopback_urls"]
+from mmbot.venues.ccxt_dialect import header
+
+__all__ = ["BinanceUsdm", "loopback_urls"]
 
 _REST_KEYS = ("fapiPublic", "fapiPublicV2", "fapiPublicV3",
               "fapiPrivate", "fapiPrivateV2", "fapiPrivateV3")  # fmt: skip
@@ -32,19 +34,12 @@ def loopback_urls(rest_base: str, ws_base: str, urls: dict[str, Any]) -> dict[st
     return out
 
 
-def _header(headers: dict[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
 class BinanceUsdm(ccxtpro.binanceusdm):  # type: ignore[misc]
     """binanceusdm that reports raw user-stream and book messages and response headers."""
 
     mm_on_user_update: Callable[[dict[str, Any]], None] | None = None
     mm_on_book: Callable[[dict[str, Any]], None] | None = None
-    mm_on_headers: Callable[[dict[str, str]], None] | None = None
+    mm_on_headers: Callable[[dict[str, str], str], None] | None = None
 
     def handle_order_update(self, client: Any, message: dict[str, Any]) -> None:
         """See each ORDER_TRADE_UPDATE before ccxt folds it into its caches."""
@@ -63,10 +58,10 @@ class BinanceUsdm(ccxtpro.binanceusdm):  # type: ignore[misc]
                       request_headers: Any, request_body: Any) -> Any:  # fmt: skip
         """Read headers of every response; a 429/418 carries its Retry-After."""
         if self.mm_on_headers is not None and headers:
-            self.mm_on_headers(headers)
+            self.mm_on_headers(headers, url)
         if code in (418, 429):
             error = cx.RateLimitExceeded(f"{self.id} {code} {reason}")
-            error.retry_after_s = float(_header(headers or {}, "retry-after") or 1.0)
+            error.retry_after_s = float(header(headers or {}, "retry-after") or 1.0)
             raise error
         return super().handle_errors(code, reason, url, method, headers, body, response,
                                      request_headers, request_body)  # fmt: skip

@@ -14,7 +14,6 @@ from mmbot.venues.base import (
     BookTop,
     Instrument,
     OrderStatus,
-    Position,
     VenueFill,
     VenueOrder,
 )
@@ -101,12 +100,6 @@ def position_lots(rows: list[Json], inst: Instrument) -> tuple[int, float]:
         if row.get("symbol") == inst.venue_symbol:
             return inst.to_lots(row["positionAmt"]), float(row.get("entryPrice", 0.0))
     return 0, 0.0
-
-
-def positions_from_rest(rows: list[Json], inst: Instrument) -> list[Position]:
-    """Parse positionRisk rows of inst into Position values (empty when flat)."""
-    lots, entry = position_lots(rows, inst)
-    return [Position(inst.symbol, lots, entry)] if lots else []
 
 
 def balances_from_rest(rows: list[Json]) -> list[Balance]:

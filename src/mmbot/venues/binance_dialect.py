@@ -59,7 +59,7 @@ class BinanceDialect:
         exchange = BinanceUsdm(options)
         exchange.mm_on_user_update = hooks.on_user
         exchange.mm_on_book = hooks.on_book
-        exchange.mm_on_headers = lambda headers: hooks.on_headers(headers, "")
+        exchange.mm_on_headers = hooks.on_headers
         return exchange
 
     def use_loopback(self, exchange: Any, rest_base: str, ws_base: str) -> None:

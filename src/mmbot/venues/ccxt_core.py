@@ -60,6 +60,11 @@ class CcxtVenueConfig:
     close_grace_ms: int = 250  # ccxt waits this long on close (TLS shutdown); 0 on loopback
     venue: str = "binance"  # the dialect: "binance" (USD-M) or "bybit" (linear)
 
+    @property
+    def dead_man_enabled(self) -> bool:
+        """Return True when the venue's dead-man switch is to be armed."""
+        return self.dead_man_countdown_ms > 0
+
 
 @dataclass(slots=True)
 class VenueStats:
@@ -106,13 +111,14 @@ class CcxtCore:
         self.clock_guard = ClockGuard(config.max_clock_skew_ms)
         self.book_guard = BookGuard(config.max_book_age_ms)
         limit, window_s = self.dialect.default_limit
-        self.budget = WeightBudget(limit, int(window_s * 1e9), config.weight_fraction)
+        self.budget = self._new_budget(limit, window_s)
         self.endpoint_budgets: dict[str, WeightBudget] = {
-            ep: WeightBudget(lim, int(win * 1e9), config.weight_fraction)
+            ep: self._new_budget(lim, win)
             for ep, (lim, win) in self.dialect.endpoint_limits.items()
         }
         self.stats = VenueStats()
         self._orders: dict[str, VenueOrder] = {}  # our orders by client id: newest known state
+        self._open: dict[str, VenueOrder] = {}  # the open ones of _orders, in _orders' order
         self._cid_by_oid: dict[str, str] = {}
         self._inflight: dict[str, asyncio.Future[PlaceResult]] = {}
         self._fill_q: asyncio.Queue[VenueFill] = asyncio.Queue()
@@ -151,7 +157,7 @@ class CcxtCore:
     # ---- bookkeeping -------------------------------------------------------------------
     def local_open_orders(self) -> dict[str, VenueOrder]:
         """Return our orders that are open as far as we know."""
-        return {cid: o for cid, o in self._orders.items() if o.status.is_open}
+        return dict(self._open)
 
     def _is_ours(self, cid: str) -> bool:
         return cid in self._orders or self.idem.get(cid) is not None
@@ -166,7 +172,18 @@ class CcxtCore:
             if order.filled_lots < old.filled_lots:
                 return old  # an out-of-order update
         self._orders[order.client_id] = order
+        # An order never re-opens (see above), so _open keeps _orders' insertion order.
+        if order.status.is_open:
+            self._open[order.client_id] = order
+        else:
+            self._open.pop(order.client_id, None)
         return order
+
+    def _observe(self, order: VenueOrder) -> None:
+        """Map a venue-reported order's ids; keep its state when it is ours."""
+        self._cid_by_oid[order.venue_order_id] = order.client_id
+        if self._is_ours(order.client_id):
+            self._track(order)
 
     def _apply_fill(self, fill: VenueFill, source: str) -> None:
         if not self.journal.apply(fill, source):
@@ -188,11 +205,13 @@ class CcxtCore:
                 continue
             budget = self.endpoint_budgets.get(sample.scope)
             if sample.limit is not None and (budget is None or budget.limit != sample.limit):
-                window_ns = int((sample.window_s or 1.0) * 1e9)
-                budget = WeightBudget(sample.limit, window_ns, self.config.weight_fraction)
+                budget = self._new_budget(sample.limit, sample.window_s or 1.0)
                 self.endpoint_budgets[sample.scope] = budget
             if budget is not None:
                 budget.observe_used(sample.used, now_ns)
+
+    def _new_budget(self, limit: int, window_s: float) -> WeightBudget:
+        return WeightBudget(limit, int(window_s * 1e9), self.config.weight_fraction)
 
     # ---- requests ----------------------------------------------------------------------
     async def _admit(self, weight: int, endpoint: str = "") -> None:
@@ -234,8 +253,12 @@ class CcxtCore:
             except TemporaryVenueError:
                 if attempt == attempts - 1:
                     raise
-                await asyncio.sleep(self.config.retry_backoff_ms / 1000 * 2**attempt)
+                await self._backoff(attempt)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _backoff(self, attempt: int) -> None:
+        """Wait before retry attempt+1 of a failed request (exponential)."""
+        await asyncio.sleep(self.config.retry_backoff_ms / 1000 * 2**attempt)
 
     async def _wait_for(self, condition: Callable[[], bool], timeout_ms: int) -> None:
         deadline_ns = self._now_ns() + timeout_ms * NS_PER_MS

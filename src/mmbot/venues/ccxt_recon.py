@@ -32,22 +32,23 @@ class ReconMixin(CcxtCore):
 
     async def _resolve(self, cid: str) -> PlaceResult:
         """Settle an unknown outcome by asking the venue about cid; never re-post."""
-        for attempt in range(self.config.resolve_attempts):
-            try:
-                order = await self._query_once(cid)
-            except TemporaryVenueError:
-                await asyncio.sleep(self.config.retry_backoff_ms / 1000 * 2**attempt)
-                continue
-            if order is not None:
-                self.idem.on_ack(cid, order)
-                return order
-            fenced = await self._fence(cid)
-            if fenced is not None:  # it reached the venue between our query and the fence
-                self.idem.on_ack(cid, fenced)
-                return fenced
-            self.idem.on_absent(cid)
-            return Rejected("E_VENUE_NOT_PLACED", cid, "venue has no such order; fenced")
-        raise TemporaryVenueError("E_VENUE_OUTCOME_UNKNOWN", f"client_id={cid} still unknown")
+        order: VenueOrder | None = None
+        try:
+            order = await self._query(cid)
+            unknown = False
+        except TemporaryVenueError:  # _query's own "kept failing": every attempt failed
+            unknown = True
+        if unknown:  # raised outside the handler, so chained exactly as the caller's errors
+            raise TemporaryVenueError("E_VENUE_OUTCOME_UNKNOWN", f"client_id={cid} still unknown")
+        if order is not None:
+            self.idem.on_ack(cid, order)
+            return order
+        fenced = await self._fence(cid)
+        if fenced is not None:  # it reached the venue between our query and the fence
+            self.idem.on_ack(cid, fenced)
+            return fenced
+        self.idem.on_absent(cid)
+        return Rejected("E_VENUE_NOT_PLACED", cid, "venue has no such order; fenced")
 
     async def _cancel_by_cid(self, cid: str) -> VenueOrder | None:
         """Cancel cid; its final state, or None when the venue refuses (no such open order)."""
@@ -56,8 +57,12 @@ class ReconMixin(CcxtCore):
             raw = await self._rest(self.dialect.ep.cancel, params)
         except cx.ExchangeError:
             return None
+        return await self._acked(raw, cid)
+
+    async def _acked(self, raw: Any, cid: str) -> VenueOrder | None:
+        """Return (and track) the order a cancel/modify answer describes, or query it by cid."""
         order = self.dialect.order_ack(raw, self.inst)
-        if order is None:  # the answer names ids only: read the final state
+        if order is None:  # the answer names ids only: read the order's state
             return await self._query(cid)
         return self._track(order)
 
@@ -80,7 +85,7 @@ class ReconMixin(CcxtCore):
             try:
                 return await self._query_once(cid)
             except TemporaryVenueError:
-                await asyncio.sleep(self.config.retry_backoff_ms / 1000 * 2**attempt)
+                await self._backoff(attempt)
         raise TemporaryVenueError("E_VENUE_TEMPORARY", f"query of client_id={cid} kept failing")
 
     async def reconcile(self) -> ReconReport:
@@ -116,22 +121,20 @@ class ReconMixin(CcxtCore):
 
     async def _reconcile_once(self) -> ReconReport:
         await self._catch_up_fills()
-        venue_open = await self.venue_open_orders()
+        venue_open = await self.open_orders()
         for order in venue_open:
-            self._cid_by_oid[order.venue_order_id] = order.client_id
-            if self._is_ours(order.client_id):
-                self._track(order)
+            self._observe(order)
         for cid in self.idem.unknown_client_ids():
             await self._resolve(cid)
         open_ids = {o.client_id for o in venue_open}
-        for cid, order in list(self._orders.items()):
-            if order.status.is_open and cid not in open_ids:
+        for cid in list(self._open):
+            if cid not in open_ids:
                 await self._query(cid)  # it ended while we were not listening
         venue_lots = (await self._venue_position())[0]
         local = LocalState(self.journal.position_lots, frozenset(self.local_open_orders()))
         return reconcile(local, venue_lots, venue_open, tuple(self.stats.unexplained_fills))
 
-    async def venue_open_orders(self) -> list[VenueOrder]:
+    async def open_orders(self) -> list[VenueOrder]:
         """Return the venue's open orders for the instrument (every page)."""
         d = self.dialect
         pages = self._pages(d.ep.open_orders, d.symbol_params(self.inst),
@@ -180,7 +183,7 @@ class ReconMixin(CcxtCore):
             await asyncio.sleep(self.config.heartbeat_ms / 1000)
             try:
                 await self.sync_clock()
-                if self.config.dead_man_countdown_ms > 0 and self.dialect.rearm_dead_man:
+                if self.config.dead_man_enabled and self.dialect.rearm_dead_man:
                     await self.arm_dead_man()
             except (TemporaryVenueError, cx.ExchangeError) as exc:
                 log.warning("heartbeat failed: %s", reason(exc))

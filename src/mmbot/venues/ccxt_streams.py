@@ -24,8 +24,9 @@ class StreamsMixin(ReconMixin):
     """The streaming part of the adapter."""
 
     async def _watch_private(self) -> Any:
-        dead_man = self.config.dead_man_countdown_ms > 0
-        return await self.dialect.watch_private(self.exchange, self.inst, dead_man)
+        return await self.dialect.watch_private(
+            self.exchange, self.inst, self.config.dead_man_enabled
+        )
 
     async def _watch_public(self) -> Any:
         return await self.dialect.watch_public(self.exchange, self.inst)
@@ -75,9 +76,7 @@ class StreamsMixin(ReconMixin):
     def _on_user_update(self, message: dict[str, Any]) -> None:
         for order, fill in self.dialect.user_updates(message, self.inst):
             if order is not None:
-                self._cid_by_oid[order.venue_order_id] = order.client_id
-                if self._is_ours(order.client_id):
-                    self._track(order)
+                self._observe(order)
             if fill is not None:
                 self._apply_fill(fill, "ws")
 

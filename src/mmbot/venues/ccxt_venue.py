@@ -43,7 +43,6 @@ from mmbot.venues.base import (
     VenueFill,
     VenueOrder,
 )
-from mmbot.venues.binance_dialect import WEIGHTS
 from mmbot.venues.ccxt_core import (
     NS_PER_MS,
     CcxtVenueConfig,
@@ -55,10 +54,9 @@ from mmbot.venues.ccxt_core import (
 )
 from mmbot.venues.ccxt_streams import StreamsMixin
 from mmbot.venues.idempotency import Outcome
-from mmbot.venues.ratelimit import WeightBudget
 from mmbot.venues.recon import LocalState, ReconReport, check_instrument, reconcile
 
-__all__ = ["WEIGHTS", "CcxtVenue", "CcxtVenueConfig", "VenueStats", "dialect_for"]
+__all__ = ["CcxtVenue", "CcxtVenueConfig", "VenueStats", "dialect_for"]
 
 
 class CcxtVenue(StreamsMixin):
@@ -69,7 +67,7 @@ class CcxtVenue(StreamsMixin):
         """Connect, check the venue against local state (refuse or adopt), start streams."""
         local = local or LocalState()
         await self._open_market()
-        if self.config.dead_man_countdown_ms > 0:
+        if self.config.dead_man_enabled:
             await self.arm_dead_man()
         venue_open = await self.open_orders()
         venue_lots = (await self._venue_position())[0]
@@ -135,7 +133,7 @@ class CcxtVenue(StreamsMixin):
     def _configure_budget(self, venue_limit: tuple[int, float]) -> None:
         limit = self.config.weight_limit or venue_limit[0]
         window_s = self.config.weight_window_s or venue_limit[1]
-        self.budget = WeightBudget(limit, int(window_s * 1e9), self.config.weight_fraction)
+        self.budget = self._new_budget(limit, window_s)
 
     # ---- the Venue port ----------------------------------------------------------------
     async def place(self, intent: OrderIntent) -> PlaceResult:
@@ -210,18 +208,11 @@ class CcxtVenue(StreamsMixin):
             raw = await self._rest_once(self.dialect.ep.modify, params)
         except TemporaryVenueError:
             found = await self._query(client_id)  # the modify may or may not have applied
-            return found or Rejected("E_VENUE_UNKNOWN_ORDER", client_id, "modify: order gone")
         except cx.ExchangeError as exc:
             return Rejected("E_VENUE_REJECTED", client_id, reason(exc))
-        order = self.dialect.order_ack(raw, self.inst)
-        if order is None:  # the answer names ids only: read the new state
-            found = await self._query(client_id)
-            return found or Rejected("E_VENUE_UNKNOWN_ORDER", client_id, "modify: order gone")
-        return self._track(order)
-
-    async def open_orders(self) -> list[VenueOrder]:
-        """Return the venue's open orders for the instrument."""
-        return await self.venue_open_orders()
+        else:
+            found = await self._acked(raw, client_id)
+        return found or Rejected("E_VENUE_UNKNOWN_ORDER", client_id, "modify: order gone")
 
     async def positions(self) -> list[Position]:
         """Return the venue's position in the instrument (empty when flat)."""

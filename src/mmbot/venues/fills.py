@@ -19,7 +19,6 @@ from mmbot.venues.base import VenueFill
 class FillJournal:
     """Apply each venue trade id exactly once; keep the net position it implies."""
 
-    base_position_lots: int = 0
     position_lots: int = 0
     applied_total: int = 0
     duplicates_total: int = 0
@@ -27,9 +26,6 @@ class FillJournal:
     by_source: dict[str, int] = field(default_factory=dict)
     _fills: dict[str, VenueFill] = field(default_factory=dict)
     _filled_by_order: dict[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.position_lots = self.base_position_lots
 
     def apply(self, fill: VenueFill, source: str) -> bool:
         """Apply fill once (True); a known trade id is counted as a duplicate (False)."""
@@ -49,10 +45,6 @@ class FillJournal:
         self._filled_by_order[order_id] = self._filled_by_order.get(order_id, 0) + fill.qty_lots
         return True
 
-    def knows(self, trade_id: str) -> bool:
-        """Return True when trade_id was applied."""
-        return trade_id in self._fills
-
     def filled_lots(self, venue_order_id: str) -> int:
         """Return the lots filled on an order, summed over its distinct trades."""
         return self._filled_by_order.get(venue_order_id, 0)
@@ -61,11 +53,6 @@ class FillJournal:
         """Return every applied trade id."""
         return frozenset(self._fills)
 
-    def fills(self) -> list[VenueFill]:
-        """Return the applied fills in the order they were applied."""
-        return list(self._fills.values())
-
     def rebase(self, position_lots: int) -> None:
         """Adopt position_lots as the position (startup adoption of the venue's state)."""
-        self.base_position_lots = position_lots - (self.position_lots - self.base_position_lots)
         self.position_lots = position_lots
