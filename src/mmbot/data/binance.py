@@ -23,14 +23,12 @@ from mmbot.data.batch import I64, EventBatch
 from mmbot.data.csvsource import CsvChunk, iter_csv
 from mmbot.data.fields import (
     Bools,
+    ImportSource,
     epoch_to_ns,
     parse_choice,
     parse_float,
     parse_int,
-    reject_backwards,
-    reject_negative,
-    reject_not_positive,
-    to_units,
+    write_import,
 )
 from mmbot.data.report import ImportReport
 from mmbot.data.schema import (
@@ -43,7 +41,6 @@ from mmbot.data.schema import (
     InstrumentMeta,
 )
 from mmbot.data.screen import RowScreen
-from mmbot.data.store import count_events, write_events
 
 BinanceKind = Literal["trades", "aggTrades", "bookTicker"]
 # Published column order; a file may have more columns after these.
@@ -83,33 +80,18 @@ _TAKER_SIDE: Final = {"true": SIDE_SELL, "false": SIDE_BUY}  # keyed by is_buyer
 _NO_PRICE: Final = -1
 
 
-class _Context:
-    def __init__(self, path: Path, meta: InstrumentMeta, strict: bool) -> None:
-        self.meta = meta
-        self.screen = RowScreen(str(path), strict)
-        self.last_ts_ns = int(np.iinfo(np.int64).min)
-
-    def ticks(self, chunk: CsvChunk, column: str) -> I64:
+class _Context(ImportSource):
+    def price_ticks(self, chunk: CsvChunk, column: str) -> I64:
         """Screen a price column (number, > 0, on the grid); return ticks."""
-        price = parse_float(self.screen, chunk, column)
-        reject_not_positive(self.screen, chunk, column, price)
-        return to_units(self.screen, chunk, column, price, self.meta.tick_size, "tick_size")
+        return self.ticks(chunk, column, parse_float(self.screen, chunk, column))
 
-    def lots(self, chunk: CsvChunk, column: str, positive: bool) -> I64:
+    def size_lots(self, chunk: CsvChunk, column: str, positive: bool) -> I64:
         """Screen a size column (number, >= 0 or > 0, on the grid); return lots."""
-        size = parse_float(self.screen, chunk, column)
-        reject_negative(self.screen, chunk, column, size)
-        if positive:
-            reject_not_positive(self.screen, chunk, column, size)
-        return to_units(self.screen, chunk, column, size, self.meta.lot_size, "lot_size")
+        return self.lots(chunk, column, parse_float(self.screen, chunk, column), positive)
 
     def time_ns(self, chunk: CsvChunk, column: str) -> I64:
         """Screen an epoch column (integer); return ns."""
         return epoch_to_ns(parse_int(self.screen, chunk, column))
-
-    def in_order(self, chunk: CsvChunk, column: str, ts_ns: I64) -> None:
-        """Screen the exchange time column for time order, across chunks."""
-        self.last_ts_ns = reject_backwards(self.screen, chunk, column, ts_ns, self.last_ts_ns)
 
 
 def _trade_events(
@@ -120,8 +102,8 @@ def _trade_events(
     for chunk in chunks:
         screen.begin(chunk.rows)
         ts_ns = ctx.time_ns(chunk, time_column)
-        price = ctx.ticks(chunk, price_column)
-        qty = ctx.lots(chunk, size_column, positive=True)
+        price = ctx.price_ticks(chunk, price_column)
+        qty = ctx.size_lots(chunk, size_column, positive=True)
         side = parse_choice(screen, chunk, "is_buyer_maker", _TAKER_SIDE, "E_DATA_BAD_VALUE")
         ctx.in_order(chunk, time_column, ts_ns)
         keep = screen.end()
@@ -195,10 +177,10 @@ def _book_ticker_events(ctx: _Context, chunks: Iterable[CsvChunk]) -> Iterator[E
         screen.begin(chunk.rows)
         ts_ns = ctx.time_ns(chunk, "transaction_time")
         local_ns = ctx.time_ns(chunk, "event_time")
-        bid = ctx.ticks(chunk, "best_bid_price")
-        bid_qty = ctx.lots(chunk, "best_bid_qty", positive=False)
-        ask = ctx.ticks(chunk, "best_ask_price")
-        ask_qty = ctx.lots(chunk, "best_ask_qty", positive=False)
+        bid = ctx.price_ticks(chunk, "best_bid_price")
+        bid_qty = ctx.size_lots(chunk, "best_bid_qty", positive=False)
+        ask = ctx.price_ticks(chunk, "best_ask_price")
+        ask_qty = ctx.size_lots(chunk, "best_ask_qty", positive=False)
         _reject_crossed(screen, chunk, bid, ask)
         ctx.in_order(chunk, "transaction_time", ts_ns)
         keep = screen.end()
@@ -224,10 +206,9 @@ def import_binance(
     if kind not in COLUMNS:
         raise ValueError(f"kind={kind!r} expected one of {', '.join(COLUMNS)}")
     ctx = _Context(Path(path), meta, strict)
-    chunks = iter_csv(Path(path), ctx.screen, _USED[kind], positional=COLUMNS[kind])
+    chunks = iter_csv(ctx.path, ctx.screen, _USED[kind], positional=COLUMNS[kind])
     if kind == "bookTicker":
         events = _book_ticker_events(ctx, chunks)
     else:
         events = _trade_events(ctx, kind, chunks)
-    write_events(out, events, meta)
-    return ImportReport.of(os.fspath(out), strict, [ctx.screen], count_events(out))
+    return write_import(out, events, meta, strict, [ctx])

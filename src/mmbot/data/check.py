@@ -22,7 +22,6 @@ class EventChecker:
     def __init__(self, where: str) -> None:
         self._screen = RowScreen(where, strict=True)
         self._rows_seen = 0
-        self._last_ts_ns = int(np.iinfo(np.int64).min)
 
     def check(self, batch: EventBatch) -> None:
         """Raise DataError on the first row of batch that breaks a schema rule."""
@@ -48,17 +47,15 @@ class EventChecker:
             (kind == KIND_TRADE) & (qty == 0),
             lambda i: "trade with qty_lots=0; trades must be > 0",
         )
+        # The screen is strict and this is its last check: up to the first row rejected above,
+        # every row is kept, so skipping rejected rows changes neither the earliest bad row
+        # raised nor, for a batch that passes, the newest timestamp carried to the next one.
         ts = batch.ts_exch_ns
-        newest_before = np.maximum.accumulate(np.concatenate(([self._last_ts_ns], ts)))[:-1]
-        screen.reject(
-            "E_DATA_NONMONOTONIC",
-            ts < newest_before,
-            lambda i: (
-                f"ts_exch_ns={ts[i]} is older than {newest_before[i]}; events must be"
-                " in ts_exch_ns order"
+        screen.reject_backwards(
+            ts,
+            lambda i, newest: (
+                f"ts_exch_ns={ts[i]} is older than {newest}; events must be in ts_exch_ns order"
             ),
         )
         screen.end()
         self._rows_seen += count
-        if count:
-            self._last_ts_ns = max(self._last_ts_ns, int(ts.max()))

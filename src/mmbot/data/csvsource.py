@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
 from mmbot.core.errors import DataError
-from mmbot.data.screen import RowScreen, data_error
+from mmbot.data.screen import RowScreen, data_error, first_line, require_file
 
 _BLOCK_BYTES: Final = 8 << 20
 _HEAD_BYTES: Final = 4096
@@ -69,8 +69,7 @@ class _Reader:
         self.bad_lines: list[_BadLine] = []
         self.header_lines = int(header)
         self.next_row = 1
-        if not path.is_file():
-            raise data_error("E_DATA_FILE_MISSING", self.where, 0, "no such file; check the path")
+        require_file(self.where)
         self.stream = pa.input_stream(self.where, compression="detect")
         self.reader = self._guard(
             lambda: pacsv.open_csv(
@@ -109,7 +108,7 @@ class _Reader:
         except (pa.ArrowInvalid, OSError) as exc:
             if self.bad_lines and self.screen.strict:
                 raise self._bad_line_error(self.bad_lines[0]) from None
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            message = first_line(exc)
             if "runcated" in message or "Empty CSV" in message or "end of" in message:
                 raise data_error(
                     "E_DATA_TRUNCATED",

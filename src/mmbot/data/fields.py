@@ -2,20 +2,27 @@
 
 Every helper rejects the rows it cannot convert through the RowScreen (so strict mode
 fails on them and lenient mode counts them) and returns a full-length int64 array whose
-rejected entries are placeholders; callers keep `screen.keep` rows only.
+rejected entries are placeholders; callers keep `screen.keep` rows only. ImportSource
+holds what the importers share per source file; write_import ends an import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Final, TypeAlias
 
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from mmbot.data.batch import EventBatch
 from mmbot.data.csvsource import CsvChunk
+from mmbot.data.report import ImportReport
+from mmbot.data.schema import InstrumentMeta
 from mmbot.data.screen import RowScreen
+from mmbot.data.store import count_events, write_events
 
 I64: TypeAlias = NDArray[np.int64]
 F64: TypeAlias = NDArray[np.float64]
@@ -115,21 +122,46 @@ def epoch_to_ns(values: I64) -> I64:
     return scaled
 
 
-def reject_backwards(screen: RowScreen, chunk: CsvChunk, column: str, ts_ns: I64, last: int) -> int:
-    """Reject kept rows older than an earlier kept row (E_DATA_NONMONOTONIC); return the new last.
+class ImportSource:
+    """Screening state of one source file of an import, across its chunks."""
 
-    last is the newest timestamp kept from earlier chunks (int64 min before the first).
-    """
-    floor = np.iinfo(np.int64).min
-    kept = np.where(screen.keep, ts_ns, floor)
-    newest_before = np.maximum.accumulate(np.concatenate(([last], kept)))[:-1]
-    screen.reject(
-        "E_DATA_NONMONOTONIC",
-        ts_ns < newest_before,
-        lambda i: (
-            f"{_raw(chunk, column, i)} is older than the previous row"
-            f" ({newest_before[i]} ns); rows must be in time order"
-        ),
+    def __init__(self, path: Path, meta: InstrumentMeta, strict: bool) -> None:
+        self.path = path
+        self.meta = meta
+        self.screen = RowScreen(str(path), strict)
+
+    def ticks(self, chunk: CsvChunk, column: str, price: F64) -> I64:
+        """Screen prices (> 0, on the tick grid); return them in ticks."""
+        reject_not_positive(self.screen, chunk, column, price)
+        return to_units(self.screen, chunk, column, price, self.meta.tick_size, "tick_size")
+
+    def lots(self, chunk: CsvChunk, column: str, size: F64, positive: bool) -> I64:
+        """Screen sizes (>= 0, or > 0 when positive; on the lot grid); return them in lots."""
+        reject_negative(self.screen, chunk, column, size)
+        if positive:
+            reject_not_positive(self.screen, chunk, column, size)
+        return to_units(self.screen, chunk, column, size, self.meta.lot_size, "lot_size")
+
+    def in_order(self, chunk: CsvChunk, column: str, ts_ns: I64) -> None:
+        """Reject kept rows older than an earlier kept row, across chunks (E_DATA_NONMONOTONIC)."""
+        self.screen.reject_backwards(
+            ts_ns,
+            lambda i, newest: (
+                f"{_raw(chunk, column, i)} is older than the previous row"
+                f" ({newest} ns); rows must be in time order"
+            ),
+        )
+
+
+def write_import(
+    out: str | os.PathLike[str],
+    events: Iterable[EventBatch],
+    meta: InstrumentMeta,
+    strict: bool,
+    sources: Sequence[ImportSource],
+) -> ImportReport:
+    """Write the imported events to out; return the report over the sources' screens."""
+    write_events(out, events, meta)
+    return ImportReport.of(
+        os.fspath(out), strict, [source.screen for source in sources], count_events(out)
     )
-    kept = np.where(screen.keep, ts_ns, floor)
-    return max(last, int(kept.max())) if len(kept) else last

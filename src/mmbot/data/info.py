@@ -10,7 +10,7 @@ import numpy as np
 from mmbot.artifacts import JsonValue, fmt6, utc_iso
 from mmbot.data.book import BookReplay
 from mmbot.data.schema import KIND_CLEAR, KIND_DEPTH, KIND_SNAPSHOT, KIND_TRADE
-from mmbot.data.store import iter_events, read_meta
+from mmbot.data.store import open_events
 
 _NS_PER_S = 1_000_000_000
 
@@ -56,14 +56,14 @@ class DataInfo:
 
 def info(path: str | os.PathLike[str]) -> DataInfo:
     """Return the summary of an event file, replaying its book to count crossed states."""
-    meta = read_meta(path)
+    meta, batches = open_events(path)
     book = BookReplay()
     counts = dict.fromkeys((KIND_DEPTH, KIND_SNAPSHOT, KIND_CLEAR, KIND_TRADE), 0)
     rows = crossed_events = crossed_count = 0
     first: int | None = None
     last: int | None = None
     pending_crossed = False  # crossed state after the last event of the previous batch
-    for batch in iter_events(path):
+    for batch in batches:
         if not len(batch):
             continue
         kinds, kind_counts = np.unique(batch.kind, return_counts=True)

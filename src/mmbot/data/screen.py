@@ -10,6 +10,7 @@ the chunk is done; lenient mode keeps a count per code. Nothing is dropped silen
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -25,6 +26,17 @@ def data_error(code: str, file: str, row: int | str, detail: str) -> DataError:
     return DataError(code, f"file={file} row={row} {detail}")
 
 
+def require_file(where: str) -> None:
+    """Raise E_DATA_FILE_MISSING unless where is an existing file."""
+    if not Path(where).is_file():
+        raise data_error("E_DATA_FILE_MISSING", where, 0, "no such file; check the path")
+
+
+def first_line(exc: BaseException) -> str:
+    """Return the first line of exc's message, or its type name when the message is empty."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 class RowScreen:
     """Screen chunks of rows of one file; row numbers are 1-based data rows."""
 
@@ -36,6 +48,7 @@ class RowScreen:
         self._rows: NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self._keep: NDArray[np.bool_] = np.empty(0, dtype=np.bool_)
         self._first: tuple[int, str, str] | None = None
+        self._last_ts_ns = int(np.iinfo(np.int64).min)  # newest kept timestamp, across chunks
 
     @property
     def dropped(self) -> dict[str, int]:
@@ -67,6 +80,23 @@ class RowScreen:
         row = int(self._rows[index])
         if self._first is None or row < self._first[0]:
             self._first = (row, code, detail(index))
+
+    def reject_backwards(self, ts_ns: NDArray[np.int64], detail: Callable[[int, int], str]) -> None:
+        """Reject rows older than an earlier kept row, across chunks (E_DATA_NONMONOTONIC).
+
+        Rows rejected so far do not count as earlier rows; later checks of the chunk do not
+        change the newest timestamp kept. detail(i, newest) describes row i of the chunk,
+        newest being the timestamp it is older than.
+        """
+        floor = np.iinfo(np.int64).min
+        kept = np.where(self._keep, ts_ns, floor)
+        newest_before = np.maximum.accumulate(np.concatenate(([self._last_ts_ns], kept)))[:-1]
+        self.reject(
+            "E_DATA_NONMONOTONIC", ts_ns < newest_before, lambda i: detail(i, int(newest_before[i]))
+        )
+        kept = np.where(self._keep, ts_ns, floor)
+        if len(kept):
+            self._last_ts_ns = max(self._last_ts_ns, int(kept.max()))
 
     def count_external(self, code: str, rows: int) -> None:
         """Count rows rejected outside a chunk (e.g. malformed CSV lines skipped by the parser)."""

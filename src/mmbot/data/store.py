@@ -20,10 +20,11 @@ from mmbot.artifacts import atomic_output
 from mmbot.data.batch import EventBatch
 from mmbot.data.check import EventChecker
 from mmbot.data.schema import COLUMNS, META_KEYS, META_PREFIX, SCHEMA_VERSION, InstrumentMeta
-from mmbot.data.screen import data_error
+from mmbot.data.screen import data_error, first_line, require_file
 
 _MAGIC: Final = b"PAR1"
 _COMPRESSION: Final = "zstd"
+_CHUNK_ROWS: Final = 1_000_000
 
 
 def _arrow_schema(meta: InstrumentMeta) -> pa.Schema:
@@ -80,8 +81,7 @@ def write_events(
 
 def _open(path: str | os.PathLike[str]) -> pq.ParquetFile:
     where = os.fspath(path)
-    if not Path(where).is_file():
-        raise data_error("E_DATA_FILE_MISSING", where, 0, "no such file; check the path")
+    require_file(where)
     try:
         return pq.ParquetFile(where)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -95,9 +95,8 @@ def _open(path: str | os.PathLike[str]) -> pq.ParquetFile:
             raise data_error(
                 "E_DATA_TRUNCATED", where, 0, "Parquet footer missing (file cut); regenerate it"
             ) from None
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise data_error(
-            "E_DATA_FORMAT", where, 0, f"not an event file ({message}); expected Parquet"
+            "E_DATA_FORMAT", where, 0, f"not an event file ({first_line(exc)}); expected Parquet"
         ) from None
 
 
@@ -153,7 +152,9 @@ def read_meta(path: str | os.PathLike[str]) -> InstrumentMeta:
     return _meta_of(_open(path).schema_arrow, os.fspath(path))
 
 
-def iter_events(path: str | os.PathLike[str], chunk_rows: int = 1_000_000) -> Iterator[EventBatch]:
+def iter_events(
+    path: str | os.PathLike[str], chunk_rows: int = _CHUNK_ROWS
+) -> Iterator[EventBatch]:
     """Yield the events of a file in batches of at most chunk_rows, checking each one."""
     if chunk_rows <= 0:
         raise ValueError(f"chunk_rows must be > 0, got {chunk_rows}")
@@ -161,6 +162,23 @@ def iter_events(path: str | os.PathLike[str], chunk_rows: int = 1_000_000) -> It
     parquet = _open(path)
     _check_columns(parquet.schema_arrow, where)
     _meta_of(parquet.schema_arrow, where)
+    yield from _batches(parquet, where, chunk_rows)
+
+
+def open_events(path: str | os.PathLike[str]) -> tuple[InstrumentMeta, Iterator[EventBatch]]:
+    """Return the metadata of an event file and an iterator over its checked batches.
+
+    The file is opened once; errors come as read_meta then iter_events would raise them
+    (a metadata error before a missing-columns error). Not part of the package API.
+    """
+    where = os.fspath(path)
+    parquet = _open(path)
+    meta = _meta_of(parquet.schema_arrow, where)
+    _check_columns(parquet.schema_arrow, where)
+    return meta, _batches(parquet, where, _CHUNK_ROWS)
+
+
+def _batches(parquet: pq.ParquetFile, where: str, chunk_rows: int) -> Iterator[EventBatch]:
     checker = EventChecker(where)
     rows_done = 0
     batches = parquet.iter_batches(batch_size=chunk_rows, columns=list(COLUMNS))
@@ -168,9 +186,8 @@ def iter_events(path: str | os.PathLike[str], chunk_rows: int = 1_000_000) -> It
         try:
             record = next(batches, None)
         except (pa.ArrowInvalid, OSError) as exc:
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise data_error(
-                "E_DATA_FORMAT", where, rows_done + 1, f"unreadable row group ({message})"
+                "E_DATA_FORMAT", where, rows_done + 1, f"unreadable row group ({first_line(exc)})"
             ) from None
         if record is None:
             return
@@ -191,8 +208,8 @@ def iter_events(path: str | os.PathLike[str], chunk_rows: int = 1_000_000) -> It
 
 def load_events(path: str | os.PathLike[str]) -> tuple[EventBatch, InstrumentMeta]:
     """Return every event of a file as one batch, with its instrument metadata."""
-    meta = read_meta(path)
-    return EventBatch.concat(iter_events(path)), meta
+    meta, batches = open_events(path)
+    return EventBatch.concat(batches), meta
 
 
 def count_events(path: str | os.PathLike[str]) -> int:

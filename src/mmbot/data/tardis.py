@@ -21,13 +21,11 @@ from mmbot.data.csvsource import CsvChunk, iter_csv
 from mmbot.data.fields import (
     F64,
     Bools,
+    ImportSource,
     parse_choice,
     parse_float,
     parse_int,
-    reject_backwards,
-    reject_negative,
-    reject_not_positive,
-    to_units,
+    write_import,
 )
 from mmbot.data.merge import merge_by_ts
 from mmbot.data.report import ImportReport
@@ -45,7 +43,6 @@ from mmbot.data.schema import (
     InstrumentMeta,
 )
 from mmbot.data.screen import RowScreen
-from mmbot.data.store import count_events, write_events
 
 L2_COLUMNS: Final = (
     "exchange",
@@ -72,14 +69,11 @@ _BOOLEANS: Final = {"true": 1, "false": 0}
 _US_TO_NS: Final = 1_000
 
 
-class _Source:
+class _Source(ImportSource):
     """Screening state of one Tardis file across its chunks."""
 
     def __init__(self, path: Path, meta: InstrumentMeta, strict: bool) -> None:
-        self.path = path
-        self.meta = meta
-        self.screen = RowScreen(str(path), strict)
-        self.last_ts_ns = int(np.iinfo(np.int64).min)
+        super().__init__(path, meta, strict)
         self.instrument: tuple[str, str] | None = None
 
     def common(self, chunk: CsvChunk) -> tuple[I64, I64, I64, F64]:
@@ -102,20 +96,7 @@ class _Source:
         local_ns = parse_int(screen, chunk, "local_timestamp") * _US_TO_NS
         price = parse_float(screen, chunk, "price")
         amount = parse_float(screen, chunk, "amount")
-        return ts_ns, local_ns, self.price_ticks(chunk, price), amount
-
-    def price_ticks(self, chunk: CsvChunk, price: F64) -> I64:
-        """Screen prices (> 0, on the tick grid); return them in ticks."""
-        reject_not_positive(self.screen, chunk, "price", price)
-        return to_units(self.screen, chunk, "price", price, self.meta.tick_size, "tick_size")
-
-    def lots(self, chunk: CsvChunk, amount: F64) -> I64:
-        """Screen amounts (on the lot grid); return them in lots."""
-        return to_units(self.screen, chunk, "amount", amount, self.meta.lot_size, "lot_size")
-
-    def in_order(self, chunk: CsvChunk, ts_ns: I64) -> None:
-        """Screen exchange timestamps for time order, across chunks."""
-        self.last_ts_ns = reject_backwards(self.screen, chunk, "timestamp", ts_ns, self.last_ts_ns)
+        return ts_ns, local_ns, self.ticks(chunk, "price", price), amount
 
 
 def _whole_snapshots(chunks: Iterable[CsvChunk]) -> Iterator[CsvChunk]:
@@ -179,9 +160,8 @@ def _book_events(source: _Source, chunks: Iterable[CsvChunk]) -> Iterator[EventB
         ts_ns, local_ns, price, amount = source.common(chunk)
         snapshot = parse_choice(screen, chunk, "is_snapshot", _BOOLEANS, "E_DATA_BAD_VALUE") == 1
         side = parse_choice(screen, chunk, "side", _BOOK_SIDES, "E_DATA_UNKNOWN_KIND")
-        reject_negative(screen, chunk, "amount", amount)
-        qty = source.lots(chunk, amount)
-        source.in_order(chunk, ts_ns)
+        qty = source.lots(chunk, "amount", amount, positive=False)
+        source.in_order(chunk, "timestamp", ts_ns)
         _reject_crossed(screen, chunk, snapshot, side, price, qty)
         keep = screen.end()
         rows = EventBatch(
@@ -217,10 +197,8 @@ def _trade_events(source: _Source, chunks: Iterable[CsvChunk]) -> Iterator[Event
         screen.begin(chunk.rows)
         ts_ns, local_ns, price, amount = source.common(chunk)
         side = parse_choice(screen, chunk, "side", _TRADE_SIDES, "E_DATA_UNKNOWN_KIND")
-        reject_negative(screen, chunk, "amount", amount)
-        reject_not_positive(screen, chunk, "amount", amount)
-        qty = source.lots(chunk, amount)
-        source.in_order(chunk, ts_ns)
+        qty = source.lots(chunk, "amount", amount, positive=True)
+        source.in_order(chunk, "timestamp", ts_ns)
         keep = screen.end()
         kind = np.full(int(keep.sum()), KIND_TRADE, dtype=np.int64)
         yield EventBatch(ts_ns[keep], local_ns[keep], kind, side[keep], price[keep], qty[keep])
@@ -250,7 +228,4 @@ def import_tardis(
         book = _Source(Path(l2_path), meta, strict)
         sources.append(book)
         streams.append(_book_events(book, iter_csv(book.path, book.screen, L2_COLUMNS)))
-    write_events(out, merge_by_ts(streams), meta)
-    return ImportReport.of(
-        os.fspath(out), strict, [source.screen for source in sources], count_events(out)
-    )
+    return write_import(out, merge_by_ts(streams), meta, strict, sources)
