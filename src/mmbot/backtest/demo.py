@@ -14,7 +14,7 @@ from typing import Final
 
 from mmbot import __version__
 from mmbot.artifacts import utc_iso, write_json, write_text
-from mmbot.backtest.edge_audit import run_edge_audit
+from mmbot.backtest.edge_audit import write_edge_audit
 from mmbot.backtest.run import run_backtest
 from mmbot.config import EffectiveConfig, load_config, shipped_configs_dir
 from mmbot.core.clock import Clock
@@ -54,7 +54,9 @@ def run_demo(
     write_text(out / "config_effective.json", description.text)
     run_dir = out / "run"
     outcome = run_backtest(effective, data, run_dir, say)
-    audit = run_edge_audit(run_dir, run_dir, 1000, False, say)
+    # The backtest report was built on the run directory's edge audit (1000 ms horizon):
+    # write that audit rather than read and decompose the directory again.
+    audit = write_edge_audit(outcome.audit, outcome.audited, run_dir, False, say)
     write_json(
         out / "metrics.json",
         {

@@ -126,14 +126,16 @@ def _hour_keys(ts_ns: npt.NDArray[np.int64]) -> npt.NDArray[np.str_]:
 
 def _markouts(audited: AuditedFills) -> dict[str, float]:
     """Return notional-weighted markouts over all symbols for each horizon."""
+    by_symbol: list[tuple[MidSeries, FillArrays, float]] = []
+    for symbol, series in audited.mids.items():
+        mask = audited.symbol == symbol
+        subset = FillArrays(**{name: getattr(audited.fills, name)[mask] for name in
+                               FillArrays.__slots__})  # fmt: skip
+        by_symbol.append((series, subset, float(np.sum(subset.price * subset.qty))))
     out: dict[str, float] = {}
     for horizon_ms in MARKOUT_HORIZONS_MS:
         weighted, notional = 0.0, 0.0
-        for symbol, series in audited.mids.items():
-            mask = audited.symbol == symbol
-            subset = FillArrays(**{name: getattr(audited.fills, name)[mask] for name in
-                                   FillArrays.__slots__})  # fmt: skip
-            weight = float(np.sum(subset.price * subset.qty))
+        for series, subset, weight in by_symbol:
             weighted += markout_bps(subset, series, horizon_ms * _NS_PER_MS) * weight
             notional += weight
         out[f"{horizon_ms}ms"] = weighted / notional if notional > 0 else 0.0
@@ -249,8 +251,18 @@ def run_edge_audit(
     run_dir: Path, out: Path, horizon_ms: int, dry_run: bool, say: Callable[[str], None]
 ) -> dict[str, object]:
     """Validate the run, then (unless dry_run) write JSON, MD and SVGs into out."""
-    data = read_run_dir(run_dir)
-    payload, audited = build_report(data, horizon_ms)
+    payload, audited = build_report(read_run_dir(run_dir), horizon_ms)
+    return write_edge_audit(payload, audited, out, dry_run, say)
+
+
+def write_edge_audit(
+    payload: dict[str, object],
+    audited: AuditedFills,
+    out: Path,
+    dry_run: bool,
+    say: Callable[[str], None],
+) -> dict[str, object]:
+    """(Unless dry_run) write build_report's payload as JSON, MD and SVGs into out; return it."""
     markdown = render_markdown(payload)
     targets = [out / REPORT_JSON, out / REPORT_MD, *(out / c for c in CHARTS)]
     if dry_run:

@@ -15,17 +15,14 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from mmbot.config import MmConfig
 from mmbot.core.types import BUY, SELL, Quote
 from mmbot.data import EventBatch
-from mmbot.engine.loop import Engine
+from mmbot.engine.loop import Engine, quantile_ms
 from mmbot.engine.orders import ExecutionPolicy
 
 from .wiring import build_engine
 
-_NS_PER_MS = 1_000_000
 # The naive baseline sends a cancel and a place per side every decision: at 50 ms decisions
 # that is 40 places/s and 40 cancels/s, which the shipped 20/s buckets would throttle. The
 # baseline gets this much headroom so that it measures queue loss, not throttling.
@@ -122,14 +119,6 @@ def time_to_fill_ns(
     return [ts_ns - intents[k].start_ts_ns for k, ts_ns in sorted(first_fill.items())]
 
 
-def p95_ms(values_ns: Sequence[int]) -> float:
-    """Return the 95th percentile (inverted CDF, as the backtest report) in ms; 0 when empty."""
-    if not values_ns:
-        return 0.0
-    values = np.asarray(values_ns, dtype=np.int64)
-    return float(np.quantile(values, 0.95, method="inverted_cdf")) / _NS_PER_MS
-
-
 def latency_figures(engine: Engine) -> LatencyFigures:
     """Return the figures of a finished run built by build_policy_engine."""
     log = engine.venue.fill_log()
@@ -139,8 +128,8 @@ def latency_figures(engine: Engine) -> LatencyFigures:
     orders_filled = sum(1 for o in orders if o.filled_lots > 0)
     counters = engine.risk.counters()
     return LatencyFigures(
-        p95_time_to_fill_ms=p95_ms(ttf),
-        p95_order_age_ms=p95_ms(engine.orders.order_ages_ns),
+        p95_time_to_fill_ms=quantile_ms(ttf, 0.95),
+        p95_order_age_ms=quantile_ms(engine.orders.order_ages_ns, 0.95),
         intent_fill_rate=len(ttf) / len(intents) if intents else 0.0,
         order_fill_rate=orders_filled / len(orders) if orders else 0.0,
         intents=len(intents),

@@ -10,12 +10,12 @@ import numpy.typing as npt
 import polars as pl
 
 from mmbot.backtest.edge_audit import AuditedFills, equity_and_inventory
+from mmbot.engine.loop import quantile_ms
 from mmbot.engine.rundir_read import RunData
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 _NS_PER_HOUR: Final = 3_600_000_000_000
-_NS_PER_MS: Final = 1_000_000
 
 
 def max_drawdown_usd(equity: FloatArray) -> float:
@@ -38,12 +38,6 @@ def sharpe_daily(mid_ts_ns: IntArray, equity: FloatArray) -> float:
     return float(np.mean(hourly_pnl) / np.std(hourly_pnl) * math.sqrt(24.0))
 
 
-def _quantile_ms(values_ns: FloatArray, q: float) -> float:
-    if len(values_ns) == 0:
-        return 0.0
-    return float(np.quantile(values_ns, q, method="inverted_cdf")) / _NS_PER_MS
-
-
 def order_figures(data: RunData) -> dict[str, float | int]:
     """Return order counts, fill rate and resting-age quantiles from orders.csv."""
     orders = data.orders
@@ -55,8 +49,8 @@ def order_figures(data: RunData) -> dict[str, float | int]:
         "orders_placed": placed,
         "orders_filled": filled,
         "fill_rate": filled / placed if placed else 0.0,
-        "order_age_p50_ms": _quantile_ms(ages, 0.5),
-        "order_age_p95_ms": _quantile_ms(ages, 0.95),
+        "order_age_p50_ms": quantile_ms(ages, 0.5),
+        "order_age_p95_ms": quantile_ms(ages, 0.95),
     }
 
 

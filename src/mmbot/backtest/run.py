@@ -20,7 +20,7 @@ import numpy as np
 from mmbot import __version__
 from mmbot.artifacts import fmt6, markdown_table, write_json, write_text
 from mmbot.audit import COMPONENTS
-from mmbot.backtest.edge_audit import build_report
+from mmbot.backtest.edge_audit import AuditedFills, build_report
 from mmbot.backtest.metrics import order_figures, trade_figures
 from mmbot.backtest.wiring import build_engine, check_instrument
 from mmbot.config import EffectiveConfig
@@ -37,10 +37,16 @@ MARKOUT_HORIZON_MS: Final = 1000
 
 @dataclass(frozen=True, slots=True)
 class BacktestOutcome:
-    """What a backtest run produced: the report payload and the engine's metric values."""
+    """What a backtest run produced: the report payload and the engine's metric values.
+
+    audit/audited: the edge audit of the run directory at MARKOUT_HORIZON_MS the report was
+    built from (build_report's pair; write_edge_audit writes it).
+    """
 
     report: dict[str, object]
     values: dict[str, float | int]
+    audit: dict[str, object]
+    audited: AuditedFills
 
 
 def file_sha256(path: Path) -> str:
@@ -109,6 +115,13 @@ def build_backtest_report(
     out: Path, effective: EffectiveConfig, values: dict[str, float | int]
 ) -> dict[str, object]:
     """Return the backtest report of the run directory at out."""
+    return _audited_report(out, effective, values)[0]
+
+
+def _audited_report(
+    out: Path, effective: EffectiveConfig, values: dict[str, float | int]
+) -> tuple[dict[str, object], dict[str, object], AuditedFills]:
+    """Return the backtest report of the run directory at out, and the edge audit behind it."""
     data = read_run_dir(out)
     audit, audited = build_report(data, MARKOUT_HORIZON_MS)
     totals = audit["totals"]
@@ -122,7 +135,7 @@ def build_backtest_report(
         **order_figures(data),
         **trade_figures(audited, effective.config.alloc.budget_usd),
     }
-    return {
+    report = {
         "bottleneck": audit["bottleneck"],
         "figures": figures,
         "markouts_bps": audit["markouts_bps"],
@@ -130,6 +143,7 @@ def build_backtest_report(
         "values": values,
         **verdict(figures, effective),
     }
+    return report, audit, audited
 
 
 def render_backtest_md(report: dict[str, object]) -> str:
@@ -173,9 +187,9 @@ def run_backtest(
     engine.run()
     values = engine.values()
     write_run(engine, out, effective, meta, file_sha256(data_path))
-    report = build_backtest_report(out, effective, values)
+    report, audit, audited = _audited_report(out, effective, values)
     write_json(out / REPORT_JSON, report)
     write_text(out / REPORT_MD, render_backtest_md(report))
     say(f"wrote {out / REPORT_JSON}")
     say(f"wrote {out / REPORT_MD}")
-    return BacktestOutcome(report=report, values=values)
+    return BacktestOutcome(report=report, values=values, audit=audit, audited=audited)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Final
 
 from mmbot.artifacts import TOTAL_LABEL, Cell, fmt6, markdown_table, utc_iso, write_json, write_text
+from mmbot.audit import to_bps
 from mmbot.backtest.run import file_sha256
 from mmbot.backtest.wf_exec import ExecutorName, SilentTicker, Ticker, open_runner
 from mmbot.backtest.wf_tasks import (
@@ -128,7 +129,7 @@ def _aggregate(results: Sequence[FoldResult], objective: str) -> dict[str, float
         "test_max_abs_inventory_lots": max(int(r.test["max_abs_inventory_lots"]) for r in results),
         "test_net_bps_mean": statistics.fmean(test_bps),
         "test_net_bps_median": statistics.median(test_bps),
-        "test_net_bps_pooled": 1e4 * sum(test_usd) / notional_usd if notional_usd > 0 else 0.0,
+        "test_net_bps_pooled": to_bps(sum(test_usd), notional_usd),
         "test_net_usd_total": sum(test_usd),
         "test_notional_usd_total": notional_usd,
         "test_objective_mean": test_objective,

@@ -22,6 +22,7 @@ import yaml
 from numpy.typing import NDArray
 from pydantic import BaseModel
 
+from mmbot.audit import to_bps
 from mmbot.backtest.wiring import build_engine
 from mmbot.config import MmConfig, validate_document
 from mmbot.core.errors import MmError, UsageError
@@ -292,7 +293,7 @@ def evaluate(cfg: MmConfig, events: EventBatch) -> Figures:
     figures.update(
         fills=len(fills),
         max_abs_inventory_lots=max_abs_inventory_lots,
-        net_bps=1e4 * net_usd / notional_usd if notional_usd > 0 else 0.0,
+        net_bps=to_bps(net_usd, notional_usd),
         net_usd=net_usd,
         net_usd_per_inventory_lot=net_usd / max(1, max_abs_inventory_lots),
         notional_usd=notional_usd,

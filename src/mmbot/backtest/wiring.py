@@ -10,7 +10,7 @@ from mmbot.config import MmConfig
 from mmbot.core.clock import SimClock
 from mmbot.core.errors import ConfigError
 from mmbot.data import EventBatch, InstrumentMeta
-from mmbot.engine.loop import Engine, EngineParams
+from mmbot.engine.loop import Engine, EngineParams, EngineVenue
 from mmbot.engine.orders import ExecutionPolicy
 from mmbot.risk import RiskGate, RiskParams
 from mmbot.sim import SimParams
@@ -38,9 +38,9 @@ def check_instrument(cfg: MmConfig, meta: InstrumentMeta, data_path: Path) -> No
             )
 
 
-def build_engine(
+def engine_over(
     cfg: MmConfig,
-    events: EventBatch,
+    port: EngineVenue,
     strategy_id: str,
     *,
     signals_enabled: bool | None = None,
@@ -48,8 +48,10 @@ def build_engine(
     execution: ExecutionPolicy = "queue_aware",
     keep_quotes: bool = False,
 ) -> Engine:
-    """Return an engine in backtest mode: sim clock, sim venue, the config's full stack."""
-    sim = SimParams.from_config(cfg)
+    """Return the config's full stack (strategy, risk gate, allocator, sim clock) over port.
+
+    build_engine puts it over the simulated venue; the live modes over their venue ports.
+    """
     strategy = StrategyParams.from_config(cfg, starting_maker_bps(cfg))
     if signals_enabled is not None:
         strategy = replace(strategy, signals_enabled=signals_enabled)
@@ -62,11 +64,34 @@ def build_engine(
         execution=execution,
         keep_quotes=keep_quotes,
     )
+    tick, lot = cfg.instrument.tick_size, cfg.instrument.lot_size
     return Engine(
-        SimVenuePort(events, sim),
+        port,
         strategy,
-        RiskGate(RiskParams.from_config(cfg, sim.tick_size, sim.lot_size)),
+        RiskGate(RiskParams.from_config(cfg, tick, lot)),
         Allocator(AllocParams.from_config(cfg), [strategy_id]),
         params,
         SimClock(0),
+    )
+
+
+def build_engine(
+    cfg: MmConfig,
+    events: EventBatch,
+    strategy_id: str,
+    *,
+    signals_enabled: bool | None = None,
+    keep_traces: bool = False,
+    execution: ExecutionPolicy = "queue_aware",
+    keep_quotes: bool = False,
+) -> Engine:
+    """Return an engine in backtest mode: sim clock, sim venue, the config's full stack."""
+    return engine_over(
+        cfg,
+        SimVenuePort(events, SimParams.from_config(cfg)),
+        strategy_id,
+        signals_enabled=signals_enabled,
+        keep_traces=keep_traces,
+        execution=execution,
+        keep_quotes=keep_quotes,
     )

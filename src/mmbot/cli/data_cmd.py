@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 
@@ -50,7 +51,14 @@ def _meta(venue: str, symbol: str, tick_size: float, lot_size: float) -> data.In
         raise UsageError("E_CLI_USAGE", f"bad instrument: {exc}") from None
 
 
-def _print_report(report: data.ImportReport, json_out: Path | None) -> None:
+class _Report(Protocol):
+    """What `_print_report` prints: key=value lines, and the same as a JSON mapping."""
+
+    def lines(self) -> list[str]: ...
+    def as_dict(self) -> Mapping[str, object]: ...
+
+
+def _print_report(report: _Report, json_out: Path | None) -> None:
     for line in report.lines():
         typer.echo(line)
     if json_out is not None:
@@ -100,12 +108,7 @@ def info(
     json_out: JsonOption = None,
 ) -> None:
     """Print what an event file holds, one key=value a line, then RESULT=OK."""
-    result = data.info(file)
-    for line in result.lines():
-        typer.echo(line)
-    if json_out is not None:
-        write_json(json_out, result.as_dict())
-    typer.echo("RESULT=OK")
+    _print_report(data.info(file), json_out)
 
 
 @import_app.command("tardis")

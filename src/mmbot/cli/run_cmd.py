@@ -1,8 +1,8 @@
 """`mmbot run --mode live-sim|shadow|canary|live`: the backtest's engine under the live runner.
 
 The composition lives here because it joins the backtest wiring and reports (build_engine,
-write_run, build_backtest_report) with the live runner (engine/live*.py), and only the CLI
-layer may import both.
+engine_over, write_run, build_backtest_report) with the live runner (engine/live*.py), and
+only the CLI layer may import both.
 """
 
 from __future__ import annotations
@@ -17,21 +17,17 @@ from typing import Annotated, Final
 
 import typer
 
-from mmbot.alloc import Allocator, AllocParams
 from mmbot.artifacts import write_json, write_text
 from mmbot.backtest.run import build_backtest_report, file_sha256, render_backtest_md, write_run
-from mmbot.backtest.wiring import build_engine, check_instrument, starting_maker_bps
+from mmbot.backtest.wiring import build_engine, check_instrument, engine_over
 from mmbot.config import EffectiveConfig, load_config
-from mmbot.core.clock import SimClock
 from mmbot.core.errors import UsageError
 from mmbot.data import InstrumentMeta, load_events
-from mmbot.engine.journal import Journal
+from mmbot.engine.journal import SENDS, Journal
 from mmbot.engine.live import LiveRunner, Pacing, RunOutcome, parse_speed, run_live
 from mmbot.engine.live_canary import CanaryGate, CanaryLimits, CanaryVenue, FileGate, FlagGate
 from mmbot.engine.live_ports import JournalingVenue, ShadowVenue
-from mmbot.engine.loop import Engine, EngineParams, EngineVenue
-from mmbot.risk import RiskGate, RiskParams
-from mmbot.strategy import StrategyParams
+from mmbot.engine.loop import Engine, EngineVenue
 from mmbot.venues.credentials import Credentials
 from mmbot.venues.live_bridge import (
     BridgeableVenue,
@@ -92,7 +88,7 @@ def live_sim_report(
     write_run(engine, out, effective, meta, file_sha256(data_path), mode=Mode.live_sim.value)
     report = build_backtest_report(out, effective, engine.values())
     report["mode"] = Mode.live_sim.value
-    report["live"] = {**outcome.payload(), "journal": journal.counts()}
+    report["live"] = _live_payload(outcome, journal)
     write_json(out / LIVE_SIM_JSON, report)
     write_text(out / LIVE_SIM_MD, render_live_sim_md(report))
     return report
@@ -194,9 +190,14 @@ _VENUE_OPENERS: Final[dict[str, VenueOpener]] = {
 }
 
 
+def _live_payload(outcome: RunOutcome, journal: Journal) -> dict[str, object]:
+    """Return a report's `live` section: how the run ended and the journal's counts."""
+    return {**outcome.payload(), "journal": journal.counts()}
+
+
 def _print_outcome(mode: Mode, outcome: RunOutcome, journal: Journal, out: Path) -> None:
     counts = journal.counts()
-    sends = " ".join(f"{k}={counts[k]}" for k in ("place", "replace", "cancel"))
+    sends = " ".join(f"{k}={counts[k]}" for k in SENDS)
     typer.echo(
         f"RESULT=OK mode={mode.value} stop={outcome.stop_reason} decisions={outcome.decisions} "
         f"{sends} fills={counts['fill']} working_orders_left={outcome.working_orders_left} "
@@ -319,32 +320,12 @@ def _run_replay(mode: Mode, effective: EffectiveConfig, data: Path, pacing: Paci
     _print_outcome(mode, outcome, journal, out)
 
 
-def live_engine(effective: EffectiveConfig, port: EngineVenue) -> Engine:
-    """Return the config's full stack over port (build_engine's wiring, any venue)."""
-    cfg = effective.config
-    strategy_id = cfg.strategy.model
-    kill_file = cfg.risk.kill_switch_file
-    tick, lot = cfg.instrument.tick_size, cfg.instrument.lot_size
-    return Engine(
-        port,
-        StrategyParams.from_config(cfg, starting_maker_bps(cfg)),
-        RiskGate(RiskParams.from_config(cfg, tick, lot)),
-        Allocator(AllocParams.from_config(cfg), [strategy_id]),
-        EngineParams(
-            strategy_id=strategy_id,
-            decision_interval_ns=cfg.strategy.decision_interval_ms * 1_000_000,
-            kill_switch_file=Path(kill_file) if kill_file else None,
-        ),
-        SimClock(0),
-    )
-
-
 def _write_shadow_report(out: Path, shadow: ShadowVenue, engine: Engine, outcome: RunOutcome,
                          journal: Journal, extra: Mapping[str, object] | None = None,
                          ) -> None:  # fmt: skip
     """Write shadow.json: what would have been sent, how the run ended, the engine values."""
     write_json(out / SHADOW_JSON, {
-        "live": {**outcome.payload(), "journal": journal.counts()},
+        "live": _live_payload(outcome, journal),
         "mode": Mode.shadow.value,
         "shadow_orders_total": dict(shadow.sends),
         "values": engine.values(),
@@ -357,8 +338,9 @@ def _run_on_bridge(mode: Mode, effective: EffectiveConfig, bridge: LiveBridge,
                    port: EngineVenue, pacing: Pacing, journal: Journal,
                    ) -> tuple[Engine, RunOutcome]:  # fmt: skip
     """Run the engine over port (a wrapper of bridge) in the bridge's session, under its block."""
-    strategy_id = effective.config.strategy.model
-    engine = live_engine(effective, JournalingVenue(port, journal, strategy_id))
+    cfg = effective.config
+    strategy_id = cfg.strategy.model
+    engine = engine_over(cfg, JournalingVenue(port, journal, strategy_id), strategy_id)
     typer.echo(f"RUNNING mode={mode.value} journal={journal.path}")
     runner = LiveRunner(engine, journal, pacing, quote_block=bridge.quote_block)
     return engine, run_live(runner, bridge)
@@ -388,7 +370,7 @@ def _run_venue(mode: Mode, effective: EffectiveConfig, bridge: LiveBridge,
     engine, outcome = _run_on_bridge(mode, effective, bridge, canary, pacing, journal)
     write_json(out / CANARY_JSON, {
         "canary_refused_total": dict(canary.refused),
-        "live": {**outcome.payload(), "journal": journal.counts()},
+        "live": _live_payload(outcome, journal),
         "mode": mode.value,
         "values": engine.values(),
         "venue": bridge.summary(),

@@ -80,7 +80,6 @@ class RunOutcome:
 
     stop_reason: str  # data_end | window | venue_closed | signal:<NAME> | stop:<why>
     decisions: int
-    last_ts_ns: int
     shutdown_cancels: int
     working_orders_left: int
 
@@ -180,7 +179,7 @@ class LiveRunner:
             alive = engine.step(ts)
             decisions, last_ts = decisions + 1, ts
             blocked = self.quote_block is not None and self.quote_block() is not None
-            if blocked or engine.risk.counters()["kill_switch_active"]:
+            if blocked or engine.risk.kill_switch_active:
                 engine.cancel_all(ts)
             if self.on_step is not None:
                 self.on_step(ts)
@@ -191,12 +190,12 @@ class LiveRunner:
                 reason = "venue_closed" if pacing.live_venue else "data_end"
                 break
             ts += interval
-        cancels, ts = await self._shutdown(last_ts, wall_start, first_ts)
+        cancels = await self._shutdown(last_ts, wall_start, first_ts)
         self.journal.flush()
-        return RunOutcome(reason, decisions, last_ts, cancels, len(engine.orders.open_orders()))
+        return RunOutcome(reason, decisions, cancels, len(engine.orders.open_orders()))
 
-    async def _shutdown(self, ts_ns: int, wall_start_s: float, first_ts_ns: int) -> tuple[int, int]:
-        """Cancel what rests and let the venue answer; return (cancels sent, last local ts)."""
+    async def _shutdown(self, ts_ns: int, wall_start_s: float, first_ts_ns: int) -> int:
+        """Cancel what rests and let the venue answer; return the cancels sent."""
         engine = self.engine
         interval = engine.params.decision_interval_ns
         cancels = engine.cancel_all(ts_ns)
@@ -208,7 +207,7 @@ class LiveRunner:
                 await self._sleep_until(due_s, interruptible=False)
             engine.settle(ts_ns)
             cancels += engine.cancel_all(ts_ns)
-        return cancels, ts_ns
+        return cancels
 
 
 async def run_with_signals(runner: LiveRunner, session: VenueSession | None = None) -> RunOutcome:

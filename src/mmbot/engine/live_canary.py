@@ -17,6 +17,7 @@ from typing import Final, Protocol
 
 from mmbot.engine.journal import Journal, JournalEntry
 from mmbot.engine.live_ports import LOCAL_REJECT_REASON, LiveVenue, PassThroughVenue, local_report
+from mmbot.engine.orders import make_client_id
 from mmbot.sim import ReportKind
 from mmbot.venues.sim import VenueReport
 
@@ -100,8 +101,9 @@ class CanaryVenue(PassThroughVenue):
     def _refuse(self, reason: str, order_id: int, seq: int, side: int, price_ticks: int,
                 qty_lots: int) -> None:  # fmt: skip
         self.refused[reason] += 1
-        self._journal.append(JournalEntry(self._now_ns, "refused", f"{self._strategy_id}-{seq}",
-                                          side, price_ticks, qty_lots, detail=reason))  # fmt: skip
+        client_id = make_client_id(self._strategy_id, seq)
+        self._journal.append(JournalEntry(self._now_ns, "refused", client_id, side, price_ticks,
+                                          qty_lots, detail=reason))  # fmt: skip
         self._pending.append(local_report(self._now_ns, ReportKind.REJECT, order_id, seq, side,
                                           price_ticks, qty_lots, LOCAL_REJECT_REASON))  # fmt: skip
 

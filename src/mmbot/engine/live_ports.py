@@ -22,6 +22,7 @@ import numpy as np
 from mmbot.core.types import MarketView
 from mmbot.engine.journal import Journal, JournalEntry
 from mmbot.engine.loop import EngineVenue
+from mmbot.engine.orders import make_client_id
 from mmbot.sim import FillLog, ReportKind
 from mmbot.venues.sim import VenueReport
 
@@ -145,7 +146,9 @@ class JournalingVenue(PassThroughVenue):
         """Return the inner port's reports, journaling each one's fate."""
         reports = self.inner.reports()
         for report in reports:
-            client_id = self._client_of.get(report.order_id) or self._client(report.client_id)
+            client_id = self._client_of.get(report.order_id) or make_client_id(
+                self._strategy_id, report.client_id
+            )
             if report.kind == ReportKind.FILL:
                 detail = "maker" if report.is_maker else "taker"
             elif report.kind == ReportKind.REJECT:
@@ -159,12 +162,9 @@ class JournalingVenue(PassThroughVenue):
             )  # fmt: skip
         return reports
 
-    def _client(self, seq: int) -> str:
-        return f"{self._strategy_id}-{seq}"
-
     def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int:
         """Journal and hand on a place request; return the venue order id."""
-        client_id = self._client(client_seq)
+        client_id = make_client_id(self._strategy_id, client_seq)
         self.journal.append(
             JournalEntry(self._now_ns, "place", client_id, side, price_ticks, qty_lots)
         )

@@ -11,12 +11,13 @@ nothing reads the wall clock in backtest mode, so two runs give the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from mmbot.alloc import Allocator
 from mmbot.core.clock import SimClock
@@ -29,7 +30,7 @@ from mmbot.core.types import (
     Quote,
     ReplaceOrder,
 )
-from mmbot.engine.orders import ExecutionPolicy, ManagedOrder, OrderManager
+from mmbot.engine.orders import ExecutionPolicy, ManagedOrder, OrderManager, client_seq_of
 from mmbot.risk import RiskContext, RiskGate
 from mmbot.sim import FillLog, ReportKind
 from mmbot.strategy import StrategyParams, StrategyState, decide, initial_state
@@ -37,6 +38,7 @@ from mmbot.strategy.trace import DecisionTrace
 from mmbot.venues.sim import VenueReport
 
 _NS_PER_DAY = 86_400 * 1_000_000_000
+_NS_PER_MS = 1_000_000
 _FILL_RATE_ALPHA = 0.05  # weight of the newest order outcome in cost_fillrate_ewma
 
 
@@ -245,7 +247,7 @@ class Engine:
         venue, orders = self.venue, self.orders
         for action in actions:
             if isinstance(action, PlaceOrder):
-                seq = int(action.client_id.rsplit("-", 1)[1])
+                seq = client_seq_of(action.client_id)
                 order_id = venue.place(action.side, action.price_ticks, action.qty_lots, seq)
                 orders.on_sent_place(action, seq, order_id, ts_ns)
             elif isinstance(action, ReplaceOrder):
@@ -282,15 +284,19 @@ class Engine:
             "cost_fillrate_ewma": self.cost_fillrate_ewma,
             "effective_fee_bps_now": self.venue.effective_fee_bps,
             "fee_tier_distance_usd": self.venue.fee_tier_distance_usd,
-            "order_age_ms_p50": _quantile(ages, 0.5) / 1e6,
-            "order_age_ms_p95": _quantile(ages, 0.95) / 1e6,
+            "order_age_ms_p50": quantile_ms(ages, 0.5),
+            "order_age_ms_p95": quantile_ms(ages, 0.95),
             "quotes_placed_total": self.orders.quotes_placed_total,
             "unknown_reports_total": self.orders.unknown_reports_total,
         }
 
 
-def _quantile(values: list[int], q: float) -> float:
-    """Return the inverted-CDF quantile (as the backtest report computes it; 0 when empty)."""
-    if not values:
+def quantile_ms(values_ns: Sequence[int] | npt.NDArray[Any], q: float) -> float:
+    """Return the inverted-CDF q-quantile of nanosecond values in ms (0 when empty).
+
+    The one definition behind the engine's order-age values, the backtest report's
+    order_age_p*_ms figures and the latency figures.
+    """
+    if len(values_ns) == 0:
         return 0.0
-    return float(np.quantile(values, q, method="inverted_cdf"))
+    return float(np.quantile(values_ns, q, method="inverted_cdf")) / _NS_PER_MS

@@ -47,6 +47,16 @@ class OrderState(Enum):
     REJECTED = "rejected"
 
 
+def make_client_id(strategy_id: str, seq: int) -> str:
+    """Return the deterministic client id of a strategy's seq-th order: `<strategy>-<seq>`."""
+    return f"{strategy_id}-{seq}"
+
+
+def client_seq_of(client_id: str) -> int:
+    """Return the seq of a client id made by make_client_id."""
+    return int(client_id.rsplit("-", 1)[1])
+
+
 TERMINAL: Final = frozenset({OrderState.FILLED, OrderState.CANCELED, OrderState.REJECTED})
 # Which transitions a report may cause; anything else is a protocol error worth counting.
 _ALLOWED: Final = {
@@ -107,7 +117,7 @@ class OrderManager:
     def next_client_id(self) -> str:
         """Return the next deterministic client id."""
         self._seq += 1
-        return f"{self._strategy_id}-{self._seq}"
+        return make_client_id(self._strategy_id, self._seq)
 
     def plan(self, quote: Quote | None) -> list[Action]:
         """Return the actions that move the resting orders toward quote (None: rest nothing)."""

@@ -16,10 +16,14 @@ _END_STATES = {
 }
 
 
+def _decimals(step: float) -> int:
+    """Return the decimals to round multiples of step to: the step's own, plus two."""
+    return max(0, -int(np.floor(np.log10(step))) + 2)
+
+
 def _decimal_price(ticks: int | float, tick_size: float) -> float:
     """Return ticks * tick_size rounded to the tick's decimals (50000.1, not 50000.100000006)."""
-    decimals = max(0, -int(np.floor(np.log10(tick_size))) + 2)
-    return round(ticks * tick_size, decimals)
+    return round(ticks * tick_size, _decimals(tick_size))
 
 
 def fill_records(engine: Engine, symbol: str) -> list[FillRecord]:
@@ -73,9 +77,8 @@ def mid_record(engine: Engine, symbol: str) -> MidSeriesRecord:
     """Return the venue-book mids sampled at every decision point."""
     tick = engine.strategy.tick_size
     mids_x2 = np.asarray(engine.record.mid_ticks_x2, dtype=np.float64)
-    decimals = max(0, -int(np.floor(np.log10(tick))) + 2)
     return MidSeriesRecord(
         symbol=symbol,
         ts_ns=np.asarray(engine.record.mid_ts_ns, dtype=np.int64),
-        mid=np.round(mids_x2 * (tick / 2.0), decimals),
+        mid=np.round(mids_x2 * (tick / 2.0), _decimals(tick)),
     )

@@ -32,7 +32,6 @@ ORDER_COLUMNS: Final = (
 )  # fmt: skip
 MID_COLUMNS: Final = ("ts_ns", "symbol", "mid")
 SIDE_NAMES: Final = {1: "buy", -1: "sell"}
-END_STATES: Final = ("filled", "canceled", "rejected", "open")
 
 
 @dataclass(frozen=True, slots=True)

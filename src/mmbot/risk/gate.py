@@ -126,9 +126,7 @@ class RiskGate:
         self._halt(ctx)
         if self._kill_record_due:
             self._kill_record_due = False
-            self._pending.append(
-                RiskRecord(ctx.ts_ns, "E_RISK_KILL_SWITCH", f"kill_switch: {self._kill_reason}")
-            )
+            self._pending.append(RiskRecord(ctx.ts_ns, *self._kill_halt()))
         position_lots = abs(ctx.position_lots)
         # _limit_lots for both limits, inlined: after_step runs at every decision point.
         mid_price_usd = ctx.mid_price_usd
@@ -166,11 +164,16 @@ class RiskGate:
         """Clear the intraday-caps latch; call when the engine's day counters restart."""
         self._caps_halt = None
 
+    @property
+    def kill_switch_active(self) -> int:
+        """1 while the kill switch is tripped, else 0 (the exported flag's value)."""
+        return 0 if self._kill_reason is None else 1
+
     def counters(self) -> dict[str, int | float]:
         """Return the gate's counters and flags as plain values ready for export."""
         return {
             "intraday_caps_breached": 0 if self._caps_halt is None else 1,
-            "kill_switch_active": 0 if self._kill_reason is None else 1,
+            "kill_switch_active": self.kill_switch_active,
             "pos_skew_breach_total": self._pos_skew_breach_total,
             "replace_allowed": self._replace_allowed,
             "replace_attempts": self._replace_attempts,
@@ -186,8 +189,12 @@ class RiskGate:
             if self._caps_halt is not None:
                 self._pending.append(RiskRecord(ctx.ts_ns, *self._caps_halt))
         if self._kill_reason is not None:
-            return "E_RISK_KILL_SWITCH", f"kill_switch: {self._kill_reason}"
+            return self._kill_halt()
         return self._caps_halt
+
+    def _kill_halt(self) -> Reason:
+        """Return the kill switch's denial/record code and message."""
+        return "E_RISK_KILL_SWITCH", f"kill_switch: {self._kill_reason}"
 
     def _cap_breach(self, ctx: RiskContext) -> Reason | None:
         params = self._params
