@@ -29,7 +29,6 @@ from mmbot.audit import (
     markout_bps,
     totals,
 )
-from mmbot.backtest.charts import line_chart_svg, waterfall_svg
 from mmbot.engine.rundir_read import RunData, read_run_dir
 
 MARKOUT_HORIZONS_MS: Final = (100, 1000, 5000)
@@ -232,6 +231,10 @@ def equity_and_inventory(
 
 def render_charts(payload: dict[str, object], audited: AuditedFills) -> dict[str, bytes]:
     """Return the three SVG charts by file name."""
+    # matplotlib takes ~0.3 s to import: only runs that draw charts pay for it, not every
+    # `mmbot` command (the CLI imports this module at start-up).
+    from mmbot.backtest.charts import line_chart_svg, waterfall_svg
+
     timeline, equity, inventory = equity_and_inventory(audited)
     hours = ((timeline - timeline[0]) / _NS_PER_HOUR).astype(np.float64)
     total = payload["totals"]
