@@ -1,4 +1,4 @@
-"""Text made safe for one-line ASCII output (errors, risk records, log values)."""
+"""Text made safe for one-line output (errors, risk records, log values)."""
 
 from __future__ import annotations
 
@@ -8,3 +8,8 @@ def ascii_single_line(value: object) -> str:
     text = value if isinstance(value, str) else str(value)
     text = text.replace("\r", "\\r").replace("\n", "\\n")
     return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def first_line(exc: BaseException) -> str:
+    """Return the first line of exc's message, or its type name when the message is empty."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -21,7 +21,8 @@ import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
 from mmbot.core.errors import DataError
-from mmbot.data.screen import RowScreen, data_error, first_line, require_file
+from mmbot.core.text import first_line
+from mmbot.data.screen import RowScreen, data_error, require_file
 
 _BLOCK_BYTES: Final = 8 << 20
 _HEAD_BYTES: Final = 4096

@@ -32,11 +32,6 @@ def require_file(where: str) -> None:
         raise data_error("E_DATA_FILE_MISSING", where, 0, "no such file; check the path")
 
 
-def first_line(exc: BaseException) -> str:
-    """Return the first line of exc's message, or its type name when the message is empty."""
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
 class RowScreen:
     """Screen chunks of rows of one file; row numbers are 1-based data rows."""
 

@@ -17,10 +17,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mmbot.artifacts import atomic_output
+from mmbot.core.text import first_line
 from mmbot.data.batch import EventBatch
 from mmbot.data.check import EventChecker
 from mmbot.data.schema import COLUMNS, META_KEYS, META_PREFIX, SCHEMA_VERSION, InstrumentMeta
-from mmbot.data.screen import data_error, first_line, require_file
+from mmbot.data.screen import data_error, require_file
 
 _MAGIC: Final = b"PAR1"
 _COMPRESSION: Final = "zstd"

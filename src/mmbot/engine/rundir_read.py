@@ -10,6 +10,7 @@ from typing import Any, Final
 import polars as pl
 
 from mmbot.core.errors import AuditError
+from mmbot.core.text import first_line
 from mmbot.engine.rundir import FILL_COLUMNS, MID_COLUMNS, ORDER_COLUMNS
 
 QUOTE_CURRENCIES: Final = ("USD", "USDC", "USDT")
@@ -48,8 +49,7 @@ def _read_table(path: Path, columns: tuple[str, ...], types: dict[str, Any]) -> 
     try:
         raw = pl.read_csv(_need(path), infer_schema=False)
     except pl.exceptions.PolarsError as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise AuditError("E_AUDIT_BAD_VALUE", f"file={path} row=? {first_line}") from None
+        raise AuditError("E_AUDIT_BAD_VALUE", f"file={path} row=? {first_line(exc)}") from None
     if tuple(raw.columns) != columns:
         raise AuditError(
             "E_AUDIT_BAD_VALUE",
