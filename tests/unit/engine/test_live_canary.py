@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.counting_port import CountingPort
 
 from mmbot.backtest.wiring import build_engine
 from mmbot.config import MmConfig, load_config
@@ -19,25 +20,10 @@ from mmbot.engine.live_ports import JournalingVenue
 from mmbot.engine.loop import Engine
 from mmbot.engine.orders import OrderState
 from mmbot.sim import SimParams
-from mmbot.venues.sim import SimVenuePort
 
 pytestmark = pytest.mark.selected
 CONFIG = Path(__file__).resolve().parents[3] / "configs" / "fixtures" / "backtest_pass.yaml"
 WINDOW_NS = 60 * 1_000_000_000
-
-
-class FakeLiveVenue(SimVenuePort):
-    """A 'real' venue for tests: the simulator, counting every request that reaches it."""
-
-    sends = 0
-
-    def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int:
-        self.sends += 1
-        return super().place(side, price_ticks, qty_lots, client_seq)
-
-    def replace(self, order_id: int, price_ticks: int, qty_lots: int) -> None:
-        self.sends += 1
-        super().replace(order_id, price_ticks, qty_lots)
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +39,10 @@ def events() -> EventBatch:
 
 def _canary(config: MmConfig, events: EventBatch, gate: FlagGate, limits: CanaryLimits | None,
             on_step: Callable[[Engine, int], None] | None = None,
-            ) -> tuple[Engine, FakeLiveVenue, CanaryVenue, Journal]:  # fmt: skip
+            ) -> tuple[Engine, CountingPort, CanaryVenue, Journal]:  # fmt: skip
     sid = config.strategy.model
     engine = build_engine(config, events, sid)
-    venue = FakeLiveVenue(events, SimParams.from_config(config))
+    venue = CountingPort(events, SimParams.from_config(config))
     journal = Journal(None)
     canary = CanaryVenue(venue, gate, limits, journal, sid)
     engine.venue = JournalingVenue(canary, journal, sid)
