@@ -10,10 +10,16 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def clean_env() -> dict[str, str]:
+    """Return this process's environment without MM_* and RAY_ADDRESS (what a user's shell
+    would not set for a test run: settings, keys and a Ray cluster to join)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("MM_", "RAY_ADDRESS"))}
+
+
 def mmbot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m mmbot args...` from the repo root; env adds to a MM_*-free environment."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
+    """Run `python -m mmbot args...` from the repo root; env adds to clean_env()."""
     return subprocess.run(
         [sys.executable, "-m", "mmbot", *args],
-        capture_output=True, text=True, check=False, env={**base, **(env or {})}, cwd=REPO_ROOT,
+        capture_output=True, text=True, check=False, env={**clean_env(), **(env or {})},
+        cwd=REPO_ROOT,
     )  # fmt: skip

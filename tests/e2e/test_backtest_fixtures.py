@@ -1,8 +1,8 @@
 """The shipped backtest fixtures end to end through the CLI: one PASSes, one FAILs, repeatable.
 
 configs/fixtures/backtest_pass.yaml and backtest_fail.yaml run on the same seeded data
-(`mmbot data synth --preset fixture_alt --seed 7 --events 300000`); docs/FIXTURES.md says why
-one passes and the other fails.
+(`mmbot data synth --preset fixture_alt --seed 7 --events 300000`, conftest.fixture_alt_data);
+docs/FIXTURES.md says why one passes and the other fails.
 """
 
 from __future__ import annotations
@@ -12,25 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _cli import REPO_ROOT
 from _cli import mmbot as _mmbot
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "configs" / "fixtures"
-SEED, EVENTS = 7, 300_000
 RUN_FILES = ("backtest.json", "BACKTEST.md", "fills.csv", "orders.csv", "mids.csv", "run.json")
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return a directory holding the fixture data, generated once through the CLI."""
-    root = tmp_path_factory.mktemp("fixtures")
-    result = _mmbot(
-        "data", "synth", "--preset", "fixture_alt", "--seed", str(SEED),
-        "--events", str(EVENTS), "--out", str(root / "alt.parquet"),
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "RESULT=OK"
-    return root
+def workdir(fixture_alt_data: Path) -> Path:
+    """Return the directory holding the fixture data (alt.parquet, written through the CLI)."""
+    return fixture_alt_data.parent
 
 
 def _backtest(workdir: Path, fixture: str, name: str) -> tuple[str, Path]:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _cli import mmbot
+from tests.cli_runner import run_cli
 
 from mmbot.backtest.run import file_sha256
 from mmbot.config import load_config
 from mmbot.data import SYNTH_META, EventBatch, synthesize, write_events
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 N_EVENTS = 150_000
 # The default base fee tier (maker 1 bp) puts the fee floor far from the touch: no fills.
 CONFIG = """\
@@ -50,19 +49,14 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Inputs:
     return Inputs(config, data, train_s, test_s)
 
 
-def _wf(
-    inputs: Inputs, out: Path, *extra: str, data: Path | None = None
-) -> subprocess.CompletedProcess[str]:
+def _wf_args(inputs: Inputs, out: Path, *extra: str, data: Path | None = None) -> list[str]:
     args = ["--config", str(inputs.config), "--data", str(data or inputs.data), "--out", str(out)]
     windows = ["--train-s", str(inputs.train_s), "--test-s", str(inputs.test_s)]
-    return subprocess.run(
-        [sys.executable, "-m", "mmbot", "backtest", "wf", *args, *windows, *GRID, *extra],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={k: v for k, v in os.environ.items() if not k.startswith(("MM_", "RAY_ADDRESS"))},
-        cwd=REPO_ROOT,
-    )
+    return ["backtest", "wf", *args, *windows, *GRID, *extra]
+
+
+def _wf(inputs: Inputs, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return mmbot(*_wf_args(inputs, out, *extra))
 
 
 def _report_bytes(out: Path) -> tuple[bytes, bytes]:
@@ -120,18 +114,18 @@ def test_wf_ray_engine_gives_the_local_reports(
     assert _report_bytes(tmp_path) == _report_bytes(local_run)
 
 
-@pytest.mark.parametrize(
-    ("extra", "code"),
-    [
-        (["--grid", "strategy.no_such_key=1"], "E_CFG_UNKNOWN_KEY"),
-        (["--grid", "strategy.order_qty_lots"], "E_WF_GRID"),
-        (["--objective", "sharpe"], "E_WF_OBJECTIVE"),
-        (["--step-s", "0"], "E_WF_WINDOW"),
-    ],
-)
-def test_wf_bad_input_one_line_exit_2(
-    inputs: Inputs, tmp_path: Path, extra: list[str], code: str
+BAD_INPUTS = [
+    (["--grid", "strategy.no_such_key=1"], "E_CFG_UNKNOWN_KEY"),
+    (["--grid", "strategy.order_qty_lots"], "E_WF_GRID"),
+    (["--objective", "sharpe"], "E_WF_OBJECTIVE"),
+    (["--step-s", "0"], "E_WF_WINDOW"),
+]
+
+
+def test_wf_bad_input_one_line_exit_2_in_a_fresh_interpreter(
+    inputs: Inputs, tmp_path: Path
 ) -> None:
+    extra, code = BAD_INPUTS[0]
     result = _wf(inputs, tmp_path, *extra)
     assert result.returncode == 2
     lines = result.stderr.splitlines()
@@ -139,11 +133,31 @@ def test_wf_bad_input_one_line_exit_2(
     assert not (tmp_path / "wf.json").exists()
 
 
-def test_wf_data_shorter_than_windows_is_e_wf_window(inputs: Inputs, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("cli_env")
+@pytest.mark.parametrize(("extra", "code"), BAD_INPUTS[1:])
+def test_wf_bad_input_one_line_exit_2(
+    inputs: Inputs,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    code: str,
+) -> None:
+    returncode = run_cli(*_wf_args(inputs, tmp_path, *extra))
+    stderr = capsys.readouterr().err
+    assert returncode == 2
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{code}: "), stderr
+    assert not (tmp_path / "wf.json").exists()
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_wf_data_shorter_than_windows_is_e_wf_window(
+    inputs: Inputs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     short = write_events(
         tmp_path / "short.parquet", [EventBatch.concat(synthesize(3, 2_000))], SYNTH_META
     )
-    result = _wf(inputs, tmp_path / "out", data=short)
-    assert result.returncode == 2
+    returncode = run_cli(*_wf_args(inputs, tmp_path / "out", data=short))
+    assert returncode == 2
     window_s = inputs.train_s + inputs.test_s
-    assert result.stderr.startswith(f"E_WF_WINDOW: train_s+test_s={window_s} expected=<=")
+    assert capsys.readouterr().err.startswith(f"E_WF_WINDOW: train_s+test_s={window_s} expected=<=")

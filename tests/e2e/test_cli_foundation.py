@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from _cli import mmbot as _mmbot
+from tests.cli_runner import run_cli
 
 pytestmark = pytest.mark.selected
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_cli_config_validate_ok_prints_result_line(repo_root: Path) -> None:
@@ -18,32 +18,45 @@ def test_cli_config_validate_ok_prints_result_line(repo_root: Path) -> None:
     assert result.stdout.startswith("RESULT=OK env=dev profile=none sha256=")
 
 
-@pytest.mark.parametrize(
-    ("args", "env", "code"),
-    [
-        (
-            ["config", "validate", "--config", "tests/fixtures/config/bad_range.yaml"],
-            {},
-            "E_CFG_RANGE",
-        ),
-        (
-            ["config", "describe"],
-            {"MM_CONFIG_PATH": "tests/fixtures/config/bad_unknown_key.yaml"},
-            "E_CFG_UNKNOWN_KEY",
-        ),
-        (["config", "validate"], {"MM_PROFILE": "nope"}, "E_CFG_PROFILE_UNKNOWN"),
-        (["config", "validate", "--config", "missing.yaml"], {}, "E_CFG_FILE_MISSING"),
-        (["config", "validate", "--bogus"], {}, "E_CLI_USAGE"),
-    ],
-)
-def test_cli_bad_input_one_line_exit_2_no_traceback(
-    args: list[str], env: dict[str, str], code: str
-) -> None:
-    result = _mmbot(*args, env=env)
-    assert result.returncode == 2
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
+BAD_INPUTS = [
+    (["config", "validate", "--config", "tests/fixtures/config/bad_range.yaml"], {}, "E_CFG_RANGE"),
+    (
+        ["config", "describe"],
+        {"MM_CONFIG_PATH": "tests/fixtures/config/bad_unknown_key.yaml"},
+        "E_CFG_UNKNOWN_KEY",
+    ),
+    (["config", "validate"], {"MM_PROFILE": "nope"}, "E_CFG_PROFILE_UNKNOWN"),
+    (["config", "validate", "--config", "missing.yaml"], {}, "E_CFG_FILE_MISSING"),
+    (["config", "validate", "--bogus"], {}, "E_CLI_USAGE"),
+]
+
+
+def _assert_one_line_exit_2(returncode: int, stdout: str, stderr: str, code: str) -> None:
+    assert returncode == 2
+    assert stdout == ""
+    lines = stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{code}: ") and lines[0].isascii()
+
+
+def test_cli_bad_input_one_line_exit_2_no_traceback_in_a_fresh_interpreter() -> None:
+    args, env, code = BAD_INPUTS[0]
+    result = _mmbot(*args, env=env)
+    _assert_one_line_exit_2(result.returncode, result.stdout, result.stderr, code)
+
+
+@pytest.mark.parametrize(("args", "env", "code"), BAD_INPUTS[1:])
+def test_cli_bad_input_one_line_exit_2_no_traceback(
+    args: list[str],
+    env: dict[str, str],
+    code: str,
+    cli_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in env.items():
+        cli_env.setenv(key, value)
+    returncode = run_cli(*args)
+    stdout, stderr = capsys.readouterr()
+    _assert_one_line_exit_2(returncode, stdout, stderr, code)
 
 
 def test_cli_debug_shows_traceback(repo_root: Path) -> None:

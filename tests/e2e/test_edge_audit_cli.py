@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from _cli import mmbot as _mmbot
 from _rundir_fixture import write_fixture_run
+from tests.cli_runner import run_cli
 
 pytestmark = pytest.mark.selected
-REPO_ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ("EDGE_AUDIT.md", "edge_audit.json", "equity.svg", "inventory.svg", "waterfall.svg")
 
 
@@ -74,14 +74,37 @@ BAD_INPUTS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("case", "damage", "line"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
-def test_edge_audit_bad_input_one_line_and_nothing_written(
-    tmp_path: Path, case: str, damage: Callable[[Path], None], line: str
-) -> None:
+def _damaged(tmp_path: Path, damage: Callable[[Path], None]) -> tuple[Path, Path]:
+    """Return (a damaged fixture run, an --out directory that does not exist yet)."""
     run = write_fixture_run(tmp_path / "run")
     damage(run)
-    out = tmp_path / "out"
+    return run, tmp_path / "out"
+
+
+def test_edge_audit_bad_input_one_line_and_nothing_written_in_a_fresh_interpreter(
+    tmp_path: Path,
+) -> None:
+    case, damage, line = BAD_INPUTS[0]
+    run, out = _damaged(tmp_path, damage)
     result = _mmbot("edge-audit", "--run", str(run), "--out", str(out))
     assert result.returncode == 2, case
     assert result.stderr.splitlines() == [line.format(run=run)]
+    assert not out.exists()
+
+
+@pytest.mark.usefixtures("cli_env")
+@pytest.mark.parametrize(
+    ("case", "damage", "line"), BAD_INPUTS[1:], ids=[c[0] for c in BAD_INPUTS[1:]]
+)
+def test_edge_audit_bad_input_one_line_and_nothing_written(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    case: str,
+    damage: Callable[[Path], None],
+    line: str,
+) -> None:
+    run, out = _damaged(tmp_path, damage)
+    returncode = run_cli("edge-audit", "--run", str(run), "--out", str(out))
+    assert returncode == 2, case
+    assert capsys.readouterr().err.splitlines() == [line.format(run=run)]
     assert not out.exists()

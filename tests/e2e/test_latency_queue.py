@@ -8,19 +8,21 @@ there are two cases: docs/LATENCY.md.
 
 - case 1, the checklist's comparison: `fixture_tight` (1-tick book, fills come through the
   queue) with configs/fixtures/latency_queue.yaml. Every checklist condition is asserted.
-- case 2, reported: the backtest PASS fixture (`fixture_alt`, a wide book the maker quotes
-  inside of, where the queue hardly matters). Its figures are pinned by a golden; there naive
-  reposting fills more, through cancel/replace overfill (docs/LATENCY.md).
+- case 2, reported: the backtest PASS fixture (`fixture_alt`, conftest.fixture_alt_data: a
+  wide book the maker quotes inside of, where the queue hardly matters). Its figures are
+  pinned by a golden; there naive reposting fills more, through cancel/replace overfill
+  (docs/LATENCY.md).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
+from _cli import REPO_ROOT, clean_env
 
 from mmbot.artifacts import fmt6, text_bytes
 from mmbot.backtest.latency import (
@@ -33,11 +35,11 @@ from mmbot.backtest.latency import (
 )
 from mmbot.config import MmConfig, load_config
 from mmbot.core.types import BUY, SELL, Quote
-from mmbot.data import EventBatch, synthesize
+from mmbot.data import EventBatch, load_events, synthesize
 from mmbot.data.synth_params import preset
 from mmbot.engine.orders import ExecutionPolicy
 
-FIXTURES = Path(__file__).resolve().parents[2] / "configs" / "fixtures"
+FIXTURES = REPO_ROOT / "configs" / "fixtures"
 SEED, EVENTS = 7, 300_000
 P95_LIMIT_MS = 350.0
 
@@ -51,13 +53,11 @@ class Case:
 
 CHECKLIST = Case("latency_queue_case1.out", "fixture_tight", FIXTURES / "latency_queue.yaml")
 WIDE_BOOK = Case("latency_queue_case2.out", "fixture_alt", FIXTURES / "backtest_pass.yaml")
-_RUNS: dict[Case, dict[str, LatencyFigures]] = {}
+Figures = Callable[[Case], dict[str, LatencyFigures]]
 
 
-def _run_case(case: Case) -> dict[str, LatencyFigures]:
-    cfg = load_config(case.config, {k: v for k, v in os.environ.items() if not k.startswith("MM_")})
-    params, meta = preset(case.preset)
-    events = EventBatch.concat(synthesize(SEED, EVENTS, meta, params))
+def _run_case(case: Case, events: EventBatch) -> dict[str, LatencyFigures]:
+    cfg = load_config(case.config, clean_env())
     strategy_id = cfg.config.strategy.model
     policies: tuple[tuple[str, MmConfig, ExecutionPolicy], ...] = (
         ("before", naive_baseline_config(cfg.config), "naive_repost"),
@@ -71,11 +71,18 @@ def _run_case(case: Case) -> dict[str, LatencyFigures]:
     return out
 
 
-def figures(case: Case) -> dict[str, LatencyFigures]:
-    """Return the figures of a case under each execution policy (run once per session)."""
-    if case not in _RUNS:
-        _RUNS[case] = _run_case(case)
-    return _RUNS[case]
+@pytest.fixture(scope="module")
+def figures(fixture_alt_data: Path) -> Figures:
+    """Return figures(case): the case's figures under each execution policy (run once)."""
+
+    @cache
+    def of(case: Case) -> dict[str, LatencyFigures]:
+        if case.preset == "fixture_alt":  # the session's CLI-written file
+            return _run_case(case, load_events(fixture_alt_data)[0])
+        params, meta = preset(case.preset)
+        return _run_case(case, EventBatch.concat(synthesize(SEED, EVENTS, meta, params)))
+
+    return of
 
 
 def _line(label: str, f: LatencyFigures) -> str:
@@ -92,33 +99,37 @@ def _line(label: str, f: LatencyFigures) -> str:
 
 @pytest.mark.selected
 @pytest.mark.parametrize("case", [CHECKLIST, WIDE_BOOK], ids=["case1", "case2"])
-def test_latency_queue_golden(case: Case, golden: Callable[[str, bytes], None]) -> None:
+def test_latency_queue_golden(
+    figures: Figures, case: Case, golden: Callable[[str, bytes], None]
+) -> None:
     runs = figures(case)
     text = "\n".join(_line(label, runs[label]) for label in ("before", "after"))
     golden(case.golden, text_bytes(text, case.golden))
 
 
 @pytest.mark.selected
-def test_latency_after_p95_time_to_fill_within_limit_and_not_above_before() -> None:
+def test_latency_after_p95_time_to_fill_within_limit_and_not_above_before(
+    figures: Figures,
+) -> None:
     before, after = figures(CHECKLIST)["before"], figures(CHECKLIST)["after"]
     assert after.p95_time_to_fill_ms <= P95_LIMIT_MS
     assert after.p95_time_to_fill_ms <= before.p95_time_to_fill_ms
 
 
 @pytest.mark.selected
-def test_latency_after_fill_rate_not_below_before() -> None:
+def test_latency_after_fill_rate_not_below_before(figures: Figures) -> None:
     before, after = figures(CHECKLIST)["before"], figures(CHECKLIST)["after"]
     assert after.intent_fill_rate >= before.intent_fill_rate
 
 
 @pytest.mark.selected
-def test_latency_after_replace_policy_holds_some_replaces_back() -> None:
+def test_latency_after_replace_policy_holds_some_replaces_back(figures: Figures) -> None:
     after = figures(CHECKLIST)["after"]
     assert 0 < after.replace_allowed < after.replace_attempts
 
 
 @pytest.mark.selected
-def test_latency_fixture_fills_come_through_the_queue() -> None:
+def test_latency_fixture_fills_come_through_the_queue(figures: Figures) -> None:
     # The case is meant to measure queue place: keeping it must buy fills. On the wide book
     # (case 2) it does not, which is why case 2 is reported, not asserted.
     tight, wide = figures(CHECKLIST), figures(WIDE_BOOK)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sys
 import time
@@ -23,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _cli import REPO_ROOT, clean_env
 from tests.loopback import API_KEY, API_SECRET, FakeBinance
+from tests.loopback.harness import publishing, until
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 INTERVAL_NS = 100_000_000  # strategy.decision_interval_ms below
 SLACK_NS = 1_000_000_000  # a decision's time vs. the test's clock, on a stalled CI box
 BID, ASK = 1000, 1010  # the fake's book, ticks of 0.1: quotes go at 1001 / 1009
@@ -71,31 +71,15 @@ class Bot:
                 if e["event"] == event and (detail is None or e["detail"] == detail)]  # fmt: skip
 
 
-async def _until(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not condition():
-        assert loop.time() < deadline, f"timed out after {timeout_s} s waiting for {what}"
-        await asyncio.sleep(0.02)
-
-
-async def _publish_book(fake: FakeBinance) -> None:
-    while True:
-        await fake.push_book(BID, ASK)
-        await asyncio.sleep(0.1)
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    await until(condition, WAIT_S, what)
 
 
 @asynccontextmanager
 async def _fake() -> AsyncIterator[FakeBinance]:
-    fake = FakeBinance()
-    await fake.start()
-    publisher = asyncio.create_task(_publish_book(fake))
-    try:
+    """Run the Binance fake, publishing its book every 100 ms."""
+    async with FakeBinance() as fake, publishing(fake, BID, ASK, 0.1):
         yield fake
-    finally:
-        publisher.cancel()
-        await asyncio.gather(publisher, return_exceptions=True)
-        await fake.stop()
 
 
 @asynccontextmanager
@@ -103,7 +87,7 @@ async def _bot(fake: FakeBinance, tmp_path: Path, mode: str, *options: str,
                tick_size: str = "0.1", keys: bool = True) -> AsyncIterator[Bot]:  # fmt: skip
     config = tmp_path / "cfg.yaml"
     config.write_text(CONFIG.format(kill=tmp_path / "KILL", tick=tick_size))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
+    env = clean_env()
     if keys:
         env.update(MM_BINANCE_API_KEY=API_KEY, MM_BINANCE_API_SECRET=API_SECRET)
     out, stderr_path = tmp_path / "run", tmp_path / "stderr.txt"

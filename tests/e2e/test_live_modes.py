@@ -1,14 +1,13 @@
 """The live modes end to end: live-sim (goldens, determinism, pacing), SIGTERM, shadow, kill switch.
 
 Data: the shipped PASS fixture (configs/fixtures/backtest_pass.yaml) on
-`mmbot data synth --preset fixture_alt --seed 7 --events 300000`, written in-process with the
-same calls as that command (same bytes, so the data sha256 in the goldens is the CLI's).
+`mmbot data synth --preset fixture_alt --seed 7 --events 300000`, written once per session
+through the CLI (conftest.fixture_alt_data), so the data sha256 in the goldens is the CLI's.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,34 +16,30 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _cli import REPO_ROOT, clean_env
 from _cli import mmbot as _mmbot
+from tests.cli_runner import run_cli
+from tests.counting_port import CountingPort
 
 from mmbot.backtest.wiring import build_engine
 from mmbot.config import MmConfig, load_config
-from mmbot.data import EventBatch, load_events, synthesize, write_events
-from mmbot.data.synth_params import preset
+from mmbot.data import EventBatch, load_events
 from mmbot.engine.journal import Journal
 from mmbot.engine.live import LiveRunner, Pacing, run_live
 from mmbot.engine.live_ports import JournalingVenue, ShadowVenue
 from mmbot.engine.loop import Engine
 from mmbot.sim import SimParams
-from mmbot.venues.sim import SimVenuePort
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_CONFIG = REPO_ROOT / "configs" / "fixtures" / "backtest_pass.yaml"
-FIXTURE_PRESET, SEED, EVENTS = "fixture_alt", 7, 300_000
 NS_PER_S = 1_000_000_000
 RUN_FILES = ("live_sim.json", "LIVE_SIM.md", "fills.csv", "orders.csv", "mids.csv", "run.json",
              "journal.jsonl")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data(fixture_alt_data: Path) -> Path:
     """Return the fixture event file (what `mmbot data synth --preset ...` writes)."""
-    path = tmp_path_factory.mktemp("live") / "alt.parquet"
-    params, meta = preset(FIXTURE_PRESET)
-    write_events(path, synthesize(SEED, EVENTS, meta, params), meta)
-    return path
+    return fixture_alt_data
 
 
 @pytest.fixture(scope="module")
@@ -119,11 +114,10 @@ def test_live_sim_speed_50_same_fills_as_max_over_same_window(
 @pytest.mark.selected
 def test_sigterm_cancels_resting_orders_flushes_journal_exits_0(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
     process = subprocess.Popen(
         [sys.executable, "-m", "mmbot", "run", "--mode", "live-sim", "--speed", "5",
          "--config", str(FIXTURE_CONFIG), "--data", str(data), "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO_ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(), cwd=REPO_ROOT,
     )  # fmt: skip
     assert process.stdout is not None
     assert process.stdout.readline().startswith("RUNNING mode=live-sim ")
@@ -142,28 +136,10 @@ def test_sigterm_cancels_resting_orders_flushes_journal_exits_0(data: Path, tmp_
     assert len(orders) > 3 and not any(row.split(",")[10] == "open" for row in orders[1:])
 
 
-class _CountingPort(SimVenuePort):
-    """The sim port as a feed that counts any order entry it is asked for."""
-
-    sends = 0
-
-    def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int:
-        self.sends += 1
-        return super().place(side, price_ticks, qty_lots, client_seq)
-
-    def replace(self, order_id: int, price_ticks: int, qty_lots: int) -> None:
-        self.sends += 1
-        super().replace(order_id, price_ticks, qty_lots)
-
-    def cancel(self, order_id: int) -> None:
-        self.sends += 1
-        super().cancel(order_id)
-
-
 @pytest.mark.selected
 def test_shadow_journals_every_order_and_sends_none(config: MmConfig, events: EventBatch) -> None:
     engine = build_engine(config, events, config.strategy.model)
-    feed = _CountingPort(events, SimParams.from_config(config))
+    feed = CountingPort(events, SimParams.from_config(config))
     shadow = ShadowVenue(feed)
     journal = Journal(None)
     engine.venue = JournalingVenue(shadow, journal, config.strategy.model)
@@ -224,19 +200,22 @@ def test_kill_switch_stops_new_orders_at_next_decision(
     assert engine.orders.open_orders() == {}
 
 
+@pytest.mark.usefixtures("cli_env")
 @pytest.mark.parametrize("mode", ["live-sim", "shadow"])
-def test_adopt_refused_outside_canary_and_live(tmp_path: Path, mode: str) -> None:
-    result = _mmbot("run", "--mode", mode, "--adopt", "--data", str(tmp_path / "absent.parquet"),
-                    "--out", str(tmp_path / "out"))  # fmt: skip
-    assert result.returncode == 2
-    assert result.stderr.splitlines() == [
+def test_adopt_refused_outside_canary_and_live(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    absent, out = tmp_path / "absent.parquet", tmp_path / "out"
+    returncode = run_cli("run", "--mode", mode, "--adopt", "--data", str(absent), "--out", str(out))
+    assert returncode == 2
+    assert capsys.readouterr().err.splitlines() == [
         f"E_CLI_USAGE: --adopt with --mode {mode} expected --mode canary or live "
         "(only a real venue has a position to adopt)"
     ]
-    assert not (tmp_path / "out").exists()
+    assert not out.exists()
 
 
-def test_shadow_with_both_venue_and_data_refused(tmp_path: Path) -> None:
+def test_shadow_with_both_venue_and_data_refused_in_a_fresh_interpreter(tmp_path: Path) -> None:
     result = _mmbot(
         "run", "--mode", "shadow", "--venue", "binance-usdm", "--symbol", "BTCUSDT",
         "--data", str(tmp_path / "absent.parquet"), "--out", str(tmp_path / "out"),

@@ -1,33 +1,31 @@
 """Micro signals pay on the fixture with informed flow: less adverse selection, same risk.
 
-The PASS fixture (configs/fixtures/backtest_pass.yaml) on `fixture_alt` seed 7 runs twice
-through the real engine, signals off and on, nothing else changed. With signals on, the
-adverse component at 1 s must fall (adverse is negative when it hurts, so "falls" means it
-rises toward 0) or the 1 s markout must improve, while the mean |inventory| stays within 5%.
+The PASS fixture (configs/fixtures/backtest_pass.yaml) on `fixture_alt` seed 7
+(conftest.fixture_alt_data) runs twice through the real engine, signals off and on, nothing
+else changed. With signals on, the adverse component at 1 s must fall (adverse is negative
+when it hurts, so "falls" means it rises toward 0) or the 1 s markout must improve, while the
+mean |inventory| stays within 5%.
 The golden records both runs' figures (docs/FIXTURES.md).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from _cli import REPO_ROOT, clean_env
 
 from mmbot.artifacts import fmt6, text_bytes
 from mmbot.audit import FillArrays, MidSeries, decompose, markout_bps, totals
 from mmbot.backtest.wiring import build_engine
 from mmbot.config import load_config
-from mmbot.data import EventBatch, synthesize
-from mmbot.data.synth_params import preset
+from mmbot.data import load_events
 from mmbot.engine.loop import Engine
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = REPO_ROOT / "configs" / "fixtures" / "backtest_pass.yaml"
-SEED, EVENTS = 7, 300_000
 HORIZON_NS = 1_000_000_000
 
 
@@ -60,11 +58,10 @@ def _figures(engine: Engine) -> tuple[int, float, float, float]:
 
 
 @pytest.fixture(scope="module")
-def runs() -> dict[str, tuple[int, float, float, float]]:
+def runs(fixture_alt_data: Path) -> dict[str, tuple[int, float, float, float]]:
     """Return the figures of the fixture run with signals off and on."""
-    cfg = load_config(CONFIG, {k: v for k, v in os.environ.items() if not k.startswith("MM_")})
-    params, meta = preset("fixture_alt")
-    events = EventBatch.concat(synthesize(SEED, EVENTS, meta, params))
+    cfg = load_config(CONFIG, clean_env())
+    events = load_events(fixture_alt_data)[0]
     out = {}
     for label, enabled in (("off", False), ("on", True)):
         engine = build_engine(

@@ -45,11 +45,39 @@ def new_fake(venue: str = "binance", **limits: Any) -> Fake:
     return FakeBybit(**limits) if venue == "bybit" else FakeBinance(**limits)
 
 
-async def until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    """Wait until condition holds (polling the event loop); the timeout only guards a hang."""
-    async with asyncio.timeout(timeout_s):
-        while not condition():
-            await asyncio.sleep(0.01)
+async def until(
+    condition: Callable[[], bool], timeout_s: float = 5.0, what: str | None = None
+) -> None:
+    """Wait until condition holds (polling the event loop); the timeout only guards a hang.
+
+    A timeout raises TimeoutError, saying what was awaited when `what` is given.
+    """
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not condition():
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        if what is None:
+            raise
+        raise TimeoutError(f"timed out after {timeout_s} s waiting for {what}") from None
+
+
+@asynccontextmanager
+async def publishing(fake: Fake, bid: int, ask: int, period_s: float) -> AsyncIterator[None]:
+    """Push the book bid/ask to fake every period_s while the block runs."""
+
+    async def publish() -> None:
+        while True:
+            await fake.push_book(bid, ask)
+            await asyncio.sleep(period_s)
+
+    publisher = asyncio.create_task(publish())
+    try:
+        yield
+    finally:
+        publisher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await publisher
 
 
 def intent(seq: int, side: int = 1, price: int = 990, qty: int = 3) -> OrderIntent:

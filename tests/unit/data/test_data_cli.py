@@ -6,18 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-import typer
+from tests.cli_runner import run_cli
 from tests.unit.data.datakit import L2_HEADER, l2_row, snapshot_rows, write_csv
-
-from mmbot.cli import data_cmd
-from mmbot.cli.errors import run_guarded
 
 INSTRUMENT = ["--venue", "BINANCE", "--symbol", "BTCUSDT", "--tick-size", "0.1"]
 INSTRUMENT += ["--lot-size", "0.001"]
-
-
-def _run(args: list[str]) -> int:
-    return run_guarded(typer.main.get_command(data_cmd.app), args, debug=False)
 
 
 def test_cli_synth_then_info_prints_result_ok(
@@ -25,8 +18,8 @@ def test_cli_synth_then_info_prints_result_ok(
 ) -> None:
     out = tmp_path / "s.parquet"
 
-    assert _run(["synth", "--seed", "1", "--events", "5000", "--out", str(out)]) == 0
-    assert _run(["info", str(out), "--json", str(tmp_path / "info.json")]) == 0
+    assert run_cli("data", "synth", "--seed", "1", "--events", "5000", "--out", str(out)) == 0
+    assert run_cli("data", "info", str(out), "--json", str(tmp_path / "info.json")) == 0
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[:4] == [f"out={out}", "seed=1", "events=5000", "RESULT=OK"]
@@ -43,7 +36,9 @@ def test_cli_import_tardis_lenient_reports_drops(
     )
     out = tmp_path / "o.parquet"
 
-    code = _run(["import", "tardis", "--l2", str(l2), "--out", str(out), "--lenient", *INSTRUMENT])
+    code = run_cli(
+        "data", "import", "tardis", "--l2", str(l2), "--out", str(out), "--lenient", *INSTRUMENT
+    )
 
     assert code == 0
     lines = capsys.readouterr().out.splitlines()
@@ -57,8 +52,8 @@ def test_cli_import_strict_bad_row_one_line_exit_2(
     path = write_csv(tmp_path / "t.csv", ["1,100.1,-0.5,50.05,1700000000000,true"])
     out = tmp_path / "o.parquet"
 
-    code = _run(
-        ["import", "binance", str(path), "--kind", "trades", "--out", str(out), *INSTRUMENT]
+    code = run_cli(
+        "data", "import", "binance", str(path), "--kind", "trades", "--out", str(out), *INSTRUMENT
     )
 
     captured = capsys.readouterr()
@@ -71,7 +66,7 @@ def test_cli_import_strict_bad_row_one_line_exit_2(
 def test_cli_import_tardis_without_files_is_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = _run(["import", "tardis", "--out", str(tmp_path / "o.parquet"), *INSTRUMENT])
+    code = run_cli("data", "import", "tardis", "--out", str(tmp_path / "o.parquet"), *INSTRUMENT)
 
     assert code == 2
     assert capsys.readouterr().err.startswith("E_CLI_USAGE: give --l2 FILE, --trades FILE")

@@ -8,16 +8,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
-import typer
+from tests.cli_runner import run_cli
 
-from mmbot.cli import data_cmd
-from mmbot.cli.errors import run_guarded
 from mmbot.data import SYNTH_META, BookReplay, EventBatch, SynthParams, read_meta, synthesize
 from mmbot.data.synth_params import FIXTURE_ALT, FIXTURE_ALT_META, FIXTURE_TIGHT, PRESETS, preset
-
-
-def _run(args: list[str]) -> int:
-    return run_guarded(typer.main.get_command(data_cmd.app), args, debug=False)
 
 
 def test_default_preset_is_the_default_market() -> None:
@@ -39,9 +33,9 @@ def test_fixture_alt_tick_is_about_one_bp() -> None:
 
 def test_cli_default_preset_writes_the_same_bytes_as_no_preset(tmp_path: Path) -> None:
     plain, named = tmp_path / "plain.parquet", tmp_path / "named.parquet"
-    assert _run(["synth", "--seed", "2", "--events", "3000", "--out", str(plain)]) == 0
+    assert run_cli("data", "synth", "--seed", "2", "--events", "3000", "--out", str(plain)) == 0
     args = ["synth", "--seed", "2", "--events", "3000", "--out", str(named)]
-    assert _run([*args, "--preset", "default"]) == 0
+    assert run_cli("data", *args, "--preset", "default") == 0
     assert plain.read_bytes() == named.read_bytes()
 
 
@@ -50,7 +44,7 @@ def test_cli_preset_writes_its_instrument(
 ) -> None:
     out = tmp_path / "alt.parquet"
     args = ["synth", "--seed", "1", "--events", "5000", "--out", str(out)]
-    assert _run([*args, "--preset", "fixture_alt"]) == 0
+    assert run_cli("data", *args, "--preset", "fixture_alt") == 0
     assert read_meta(out) == FIXTURE_ALT_META
     lines = capsys.readouterr().out.splitlines()
     assert "preset=fixture_alt symbol=ALT-USD tick_size=0.01" in lines
@@ -62,7 +56,7 @@ def test_cli_unknown_preset_is_a_usage_error(
 ) -> None:
     out = tmp_path / "x.parquet"
     args = ["synth", "--seed", "1", "--events", "10", "--out", str(out), "--preset", "nope"]
-    assert _run(args) == 2
+    assert run_cli("data", *args) == 2
     assert "unknown synth preset 'nope'" in capsys.readouterr().err
     assert not out.exists()
 

@@ -10,13 +10,12 @@ stream is checked on the adapter's side).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from tests.loopback.harness import INSTRUMENT, VENUES, Fake, new_fake, until
+from tests.loopback.harness import INSTRUMENT, VENUES, new_fake, publishing, until
 
 from mmbot.venues.base import OrderIntent, VenueAuthError
 from mmbot.venues.ccxt_feed import CcxtFeed
@@ -31,34 +30,22 @@ PUBLIC_CALLS = {  # the fakes' request keys of the venue's public REST calls
 }
 
 
-async def _publish_book(fake: Fake) -> None:
-    while True:
-        await fake.push_book(BID, ASK)
-        await asyncio.sleep(0.05)
-
-
 @asynccontextmanager
 async def feeding(venue: str) -> AsyncIterator[tuple[Any, CcxtFeed]]:
     """Run a fake of venue publishing its book and a started feed on it; check what it saw."""
-    fake = new_fake(venue)
-    await fake.start()
-    publisher = asyncio.create_task(_publish_book(fake))
-    feed = CcxtFeed(CcxtVenueConfig(
-        INSTRUMENT, rest_base_url=fake.rest_url, ws_base_url=fake.ws_url, timeout_ms=2000,
-        heartbeat_ms=100, max_book_age_ms=500, retry_backoff_ms=5, reconnect_backoff_ms=5,
-        close_grace_ms=0, venue=venue,
-    ))  # fmt: skip
-    try:
-        await feed.start()
-        yield fake, feed
-        assert not [url for url in feed.exchange.clients if feed.dialect.is_stream_url(
-            "private", url)]  # fmt: skip
-    finally:
-        await feed.close()
-        publisher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await publisher
-        await fake.stop()
+    async with new_fake(venue) as fake, publishing(fake, BID, ASK, 0.05):
+        feed = CcxtFeed(CcxtVenueConfig(
+            INSTRUMENT, rest_base_url=fake.rest_url, ws_base_url=fake.ws_url, timeout_ms=2000,
+            heartbeat_ms=100, max_book_age_ms=500, retry_backoff_ms=5, reconnect_backoff_ms=5,
+            close_grace_ms=0, venue=venue,
+        ))  # fmt: skip
+        try:
+            await feed.start()
+            yield fake, feed
+            assert not [url for url in feed.exchange.clients if feed.dialect.is_stream_url(
+                "private", url)]  # fmt: skip
+        finally:
+            await feed.close()
     assert set(fake.stats.requests) <= PUBLIC_CALLS[venue], fake.stats.requests
     assert not fake.stats.posts_by_client_id and fake.stats.bad_signatures == 0
     assert not fake.dead_man_armed

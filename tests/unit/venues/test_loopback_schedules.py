@@ -8,33 +8,26 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from tests.loopback import FakeBinance
-from tests.loopback.bybit_fake import FakeBybit
-from tests.loopback.harness import Fake, run_schedule
+from tests.loopback.harness import VENUES, new_fake, run_schedule
 
 SCHEDULES = 200
+STEPS = {"binance": 6, "bybit": 4}  # steps per schedule
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(
-    ("venue", "make_fake", "steps"), [("binance", FakeBinance, 6), ("bybit", FakeBybit, 4)]
-)
+@pytest.mark.parametrize("venue", VENUES)
 async def test_200_seeded_fault_schedules_keep_position_orders_and_fills_consistent(
-    venue: str, make_fake: Callable[[], Fake], steps: int
+    venue: str,
 ) -> None:
+    steps = STEPS[venue]
     started = time.perf_counter()
     totals: Counter[str] = Counter()
     failures = []
     for seed in range(SCHEDULES):
-        fake = make_fake()
-        await fake.start()
-        try:
+        async with new_fake(venue) as fake:
             figures = await run_schedule(seed, fake, steps)
-        finally:
-            await fake.stop()
         totals.update(figures)
         if any(figures.values()):
             failures.append((seed, figures))
