@@ -30,6 +30,7 @@ from enum import Enum
 from typing import Final, Literal
 
 from mmbot.core.types import BUY, SELL, Action, CancelOrder, PlaceOrder, Quote, ReplaceOrder
+from mmbot.venues.idempotency import MAX_CLIENT_SEQ
 
 ExecutionPolicy = Literal["queue_aware", "naive_repost"]
 EXECUTION_POLICIES: Final[tuple[ExecutionPolicy, ...]] = ("queue_aware", "naive_repost")
@@ -45,6 +46,16 @@ class OrderState(Enum):
     FILLED = "filled"
     CANCELED = "canceled"
     REJECTED = "rejected"
+
+
+# Order numbers of session epoch E are E * SEQS_PER_SESSION + 1, + 2, ...: a live session
+# restarted into the same run directory claims the next epoch (engine/journal.py), so its
+# client ids never repeat an earlier session's, while a backtest (and a fresh run directory)
+# is session 0 and keeps the ids 1, 2, ... A billion orders outlast any session (at 20
+# places a second, 1.5 years); the last epoch is the last whose ids still fit the venues'
+# 36 characters (venues/idempotency.py).
+SEQS_PER_SESSION: Final = 1_000_000_000
+MAX_SESSION: Final = (MAX_CLIENT_SEQ + 1) // SEQS_PER_SESSION - 1
 
 
 def make_client_id(strategy_id: str, seq: int) -> str:
@@ -103,6 +114,7 @@ class OrderManager:
         self._strategy_id = strategy_id
         self._naive = execution == "naive_repost"
         self._seq = 0
+        self._seq_end = SEQS_PER_SESSION  # the first seq past this session's block
         self._by_client: dict[str, ManagedOrder] = {}
         self._by_seq: dict[int, ManagedOrder] = {}
         self._by_venue: dict[int, ManagedOrder] = {}
@@ -114,8 +126,19 @@ class OrderManager:
         self.quotes_placed_total = 0
         self.order_ages_ns: list[int] = []
 
+    def start_session(self, session: int) -> None:
+        """Number the orders from session's block on (call before the first order)."""
+        if self.orders or self._seq % SEQS_PER_SESSION:
+            raise RuntimeError("start_session after an order was numbered")
+        if not 0 <= session <= MAX_SESSION:
+            raise ValueError(f"session={session} expected 0..{MAX_SESSION}")
+        self._seq = session * SEQS_PER_SESSION
+        self._seq_end = self._seq + SEQS_PER_SESSION
+
     def next_client_id(self) -> str:
         """Return the next deterministic client id."""
+        if self._seq + 1 >= self._seq_end:
+            raise RuntimeError(f"session used all {SEQS_PER_SESSION - 1} order numbers")
         self._seq += 1
         return make_client_id(self._strategy_id, self._seq)
 

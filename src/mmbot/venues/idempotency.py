@@ -2,7 +2,12 @@
 
 Theory of operation. The client id is a function of the intent (strategy, sequence, side,
 price, size, post-only), so resubmitting the same intent - a retry after a timeout - names
-the same order. Each client id has one entry that moves through:
+the same order: `<strategy>-<seq in base 36>-<8 hex of the intent's sha256>`. The sequence
+is unique across the sessions of a run directory (the engine numbers a session's orders
+from its epoch's block, engine/orders.py), so a restart never names an order of an earlier
+session. Base 36 keeps any sequence up to MAX_CLIENT_SEQ within the venues' 36 characters
+beside a 16-character strategy tag (and reads as decimal below 10). Each client id has one
+entry that moves through:
 
     NOT_SENT --post--> IN_FLIGHT --ack--> ACKED
                           |--reject--> REJECTED
@@ -22,9 +27,12 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
 
+import numpy as np
+
 from mmbot.venues.base import OrderIntent, Rejected, VenueOrder
 
 MAX_CLIENT_ID_LEN = 36  # Binance newClientOrderId and Bybit orderLinkId both allow 36
+MAX_CLIENT_SEQ = 36**10 - 1  # 10 base-36 digits: 16 (tag) + 1 + 10 + 1 + 8 (digest) = 36
 
 
 class Outcome(Enum):
@@ -40,13 +48,16 @@ class Outcome(Enum):
 
 def client_id_for(intent: OrderIntent) -> str:
     """Return the deterministic client order id of an intent (<= 36 chars, [A-Za-z0-9-])."""
+    if not 0 <= intent.seq <= MAX_CLIENT_SEQ:
+        raise ValueError(f"client seq {intent.seq} expected 0..{MAX_CLIENT_SEQ}")
     payload = (
         f"{intent.strategy_id}|{intent.seq}|{intent.side}|{intent.price_ticks}|"
         f"{intent.qty_lots}|{int(intent.post_only)}"
     )
     digest = hashlib.sha256(payload.encode("ascii")).hexdigest()[:8]
-    client_id = f"{intent.strategy_id}-{intent.seq}-{digest}"
-    if len(client_id) > MAX_CLIENT_ID_LEN or not client_id.replace("-", "").isalnum():
+    client_id = f"{intent.strategy_id}-{np.base_repr(intent.seq, 36).lower()}-{digest}"
+    fits = len(client_id) <= MAX_CLIENT_ID_LEN and client_id.isascii()
+    if not (fits and client_id.replace("-", "").isalnum()):
         raise ValueError(
             f"client id {client_id!r} expected <= {MAX_CLIENT_ID_LEN} chars of [A-Za-z0-9-]; "
             "shorten strategy_id"
