@@ -232,6 +232,8 @@ class FakeBinance(LoopbackServer):
         return web.json_response(order)
 
     async def _get_openOrders(self, _: dict[str, str]) -> web.StreamResponse:
+        if self.faults.fail_open_orders:
+            return web.Response(status=503, text="Service Unavailable")
         return web.json_response(self.open_orders())
 
     async def _get_positionRisk(self, _: dict[str, str]) -> web.StreamResponse:

@@ -256,6 +256,8 @@ class FakeBybit(LoopbackServer):
 
     async def _get_order_realtime(self, p: dict[str, Any]) -> Any:
         if "orderLinkId" not in p:
+            if self.faults.fail_open_orders:
+                return web.Response(status=503, text="Service Unavailable")
             return _page(self.open_orders(), p, max_limit=50)
         if self.faults.fail_queries:
             return web.Response(status=503, text="Service Unavailable")

@@ -41,6 +41,7 @@ class FakeFaults:
     stale_book: bool = False  # stop publishing book updates
     partition: bool = False  # refuse every request and close every stream
     fail_queries: bool = False  # answer every query of one order 503 (its outcome stays unknown)
+    fail_open_orders: bool = False  # answer every open-orders read 503
 
     def take(self, counter: str) -> bool:
         """Consume one count of the one-shot fault `counter`; return True when it fires."""

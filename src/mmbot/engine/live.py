@@ -18,17 +18,24 @@ A live venue's quote block (its clock/book/stream guards, `quote_block`) does th
 that decision: its market view has no sizes, so nothing is decided, and what rests is
 canceled. A live venue's session (connect, streams) is started and closed inside the
 runner's asyncio loop (`run_live(runner, session)`).
+
+Every `every_s` wall seconds (loop time, at any speed) the runner prints one STATUS line
+(`status_line`): the decision's time - the data's for a replay, the wall's on a live venue -
+position, PnL (cash flow plus position at the mid), working orders, fills, and the code of
+the last error it saw (a quote block, an after-step risk record, the kill switch).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from mmbot.artifacts import utc_iso
 from mmbot.engine.journal import Journal
 from mmbot.engine.loop import Engine
 
@@ -39,6 +46,19 @@ _FLUSH_EVERY_S: Final = 5.0  # paced runs: flush the journal this often (wall se
 
 
 @dataclass(frozen=True, slots=True)
+class StatusEvery:
+    """Print the run's STATUS line through emit every every_s wall seconds."""
+
+    mode: str
+    every_s: float
+    emit: Callable[[str], None]
+
+    def __post_init__(self) -> None:
+        if not (self.every_s > 0 and math.isfinite(self.every_s)):
+            raise ValueError(f"--status-every-s value={self.every_s} expected=a number > 0")
+
+
+@dataclass(frozen=True, slots=True)
 class Pacing:
     """How decision points map to wall time and where the run stops.
 
@@ -46,13 +66,15 @@ class Pacing:
     the first decision at or past first_ts + window_ns (None: run until the data ends or a
     stop); live_venue: the venue lives in wall time - the runner jumps over decision points
     it is late for and, at shutdown, waits in wall time for the venue's answers (a replay
-    must never skip, or speeds would differ in output, and its answers come in sim time).
+    must never skip, or speeds would differ in output, and its answers come in sim time);
+    status: print a STATUS line this often in wall seconds (None: silent).
     """
 
     speed: float | None = None
     window_ns: int | None = None
     live_venue: bool = False
     settle_ns: int = 5 * _NS_PER_S
+    status: StatusEvery | None = None
 
     def __post_init__(self) -> None:
         if self.speed is not None and not self.speed > 0:
@@ -93,6 +115,35 @@ class RunOutcome:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A live run's state at one decision, as the STATUS line shows it."""
+
+    ts_ns: int  # the decision's local time
+    mode: str
+    position_lots: int
+    pnl_usd: float  # realised + unrealised: cash flow plus the position at the mid
+    working_orders: int
+    fills: int
+    last_error: str = ""  # the E_* code of the last error seen; "" when none
+
+
+def status_line(status: Status) -> str:
+    """Return the one-line, ASCII STATUS text of status (fields always in this order)."""
+    pnl_usd = round(status.pnl_usd, 2) + 0.0  # never "-0.00"
+    return (
+        f"STATUS ts={utc_iso(status.ts_ns)} mode={status.mode} "
+        f"pos_lots={status.position_lots} pnl_usd={pnl_usd:.2f} "
+        f"working={status.working_orders} fills={status.fills} "
+        f"last_error={status.last_error or '-'}"
+    )
+
+
+def error_code(line: str) -> str:
+    """Return the E_* code that starts an error line."""
+    return line.split(":", 1)[0]
+
+
 class VenueSession(Protocol):
     """A live venue's connection: started before the first decision, closed after the last."""
 
@@ -123,6 +174,9 @@ class LiveRunner:
         self.quote_block = quote_block
         self._stop_reason: str | None = None
         self._wake = asyncio.Event()
+        self._last_error = ""
+        self._risk_lines_seen = 0
+        self._next_status_s = 0.0
 
     def stop(self, reason: str) -> None:
         """Ask the run to end before its next decision (signal handlers call this)."""
@@ -158,6 +212,7 @@ class LiveRunner:
         first_ts = ts = engine.venue.first_ts_ns()
         end_ts = None if pacing.window_ns is None else first_ts + pacing.window_ns
         wall_start = next_flush = loop.time()
+        self._next_status_s = wall_start + (pacing.status.every_s if pacing.status else 0.0)
         decisions, last_ts, reason = 0, first_ts, "data_end"
         while True:
             if self._stop_reason is not None:
@@ -178,11 +233,12 @@ class LiveRunner:
                     ts = max(ts, first_ts + late_ns // interval * interval)
             alive = engine.step(ts)
             decisions, last_ts = decisions + 1, ts
-            blocked = self.quote_block is not None and self.quote_block() is not None
-            if blocked or engine.risk.kill_switch_active:
+            block = None if self.quote_block is None else self.quote_block()
+            if block is not None or engine.risk.kill_switch_active:
                 engine.cancel_all(ts)
             if self.on_step is not None:
                 self.on_step(ts)
+            self._report_status(ts, block, loop.time())
             if pacing.speed is not None and loop.time() >= next_flush:
                 self.journal.flush()
                 next_flush = loop.time() + _FLUSH_EVERY_S
@@ -193,6 +249,33 @@ class LiveRunner:
         cancels = await self._shutdown(last_ts, wall_start, first_ts)
         self.journal.flush()
         return RunOutcome(reason, decisions, cancels, len(engine.orders.open_orders()))
+
+    def _report_status(self, ts_ns: int, block: str | None, now_s: float) -> None:
+        """Note the step's errors; print the STATUS line when it is due (wall seconds)."""
+        every = self.pacing.status
+        if every is None:
+            return
+        engine = self.engine
+        risk_lines = engine.record.risk_lines
+        if len(risk_lines) > self._risk_lines_seen:
+            self._risk_lines_seen = len(risk_lines)
+            self._last_error = error_code(risk_lines[-1])
+        if engine.risk.kill_switch_active:
+            self._last_error = "E_RISK_KILL_SWITCH"
+        if block is not None:
+            self._last_error = error_code(block)
+        if now_s < self._next_status_s:
+            return
+        self._next_status_s = now_s + every.every_s
+        venue = engine.venue
+        mid_usd = 0.5 * venue.exch_mid_ticks_x2 * engine.strategy.tick_size
+        position = venue.position_lots
+        status = Status(
+            ts_ns, every.mode, position,
+            venue.cash_usd + position * engine.strategy.lot_size * mid_usd,
+            len(engine.orders.open_orders()), len(venue.fill_log()), self._last_error,
+        )  # fmt: skip
+        every.emit(status_line(status))
 
     async def _shutdown(self, ts_ns: int, wall_start_s: float, first_ts_ns: int) -> int:
         """Cancel what rests and let the venue answer; return the cancels sent."""

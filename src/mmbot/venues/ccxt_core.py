@@ -17,6 +17,7 @@ from typing import Any
 
 from ccxt.base import errors as cx  # type: ignore[import-untyped]
 
+from mmbot.core.text import first_line
 from mmbot.venues.base import (
     BookTop,
     Instrument,
@@ -123,7 +124,7 @@ class CcxtCore:
         self._inflight: dict[str, asyncio.Future[PlaceResult]] = {}
         self._fill_q: asyncio.Queue[VenueFill] = asyncio.Queue()
         self._book_q: asyncio.Queue[BookTop] = asyncio.Queue(maxsize=1)
-        self._startup_refusal: str | None = "E_VENUE_DISCONNECTED: venue not started"
+        self._start_block: str | None = "E_VENUE_DISCONNECTED: venue not started"
         self._recon_block: str | None = None
         self._streams_up: set[str] = set()  # "private" once reconciled, "public" once connected
         self._dead_man_armed = False
@@ -239,7 +240,7 @@ class CcxtCore:
             raise VenueAuthError("E_VENUE_AUTH", f"{endpoint}: {reason(exc)}") from exc
         except (cx.NetworkError, cx.BadResponse) as exc:
             self.stats.temporary_errors_total += 1
-            raise TemporaryVenueError("E_VENUE_TEMPORARY", f"{endpoint}: {reason(exc)}") from exc
+            raise TemporaryVenueError("E_VENUE_TEMPORARY", f"{endpoint}: {cause(exc)}") from exc
 
     async def _rest(self, endpoint: str, params: dict[str, Any]) -> Any:
         """Send an idempotent request (read, cancel, heartbeat), retrying transient errors."""
@@ -276,3 +277,23 @@ def reason(exc: BaseException) -> str:
     """Return an exception's text on one line, cut to a readable length."""
     text = str(exc).replace("\n", " ")
     return text[:200]
+
+
+def cause(exc: BaseException) -> str:
+    """Return what a ccxt error came from, on one line: the first exception under it that is
+    not ccxt's (a DNS failure, a refused connection) as `Class: first line`, then ccxt's text
+    in parentheses; a ccxt error raised from nothing else is `Class: text` alone."""
+    under: BaseException | None = exc
+    seen: set[int] = set()
+    while under is not None and isinstance(under, cx.BaseError) and id(under) not in seen:
+        seen.add(id(under))
+        under = under.__cause__ or under.__context__
+    if under is None or isinstance(under, cx.BaseError):
+        return _described(exc)
+    return f"{_described(under)} ({reason(exc)})"
+
+
+def _described(exc: BaseException) -> str:
+    text = first_line(exc)
+    name = type(exc).__name__
+    return name if text == name else f"{name}: {text[:200]}"

@@ -17,8 +17,11 @@ and parses the venue's JSON. Around that sit the sans-I/O pieces, the same for e
 - start refuses an instrument whose configured tick/lot size is not the venue's market;
 - the venue's dead-man switch is armed at start (Binance countdownCancelAll, re-armed every
   heartbeat; Bybit DCP, kept alive by the private stream) and the heartbeat samples the venue
-  clock for the clock guard. A clean close - nothing of ours may still rest - disarms the
-  switch, so it cannot cancel a later session's orders; otherwise it stays armed as the net.
+  clock for the clock guard. It is armed only after the start reconciliation passed: a
+  refused start (E_RECON_*, no --adopt) leaves the venue exactly as found. A clean close -
+  the venue lists no open order on the symbol, whoever placed it, and none of ours may still
+  rest - disarms the switch, so it cannot cancel a later session's orders; otherwise (or when
+  the venue cannot be asked) it stays armed as the net.
 Quoting is allowed only while `quote_block()` is None.
 """
 
@@ -54,7 +57,14 @@ from mmbot.venues.ccxt_core import (
 )
 from mmbot.venues.ccxt_streams import StreamsMixin
 from mmbot.venues.idempotency import Outcome
-from mmbot.venues.recon import LocalState, ReconReport, check_instrument, reconcile
+from mmbot.venues.recon import (
+    LocalState,
+    ReconReport,
+    check_instrument,
+    dead_man_keep_reason,
+    reconcile,
+    refusal,
+)
 
 __all__ = ["CcxtVenue", "CcxtVenueConfig", "VenueStats", "dialect_for"]
 
@@ -64,25 +74,26 @@ class CcxtVenue(StreamsMixin):
 
     # ---- lifecycle -------------------------------------------------------------------
     async def start(self, local: LocalState | None = None, adopt: bool = False) -> ReconReport:
-        """Connect, check the venue against local state (refuse or adopt), start streams."""
+        """Connect, check the venue against local state (refuse or adopt), start streams.
+
+        A refusal (ReconRefusedError) comes before anything is armed, subscribed or sent: the
+        venue is left exactly as found, a crashed session's orders under its own switch.
+        """
         local = local or LocalState()
         await self._open_market()
-        if self.config.dead_man_enabled:
-            await self.arm_dead_man()
         venue_open = await self.open_orders()
         venue_lots = (await self._venue_position())[0]
         report = reconcile(local, venue_lots, venue_open, adopt=adopt)
-        if report.lines and not adopt:
-            self._startup_refusal = report.lines[0]
-            for line in report.lines:
-                log.error("startup reconciliation refused: %s", line)
-        else:
-            self._startup_refusal = None
-            if report.adopted:
-                log.warning("adopting venue state: lots=%d open=%d", venue_lots, len(venue_open))
-            self.journal.rebase(venue_lots)
-            for order in venue_open:
-                self._track(order)
+        if not report.ok:
+            raise refusal(report, self.inst.venue_symbol)
+        if report.adopted:
+            log.warning("adopting venue state: lots=%d open=%d", venue_lots, len(venue_open))
+        self.journal.rebase(venue_lots)
+        for order in venue_open:
+            self._track(order)
+        if self.config.dead_man_enabled:
+            await self.arm_dead_man()
+        self._start_block = None
         self._fill_watermark_ms = int(self._now_ns() // NS_PER_MS)
         self._start_streams(private=True)
         await self._wait_for(lambda: "private" in self._streams_up, self.config.timeout_ms)
@@ -120,13 +131,24 @@ class CcxtVenue(StreamsMixin):
             logging.getLogger(name).removeFilter(self._redactor)
 
     async def _disarm_if_clean(self) -> None:
-        """Disarm unless an order of ours may still rest: then the switch is its safety net."""
-        may_rest = len(self.local_open_orders()) + len(self.idem.unknown_client_ids())
-        if may_rest:
-            log.warning("close: %d orders may still rest; dead-man switch left armed", may_rest)
+        """Disarm only when no order of ours may rest - whoever placed it: the switch is the
+        safety net of every order on the symbol, a crashed or parallel session's too."""
+        timeout_s = self.config.timeout_ms / 1000
+        try:
+            venue_open: list[VenueOrder] | None = await asyncio.wait_for(
+                self.open_orders(), timeout_s
+            )
+        except (MmError, cx.BaseError, TimeoutError) as exc:
+            log.warning("close: open orders unreadable: %s", reason(exc) or type(exc).__name__)
+            venue_open = None
+        keep = dead_man_keep_reason(
+            venue_open, len(self.local_open_orders()), len(self.idem.unknown_client_ids())
+        )
+        if keep is not None:
+            log.warning("close: %s; dead-man switch left armed", keep)
             return
         try:
-            await asyncio.wait_for(self.disarm_dead_man(), self.config.timeout_ms / 1000)
+            await asyncio.wait_for(self.disarm_dead_man(), timeout_s)
         except (MmError, cx.BaseError, TimeoutError) as exc:
             log.warning("close: dead-man switch left armed: %s", reason(exc) or type(exc).__name__)
 
@@ -236,8 +258,8 @@ class CcxtVenue(StreamsMixin):
 
     def quote_block(self) -> str | None:
         """Return why quoting is blocked now, as one E_* line; None when it may quote."""
-        if self._startup_refusal is not None:
-            return self._startup_refusal
+        if self._start_block is not None:
+            return self._start_block
         if self._recon_block is not None:
             return self._recon_block
         if "private" not in self._streams_up:

@@ -137,14 +137,17 @@ class LiveBridge:
 
     # ---- lifecycle (the runner awaits these inside its loop) ------------------------------
     async def start(self) -> None:
-        """Build and start the venue (reconciliation with a flat, order-less local state)."""
+        """Build and start the venue (reconciliation with a flat, order-less local state).
+
+        A venue holding a position or orders this session does not know refuses the start
+        (E_RECON_*, raised by venue.start) unless adopt: nothing was sent, close cancels nothing.
+        """
         venue = self._make_venue()
         self.venue = venue
         report = await venue.start(LocalState(), adopt=self.config.adopt)
         self._ledger.position_lots = report.venue_position_lots
-        outcome = "adopted the venue's state" if report.adopted else "refusing to quote"
         for line in report.lines:
-            log.warning("startup reconciliation, %s: %s", outcome, line)
+            log.warning("startup reconciliation, adopted the venue's state: %s", line)
         self._pumps.start(venue)
         if report.adopted:
             await self._cancel_adopted_orders(venue)

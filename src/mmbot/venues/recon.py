@@ -3,10 +3,14 @@
 At startup the configured instrument grid must be the venue's (tick size, lot size, and the
 venue's minimum order no bigger than one lot): otherwise the start is refused with one
 E_RECON_INSTRUMENT line, since every price and size would be converted wrongly. A mismatch
-in position or open orders makes the bot refuse to quote (one E_RECON_* line each) unless
-it is told to adopt the venue's state. While running, the adapter reconciles after every
-stream reconnect: missed fills are caught up from REST first (the fill journal dedups), so
-any remaining position difference is a real mismatch.
+in position or open orders refuses the start (one E_RECON_* line, `ReconRefusedError`) unless
+it is told to adopt the venue's state; a refused start leaves the venue as it found it. While
+running, the adapter reconciles after every stream reconnect: missed fills are caught up from
+REST first (the fill journal dedups), so any remaining position difference is a real mismatch
+(one E_RECON_* line each, quoting blocked).
+The venue's dead-man switch may be disarmed only when the venue itself lists no open order
+on the symbol, whoever placed it (`dead_man_keep_reason`): another session's orders, or ours
+from a crashed one, rest under its protection too.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from mmbot.core.errors import ConfigError
+from mmbot.core.errors import ConfigError, MmError
 from mmbot.venues.base import Instrument, VenueOrder
 
 
@@ -44,6 +48,13 @@ def check_instrument(inst: Instrument, market: VenueMarket) -> None:
             f"symbol={inst.venue_symbol} {' '.join(problems)}; expected the venue's grid in "
             "instrument.tick_size / instrument.lot_size",
         )
+
+
+class ReconRefusedError(MmError):
+    """The venue holds a position or open orders this session does not know: a human decides
+    (restart with --adopt, or clear them at the venue)."""
+
+    exit_code = 2
 
 
 def _plain(value: Decimal) -> str:
@@ -109,3 +120,51 @@ def reconcile(
         local.position_lots, venue_position_lots, orphans, missing, unexplained_fills,
         adopt and bool(lines), tuple(lines),
     )  # fmt: skip
+
+
+_IDS_SHOWN = 5  # client ids named in a refusal line; the count says how many there are
+
+
+def refusal(report: ReconReport, symbol: str) -> ReconRefusedError:
+    """Return the one-line error of a start refused by report (which has lines, not adopted)."""
+    found = []
+    if report.local_position_lots != report.venue_position_lots:
+        found.append(f"position venue_lots={report.venue_position_lots} "
+                     f"local_lots={report.local_position_lots}")  # fmt: skip
+    if report.orphans or report.missing:
+        found.append(f"open_orders venue_only={_ids(report.orphans)} "
+                     f"local_only={_ids(report.missing)}")  # fmt: skip
+    code = report.lines[0].split(":", 1)[0]
+    return ReconRefusedError(
+        code,
+        f"symbol={symbol} found {' and '.join(found)} at the venue, expected none; start "
+        "refused and the venue left as found (nothing sent, canceled or disarmed); restart "
+        "with --adopt to take the venue's position and cancel its open orders, or clear "
+        "them at the venue",
+    )
+
+
+def _ids(client_ids: tuple[str, ...]) -> str:
+    if not client_ids:
+        return "-"
+    shown = ",".join(client_ids[:_IDS_SHOWN])
+    more = len(client_ids) - _IDS_SHOWN
+    return f"{shown}(+{more} more)" if more > 0 else shown
+
+
+def dead_man_keep_reason(
+    venue_open: list[VenueOrder] | None, local_open: int, unknown: int
+) -> str | None:
+    """Return why the dead-man switch must stay armed at close, or None when it may go off.
+
+    venue_open: the venue's open orders on the symbol, whoever placed them (None when the
+    venue could not be asked); local_open / unknown: our orders still open as far as we know
+    and places of unknown outcome (either may rest without the venue listing it yet).
+    """
+    if venue_open is None:
+        return "the venue's open orders could not be read"
+    if venue_open:
+        return f"{len(venue_open)} orders rest at the venue"
+    if local_open or unknown:
+        return f"{local_open + unknown} orders of this session may still rest"
+    return None

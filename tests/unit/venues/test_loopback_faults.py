@@ -8,8 +8,10 @@ Where the venues answer the same scenario in their own way the difference is a r
 from __future__ import annotations
 
 import asyncio
+import copy
 import io
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +36,7 @@ from mmbot.venues.base import (
 )
 from mmbot.venues.ccxt_venue import CcxtVenue
 from mmbot.venues.credentials import Credentials
-from mmbot.venues.recon import LocalState
+from mmbot.venues.recon import LocalState, ReconRefusedError
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.parametrize("venue", VENUES)]
 
@@ -320,28 +322,47 @@ async def _seed_venue_state(fake: Any) -> str:
         return second.client_id
 
 
-async def test_startup_mismatch_refuses_to_quote_with_recon_code(venue: str) -> None:
+async def _refused_start(fake: Any, local: LocalState | None = None) -> str:
+    """Start an adapter with the dead-man switch on against fake's state, which it must refuse;
+    check that the venue was left exactly as found and return the refusal line."""
+    orders_before = copy.deepcopy(fake.orders)
+    requests_before = Counter(fake.stats.requests)
+    armed_before = fake.dead_man_armed
+    adapter = make_venue(fake, dead_man_countdown_ms=60_000)
+    try:
+        with pytest.raises(ReconRefusedError) as info:
+            await adapter.start(local)
+    finally:
+        await adapter.close()
+    sent = Counter(fake.stats.requests)
+    sent.subtract(requests_before)
+    verbs = {request.split()[0] for request, count in sent.items() if count}
+    assert verbs <= {"GET"}, sent  # reads only: nothing placed, canceled, (dis)armed
+    assert fake.orders == orders_before and fake.dead_man_armed == armed_before
+    assert not fake.stats.posts_by_client_id.keys() - orders_before.keys()
+    line = info.value.line()
+    assert "\n" not in line and info.value.exit_code == 2
+    assert "restart with --adopt" in line
+    return line
+
+
+async def test_startup_mismatch_refuses_to_start_with_recon_code(venue: str) -> None:
     async with new_fake(venue) as fake:
-        await _seed_venue_state(fake)
-        async with running(fake=fake) as (_, adapter):
-            await fake.push_book(1000, 1010)
-            await settle()
-            line = adapter.quote_block() or ""
-            print(f"\nFIGURE {venue} startup_refusal={line}")
-            assert line.startswith("E_RECON_POSITION:") and "\n" not in line
-            await adapter.reconcile()  # a later recon does not lift a startup refusal
-            assert (adapter.quote_block() or "").startswith("E_RECON_POSITION:")
+        open_cid = await _seed_venue_state(fake)
+        line = await _refused_start(fake)
+    print(f"\nFIGURE {venue} startup_refusal={line}")
+    assert line.startswith("E_RECON_POSITION: symbol=BTCUSDT found position venue_lots=2 "
+                           f"local_lots=0 and open_orders venue_only={open_cid} local_only=- "
+                           "at the venue"), line  # fmt: skip
 
 
 async def test_startup_open_order_mismatch_refuses(venue: str) -> None:
     async with new_fake(venue) as fake:
         open_cid = await _seed_venue_state(fake)
         local = LocalState(position_lots=2)  # right position, but the open order is unknown
-        async with running(local, fake=fake) as (_, adapter):
-            await fake.push_book(1000, 1010)
-            await settle()
-            line = adapter.quote_block() or ""
-            assert line.startswith("E_RECON_OPEN_ORDERS:") and open_cid in line
+        line = await _refused_start(fake, local)
+    assert line.startswith("E_RECON_OPEN_ORDERS: symbol=BTCUSDT found open_orders "
+                           f"venue_only={open_cid} local_only=- at the venue"), line  # fmt: skip
 
 
 async def test_startup_adopt_takes_the_venue_state(venue: str) -> None:

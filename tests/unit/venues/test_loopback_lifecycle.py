@@ -30,7 +30,7 @@ from mmbot.sim import ReportKind
 from mmbot.venues.base import Rejected, TemporaryVenueError, VenueOrder
 from mmbot.venues.ccxt_venue import CcxtVenue
 from mmbot.venues.live_bridge import BridgeConfig, LiveBridge
-from mmbot.venues.recon import LocalState
+from mmbot.venues.recon import LocalState, ReconRefusedError
 
 pytestmark = pytest.mark.asyncio
 DEAD_MAN_MS = {"binance": 2000, "bybit": 3000}  # Bybit's DCP window is 3 s at least
@@ -104,6 +104,30 @@ async def test_close_with_an_order_still_open_leaves_the_dead_man_armed() -> Non
         assert fake.stats.dead_man_cancels == 1
 
 
+async def test_clean_close_beside_another_sessions_order_leaves_the_dead_man_armed() -> None:
+    async with new_fake("binance") as fake:
+        closing = make_venue(fake, dead_man_countdown_ms=60_000)
+        await closing.start()  # flat and order-less: a clean start
+        async with running(fake=fake, dead_man_countdown_ms=60_000) as (_, other):
+            foreign = await other.place(intent(7))  # the other session's order, not ours
+            assert isinstance(foreign, VenueOrder) and fake.dead_man_armed
+            assert not closing.local_open_orders()  # this session placed nothing
+            await closing.close()
+            assert fake.dead_man_armed, "disarmed over another session's resting order"
+            assert fake.open_client_ids() == {foreign.client_id}
+            assert fake.stats.requests["POST countdownCancelAll"] == 2  # the two arms, no 0
+            await other.cancel(foreign.client_id)
+        assert not fake.dead_man_armed  # the other's close was clean: nothing rests
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_close_leaves_the_dead_man_armed_when_open_orders_cannot_be_read(venue: str) -> None:
+    async with new_fake(venue) as fake:
+        async with running(fake=fake, venue=venue, dead_man_countdown_ms=DEAD_MAN_MS[venue]):
+            fake.faults.fail_open_orders = True  # nothing of ours rests, but who knows
+        assert fake.dead_man_armed
+
+
 async def test_bybit_startup_reconciliation_reads_every_page_of_open_orders() -> None:
     fast_create = FakeBybit(endpoint_limits={**ENDPOINT_LIMITS, "order/create": 1000})
     async with fast_create as fake:
@@ -174,25 +198,27 @@ async def test_bridge_adopting_start_cancels_the_orders_an_earlier_session_left(
         assert len(fake.open_orders()) == 1
         bridge = LiveBridge(lambda: make_venue(fake, venue=venue), "mm-test", 0.1, 0.001,
                             config=BridgeConfig(adopt=adopt))  # fmt: skip
-        await bridge.start()
         try:
+            if not adopt:  # refused: the start raises, the order is left alone
+                with pytest.raises(ReconRefusedError) as info:
+                    await bridge.start()
+                line = info.value.line()
+                assert line.startswith("E_RECON_OPEN_ORDERS: symbol=BTCUSDT found open_orders "
+                                       "venue_only=mm1-1-"), line  # fmt: skip
+                return
+            await bridge.start()
             await fake.push_book(1000, 1010)
 
-            def settled() -> bool:  # quoting allowed (adopted) or refused, not still starting
-                block = bridge.quote_block() if bridge.run_until(time.time_ns()) else "failed"
-                return block is None if adopt else (block or "").startswith("E_RECON_")
+            def quoting() -> bool:  # adopted and its orders canceled, not still starting
+                return bridge.run_until(time.time_ns()) and bridge.quote_block() is None
 
-            await until(settled)
-            block = bridge.quote_block() or ""
-            if adopt:
-                assert fake.open_orders() == [] and block == ""
-                assert bridge.summary()["adopt_cancels"] == 1
-            else:  # refused: the order is left alone and nothing is decided
-                assert len(fake.open_orders()) == 1
-                assert block.startswith("E_RECON_OPEN_ORDERS: venue_only=mm1-1-"), block
-                assert bridge.summary()["adopt_cancels"] == 0
+            await until(quoting)
+            assert fake.open_orders() == [] and bridge.summary()["adopt_cancels"] == 1
         finally:
             await bridge.close()
+            if not adopt:  # the close after a refusal cancels nothing either
+                assert len(fake.open_orders()) == 1
+                assert bridge.summary()["close_cancels"] == bridge.summary()["adopt_cancels"] == 0
 
 
 async def test_bridge_adopted_order_that_cannot_be_cancelled_stops_quoting() -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from ccxt.base import errors as cx  # type: ignore[import-untyped]
 
 from mmbot.core.errors import REGISTRY
 from mmbot.venues.base import BookTop, OrderIntent, OrderStatus, VenueFill, VenueOrder
+from mmbot.venues.ccxt_core import cause
 from mmbot.venues.fills import FillJournal
 from mmbot.venues.guards import BookGuard, ClockGuard
 from mmbot.venues.idempotency import IdempotencyStore, Outcome, client_id_for
 from mmbot.venues.live_bridge import BridgeConfig
 from mmbot.venues.ratelimit import WeightBudget
-from mmbot.venues.recon import LocalState, reconcile
+from mmbot.venues.recon import LocalState, dead_man_keep_reason, reconcile, refusal
 
 MS = 1_000_000
 
@@ -103,6 +105,40 @@ def test_reconcile_mismatch_gives_one_line_codes_and_adopt_accepts() -> None:
         assert line.split(":")[0] in REGISTRY
 
 
+@pytest.mark.parametrize(
+    ("venue_open", "local_open", "unknown", "kept"),
+    [
+        ([], 0, 0, None),  # nothing rests anywhere: the only case that disarms
+        (None, 0, 0, "the venue's open orders could not be read"),
+        ([VenueOrder("other-1", "9", 1, 10, 1, 0, OrderStatus.NEW, 0)], 0, 0,
+         "1 orders rest at the venue"),  # another session's (or a crashed one's) order
+        ([], 1, 0, "1 orders of this session may still rest"),  # the venue may lag our ack
+        ([], 0, 1, "1 orders of this session may still rest"),  # a place of unknown outcome
+    ],
+)  # fmt: skip
+def test_dead_man_disarmed_only_when_the_venue_lists_no_order_and_none_of_ours_may_rest(
+    venue_open: list[VenueOrder] | None, local_open: int, unknown: int, kept: str | None
+) -> None:
+    assert dead_man_keep_reason(venue_open, local_open, unknown) == kept
+
+
+def test_refusal_is_one_line_naming_what_was_found_and_adopt() -> None:
+    venue_open = [VenueOrder(f"x-{i}", str(i), 1, 10, 1, 0, OrderStatus.NEW, 0) for i in range(7)]
+    error = refusal(reconcile(LocalState(), 0, venue_open), "BTCUSDT")
+    assert error.code == "E_RECON_OPEN_ORDERS" and error.exit_code == 2
+    assert error.line().startswith(
+        "E_RECON_OPEN_ORDERS: symbol=BTCUSDT found open_orders "
+        "venue_only=x-0,x-1,x-2,x-3,x-4(+2 more) local_only=- at the venue, expected none; "
+        "start refused and the venue left as found"
+    ), error.line()
+    assert "restart with --adopt" in error.line() and "\n" not in error.line()
+    both = refusal(reconcile(LocalState(), -3, venue_open[:1]), "BTCUSDT")
+    assert both.line().startswith(
+        "E_RECON_POSITION: symbol=BTCUSDT found position "
+        "venue_lots=-3 local_lots=0 and open_orders venue_only=x-0 "
+    )
+
+
 @pytest.mark.parametrize(("offset_ms", "blocked"), [(0, False), (499, False), (501, True),
                                                     (-800, True)])  # fmt: skip
 def test_clock_guard_blocks_beyond_500ms(offset_ms: int, blocked: bool) -> None:
@@ -152,3 +188,26 @@ def test_bridge_config_refuses_a_non_positive_or_non_finite_limit(key: str, valu
     with pytest.raises(ValueError, match=f"^key={key} value={value} expected=a finite number > 0$"):
         BridgeConfig(**{key: value})
     assert BridgeConfig().max_unknown_outcome_s == 10.0
+
+
+def _raised(exc: BaseException, under: BaseException | None = None) -> BaseException:
+    try:
+        raise exc from under
+    except BaseException as caught:
+        return caught
+
+
+def test_cause_names_the_first_non_ccxt_error_under_a_ccxt_error() -> None:
+    dns = OSError("Cannot connect to host nosuch.invalid:80 ssl:default\n[Name or service]")
+    ccxt_error = _raised(cx.ExchangeNotAvailable("binanceusdm GET http://nosuch.invalid/x"),
+                         _raised(cx.NetworkError("wrapped"), dns))  # fmt: skip
+    assert cause(ccxt_error) == (
+        "OSError: Cannot connect to host nosuch.invalid:80 ssl:default "
+        "(binanceusdm GET http://nosuch.invalid/x)"
+    )
+    assert cause(_raised(cx.RequestTimeout("binanceusdm GET /y"), TimeoutError())) == (
+        "TimeoutError (binanceusdm GET /y)"
+    )
+    assert cause(cx.ExchangeNotAvailable("503 Service Unavailable")) == (
+        "ExchangeNotAvailable: 503 Service Unavailable"
+    )
