@@ -13,6 +13,7 @@ from mmbot.config import MmConfig, load_config
 from mmbot.core.types import PlaceOrder
 from mmbot.data import EventBatch, synthesize
 from mmbot.engine.loop import Engine
+from mmbot.risk import HALTED
 from mmbot.sim import ReportKind
 from mmbot.venues.sim import VenueReport
 
@@ -80,7 +81,11 @@ def test_engine_kill_switch_file_stops_quoting(
     values = engine.values()
     assert values["quotes_placed_total"] == 0
     assert values["kill_switch_active"] == 1
-    assert engine.record.denials.get("E_RISK_KILL_SWITCH", 0) > 0
+    assert values["trading_state"] == HALTED  # nothing rests: no order is even planned
+    assert engine.record.denials == {}
+    assert [line.split(":")[0] for line in engine.record.risk_lines] == [
+        "E_RISK_TRADING_STATE", "E_RISK_KILL_SWITCH"
+    ]  # fmt: skip
 
 
 def test_engine_values_carry_every_metric(config: MmConfig, events: EventBatch) -> None:

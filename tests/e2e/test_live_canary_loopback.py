@@ -192,29 +192,18 @@ async def test_live_kill_switch_file_stops_quoting_within_one_decision(tmp_path:
     assert len(cancels) == 2 and all(e["ts_ns"] >= killed_ns - SLACK_NS for e in cancels)
 
 
-@pytest.mark.parametrize("adopt", [False, True], ids=["refused", "adopted"])
-async def test_preexisting_position_refused_without_adopt_and_adopted_with_it(
-    tmp_path: Path, adopt: bool
-) -> None:
+async def test_preexisting_position_adopted_with_adopt(tmp_path: Path) -> None:
+    # Without --adopt the start is refused: tests/e2e/test_live_refuse.py.
     async with _fake() as fake:
         fake.position_lots = 2  # left by an earlier session: the bot does not know it
-        async with _bot(fake, tmp_path, "live", *(["--adopt"] if adopt else [])) as bot:
-            if adopt:
-                await _until(lambda: len(fake.open_orders()) == 2, "a bid and an ask at the fake")
-            else:
-                await _until(lambda: "quoting blocked: E_RECON_POSITION:" in
-                             bot.stderr_path.read_text(), "the startup refusal")  # fmt: skip
+        async with _bot(fake, tmp_path, "live", "--adopt") as bot:
+            await _until(lambda: len(fake.open_orders()) == 2, "a bid and an ask at the fake")
             _, stderr = await _sigterm(bot)
     report = json.loads((bot.out / "canary.json").read_text())
     venue = report["venue"]
-    assert venue["position_lots"] == 2  # the venue's, in both runs
-    if adopt:
-        assert "quoting blocked: E_RECON" not in stderr
-        assert venue["places"] >= 2 and len(fake.stats.posts_by_client_id) >= 2
-    else:
-        assert "(start with --adopt to take the venue's position)" in stderr
-        assert venue["places"] == 0 and not fake.stats.posts_by_client_id
-        assert venue["blocked_decisions"] == report["live"]["decisions"] >= 1
+    assert venue["position_lots"] == 2  # the venue's
+    assert "quoting blocked: E_RECON" not in stderr
+    assert venue["places"] >= 2 and len(fake.stats.posts_by_client_id) >= 2
 
 
 async def test_configured_tick_size_not_the_venues_refuses_to_start(tmp_path: Path) -> None:
@@ -253,3 +242,55 @@ async def test_shadow_on_the_venue_feed_journals_orders_and_sends_none(tmp_path:
     assert len(journal) == sum(counts.values())  # flushed in full
     quotes = {(e["side"], e["price_ticks"]) for e in journal if e["event"] == "place"}
     assert quotes == {("buy", BID + 1), ("sell", ASK - 1)}  # priced off the venue's book
+
+
+async def test_canary_order_over_lot_cap_refused_and_counted(tmp_path: Path) -> None:
+    gate = tmp_path / "CANARY_OPEN"
+    gate.write_text("open\n")
+    async with _fake() as fake, _bot(fake, tmp_path, "canary", "--gate-file", str(gate),
+                                     "--max-order-lots", "1", "--max-position-lots", "5",
+                                     ) as bot:  # fmt: skip
+        # The quote is 2 lots a side (strategy.order_qty_lots): over the 1-lot cap.
+        await _until(lambda: len(bot.journaled("refused", "max_order_lots")) >= 2,
+                     "two lot-cap refusals in the journal")  # fmt: skip
+        stdout, _ = await _sigterm(bot)
+    assert stdout.splitlines()[-1].startswith("RESULT=OK mode=canary "), stdout
+    assert not fake.stats.posts_by_client_id  # nothing over the cap reached the venue
+    report = json.loads((bot.out / "canary.json").read_text())
+    refused = report["canary_refused_total"]
+    lot_cap = [e for e in bot.journal() if e["event"] == "refused"]
+    assert refused["max_order_lots"] == len(lot_cap) >= 2
+    assert {(e["detail"], e["qty_lots"]) for e in lot_cap} == {("max_order_lots", 2)}
+    assert refused["gate_closed"] == refused["max_position_lots"] == 0
+
+
+async def test_canary_adopted_position_over_cap_reduced_to_the_cap(tmp_path: Path) -> None:
+    gate = tmp_path / "CANARY_OPEN"
+    gate.write_text("open\n")
+    async with _fake() as fake:
+        fake.position_lots = 5  # left by an earlier session; the canary's cap is 1: 4 over
+        async with _bot(fake, tmp_path, "canary", "--adopt", "--gate-file", str(gate),
+                        "--max-order-lots", "2", "--max-position-lots", "1") as bot:  # fmt: skip
+            # Reduce-only over the cap: each 2-lot ask goes out (within the lots over the
+            # cap), the bid never does; two fills bring the position down to the cap.
+            for filled in (1, 2):
+                await _until(lambda: len(_side_orders(fake, "SELL")) == 1, "an ask at the fake")
+                assert not _side_orders(fake, "BUY")
+                ask = _side_orders(fake, "SELL")[0]
+                assert ask["origQty"] == "0.002"
+                await fake.fill(ask["clientOrderId"], [2])
+                await _until(lambda n=filled: len(bot.journaled("fill")) == n,  # type: ignore[misc]
+                             "the fill in the journal")  # fmt: skip
+            _, stderr = await _sigterm(bot)
+    assert "quoting blocked: E_RECON" not in stderr
+    report = json.loads((bot.out / "canary.json").read_text())
+    assert report["venue"]["position_lots"] == fake.position_lots == 1  # back at the cap
+    assert report["canary_refused_total"]["max_position_lots"] >= 1
+    journal = bot.journal()
+    assert [(e["side"], e["qty_lots"]) for e in journal if e["event"] == "fill"] == [
+        ("sell", 2), ("sell", 2)
+    ]  # fmt: skip
+    first_fill_ns = min(e["ts_ns"] for e in journal if e["event"] == "fill")
+    refused_before = {(e["side"], e["detail"]) for e in journal
+                      if e["event"] == "refused" and e["ts_ns"] < first_fill_ns}  # fmt: skip
+    assert refused_before <= {("buy", "max_position_lots")}  # only the adding side

@@ -7,6 +7,12 @@ counted by reason, journaled, and answered with a made-up reject report at the n
 so the order manager sees a refused place as REJECTED and a refused replace as still LIVE at
 its old price and size. Cancels always pass: they only take risk off. Live mode is the same
 wrapper without caps (the gate still applies).
+
+Over the position cap (an adopted position, or one the cap shrank under) the canary is
+reduce-only, like the risk gate's REDUCING state: an order that adds is refused, and an order
+on the reducing side passes while it and the reducing orders already resting here add up to
+no more than the lots over the cap, so the position comes down to the cap and never through
+it. The resting quantity is followed from the venue's reports (ack, fill, modified, canceled).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from mmbot.sim import ReportKind
 from mmbot.venues.sim import VenueReport
 
 REFUSAL_REASONS: Final = ("gate_closed", "max_order_lots", "max_position_lots")
+# Reports after which an order no longer rests (a REJECT of one not yet acked: its place).
+_GONE: Final = frozenset({ReportKind.CANCELED, ReportKind.EXPIRED, ReportKind.REJECT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +91,10 @@ class CanaryVenue(PassThroughVenue):
         self._journal = journal
         self._strategy_id = strategy_id
         self._orders: dict[int, tuple[int, int, int, int]] = {}  # id -> seq, side, price, qty
+        self._resting: dict[int, list[int]] = {}  # id -> [side, leaves_lots, acked] at the venue
         self._pending: list[VenueReport] = []
 
-    def _refusal(self, side: int, qty_lots: int) -> str | None:
+    def _refusal(self, side: int, qty_lots: int, replaced_id: int | None = None) -> str | None:
         """Return why an order of qty_lots on side may not go out now (None: it may)."""
         if not self.gate.is_open():
             return "gate_closed"
@@ -94,9 +103,24 @@ class CanaryVenue(PassThroughVenue):
             return None
         if qty_lots > limits.max_order_lots:
             return "max_order_lots"
-        if abs(self.inner.position_lots + side * qty_lots) > limits.max_position_lots:
+        if self._beyond_position_cap(limits.max_position_lots, side, qty_lots, replaced_id):
             return "max_position_lots"
         return None
+
+    def _beyond_position_cap(self, cap_lots: int, side: int, qty_lots: int,
+                             replaced_id: int | None) -> bool:  # fmt: skip
+        """Return whether the order would break the position cap (reduce-only when over it)."""
+        position_lots = self.inner.position_lots
+        over_lots = abs(position_lots) - cap_lots
+        if over_lots <= 0:
+            return abs(position_lots + side * qty_lots) > cap_lots
+        if side * position_lots > 0:
+            return True  # it adds
+        reducing_lots = qty_lots + sum(
+            order[1] for order_id, order in self._resting.items()
+            if order[0] == side and order_id != replaced_id
+        )  # fmt: skip
+        return reducing_lots > over_lots
 
     def _refuse(self, reason: str, order_id: int, seq: int, side: int, price_ticks: int,
                 qty_lots: int) -> None:  # fmt: skip
@@ -116,16 +140,20 @@ class CanaryVenue(PassThroughVenue):
             return order_id
         order_id = self.inner.place(side, price_ticks, qty_lots, client_seq)
         self._orders[order_id] = (client_seq, side, price_ticks, qty_lots)
+        self._resting[order_id] = [side, qty_lots, 0]
         return order_id
 
     def replace(self, order_id: int, price_ticks: int, qty_lots: int) -> None:
         """Send a replace within the caps; otherwise refuse it (the order stays as it was)."""
         seq, side, _, _ = self._orders.get(order_id, (0, 0, 0, 0))
-        reason = self._refusal(side, qty_lots)
+        reason = self._refusal(side, qty_lots, order_id)
         if reason is not None:
             self._refuse(reason, order_id, seq, side, price_ticks, qty_lots)
             return
         self.inner.replace(order_id, price_ticks, qty_lots)
+        resting = self._resting.get(order_id)
+        if resting is not None:  # either size may rest until the venue answers
+            resting[1] = max(resting[1], qty_lots)
 
     def cancel(self, order_id: int) -> None:
         """Send a cancel: always allowed."""
@@ -134,7 +162,24 @@ class CanaryVenue(PassThroughVenue):
     def reports(self) -> list[VenueReport]:
         """Return the venue's reports, then the rejects of requests refused here."""
         reports = self.inner.reports()
+        for report in reports:
+            self._follow(report)
         if self._pending:
             made_up, self._pending = self._pending, []
             reports = reports + [r._replace(ts_local_ns=self._now_ns) for r in made_up]
         return reports
+
+    def _follow(self, report: VenueReport) -> None:
+        """Update the resting quantity of one of our orders from a venue report."""
+        resting = self._resting.get(report.order_id)
+        if resting is None:
+            return
+        kind = report.kind
+        if kind == ReportKind.ACK:
+            resting[2] = 1
+        elif kind in (ReportKind.FILL, ReportKind.MODIFIED):
+            resting[1] = report.leaves_lots
+        elif kind == ReportKind.REJECT and resting[2]:
+            return  # a refused replace or cancel: the order rests as it was
+        if kind in _GONE or resting[1] <= 0:
+            del self._resting[report.order_id]

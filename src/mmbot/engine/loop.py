@@ -4,9 +4,10 @@ Theory of operation. The engine owns the clock and steps it from one decision po
 next (every `decision_interval_ns` of local time). At each point it lets the venue catch up
 (market data, our orders reaching it, its reports reaching us), applies the reports to the
 order manager, reads the market view, runs the risk invariants, asks the allocator for a
-budget and the strategy stack for a quote, turns the quote into actions, lets the risk gate
-filter them and sends what passed. Everything it decides from is the view at local time;
-nothing reads the wall clock in backtest mode, so two runs give the same bytes.
+budget and the strategy stack for a quote, lets the risk gate shape the quote to its trading
+state (REDUCING: reduce-only; HALTED: nothing rests), turns the quote into actions, lets the
+risk gate filter them and sends what passed. Everything it decides from is the view at local
+time; nothing reads the wall clock in backtest mode, so two runs give the same bytes.
 """
 
 from __future__ import annotations
@@ -212,7 +213,9 @@ class Engine:
         if self.params.keep_quotes:
             record.quotes.append((ts_ns, decision.quote))
         record.inventory_lots.append(position)
-        allowed, denied = risk.check(orders.plan(decision.quote), ctx)
+        # REDUCING rests only the reducing side, cut to what may come off; HALTED rests nothing,
+        # so plan() cancels every resting order.
+        allowed, denied = risk.check(orders.plan(risk.shape_quote(decision.quote, ctx)), ctx)
         if denied:
             self._count_denials(denied)
         if allowed:

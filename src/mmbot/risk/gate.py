@@ -2,15 +2,30 @@
 
 Theory of operation
 -------------------
-The gate is a small state machine: two halt latches, two breach edge detectors, two token
-buckets and plain counters. Time is only ever `ctx.ts_ns`; the gate does no I/O.
+The gate is a small state machine: a trading state, two latches, two breach edge detectors,
+two token buckets and plain counters. Time is only ever `ctx.ts_ns`; the gate does no I/O.
 
-* Halt latches. The kill switch is set by `trip_kill_switch()` (the engine watches the flag
-  file and calls it) and cleared by `reset_kill_switch()`. The intraday-caps latch is set the
-  first time the day's loss, traded notional or order count reaches its cap - seen by check()
-  or after_step(), whichever comes first - and cleared only by `reset_intraday()` when the
-  engine starts a new UTC day. While either latch is set every place and replace is denied;
-  cancels still pass (throttle permitting), so the book can always be emptied.
+* Trading state (NautilusTrader's TradingState), worked out from the latches and the context
+  at every check(), shape_quote() and after_step(); each change is one E_RISK_TRADING_STATE
+  record:
+    HALTED    the kill switch is tripped, or the day's order cap is reached. Every place and
+              replace is denied with the halt's code and shape_quote() rests nothing, so the
+              engine cancels every resting order. Cancels still pass (throttle permitting).
+    REDUCING  the day's loss or traded-notional cap is reached (reduce-only down to flat), or
+              |position| is over the position limit (reduce-only down to the limit). Orders
+              on the side that adds to |position| are denied E_RISK_REDUCE_ONLY; orders on
+              the reducing side pass while the reducing side's resting orders plus the new
+              one stay within the allowed reduction (|position| for a day cap, the lots over
+              the limit for the position limit), so no batch can flip the position.
+              shape_quote() takes the adding side off the quote and cuts the reducing side to
+              the allowed reduction.
+    ACTIVE    otherwise: the worst-case position rule below.
+* Latches. The kill switch is set by `trip_kill_switch()` (the engine watches the flag file
+  and calls it) and cleared by `reset_kill_switch()`. The day-cap latch is set the first time
+  the day's loss, traded notional or order count reaches its cap - seen by check(),
+  shape_quote() or after_step(), whichever comes first - and cleared only by
+  `reset_intraday()` when the engine starts a new UTC day. The position limit is not
+  latched: back within it, the gate is ACTIVE again.
 * Breach edge detectors. after_step() compares the step's net position with the position
   limit and with the skew limit. Entering a breach counts one `pos_skew_breach_total` and
   emits one record; staying in it emits nothing more (a breach is an episode, not a step
@@ -19,44 +34,40 @@ buckets and plain counters. Time is only ever `ctx.ts_ns`; the gate does no I/O.
   rule spends a token, so denied actions never cost throughput.
 
 A place or replace meets the rules in this order; the first that fails names the Denied:
-halt -> (replace: order is resting, old enough, price moved enough) -> day's order cap ->
-worst-case position -> throttle. Worst-case position on a side is the net position plus every
-resting order on that side plus the new quantity (minus the quantity a replace takes off the
-book), i.e. as if every bid - or every ask - filled. Cancels in the same batch are not
-subtracted: a resting order can still fill before its cancel lands.
+HALTED -> (replace: order is resting, old enough, price moved enough) -> day's order cap ->
+position (ACTIVE: worst case; REDUCING: reduce-only) -> venue minimums -> throttle. Worst-case
+position on a side is the net position plus every resting order on that side plus the new
+quantity (minus the quantity a replace takes off the book), i.e. as if every bid - or every
+ask - filled. Cancels in the same batch are not subtracted: a resting order can still fill
+before its cancel lands.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Final
 
-from mmbot.core.types import BUY, Action, CancelOrder, Denied, PlaceOrder, ReplaceOrder
+from mmbot.core.types import BUY, Action, CancelOrder, Denied, PlaceOrder, Quote, ReplaceOrder
+from mmbot.risk.rules import Reason, bucket_reason, cap_breach, lots_worth, minimum_rejection
 from mmbot.risk.throttle import TokenBucket
 from mmbot.risk.values import RiskContext, RiskParams, RiskRecord
 
 _NS_PER_MS = 1_000_000
 
-Reason = tuple[str, str]
-
-
-def _bucket_reason(key: str, rate_per_s: float, burst: int) -> str:
-    return f"{key}: bucket empty (rate {rate_per_s:g}/s, burst {burst})"
-
-
-def _limit_lots(limit_usd: float, mid_price_usd: float, lot_size: float) -> int:
-    """Return the whole lots worth limit_usd at the mid; 0 when the mid is unusable."""
-    if not 0.0 < mid_price_usd < math.inf:
-        return 0
-    return int(limit_usd / (mid_price_usd * lot_size))
+ACTIVE: Final = 0
+REDUCING: Final = 1
+HALTED: Final = 2
+TRADING_STATES: Final = ("ACTIVE", "REDUCING", "HALTED")  # indexed by the state's value
 
 
 class RiskGate:
     """Deny actions that would break a risk invariant; report invariants broken after a step."""
 
     __slots__ = (
+        "_allowance_lots",
         "_cancel_bucket",
-        "_caps_halt",
+        "_cap_latch",
         "_exposure",
         "_in_position_breach",
         "_in_skew_breach",
@@ -70,6 +81,8 @@ class RiskGate:
         "_replace_allowed",
         "_replace_attempts",
         "_risk_denials_total",
+        "_state",
+        "_state_cause",
         "_throttled_cancels_total",
         "_throttled_orders_total",
     )
@@ -80,7 +93,10 @@ class RiskGate:
         self._cancel_bucket = TokenBucket(params.cancels_per_s, params.cancels_burst)
         self._kill_reason: str | None = None
         self._kill_record_due = False
-        self._caps_halt: Reason | None = None
+        self._cap_latch: Reason | None = None
+        self._state = ACTIVE
+        self._state_cause = ""
+        self._allowance_lots = 0  # REDUCING: lots the reducing side may carry in all
         self._pending: list[RiskRecord] = []
         self._in_position_breach = False
         self._in_skew_breach = False
@@ -101,7 +117,8 @@ class RiskGate:
         """Split actions into those allowed (in order) and Denied values, one per rejection."""
         self._order_bucket.refill(ctx.ts_ns)
         self._cancel_bucket.refill(ctx.ts_ns)
-        halt = self._halt(ctx)
+        self._refresh_state(ctx)
+        halt = self._halt_reason() if self._state == HALTED else None
         self._orders_left = self._params.intraday_max_orders - ctx.order_count_day
         self._exposure = None
         allowed: list[Action] = []
@@ -120,15 +137,28 @@ class RiskGate:
         self._risk_denials_total += len(denied)
         return allowed, denied
 
+    def shape_quote(self, quote: Quote | None, ctx: RiskContext) -> Quote | None:
+        """Return the part of quote the trading state lets rest (None: rest nothing).
+
+        ACTIVE: quote as it is. REDUCING: the adding side at 0 lots and the reducing side cut
+        to the allowed reduction (nothing when flat). HALTED: None, so every order is canceled.
+        """
+        self._refresh_state(ctx)
+        if self._state == ACTIVE or quote is None:
+            return quote
+        position_lots = ctx.position_lots
+        if self._state == HALTED or position_lots == 0:
+            return None
+        allowance = self._allowance_lots
+        if position_lots > 0:
+            return Quote(quote.bid_ticks, quote.ask_ticks, 0, min(quote.ask_lots, allowance))
+        return Quote(quote.bid_ticks, quote.ask_ticks, min(quote.bid_lots, allowance), 0)
+
     def after_step(self, ctx: RiskContext) -> list[RiskRecord]:
         """Check the invariants on the step's end state; return the new records, in order."""
         params = self._params
-        self._halt(ctx)
-        if self._kill_record_due:
-            self._kill_record_due = False
-            self._pending.append(RiskRecord(ctx.ts_ns, *self._kill_halt()))
         position_lots = abs(ctx.position_lots)
-        # _limit_lots for both limits, inlined: after_step runs at every decision point.
+        # lots_worth for both limits, inlined: after_step runs at every decision point.
         mid_price_usd = ctx.mid_price_usd
         if 0.0 < mid_price_usd < math.inf:
             lot_usd = mid_price_usd * params.lot_size
@@ -144,13 +174,17 @@ class RiskGate:
             self._breach(ctx, "E_RISK_SKEW", "max_skew", position_lots, skew_lots)
         self._in_position_breach = in_position_breach
         self._in_skew_breach = in_skew_breach
+        self._update_state(ctx, limit_lots)
+        if self._kill_record_due:
+            self._kill_record_due = False
+            self._pending.append(RiskRecord(ctx.ts_ns, *self._kill_halt()))
         if not self._pending:
             return []
         records, self._pending = self._pending, []
         return records
 
     def trip_kill_switch(self, reason: str) -> None:
-        """Deny everything but cancels until reset; the next after_step() records why."""
+        """HALT until reset (cancel everything, deny orders); the next after_step() records why."""
         if self._kill_reason is None:
             self._kill_reason = reason
             self._kill_record_due = True
@@ -161,18 +195,23 @@ class RiskGate:
         self._kill_record_due = False
 
     def reset_intraday(self) -> None:
-        """Clear the intraday-caps latch; call when the engine's day counters restart."""
-        self._caps_halt = None
+        """Clear the day-cap latch; call when the engine's day counters restart."""
+        self._cap_latch = None
 
     @property
     def kill_switch_active(self) -> int:
         """1 while the kill switch is tripped, else 0 (the exported flag's value)."""
         return 0 if self._kill_reason is None else 1
 
+    @property
+    def trading_state(self) -> int:
+        """ACTIVE (0), REDUCING (1) or HALTED (2) as of the last check/shape/after_step."""
+        return self._state
+
     def counters(self) -> dict[str, int | float]:
         """Return the gate's counters and flags as plain values ready for export."""
         return {
-            "intraday_caps_breached": 0 if self._caps_halt is None else 1,
+            "intraday_caps_breached": 0 if self._cap_latch is None else 1,
             "kill_switch_active": self.kill_switch_active,
             "pos_skew_breach_total": self._pos_skew_breach_total,
             "replace_allowed": self._replace_allowed,
@@ -180,40 +219,53 @@ class RiskGate:
             "risk_denials_total": self._risk_denials_total,
             "throttled_cancels_total": self._throttled_cancels_total,
             "throttled_orders_total": self._throttled_orders_total,
+            "trading_state": self._state,
         }
 
-    def _halt(self, ctx: RiskContext) -> Reason | None:
-        """Return why quoting is halted (kill switch first), latching a newly breached cap."""
-        if self._caps_halt is None:
-            self._caps_halt = self._cap_breach(ctx)
-            if self._caps_halt is not None:
-                self._pending.append(RiskRecord(ctx.ts_ns, *self._caps_halt))
+    def _refresh_state(self, ctx: RiskContext) -> None:
+        params = self._params
+        self._update_state(
+            ctx, lots_worth(params.max_position_usd, ctx.mid_price_usd, params.lot_size)
+        )
+
+    def _update_state(self, ctx: RiskContext, limit_lots: int) -> None:
+        """Latch a newly reached day cap, then work out the trading state (recording a change)."""
+        if self._cap_latch is None:
+            self._cap_latch = cap_breach(self._params, ctx)
+            if self._cap_latch is not None:
+                self._pending.append(RiskRecord(ctx.ts_ns, *self._cap_latch))
+        position_lots = abs(ctx.position_lots)
+        cap = self._cap_latch
+        if self._kill_reason is not None:
+            state, cause = HALTED, self._kill_halt()[1]
+        elif cap is not None and cap[0] == "E_RISK_INTRADAY_ORDERS":
+            state, cause = HALTED, "intraday_max_orders"
+        elif cap is not None:
+            state, self._allowance_lots = REDUCING, position_lots
+            cause = cap[1].split(":", 1)[0]
+        elif position_lots > limit_lots:
+            state, self._allowance_lots = REDUCING, position_lots - limit_lots
+            cause = f"max_position: |position| {position_lots} lots > {limit_lots}"
+        else:
+            state, cause = ACTIVE, "within every limit"
+        if state != self._state:
+            self._pending.append(RiskRecord(ctx.ts_ns, "E_RISK_TRADING_STATE", (
+                f"trading_state: {TRADING_STATES[self._state]} -> {TRADING_STATES[state]} "
+                f"({cause})"
+            )))  # fmt: skip
+            self._state = state
+        self._state_cause = cause
+
+    def _halt_reason(self) -> Reason:
+        """Return why trading is HALTED: the kill switch first, else the day's order cap."""
         if self._kill_reason is not None:
             return self._kill_halt()
-        return self._caps_halt
+        assert self._cap_latch is not None  # HALTED without the kill switch: the order cap
+        return self._cap_latch
 
     def _kill_halt(self) -> Reason:
         """Return the kill switch's denial/record code and message."""
         return "E_RISK_KILL_SWITCH", f"kill_switch: {self._kill_reason}"
-
-    def _cap_breach(self, ctx: RiskContext) -> Reason | None:
-        params = self._params
-        if ctx.pnl_usd_day <= -params.intraday_max_loss_usd:
-            return "E_RISK_INTRADAY_LOSS", (
-                f"intraday_max_loss_usd: pnl {ctx.pnl_usd_day:.2f} USD <= "
-                f"-{params.intraday_max_loss_usd:.2f}; quoting stopped"
-            )
-        if ctx.traded_notional_usd_day >= params.intraday_max_notional_usd:
-            return "E_RISK_INTRADAY_NOTIONAL", (
-                f"intraday_max_notional_usd: traded {ctx.traded_notional_usd_day:.2f} USD >= "
-                f"{params.intraday_max_notional_usd:.2f}; quoting stopped"
-            )
-        if ctx.order_count_day >= params.intraday_max_orders:
-            return "E_RISK_INTRADAY_ORDERS", (
-                f"intraday_max_orders: {ctx.order_count_day} orders >= "
-                f"{params.intraday_max_orders}; quoting stopped"
-            )
-        return None
 
     def _replace_rejection(
         self, action: ReplaceOrder, ctx: RiskContext, halt: Reason | None
@@ -252,7 +304,7 @@ class RiskGate:
         replaced_side: int,
         replaced_lots: int,
     ) -> Reason | None:
-        """Apply the order cap, worst-case position and throttle; book the order if it passes."""
+        """Apply the order cap, position rule, venue minimums and throttle; book what passes."""
         params = self._params
         if self._orders_left <= 0:
             return "E_RISK_INTRADAY_ORDERS", (
@@ -265,11 +317,21 @@ class RiskGate:
         side = action.side
         same_side_lots = replaced_lots if replaced_side == side else 0
         worst_lots = exposure[side] + action.qty_lots - same_side_lots
-        if worst_lots > exposure[0]:
+        if self._state == REDUCING:
+            rejection = self._reduce_only_rejection(action, ctx.position_lots, worst_lots)
+            if rejection is not None:
+                return rejection
+        elif worst_lots > exposure[0]:
             return "E_RISK_POSITION", f"max_position: {worst_lots} lots would be > {exposure[0]}"
+        # An order that, with the reducing orders resting, closes the whole position goes as
+        # reduce-only, which venues accept below their minimums.
+        if worst_lots != 0 or side * ctx.position_lots >= 0:
+            rejection = minimum_rejection(self._params, action)
+            if rejection is not None:
+                return rejection
         if not self._order_bucket.take():
             self._throttled_orders_total += 1
-            return "E_RISK_THROTTLE_ORDERS", _bucket_reason(
+            return "E_RISK_THROTTLE_ORDERS", bucket_reason(
                 "orders_per_s", params.orders_per_s, params.orders_burst
             )
         exposure[side] = worst_lots
@@ -279,10 +341,31 @@ class RiskGate:
         self._orders_left -= 1
         return None
 
+    def _reduce_only_rejection(
+        self, action: PlaceOrder | ReplaceOrder, position_lots: int, worst_lots: int
+    ) -> Reason | None:
+        """Deny an order that adds to |position| or reduces by more than the allowance.
+
+        On the reducing side worst_lots is (reducing lots resting + this order) - |position|.
+        """
+        head = f"reduce_only: trading_state REDUCING ({self._state_cause})"
+        if action.side * position_lots >= 0:
+            side_name = "buy" if action.side == BUY else "sell"
+            return "E_RISK_REDUCE_ONLY", (
+                f"{head}; a {side_name} of {action.qty_lots} lots would add to position "
+                f"{position_lots} lots"
+            )
+        reducing_lots = worst_lots + abs(position_lots)
+        if reducing_lots > self._allowance_lots:
+            return "E_RISK_REDUCE_ONLY", (
+                f"{head}; {reducing_lots} lots reducing would be > {self._allowance_lots} allowed"
+            )
+        return None
+
     def _cancel_throttled(self) -> Reason:
         params = self._params
         self._throttled_cancels_total += 1
-        return "E_RISK_THROTTLE_CANCELS", _bucket_reason(
+        return "E_RISK_THROTTLE_CANCELS", bucket_reason(
             "cancels_per_s", params.cancels_per_s, params.cancels_burst
         )
 
@@ -296,8 +379,8 @@ class RiskGate:
             else:
                 short_lots += order[2]
         params = self._params
-        limit_lots = _limit_lots(params.max_position_usd, ctx.mid_price_usd, params.lot_size)
-        return [limit_lots, position_lots + long_lots, short_lots - position_lots]
+        limit = lots_worth(params.max_position_usd, ctx.mid_price_usd, params.lot_size)
+        return [limit, position_lots + long_lots, short_lots - position_lots]
 
     def _breach(self, ctx: RiskContext, code: str, limit: str, lots: int, limit_lots: int) -> None:
         self._pos_skew_breach_total += 1

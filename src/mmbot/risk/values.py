@@ -32,15 +32,23 @@ class RiskParams:
     cancels_burst: int
     min_replace_ticks: int
     min_order_age_ns: int
+    min_qty_lots: int = 1  # the venue's smallest order, in lots
+    min_notional_usd: float = 0.0  # the venue's smallest order value at its price
 
     def __post_init__(self) -> None:
         if not (self.tick_size > 0 and self.lot_size > 0):
             raise ValueError(f"tick_size={self.tick_size} lot_size={self.lot_size} expected >0")
+        if not (self.min_qty_lots >= 1 and 0.0 <= self.min_notional_usd < float("inf")):
+            raise ValueError(
+                f"min_qty_lots={self.min_qty_lots} min_notional_usd={self.min_notional_usd} "
+                "expected >=1 and a finite >=0"
+            )
 
     @classmethod
     def from_config(cls, cfg: MmConfig, tick_size: float, lot_size: float) -> RiskParams:
-        """Return the parameters of cfg.risk for an instrument of tick_size and lot_size."""
-        risk = cfg.risk
+        """Return the parameters of cfg.risk (and the venue minimums of cfg.instrument) for an
+        instrument of tick_size and lot_size."""
+        risk, instrument = cfg.risk, cfg.instrument
         return cls(
             tick_size=tick_size,
             lot_size=lot_size,
@@ -55,6 +63,8 @@ class RiskParams:
             cancels_burst=risk.cancels_burst,
             min_replace_ticks=risk.min_replace_ticks,
             min_order_age_ns=risk.min_order_age_ms * _NS_PER_MS,
+            min_qty_lots=instrument.min_qty_lots,
+            min_notional_usd=instrument.min_notional_usd,
         )
 
 

@@ -11,15 +11,17 @@ from tests.counting_port import CountingPort
 
 from mmbot.backtest.wiring import build_engine
 from mmbot.config import MmConfig, load_config
+from mmbot.core.types import BUY, SELL
 from mmbot.data import EventBatch, synthesize
 from mmbot.data.synth_params import preset
 from mmbot.engine.journal import Journal
 from mmbot.engine.live import LiveRunner, Pacing, run_live
 from mmbot.engine.live_canary import CanaryLimits, CanaryVenue, FlagGate
-from mmbot.engine.live_ports import JournalingVenue
+from mmbot.engine.live_ports import JournalingVenue, local_report
 from mmbot.engine.loop import Engine
 from mmbot.engine.orders import OrderState
-from mmbot.sim import SimParams
+from mmbot.sim import ReportKind, SimParams
+from mmbot.venues.sim import VenueReport
 
 pytestmark = pytest.mark.selected
 CONFIG = Path(__file__).resolve().parents[3] / "configs" / "fixtures" / "backtest_pass.yaml"
@@ -111,3 +113,96 @@ def test_live_mode_has_no_caps_only_the_gate(config: MmConfig, events: EventBatc
 def test_canary_limits_refuse_non_positive_caps() -> None:
     with pytest.raises(ValueError, match="max_order_lots=0"):
         CanaryLimits(0, 5)
+
+
+class _StartingInventoryPort(CountingPort):
+    """A counting sim port that holds start_lots from the start, as after an --adopt."""
+
+    def __init__(self, events: EventBatch, params: SimParams, start_lots: int) -> None:
+        super().__init__(events, params)
+        self._start_lots = start_lots
+
+    @property
+    def position_lots(self) -> int:
+        return self.venue.position_lots + self._start_lots
+
+
+def test_canary_adopted_position_over_cap_reduces_to_the_cap_and_no_further(
+    config: MmConfig, events: EventBatch
+) -> None:
+    sid = config.strategy.model
+    engine = build_engine(config, events, sid)
+    venue = _StartingInventoryPort(events, SimParams.from_config(config), 15)
+    journal = Journal(None)
+    canary = CanaryVenue(venue, FlagGate(True), CanaryLimits(5, 5), journal, sid)
+    engine.venue = JournalingVenue(canary, journal, sid)
+    run_live(LiveRunner(engine, journal, Pacing(None, WINDOW_NS)))
+    fills = venue.fill_log()
+    position = 15 + np.cumsum(fills.side * fills.qty_lots)
+    back = int(np.argmax(position <= 5))
+    assert position[back] == 5  # down to the cap: 10 lots over, two asks of 5, no overshoot
+    assert (fills.side[: back + 1] == -1).all()  # only reducing orders went out before
+    refused = [e for e in journal.entries if e.event == "refused"]
+    assert refused and refused[0].side == 1 and refused[0].detail == "max_position_lots"
+    assert canary.refused["max_order_lots"] == 0
+
+
+class _FakeInner:
+    """The least of a live venue a CanaryVenue calls: a position, ids, reports on demand."""
+
+    def __init__(self, position_lots: int) -> None:
+        self.position_lots = position_lots
+        self.sent: list[tuple[str, int]] = []
+        self.queued: list[VenueReport] = []
+
+    def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int:
+        self.sent.append(("place", qty_lots))
+        return 100 + client_seq
+
+    def replace(self, order_id: int, price_ticks: int, qty_lots: int) -> None:
+        self.sent.append(("replace", qty_lots))
+
+    def reports(self) -> list[VenueReport]:
+        queued, self.queued = self.queued, []
+        return queued
+
+
+def test_canary_over_cap_reducing_orders_sum_to_the_excess_at_most() -> None:
+    inner = _FakeInner(position_lots=8)  # cap 5: 3 lots over
+    canary = CanaryVenue(inner, FlagGate(True), CanaryLimits(5, 5), Journal(None), "s")  # type: ignore[arg-type]
+    first = canary.place(SELL, 110, 2, 1)  # 2 <= 3
+    canary.place(SELL, 111, 2, 2)  # 2 resting + 2 > 3: refused
+    canary.place(BUY, 90, 1, 3)  # adds to the position: refused
+    canary.replace(first, 109, 3)  # its own 2 lots do not count: 3 <= 3
+    canary.replace(first, 108, 4)  # 4 > 3: refused
+    assert inner.sent == [("place", 2), ("replace", 3)]
+    assert canary.refused["max_position_lots"] == 3
+    # Once the first ask is done, the whole excess may rest again.
+    inner.queued = [local_report(0, ReportKind.CANCELED, first, 1, SELL, 109, 3)]
+    canary.reports()
+    canary.place(SELL, 111, 3, 4)
+    assert inner.sent[-1] == ("place", 3)
+
+
+@pytest.mark.parametrize(
+    ("position_lots", "side", "qty_lots", "sent"),
+    [
+        (4, BUY, 1, True),  # leaves exactly the cap
+        (4, BUY, 2, False),  # one over
+        (5, BUY, 1, False),  # at the cap: adding is over it
+        (5, SELL, 5, True),  # at the cap: the ordinary rule, down to flat
+        (6, SELL, 1, True),  # one over: exactly the excess
+        (6, SELL, 2, False),  # more than the excess
+        (6, BUY, 1, False),
+        (-6, BUY, 1, True),
+        (-6, SELL, 1, False),
+    ],
+)
+def test_canary_position_cap_boundaries(
+    position_lots: int, side: int, qty_lots: int, sent: bool
+) -> None:
+    inner = _FakeInner(position_lots)
+    canary = CanaryVenue(inner, FlagGate(True), CanaryLimits(5, 5), Journal(None), "s")  # type: ignore[arg-type]
+    canary.place(side, 100, qty_lots, 1)
+    assert inner.sent == ([("place", qty_lots)] if sent else [])
+    assert canary.refused["max_position_lots"] == (0 if sent else 1)
