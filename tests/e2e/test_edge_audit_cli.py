@@ -10,6 +10,8 @@ from _cli import mmbot as _mmbot
 from _rundir_fixture import write_fixture_run
 from tests.cli_runner import run_cli
 
+from mmbot.engine.rundir_commit import seal_run_dir
+
 pytestmark = pytest.mark.selected
 REPORTS = ("EDGE_AUDIT.md", "edge_audit.json", "equity.svg", "inventory.svg", "waterfall.svg")
 
@@ -31,7 +33,10 @@ def test_edge_audit_fixture_matches_goldens_and_repeats_byte_for_byte(
     golden("edge_audit_fixture.md", first["EDGE_AUDIT.md"])
     golden("edge_audit_fixture.json", first["edge_audit.json"])
     markdown = first["EDGE_AUDIT.md"].decode("ascii")
-    assert markdown.splitlines()[0] == "# Edge audit: bottleneck=inventory -22.158210 bps"
+    assert markdown.splitlines()[0] == (
+        "# Edge audit: bottleneck=inventory -22.158210 bps"
+        " reason=too_few_fills fills=4 min_fills=100"
+    )
     totalled = [b for b in markdown.split("\n\n") if b.startswith(("| component", "| key"))]
     assert len(totalled) == 4
     assert all(table.splitlines()[-1].startswith("| TOTAL |") for table in totalled)
@@ -75,9 +80,14 @@ BAD_INPUTS = [
 
 
 def _damaged(tmp_path: Path, damage: Callable[[Path], None]) -> tuple[Path, Path]:
-    """Return (a damaged fixture run, an --out directory that does not exist yet)."""
+    """Return (a damaged fixture run, an --out directory that does not exist yet).
+
+    The damaged run is sealed again, as if its run had written it so: the check under test
+    is the one on the files' contents, not the manifest's (tests/e2e/test_run_directory.py).
+    """
     run = write_fixture_run(tmp_path / "run")
     damage(run)
+    seal_run_dir(run)
     return run, tmp_path / "out"
 
 
@@ -108,3 +118,21 @@ def test_edge_audit_bad_input_one_line_and_nothing_written(
     assert returncode == 2, case
     assert capsys.readouterr().err.splitlines() == [line.format(run=run)]
     assert not out.exists()
+
+
+@pytest.mark.usefixtures("cli_env")
+@pytest.mark.parametrize(
+    ("min_fills", "note"),
+    [("4", ""), ("5", " reason=too_few_fills fills=4 min_fills=5")],
+    ids=["exactly_min_fills_judged", "one_short_too_few"],
+)
+def test_edge_audit_says_too_few_fills_on_its_bottleneck_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], min_fills: str, note: str
+) -> None:
+    run = write_fixture_run(tmp_path / "run")
+    returncode = run_cli("edge-audit", "--run", str(run), "--min-fills", min_fills)
+    assert returncode == 0
+    bottleneck = capsys.readouterr().out.splitlines()[-2]
+    assert bottleneck.startswith("BOTTLENECK=inventory ") and bottleneck.endswith(f"fills=4{note}")
+    first_line = (run / "EDGE_AUDIT.md").read_text().splitlines()[0]
+    assert first_line == f"# Edge audit: bottleneck=inventory -22.158210 bps{note}"

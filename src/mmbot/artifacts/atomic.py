@@ -27,7 +27,8 @@ def _temp_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{os.getpid()}.{_sequence}.tmp")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Return whether a process with this pid exists (this process counts)."""
     if pid == os.getpid():
         return True
     try:
@@ -46,7 +47,7 @@ def sweep_stale_temps(folder: Path) -> list[Path]:
         return removed
     for entry in sorted(folder.iterdir()):
         match = _TEMP_RE.match(entry.name)
-        if match is None or _pid_alive(int(match.group("pid"))):
+        if match is None or pid_alive(int(match.group("pid"))):
             continue
         with contextlib.suppress(FileNotFoundError):
             entry.unlink()
@@ -54,7 +55,8 @@ def sweep_stale_temps(folder: Path) -> list[Path]:
     return removed
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Flush folder's entries (a rename into it) to disk."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -86,7 +88,7 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

@@ -2,7 +2,8 @@
 
 Input is any mode's run directory (fills.csv, orders.csv, mids.csv, run.json); the math is
 mmbot.audit's, this module only reads, groups, renders and writes. The first line of the
-Markdown names the bottleneck - the largest drag - with its bps.
+Markdown names the bottleneck - the largest drag - with its bps, and says when the run has too
+few fills to judge.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mmbot.artifacts import fmt6, markdown_table, text_bytes, utc_iso, write_jso
 from mmbot.artifacts.atomic import atomic_write_bytes
 from mmbot.audit import (
     COMPONENTS,
+    NET_SIGN,
     Decomposition,
     FillArrays,
     MidSeries,
@@ -29,12 +31,15 @@ from mmbot.audit import (
     markout_bps,
     totals,
 )
+from mmbot.engine.rundir_commit import check_out_dir, updating_run_dir
 from mmbot.engine.rundir_read import RunData, read_run_dir
 
 MARKOUT_HORIZONS_MS: Final = (100, 1000, 5000)
 REPORT_JSON: Final = "edge_audit.json"
 REPORT_MD: Final = "EDGE_AUDIT.md"
 CHARTS: Final = ("equity.svg", "inventory.svg", "waterfall.svg")
+REPORT_FILES: Final = (REPORT_JSON, REPORT_MD, *CHARTS)
+FEE_SIGN: Final = "fees: paid is positive, a rebate negative (as in fills.csv)"
 _NS_PER_MS: Final = 1_000_000
 _NS_PER_HOUR: Final = 3_600_000_000_000
 
@@ -141,14 +146,32 @@ def _markouts(audited: AuditedFills) -> dict[str, float]:
     return out
 
 
-def build_report(data: RunData, horizon_ms: int) -> tuple[dict[str, object], AuditedFills]:
-    """Return the edge-audit payload and the per-fill decomposition behind it."""
+def too_few_fills(fills: int, min_fills: int) -> str:
+    """Return what a verdict line adds when fills < min_fills (too few to judge), else ""."""
+    return f"reason=too_few_fills fills={fills} min_fills={min_fills}" if fills < min_fills else ""
+
+
+def bottleneck_line(payload: dict[str, object]) -> str:
+    """Return `bottleneck=<component> <bps> bps`, plus the too-few-fills reason when it holds."""
+    worst, total = payload["bottleneck"], payload["totals"]
+    assert isinstance(worst, dict) and isinstance(total, dict)
+    note = too_few_fills(int(str(total["fills"])), int(str(payload["min_fills"])))
+    line = f"bottleneck={worst['component']} {fmt6(float(worst['bps']))} bps"
+    return f"{line} {note}" if note else line
+
+
+def build_report(
+    data: RunData, horizon_ms: int, min_fills: int
+) -> tuple[dict[str, object], AuditedFills]:
+    """Return the edge-audit payload and the per-fill decomposition behind it.
+
+    min_fills: below it the report says the run has too few fills to judge.
+    """
     audited = audit_fills(data, horizon_ms * _NS_PER_MS)
     total = totals(audited.parts)
-    worst, worst_bps = bottleneck(total)
+    worst, worst_bps, worst_usd = bottleneck(total)
     payload: dict[str, object] = {
-        "bottleneck": {"bps": worst_bps, "component": worst,
-                       "usd": total.usd.get(worst, 0.0)},
+        "bottleneck": {"bps": worst_bps, "component": worst, "usd": worst_usd},
         "by_hour": [{"key": k, **_totals_payload(t)} for k, t in
                     _groups(audited, _hour_keys(audited.fills.ts_ns))],
         "by_strategy": [{"key": k, **_totals_payload(t)} for k, t in
@@ -158,6 +181,7 @@ def build_report(data: RunData, horizon_ms: int) -> tuple[dict[str, object], Aud
         "charts": list(CHARTS),
         "horizon_ms": horizon_ms,
         "markouts_bps": _markouts(audited),
+        "min_fills": min_fills,
         "run": {key: data.info.get(key) for key in ("config_sha256", "data_sha256", "mode")},
         "totals": _totals_payload(total),
     }  # fmt: skip
@@ -179,18 +203,19 @@ def _group_table(title: str, groups: list[dict[str, object]], total: dict[str, o
 
 def render_markdown(payload: dict[str, object]) -> str:
     """Return the Markdown report; its first line names the bottleneck with its bps."""
-    worst = payload["bottleneck"]
     total = payload["totals"]
     markouts = payload["markouts_bps"]
-    assert isinstance(worst, dict) and isinstance(total, dict) and isinstance(markouts, dict)
+    assert isinstance(total, dict) and isinstance(markouts, dict)
     usd, bps = total["usd"], total["bps"]
     assert isinstance(usd, dict) and isinstance(bps, dict)
     components = [[name, float(usd[name]), float(bps[name])] for name in COMPONENTS]
     sections = [
-        f"# Edge audit: bottleneck={worst['component']} {fmt6(float(worst['bps']))} bps",
+        f"# Edge audit: {bottleneck_line(payload)}",
         "",
         f"Fills {total['fills']}, traded notional {fmt6(float(str(total['notional_usd'])))} USD,"
         f" markout horizon {payload['horizon_ms']} ms.",
+        "",
+        f"net = gross + slippage + adverse + inventory - fees; {FEE_SIGN}.",
         "",
         "## Decomposition\n\n" + markdown_table(
             ["component", "usd", "bps"], components,
@@ -245,17 +270,29 @@ def render_charts(payload: dict[str, object], audited: AuditedFills) -> dict[str
         "equity.svg": line_chart_svg("Equity (marked to mid)", hours, equity, "USD"),
         "inventory.svg": line_chart_svg("Inventory", hours, inventory, "base units"),
         "waterfall.svg": waterfall_svg(
-            "Edge waterfall", list(COMPONENTS), [float(bps[c]) for c in COMPONENTS]
+            "Edge waterfall", list(COMPONENTS), [NET_SIGN[c] * float(bps[c]) for c in COMPONENTS]
         ),
     }
 
 
 def run_edge_audit(
-    run_dir: Path, out: Path, horizon_ms: int, dry_run: bool, say: Callable[[str], None]
+    run_dir: Path,
+    out: Path,
+    horizon_ms: int,
+    min_fills: int,
+    dry_run: bool,
+    say: Callable[[str], None],
 ) -> dict[str, object]:
-    """Validate the run, then (unless dry_run) write JSON, MD and SVGs into out."""
-    payload, audited = build_report(read_run_dir(run_dir), horizon_ms)
-    return write_edge_audit(payload, audited, out, dry_run, say)
+    """Validate the run, then (unless dry_run) write JSON, MD and SVGs into out.
+
+    Into the run directory itself, its manifest is updated so that it still verifies.
+    """
+    check_out_dir(out, keep_foreign=True)
+    payload, audited = build_report(read_run_dir(run_dir), horizon_ms, min_fills)
+    if dry_run or out.resolve() != run_dir.resolve():
+        return write_edge_audit(payload, audited, out, dry_run, say)
+    with updating_run_dir(run_dir, REPORT_FILES):
+        return write_edge_audit(payload, audited, out, dry_run, say)
 
 
 def write_edge_audit(
@@ -267,7 +304,7 @@ def write_edge_audit(
 ) -> dict[str, object]:
     """(Unless dry_run) write build_report's payload as JSON, MD and SVGs into out; return it."""
     markdown = render_markdown(payload)
-    targets = [out / REPORT_JSON, out / REPORT_MD, *(out / c for c in CHARTS)]
+    targets = [out / name for name in REPORT_FILES]
     if dry_run:
         for target in targets:
             say(f"would write {target}")

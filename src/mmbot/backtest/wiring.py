@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from mmbot.alloc import Allocator, AllocParams
-from mmbot.config import MmConfig
+from mmbot.config import MmConfig, load_config, shipped_configs_dir
 from mmbot.core.clock import SimClock
 from mmbot.core.errors import ConfigError
 from mmbot.data import EventBatch, InstrumentMeta
@@ -26,16 +26,56 @@ def starting_maker_bps(cfg: MmConfig) -> float:
     return tier.maker_bps
 
 
+def _mismatches(cfg: MmConfig, meta: InstrumentMeta) -> list[tuple[str, object, object]]:
+    """Return (key, config value, data value) where cfg's instrument disagrees with meta.
+
+    tick_size and lot_size always count (the engine trades on them); venue and symbol only
+    when the config sets them - the embedded defaults name no particular market.
+    """
+    instrument = cfg.instrument
+    named = [key for key in ("venue", "symbol") if key in instrument.model_fields_set]
+    return [
+        (key, getattr(instrument, key), getattr(meta, key))
+        for key in (*named, "tick_size", "lot_size")
+        if getattr(instrument, key) != getattr(meta, key)
+    ]
+
+
+def _shown(path: Path) -> str:
+    """Return path relative to the working directory when it is under it (as typed)."""
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
+def fitting_shipped_configs(meta: InstrumentMeta) -> list[str]:
+    """Return the shipped configs (not profiles) whose instrument matches meta, as shown."""
+    root = shipped_configs_dir()
+    fits = []
+    for path in sorted(root.rglob("*.yaml")):
+        if "profiles" in path.relative_to(root).parts:
+            continue
+        try:
+            config = load_config(path, {}).config
+        except ConfigError:
+            continue
+        if not _mismatches(config, meta):
+            fits.append(_shown(path))
+    return fits
+
+
 def check_instrument(cfg: MmConfig, meta: InstrumentMeta, data_path: Path) -> None:
-    """Refuse a config whose tick/lot size disagrees with the data's instrument metadata."""
-    for key in ("tick_size", "lot_size"):
-        configured, recorded = getattr(cfg.instrument, key), getattr(meta, key)
-        if configured != recorded:
-            raise ConfigError(
-                "E_CFG_RULE",
-                f"key=instrument.{key} value={configured} expected={recorded} "
-                f"(the {key} of {data_path})",
-            )
+    """Refuse a config whose instrument (venue, symbol, tick/lot size) disagrees with the
+    data's metadata: one line naming both values, the key, and the shipped configs that fit."""
+    found = _mismatches(cfg, meta)
+    if not found:
+        return
+    key, configured, recorded = found[0]
+    fits = fitting_shipped_configs(meta)
+    hint = f"shipped configs that fit it: {', '.join(fits)}" if fits else "none shipped fits it"
+    raise ConfigError(
+        "E_CFG_DATA_MISMATCH",
+        f"key=instrument.{key} config={configured} data={recorded} file={data_path}; set "
+        f"instrument.{key} or pick the matching data ({hint})",
+    )
 
 
 def engine_over(

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Final
 
 from mmbot.core.errors import ConfigError
+
+# Key names that hold credentials (api_key, apiKey, secret, password, passphrase, token,
+# private_key, ...). Credentials come only from the environment; such a key's value is shown
+# as <redacted> in every message, wherever it turns up.
+_CREDENTIAL_RE: Final = re.compile(
+    r"api_?key|secret|passw(or)?d|passphrase|private_?key|access_?key|token|credential",
+    re.IGNORECASE,
+)
+REDACTED: Final = "<redacted>"
+
+
+def is_credential_key(key: object) -> bool:
+    """Return whether a config key's name says it holds a credential."""
+    return _CREDENTIAL_RE.search(str(key).replace("-", "_")) is not None
 
 
 def show_value(value: object) -> str:
@@ -30,8 +46,12 @@ def show_value(value: object) -> str:
 def cfg_error(
     code: str, key: str, value: object, expected: str, source: Path | str | None = None
 ) -> ConfigError:
-    """Return a ConfigError in the standard shape, naming the source file when there is one."""
-    detail = f"key={key} value={show_value(value)} expected={expected}"
+    """Return a ConfigError in the standard shape, naming the source file when there is one.
+
+    The value of a key that holds a credential (its last part) is shown as <redacted>.
+    """
+    shown = REDACTED if is_credential_key(key.rsplit(".", 1)[-1]) else show_value(value)
+    detail = f"key={key} value={shown} expected={expected}"
     if source is not None:
         detail += f" file={source}"
     return ConfigError(code, detail)

@@ -1,14 +1,15 @@
-"""Reading YAML config documents: duplicate keys refused, legacy keys refused, errors one line."""
+"""Reading YAML config documents: duplicate, legacy and credential keys refused, errors one line."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
 import yaml
 
-from mmbot.config.render import cfg_error
+from mmbot.config.render import cfg_error, is_credential_key
+from mmbot.core.errors import ConfigError
 
 # Keys removed from the schema, with what replaced them. Found anywhere in a document, they
 # are refused rather than ignored, so an old prod config cannot silently lose a limit.
@@ -68,23 +69,43 @@ def read_document(path: Path, label: str) -> dict[str, Any]:
         raise cfg_error(
             "E_CFG_NOT_MAPPING", "<document>", type(document).__name__, "a mapping", path
         )
+    reject_credential_keys(document, path)
     reject_legacy_keys(document, path)
     return document
 
 
-def reject_legacy_keys(document: Mapping[str, Any], path: Path, prefix: str = "") -> None:
-    """Raise E_CFG_LEGACY_KEY for the first legacy key anywhere in document."""
+def _walk(document: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """Yield (dotted key, key, value) for every key of document, nested ones included, in
+    sorted order depth first (a mapping's own keys before the keys inside it)."""
     for key in sorted(document, key=str):
         dotted = f"{prefix}.{key}" if prefix else str(key)
         value = document[key]
-        if key in LEGACY_KEYS:
-            raise cfg_error("E_CFG_LEGACY_KEY", dotted, value, LEGACY_KEYS[str(key)], path)
+        yield dotted, key, value
         if isinstance(value, Mapping):
-            reject_legacy_keys(value, path, dotted)
+            yield from _walk(value, dotted)
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 if isinstance(item, Mapping):
-                    reject_legacy_keys(item, path, f"{dotted}.{index}")
+                    yield from _walk(item, f"{dotted}.{index}")
+
+
+def reject_credential_keys(document: Mapping[str, Any], path: Path) -> None:
+    """Raise E_CFG_CREDENTIAL_KEY for the first key anywhere in document that holds a
+    credential (api_key, secret, password, token, ...); its value is never shown."""
+    for dotted, key, _ in _walk(document):
+        if is_credential_key(key):
+            raise ConfigError(
+                "E_CFG_CREDENTIAL_KEY",
+                f"key={dotted} file={path}: credentials are read only from the environment "
+                "(MM_<VENUE>_API_KEY / MM_<VENUE>_API_SECRET); remove the key",
+            )
+
+
+def reject_legacy_keys(document: Mapping[str, Any], path: Path) -> None:
+    """Raise E_CFG_LEGACY_KEY for the first legacy key anywhere in document."""
+    for dotted, key, value in _walk(document):
+        if key in LEGACY_KEYS:
+            raise cfg_error("E_CFG_LEGACY_KEY", dotted, value, LEGACY_KEYS[str(key)], path)
 
 
 def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:

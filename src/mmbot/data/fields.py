@@ -17,11 +17,12 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from mmbot.core.errors import DataError
 from mmbot.data.batch import EventBatch
 from mmbot.data.csvsource import CsvChunk
 from mmbot.data.report import ImportReport
 from mmbot.data.schema import InstrumentMeta
-from mmbot.data.screen import RowScreen
+from mmbot.data.screen import RowScreen, data_error
 from mmbot.data.store import count_events, write_events
 
 I64: TypeAlias = NDArray[np.int64]
@@ -160,8 +161,25 @@ def write_import(
     strict: bool,
     sources: Sequence[ImportSource],
 ) -> ImportReport:
-    """Write the imported events to out; return the report over the sources' screens."""
-    write_events(out, events, meta)
+    """Write the imported events to out; return the report over the sources' screens.
+
+    No event at all is E_DATA_EMPTY naming the inputs, and nothing is written.
+    """
+    try:
+        write_events(out, events, meta)
+    except DataError as exc:
+        if exc.code != "E_DATA_EMPTY":
+            raise
+        screens = [source.screen for source in sources]
+        read = sum(screen.rows_read for screen in screens)
+        dropped = sum(sum(screen.dropped.values()) for screen in screens)
+        raise data_error(
+            "E_DATA_EMPTY",
+            ",".join(screen.file for screen in screens),
+            0,
+            f"no events to import (data rows read={read}, dropped={dropped}); nothing was "
+            f"written to {os.fspath(out)}",
+        ) from None
     return ImportReport.of(
         os.fspath(out), strict, [source.screen for source in sources], count_events(out)
     )

@@ -56,7 +56,7 @@ class DataInfo:
 
 def info(path: str | os.PathLike[str]) -> DataInfo:
     """Return the summary of an event file, replaying its book to count crossed states."""
-    meta, batches = open_events(path)
+    meta, batches = open_events(path, allow_empty=True)
     book = BookReplay()
     counts = dict.fromkeys((KIND_DEPTH, KIND_SNAPSHOT, KIND_CLEAR, KIND_TRADE), 0)
     rows = crossed_events = crossed_count = 0

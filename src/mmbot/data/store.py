@@ -54,7 +54,8 @@ def write_events(
     """Write batches to an event file atomically; return its path.
 
     Every batch is checked against the schema rules first (E_DATA_* on a bad row, and
-    nothing is written). Row groups hold exactly row_group_rows events (the last fewer).
+    nothing is written); no events at all is E_DATA_EMPTY, and nothing is written either.
+    Row groups hold exactly row_group_rows events (the last fewer).
     """
     if row_group_rows <= 0:
         raise ValueError(f"row_group_rows must be > 0, got {row_group_rows}")
@@ -64,8 +65,10 @@ def write_events(
         writer = pq.ParquetWriter(temp, schema, compression=_COMPRESSION)
         try:
             pending = EventBatch.empty()
+            events = 0
             for batch in batches:
                 checker.check(batch)
+                events += len(batch)
                 pending = EventBatch.concat([pending, batch]) if len(pending) else batch
                 start = 0
                 while len(pending) - start >= row_group_rows:
@@ -75,6 +78,12 @@ def write_events(
                 pending = pending.slice(start, len(pending))
             if len(pending):
                 writer.write_batch(_record_batch(pending, schema), row_group_size=row_group_rows)
+            if not events:
+                raise data_error(
+                    "E_DATA_EMPTY", os.fspath(path), 0,
+                    "no events to write (--events 0, an input without data rows, or every row "
+                    "dropped); nothing was written",
+                )  # fmt: skip
         finally:
             writer.close()
     return Path(path)
@@ -156,26 +165,38 @@ def read_meta(path: str | os.PathLike[str]) -> InstrumentMeta:
 def iter_events(
     path: str | os.PathLike[str], chunk_rows: int = _CHUNK_ROWS
 ) -> Iterator[EventBatch]:
-    """Yield the events of a file in batches of at most chunk_rows, checking each one."""
+    """Yield the events of a file in batches of at most chunk_rows, checking each one
+    (E_DATA_EMPTY for a file without events)."""
     if chunk_rows <= 0:
         raise ValueError(f"chunk_rows must be > 0, got {chunk_rows}")
     where = os.fspath(path)
     parquet = _open(path)
     _check_columns(parquet.schema_arrow, where)
     _meta_of(parquet.schema_arrow, where)
+    _require_events(parquet, where)
     yield from _batches(parquet, where, chunk_rows)
 
 
-def open_events(path: str | os.PathLike[str]) -> tuple[InstrumentMeta, Iterator[EventBatch]]:
+def _require_events(parquet: pq.ParquetFile, where: str) -> None:
+    if parquet.metadata.num_rows == 0:
+        raise data_error("E_DATA_EMPTY", where, 0, "holds no events; re-import or re-synthesize it")
+
+
+def open_events(
+    path: str | os.PathLike[str], allow_empty: bool = False
+) -> tuple[InstrumentMeta, Iterator[EventBatch]]:
     """Return the metadata of an event file and an iterator over its checked batches.
 
     The file is opened once; errors come as read_meta then iter_events would raise them
-    (a metadata error before a missing-columns error). Not part of the package API.
+    (a metadata error before a missing-columns error, then E_DATA_EMPTY unless allow_empty:
+    `data info` describes an empty file). Not part of the package API.
     """
     where = os.fspath(path)
     parquet = _open(path)
     meta = _meta_of(parquet.schema_arrow, where)
     _check_columns(parquet.schema_arrow, where)
+    if not allow_empty:
+        _require_events(parquet, where)
     return meta, _batches(parquet, where, _CHUNK_ROWS)
 
 
@@ -192,10 +213,7 @@ def _batches(parquet: pq.ParquetFile, where: str, chunk_rows: int) -> Iterator[E
             ) from None
         if record is None:
             return
-        if any(column.null_count for column in record.columns):
-            raise data_error(
-                "E_DATA_BAD_VALUE", where, rows_done + 1, "null values; event columns are non-null"
-            )
+        _refuse_nulls(record, where, rows_done)
         batch = EventBatch(
             *(
                 np.ascontiguousarray(record.column(name).to_numpy(), dtype=np.int64)
@@ -207,8 +225,25 @@ def _batches(parquet: pq.ParquetFile, where: str, chunk_rows: int) -> Iterator[E
         yield batch
 
 
+def _refuse_nulls(record: pa.RecordBatch, where: str, rows_before: int) -> None:
+    """Raise E_DATA_BAD_VALUE naming the file row (from 1) of the record's first null."""
+    firsts = [
+        (int(np.flatnonzero(record.column(name).is_null().to_numpy(zero_copy_only=False))[0]),
+         name)
+        for name in COLUMNS
+        if record.column(name).null_count
+    ]  # fmt: skip
+    if firsts:
+        index, name = min(firsts)
+        raise data_error(
+            "E_DATA_BAD_VALUE", where, rows_before + index + 1,
+            f"column={name} is null; event columns are non-null",
+        )  # fmt: skip
+
+
 def load_events(path: str | os.PathLike[str]) -> tuple[EventBatch, InstrumentMeta]:
-    """Return every event of a file as one batch, with its instrument metadata."""
+    """Return every event of a file as one batch, with its instrument metadata
+    (E_DATA_EMPTY for a file without events)."""
     meta, batches = open_events(path)
     return EventBatch.concat(batches), meta
 

@@ -18,13 +18,17 @@ uncrossed and both sides non-empty after every single row (see _reframe).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Final, NamedTuple
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
+from mmbot.data.jit_cache import cached_njit
 from mmbot.data.schema import KIND_CLEAR, KIND_DEPTH, KIND_SNAPSHOT, KIND_TRADE, SIDE_ASK, SIDE_BID
+
+# The kernel's compiled code is this module plus the schema constants it freezes.
+_compiled = cached_njit((Path(__file__), Path(__file__).with_name("schema.py")))
 
 # Integer state slots.
 TS: Final = 0  # exchange time of the current step, ns
@@ -42,13 +46,13 @@ LABEL_ROW: Final = 6
 N_ROWS: Final = 7
 
 
-@njit(cache=True)
+@_compiled
 def max_events(n_levels: int) -> int:
     """Return the most events one step (or the opening snapshot) can write."""
     return 4 * n_levels + 4
 
 
-@njit(cache=True)
+@_compiled
 def max_draws(n_levels: int) -> int:
     """Return the most uniforms one step (or the opening snapshot) can consume."""
     return 6 * n_levels + 32
@@ -86,19 +90,19 @@ class KernelParams(NamedTuple):
     latency_sigma: float
 
 
-@njit(cache=True)
+@_compiled
 def _uniform(u: NDArray[np.float64], st: NDArray[np.int64]) -> float:
     cursor = st[CURSOR]
     st[CURSOR] = cursor + 1
     return float(u[cursor])
 
 
-@njit(cache=True)
+@_compiled
 def _exponential(u: NDArray[np.float64], st: NDArray[np.int64]) -> float:
     return -math.log(1.0 - _uniform(u, st))
 
 
-@njit(cache=True)
+@_compiled
 def _lots(u: NDArray[np.float64], st: NDArray[np.int64], median: float, sigma: float) -> int:
     """Log-normal size (Box-Muller normal), at least one lot."""
     radius = math.sqrt(-2.0 * math.log(1.0 - _uniform(u, st)))
@@ -106,7 +110,7 @@ def _lots(u: NDArray[np.float64], st: NDArray[np.int64], median: float, sigma: f
     return max(1, round(median * math.exp(sigma * normal)))
 
 
-@njit(cache=True)
+@_compiled
 def _arrival(k: KernelParams, u: NDArray[np.float64], st: NDArray[np.int64]) -> int:
     """Return the local time of a message sent now: ts + latency, never before the last one."""
     latency = _lots(u, st, k.latency_median_ns, k.latency_sigma)
@@ -114,7 +118,7 @@ def _arrival(k: KernelParams, u: NDArray[np.float64], st: NDArray[np.int64]) -> 
     return int(st[LOCAL])
 
 
-@njit(cache=True)
+@_compiled
 def _emit(
     out: NDArray[np.int64],
     n: int,
@@ -136,7 +140,7 @@ def _emit(
     return n + 1
 
 
-@njit(cache=True)
+@_compiled
 def _draw_next_move(k: KernelParams, u: NDArray[np.float64], st: NDArray[np.int64]) -> None:
     st[NEXT_DIR] = 1 if _uniform(u, st) < 0.5 else -1
     if _uniform(u, st) * (k.move_rate_hz + k.jump_rate_hz) < k.jump_rate_hz:
@@ -147,7 +151,7 @@ def _draw_next_move(k: KernelParams, u: NDArray[np.float64], st: NDArray[np.int6
         st[NEXT_TICKS] = 1 + int(math.log(1.0 - _uniform(u, st)) / math.log(1.0 - k.move_geom_p))
 
 
-@njit(cache=True)
+@_compiled
 def _shift_side(
     k: KernelParams,
     u: NDArray[np.float64],
@@ -179,7 +183,7 @@ def _shift_side(
     return n
 
 
-@njit(cache=True)
+@_compiled
 def _reframe(
     k: KernelParams,
     u: NDArray[np.float64],
@@ -211,7 +215,7 @@ def _reframe(
     return n
 
 
-@njit(cache=True)
+@_compiled
 def _move(
     k: KernelParams,
     u: NDArray[np.float64],
@@ -240,7 +244,7 @@ def _move(
     return n
 
 
-@njit(cache=True)
+@_compiled
 def _trade(
     k: KernelParams,
     u: NDArray[np.float64],
@@ -277,7 +281,7 @@ def _trade(
     return n, True
 
 
-@njit(cache=True)
+@_compiled
 def _churn(
     k: KernelParams,
     u: NDArray[np.float64],
@@ -311,7 +315,7 @@ def _churn(
     return _emit(out, n, st, _arrival(k, u, st), KIND_DEPTH, side, price, level[index], 0)
 
 
-@njit(cache=True)
+@_compiled
 def _opening(
     k: KernelParams,
     u: NDArray[np.float64],
@@ -335,7 +339,7 @@ def _opening(
     return n
 
 
-@njit(cache=True)
+@_compiled
 def run(
     k: KernelParams,
     u: NDArray[np.float64],

@@ -5,6 +5,7 @@ Files (documented in docs/RUN_DIRECTORY.md):
     orders.csv  one row per order we sent, with its end state (see ORDER_COLUMNS)
     mids.csv    the mid price series the run saw (ts_ns, symbol, mid)
     run.json    config/data sha256, seed, mode, instruments, versions
+    manifest.json  every file's sha256, written last (engine/rundir_commit.py)
 
 Numbers in the CSVs are written with fmt_exact (shortest exact decimal), not fmt6, so an
 audit recomputes the ledger's PnL to the last bit rather than to six decimals.
@@ -21,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mmbot.artifacts import fmt_exact, write_csv, write_json
+from mmbot.engine.rundir_commit import seal_run_dir
 
 FILL_COLUMNS: Final = (
     "ts_ns", "order_id", "client_order_id", "symbol", "side", "price", "qty", "liquidity",
@@ -156,10 +158,16 @@ def write_run_dir(
     orders: Sequence[OrderRecord],
     mids: Sequence[MidSeriesRecord],
 ) -> list[Path]:
-    """Write fills.csv, orders.csv, mids.csv and run.json into out; return their paths."""
-    return [
+    """Write fills.csv, orders.csv, mids.csv and run.json into out, then the manifest over
+    out's files; return their paths.
+
+    out is a fresh folder: building_run_dir's stage (or a test's own folder).
+    """
+    written = [
         write_csv(out / "fills.csv", FILL_COLUMNS, [fill.row() for fill in fills]),
         write_csv(out / "orders.csv", ORDER_COLUMNS, [order.row() for order in orders]),
         write_csv(out / "mids.csv", MID_COLUMNS, _mid_rows(mids)),
         write_json(out / "run.json", info.payload()),
     ]
+    seal_run_dir(out)
+    return written

@@ -1,4 +1,5 @@
-"""Read and validate a run directory; any problem is one E_AUDIT_* line, nothing half-read."""
+"""Read and validate a run directory; any problem is one E_AUDIT_* / E_RUN_* line, nothing
+half-read. A directory is read only when its manifest vouches for every file the audit reads."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import polars as pl
 from mmbot.core.errors import AuditError
 from mmbot.core.text import first_line
 from mmbot.engine.rundir import FILL_COLUMNS, MID_COLUMNS, ORDER_COLUMNS
+from mmbot.engine.rundir_commit import MANIFEST, file_sha256, read_manifest
 
 QUOTE_CURRENCIES: Final = ("USD", "USDC", "USDT")
 _FILL_TYPES: Final = {"ts_ns": pl.Int64, "price": pl.Float64, "qty": pl.Float64,
@@ -21,6 +23,7 @@ _ORDER_TYPES: Final = {"price": pl.Float64, "qty": pl.Float64, "placed_ts_ns": p
                        "ended_ts_ns": pl.Int64, "filled_qty": pl.Float64}  # fmt: skip
 _MID_TYPES: Final = {"ts_ns": pl.Int64, "mid": pl.Float64}
 _CHOICES: Final = {"side": ("buy", "sell"), "liquidity": ("maker", "taker")}
+_INPUTS: Final = ("run.json", "fills.csv", "orders.csv", "mids.csv")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +117,38 @@ def _check_references(data: RunData) -> None:
             )
 
 
+def _verify_manifest(path: Path) -> None:
+    """Refuse a directory whose manifest misses, or disagrees with, a file (E_RUN_INCOMPLETE)."""
+    listed = read_manifest(path)
+    for name in _INPUTS:
+        if name not in listed:
+            raise AuditError(
+                "E_RUN_INCOMPLETE",
+                f"file={path / name} is not in {MANIFEST}: it was added after the run; "
+                "rerun the command that wrote the directory",
+            )
+    for name, sha256 in sorted(listed.items()):
+        file = path / name
+        if not file.is_file():
+            raise AuditError(
+                "E_RUN_INCOMPLETE",
+                f"file={file} is listed in {MANIFEST} but missing; rerun the command that "
+                "wrote the directory",
+            )
+        if file_sha256(file) != sha256:
+            raise AuditError(
+                "E_RUN_INCOMPLETE",
+                f"file={file} differs from its {MANIFEST} entry (another run's file, or changed "
+                "after the run); rerun the command that wrote the directory",
+            )
+
+
 def read_run_dir(path: Path) -> RunData:
     """Return the validated contents of the run directory at path."""
-    info_path = _need(path / "run.json")
+    for name in _INPUTS:
+        _need(path / name)
+    _verify_manifest(path)
+    info_path = path / "run.json"
     try:
         info = json.loads(info_path.read_text(encoding="ascii"))
     except (ValueError, UnicodeDecodeError) as exc:

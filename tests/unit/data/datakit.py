@@ -6,6 +6,7 @@ import gzip
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 
 from mmbot.data import EventBatch, InstrumentMeta
 
@@ -43,6 +44,14 @@ def snapshot_rows(ts_us: int) -> list[str]:
         l2_row(ts_us, "ask", "100.1", "0.5", snapshot=True),
         l2_row(ts_us, "ask", "100.2", "3", snapshot=True),
     ]
+
+
+def emptied(path: Path) -> Path:
+    """Rewrite an event file with no rows, keeping its schema and metadata (as another tool
+    might write it: mmbot's writer refuses to); return path."""
+    table = pq.read_table(path)
+    pq.write_table(table.slice(0, 0), path)
+    return path
 
 
 def batch(*rows: tuple[int, int, int, int, int, int]) -> EventBatch:

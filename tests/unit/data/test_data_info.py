@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.unit.data.datakit import META, batch
+from tests.unit.data.datakit import META, batch, emptied
 
 from mmbot.data import (
     KIND_CLEAR,
@@ -59,7 +59,8 @@ def test_info_synthetic_file_never_crossed(tmp_path: Path) -> None:
 
 
 def test_info_empty_file_has_no_times(tmp_path: Path) -> None:
-    result = info(write_events(tmp_path / "e.parquet", [], META))
+    one_event = batch((10, 11, KIND_CLEAR, 0, 0, 0))
+    result = info(emptied(write_events(tmp_path / "e.parquet", [one_event], META)))
 
     assert result.rows == 0
     assert "first_ts_exch_ns=none" in result.lines()

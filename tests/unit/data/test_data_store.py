@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from tests.unit.data.datakit import META, batch
+from tests.unit.data.datakit import META, batch, emptied
 
 from mmbot.core.errors import DataError
 from mmbot.data import (
@@ -141,11 +140,18 @@ def test_store_trade_side_none_is_unknown(tmp_path: Path) -> None:
         write_events(tmp_path / "e.parquet", [bad], META)
 
 
-def test_store_empty_file_round_trip(tmp_path: Path) -> None:
-    path = write_events(tmp_path / "e.parquet", [], META)
+def test_store_no_events_is_empty_and_nothing_written(tmp_path: Path) -> None:
+    path = tmp_path / "e.parquet"
 
-    events, meta = load_events(path)
+    with pytest.raises(DataError, match=rf"^E_DATA_EMPTY: file={path} row=0 no events to write"):
+        write_events(path, [EventBatch.empty()], META)
 
-    assert len(events) == 0
-    assert meta == META
-    assert np.asarray(events.kind).dtype == np.int64
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_store_load_of_a_file_without_events_is_empty(tmp_path: Path) -> None:
+    path = emptied(write_events(tmp_path / "e.parquet", [EVENTS], META))
+
+    for load in (load_events, lambda p: list(iter_events(p))):
+        with pytest.raises(DataError, match=rf"^E_DATA_EMPTY: file={path} row=0 holds no events"):
+            load(path)

@@ -220,13 +220,15 @@ def test_tardis_lenient_counts_every_dropped_row(tmp_path: Path) -> None:
     assert "dropped[E_DATA_CROSSED]=4" in report.lines()
 
 
-def test_tardis_gzip_header_only_writes_empty_file(tmp_path: Path) -> None:
+def test_tardis_gzip_header_only_is_empty_and_writes_nothing(tmp_path: Path) -> None:
     l2 = tmp_path / "l2.csv.gz"
     l2.write_bytes(gzip.compress((L2_HEADER + "\n").encode()))
+    out = tmp_path / "out.parquet"
 
-    report = import_tardis(l2, None, META, tmp_path / "out.parquet")
+    with pytest.raises(DataError, match=rf"^E_DATA_EMPTY: file={l2} row=0 no events to import"):
+        import_tardis(l2, None, META, out)
 
-    assert report.events_written == 0
+    assert not out.exists()
 
 
 def test_tardis_lenient_drop_inside_snapshot_keeps_one_run(tmp_path: Path) -> None:
