@@ -71,29 +71,38 @@ from mmbot.sim.layout import (
     X_CASH_LOCAL_USD,
 )
 from mmbot.sim.matching import on_cross, on_depth, on_request, on_trade, settle_cross_credit
-from mmbot.sim.state import SimState, headroom_rows
+from mmbot.sim.state import I64, SimState, headroom_rows
 
 FAR_NS = 1 << 62  # "never": later than any timestamp in the data
 
 
+# The per-event functions below take the arrays they use, not the SimState: numba
+# reference-counts every array of a tuple at each call or inlined call that takes it (two
+# dozen counter updates), which here would cost several times the work of the event.
+
+
 @compiled_inline
-def local_arrival_ns(st: SimState, i: int) -> int:
+def local_arrival_ns(regs: I64, ts_exch_ns: I64, ts_local_ns: I64, i: int) -> int:
     """Return when event i reaches the strategy under the latency model."""
-    if st.regs[R_LATENCY_MODEL] == LAT_RECORDED:
-        return int(st.ts_local_ns[i])
-    return int(st.ts_exch_ns[i] + st.regs[R_FEED_LATENCY_NS])
+    if regs[R_LATENCY_MODEL] == LAT_RECORDED:
+        return int(ts_local_ns[i])
+    return int(ts_exch_ns[i] + regs[R_FEED_LATENCY_NS])
 
 
-@compiled_inline
-def _venue_event(st: SimState, i: int) -> None:
+@compiled
+def _venue_event_with_orders(st: SimState, i: int) -> None:
+    """Apply event i at the venue while we have orders resting or crossing credit owed."""
     qty_lots = st.qty_lots[i]
     if st.regs[R_CROSS_UNPRINTED_LOTS] + st.regs[R_CROSS_UNPRINTED_LOTS + 1] > 0:
         # Crossing liquidity we took is still owed by the tape (rare). Runs before the book
         # update, which would hide whether this row starts a new snapshot.
         qty_lots = settle_cross_credit(st, i)
     # A crossing row fills us at the mid that prevailed before it moved the book.
-    mid_before_x2 = mid_ticks_x2(st, BOOK_EXCH)
-    prev_lots = apply_event(st, BOOK_EXCH, i)
+    mid_before_x2 = mid_ticks_x2(st.book_regs, BOOK_EXCH)
+    prev_lots = apply_event(
+        st.book_qty, st.book_regs, BOOK_EXCH, st.kind[i], st.side[i], st.price_ticks[i],
+        st.qty_lots[i],
+    )  # fmt: skip
     if st.regs[R_N_ACTIVE] == 0:
         return
     kind = st.kind[i]
@@ -135,24 +144,23 @@ _STEP_REPORT = 3
 
 
 @compiled_inline
-def _next_step(st: SimState) -> tuple[int, int]:
+def _next_step(regs: I64, ts_exch_ns: I64, ts_local_ns: I64, req: I64, rep: I64) -> tuple[int, int]:
     """Return (which queue, its time) of the earliest pending step; ties in queue order."""
-    regs = st.regs
-    n_events = len(st.ts_exch_ns)
+    n_events = len(ts_exch_ns)
     i_exch = regs[R_EXCH_CURSOR]
     step, t_step = _STEP_VENUE_EVENT, FAR_NS
     if i_exch < n_events:
-        t_step = st.ts_exch_ns[i_exch]
+        t_step = ts_exch_ns[i_exch]
     if regs[R_REQ_HEAD] < regs[R_REQ_TAIL]:
-        t_req = st.req[regs[R_REQ_HEAD] & (len(st.req) - 1), Q_TS_ARRIVE_NS]
+        t_req = req[regs[R_REQ_HEAD] & (len(req) - 1), Q_TS_ARRIVE_NS]
         if t_req < t_step:
             step, t_step = _STEP_REQUEST, t_req
     if regs[R_LOCAL_CURSOR] < n_events:
-        t_local = local_arrival_ns(st, regs[R_LOCAL_CURSOR])
+        t_local = local_arrival_ns(regs, ts_exch_ns, ts_local_ns, regs[R_LOCAL_CURSOR])
         if t_local < t_step:
             step, t_step = _STEP_LOCAL_EVENT, t_local
     if regs[R_REP_DELIVERED] < regs[R_REP_TAIL]:
-        t_rep = st.rep[regs[R_REP_DELIVERED] & (len(st.rep) - 1), P_TS_LOCAL_NS]
+        t_rep = rep[regs[R_REP_DELIVERED] & (len(rep) - 1), P_TS_LOCAL_NS]
         if t_rep < t_step:
             step, t_step = _STEP_REPORT, t_rep
     return step, t_step
@@ -161,27 +169,38 @@ def _next_step(st: SimState) -> tuple[int, int]:
 @compiled
 def advance(st: SimState, until_ns: int) -> int:
     """Process everything that happens up to local time until_ns; return an ST_* code."""
-    regs = st.regs
+    # Taken out of the state once (see local_arrival_ns): none is replaced during a call.
+    regs, ts_exch_ns, ts_local_ns, req, rep = st.regs, st.ts_exch_ns, st.ts_local_ns, st.req, st.rep
+    kind, side, price_ticks, qty_lots = st.kind, st.side, st.price_ticks, st.qty_lots
+    book_qty, book_regs = st.book_qty, st.book_regs
     while True:
-        step, t_step = _next_step(st)
+        step, t_step = _next_step(regs, ts_exch_ns, ts_local_ns, req, rep)
         if t_step > until_ns or t_step == FAR_NS:
             break
         if step == _STEP_VENUE_EVENT:
             i = regs[R_EXCH_CURSOR]
-            # Trades and crossing levels fill at most every resting order.
-            if regs[R_N_ACTIVE] > 0 and _short_of_space(st):
-                return ST_NEED_SPACE
-            _venue_event(st, i)
+            if regs[R_N_ACTIVE] + regs[R_CROSS_UNPRINTED_LOTS] + regs[R_CROSS_UNPRINTED_LOTS + 1]:
+                # Trades and crossing levels fill at most every resting order.
+                if regs[R_N_ACTIVE] > 0 and _short_of_space(st):
+                    return ST_NEED_SPACE
+                _venue_event_with_orders(st, i)
+            else:
+                apply_event(
+                    book_qty, book_regs, BOOK_EXCH, kind[i], side[i], price_ticks[i], qty_lots[i]
+                )
             regs[R_EXCH_CURSOR] = i + 1
         elif step == _STEP_REQUEST:
             if _short_of_space(st):
                 return ST_NEED_SPACE
-            q = regs[R_REQ_HEAD] & (len(st.req) - 1)
+            q = regs[R_REQ_HEAD] & (len(req) - 1)
             regs[R_REQ_HEAD] += 1
             on_request(st, q, t_step)
         elif step == _STEP_LOCAL_EVENT:
-            apply_event(st, BOOK_LOCAL, regs[R_LOCAL_CURSOR])
-            regs[R_LOCAL_CURSOR] += 1
+            i = regs[R_LOCAL_CURSOR]
+            apply_event(
+                book_qty, book_regs, BOOK_LOCAL, kind[i], side[i], price_ticks[i], qty_lots[i]
+            )
+            regs[R_LOCAL_CURSOR] = i + 1
         else:
             _deliver_report(st)
     regs[R_NOW_NS] = max(regs[R_NOW_NS], until_ns)

@@ -201,15 +201,18 @@ def _take(st: SimState, slot: int, ts_exch_ns: int) -> None:
     side = order[O_SIDE]
     limit_ticks = order[O_PRICE_TICKS]
     best_col = B_BEST_ASK_TICKS if side == SIDE_BID else B_BEST_BID_TICKS
-    mid_x2 = mid_ticks_x2(st, BOOK_EXCH)  # the mid our order met, before it moved the book
+    # The mid our order met, before it moved the book.
+    mid_x2 = mid_ticks_x2(st.book_regs, BOOK_EXCH)
     for _ in range(MAX_TAKER_LEVELS):
         if order[O_LEAVES_LOTS] == 0 or not _crosses(st, side, limit_ticks):
             return
         level_ticks = st.book_regs[BOOK_EXCH, best_col]
-        available_lots = level_qty(st, BOOK_EXCH, -side, level_ticks)
+        available_lots = level_qty(st.book_qty, st.book_regs, BOOK_EXCH, -side, level_ticks)
         qty_lots = min(available_lots, order[O_LEAVES_LOTS])
         # No double use: what we took is gone until the feed next rewrites this level.
-        set_level(st, BOOK_EXCH, -side, level_ticks, available_lots - qty_lots)
+        set_level(
+            st.book_qty, st.book_regs, BOOK_EXCH, -side, level_ticks, available_lots - qty_lots
+        )
         _fill(st, slot, ts_exch_ns, level_ticks, qty_lots, 0, mid_x2)
 
 
@@ -251,7 +254,7 @@ def _execute(st: SimState, slot: int, ts_exch_ns: int) -> None:
     st.regs[R_PRIORITY_SEQ] += 1
     order[O_PRIORITY] = st.regs[R_PRIORITY_SEQ]
     order[O_TS_LIVE_NS] = ts_exch_ns
-    visible = level_qty(st, BOOK_EXCH, order[O_SIDE], order[O_PRICE_TICKS])
+    visible = level_qty(st.book_qty, st.book_regs, BOOK_EXCH, order[O_SIDE], order[O_PRICE_TICKS])
     st.ord_x[slot, OX_QUEUE_AHEAD_LOTS] = float(visible)
     st.ord_x[slot, OX_TRADED_SINCE_DEPTH_LOTS] = 0.0
     st.active[st.regs[R_N_ACTIVE]] = slot
@@ -405,7 +408,7 @@ def on_trade(
     """Fill our resting orders from a public trade; the traded qty is used at most once."""
     n = _fillable_in_priority(st, aggressor, price_ticks)
     remaining_lots = qty_lots
-    mid_x2 = mid_ticks_x2(st, BOOK_EXCH)
+    mid_x2 = mid_ticks_x2(st.book_regs, BOOK_EXCH)
     for j in range(n):
         if remaining_lots == 0:
             return
@@ -447,7 +450,7 @@ def on_cross(
     used_lots = qty_lots - remaining_lots
     if used_lots == 0:
         return
-    set_level(st, BOOK_EXCH, side, price_ticks, remaining_lots)
+    set_level(st.book_qty, st.book_regs, BOOK_EXCH, side, price_ticks, remaining_lots)
     st.regs[R_CROSS_UNPRINTED_LOTS + side_index(side)] += used_lots
     st.regs[R_CROSS_PRICE_TICKS + side_index(side)] = price_ticks
 

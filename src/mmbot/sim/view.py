@@ -79,8 +79,12 @@ def local_view(st: SimState, ref_mid_x2: int, depth_levels: int, out: NDArray[np
     has_ask = ask != NO_ASK_TICKS
     out[V_BEST_BID_TICKS] = bid if has_bid else 0
     out[V_BEST_ASK_TICKS] = ask if has_ask else 0
-    out[V_BEST_BID_LOTS] = level_qty(st, BOOK_LOCAL, SIDE_BID, bid) if has_bid else 0
-    out[V_BEST_ASK_LOTS] = level_qty(st, BOOK_LOCAL, SIDE_ASK, ask) if has_ask else 0
+    out[V_BEST_BID_LOTS] = (
+        level_qty(st.book_qty, st.book_regs, BOOK_LOCAL, SIDE_BID, bid) if has_bid else 0
+    )
+    out[V_BEST_ASK_LOTS] = (
+        level_qty(st.book_qty, st.book_regs, BOOK_LOCAL, SIDE_ASK, ask) if has_ask else 0
+    )
     out[V_BID_DEPTH_LOTS] = _depth_lots(st, SIDE_BID, bid, depth_levels) if has_bid else 0
     out[V_ASK_DEPTH_LOTS] = _depth_lots(st, SIDE_ASK, ask, depth_levels) if has_ask else 0
     buy_lots = 0
@@ -104,5 +108,5 @@ def local_view(st: SimState, ref_mid_x2: int, depth_levels: int, out: NDArray[np
     out[V_SELL_VOLUME_LOTS] = sell_lots
     out[V_BUY_TRADE_DEPTH_TICKS] = buy_depth
     out[V_SELL_TRADE_DEPTH_TICKS] = sell_depth
-    out[V_EXCH_MID_TICKS_X2] = mid_ticks_x2(st, BOOK_EXCH)
+    out[V_EXCH_MID_TICKS_X2] = mid_ticks_x2(st.book_regs, BOOK_EXCH)
     out[V_CURSOR] = end
