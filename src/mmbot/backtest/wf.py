@@ -11,14 +11,13 @@ of the same inputs give the same bytes.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from mmbot.artifacts import TOTAL_LABEL, Cell, fmt6, markdown_table, utc_iso, write_json, write_text
 from mmbot.audit import to_bps
-from mmbot.backtest.run import file_sha256
 from mmbot.backtest.wf_exec import ExecutorName, SilentTicker, Ticker, open_runner
 from mmbot.backtest.wf_tasks import (
     NS_PER_S,
@@ -34,6 +33,7 @@ from mmbot.backtest.wiring import check_instrument
 from mmbot.config import EffectiveConfig
 from mmbot.core.errors import UsageError
 from mmbot.data import iter_events, read_meta
+from mmbot.engine.rundir_commit import file_sha256
 
 REPORT_JSON: Final = "wf.json"
 REPORT_MD: Final = "WF.md"
@@ -113,7 +113,15 @@ def _fold_entry(result: FoldResult, objective: str) -> dict[str, object]:
     }
 
 
-def _aggregate(results: Sequence[FoldResult], objective: str) -> dict[str, float | int]:
+def _is_grid_tie(result: FoldResult, objective: str) -> bool:
+    """Return True when every point of a grid of two or more scored the same on train."""
+    scores = {_objective(figures, objective) for figures in result.train}
+    return len(result.train) > 1 and len(scores) == 1
+
+
+def _aggregate(
+    results: Sequence[FoldResult], objective: str, min_test_fills: int
+) -> dict[str, float | int]:
     test_bps = [float(r.test["net_bps"]) for r in results]
     test_usd = [float(r.test["net_usd"]) for r in results]
     notional_usd = sum(float(r.test["notional_usd"]) for r in results)
@@ -123,6 +131,9 @@ def _aggregate(results: Sequence[FoldResult], objective: str) -> dict[str, float
     test_objective = statistics.fmean(_objective(r.test, objective) for r in results)
     return {
         "folds": len(results),
+        "folds_with_few_fills": sum(int(r.test["fills"]) < min_test_fills for r in results),
+        "folds_with_grid_tie": sum(_is_grid_tie(r, objective) for r in results),
+        "min_test_fills": min_test_fills,
         "objective_gap": train_objective - test_objective,
         "positive_fold_fraction": sum(usd > 0 for usd in test_usd) / len(results),
         "test_fills_total": sum(int(r.test["fills"]) for r in results),
@@ -147,7 +158,9 @@ def build_wf_report(
 ) -> dict[str, object]:
     """Return the wf.json payload."""
     return {
-        "aggregate": _aggregate(results, spec.objective),
+        "aggregate": _aggregate(
+            results, spec.objective, effective.config.backtest.thresholds.min_fills
+        ),
         "config_sha256": effective.describe().sha256,
         "data_sha256": data_sha256,
         "folds": [_fold_entry(result, spec.objective) for result in results],
@@ -204,6 +217,24 @@ def _grid_table(results: Sequence[FoldResult], points: Sequence[GridPoint], name
     return markdown_table(columns, rows, total, where=REPORT_MD)
 
 
+def wf_warnings(aggregate: Mapping[str, object], grid_points: int) -> list[str]:
+    """Return a `WARNING ...` line for each way the folds are too thin to judge, if any."""
+    warnings = []
+    if aggregate["folds_with_few_fills"]:
+        warnings.append(
+            f"WARNING folds_with_few_fills={aggregate['folds_with_few_fills']} "
+            f"min_test_fills={aggregate['min_test_fills']} (a test window with fewer fills "
+            "is too few to judge; lengthen --test-s or fit the config to the market)"
+        )
+    if aggregate["folds_with_grid_tie"]:
+        warnings.append(
+            f"WARNING folds_with_grid_tie={aggregate['folds_with_grid_tie']} "
+            f"grid_points={grid_points} (every point scored the same on train, so the first "
+            "was taken: the grid does not change the outcome there)"
+        )
+    return warnings
+
+
 def _show(value: object) -> str:
     return fmt6(value) if isinstance(value, float) else str(value)
 
@@ -229,6 +260,7 @@ def render_wf_md(
         "",
         *(f"- {key}: {_show(aggregate[key])}" for key in sorted(aggregate)),
         "",
+        *(f"{line}\n" for line in wf_warnings(aggregate, len(points))),
         "## Folds",
         "",
         "TOTAL: objectives are means over folds; fills, notional and net_usd are sums; "
@@ -294,4 +326,8 @@ def walk_forward(
     write_text(out / REPORT_MD, render_wf_md(report, points, results))
     say(f"wrote {out / REPORT_JSON}")
     say(f"wrote {out / REPORT_MD}")
+    aggregate = report["aggregate"]
+    assert isinstance(aggregate, dict)
+    for line in wf_warnings(aggregate, len(points)):
+        say(line)
     return report
