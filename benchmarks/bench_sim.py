@@ -1,17 +1,23 @@
 """Simulator benchmark: mmbot's compiled fixed-spread quoter against hftbacktest 2.4.4.
 
     python benchmarks/bench_sim.py [--events 1000000] [--seed 7] [--queue risk_averse|prob|both]
+    python benchmarks/bench_sim.py --data FILE [--queue ...]
 
 1. Generate (or reuse, while its sha256 matches) a deterministic L2+trades Parquet file with
-   mmbot.data under benchmarks/data/.
-2. Convert it one row for one to hftbacktest's event array (in memory, and as an npz for step 4).
+   mmbot.data under benchmarks/data/; or, with --data, read any mmbot event file (e.g. one
+   written by `mmbot data import tardis`).
+2. Convert it one row for one to hftbacktest's event array (in memory, and as an npz under
+   benchmarks/data/ for step 4).
 3. Per queue model, time the replay loop of both simulators (compile warmed on a slice first),
-   3 runs each, median; print events/s, fills, orders, cancels, position and the ratio.
+   3 runs each, median; print events/s, fills, orders, cancels, position and the ratio, and
+   the fill logs compared: matched, only mmbot, only hftbacktest. Both quoters decide at the
+   same instants (_schedule.py), so an unmatched fill is a difference of the simulators.
 4. Time each side as a whole process (fresh interpreter: import, load, run, exit; mmbot's numba
    cache warmed by one untimed run), 3 runs each, median; print wall time and peak RSS.
 
 Ends with grep-able key=value lines and one summary line; exits 1 when a target is missed
-(loop ratio mmbot/hftbacktest >= 1.0, process ratio mmbot/hftbacktest <= 0.5).
+(loop ratio mmbot/hftbacktest >= 1.0, process ratio mmbot/hftbacktest <= 0.5), 2 with one
+E_DATA_* line when --data is not an event file.
 """
 
 from __future__ import annotations
@@ -28,9 +34,11 @@ import numpy as np
 
 import _hftbacktest_peer
 import _mmbot_side
-from _events import DATA_DIR, ensure_event_file
+from _events import DATA_DIR, ensure_event_file, sha256_file
 from _fills import compare_fills
 from _quoting import QUEUE_MODELS, QuoteRule, RunResult
+from mmbot.core.errors import MmError
+from mmbot.core.text import first_line
 from mmbot.data import EventBatch, InstrumentMeta, load_events
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -124,26 +132,48 @@ def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="mmbot simulator vs hftbacktest benchmark")
     parser.add_argument("--events", type=int, default=1_000_000, help="events in the file")
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic market")
+    parser.add_argument(
+        "--data", type=Path, help="replay this mmbot event file instead of the synthetic one"
+    )
     parser.add_argument("--queue", choices=(*QUEUE_MODELS, "both"), default="both")
     return parser.parse_args()
 
 
+def _load(args: argparse.Namespace) -> tuple[Path, dict[str, str], EventBatch, InstrumentMeta]:
+    """Return the event file to replay, the key=value lines naming it, its events and meta.
+
+    Raises mmbot's MmError (E_DATA_*) when --data is not a readable event file.
+    """
+    if args.data is not None:
+        path = args.data.resolve()
+        batch, meta = load_events(path)
+        return path, {"data": str(path), "sha256": sha256_file(path)}, batch, meta
+    event_file = ensure_event_file(args.seed, args.events)
+    print(f"events_file={event_file.path} reused={event_file.reused}")
+    batch, meta = load_events(event_file.path)
+    return event_file.path, {"seed": str(args.seed), "sha256": event_file.sha256}, batch, meta
+
+
 def main() -> int:
-    """Run the benchmark; return 0 when both targets are met, 1 otherwise."""
+    """Run the benchmark; return 0 when both targets are met, 1 when not, 2 on bad --data."""
     args = _parse_args()
     queues = QUEUE_MODELS if args.queue == "both" else (args.queue,)
     rule = QuoteRule()
 
-    event_file = ensure_event_file(args.seed, args.events)
-    print(f"events_file={event_file.path} sha256={event_file.sha256} reused={event_file.reused}")
-    batch, meta = load_events(event_file.path)
+    try:
+        events_path, source, batch, meta = _load(args)
+    except MmError as exc:
+        print(first_line(exc), file=sys.stderr)
+        return 2
     hbt_events = _hftbacktest_peer.to_hbt_events(
         batch, tick_size=meta.tick_size, lot_size=meta.lot_size
     )
-    npz_path = DATA_DIR / f"{event_file.path.stem}.hbt.npz"
+    # Named by content: --data files from different directories may share a name.
+    npz_path = DATA_DIR / f"{events_path.stem}-{source['sha256'][:12]}.hbt.npz"
     _hftbacktest_peer.write_npz(npz_path, hbt_events, meta.tick_size, meta.lot_size)
 
-    summary: dict[str, str] = {"events": str(len(hbt_events)), "seed": str(args.seed)}
+    summary: dict[str, str] = {"events": str(len(hbt_events)), **source}
+    print(" ".join(f"{key}={value}" for key, value in summary.items()))
     loop_ratios: list[float] = []
     print(f"replay loop, median of {N_REPEATS} (load and compile excluded):")
     for queue in queues:
@@ -172,7 +202,7 @@ def main() -> int:
         summary[f"ratio_{queue}"] = f"{ratio:.2f}"
 
     print(f"whole process, queue={queues[0]}, median of {N_REPEATS} (fresh interpreter each):")
-    processes = bench_processes(queues[0], event_file.path, npz_path)
+    processes = bench_processes(queues[0], events_path, npz_path)
     process_ratio = processes["mmbot"].wall_s / processes["hftbacktest"].wall_s
     print(f"  process_ratio mmbot/hftbacktest={process_ratio:.2f}")
     for side, run in processes.items():
