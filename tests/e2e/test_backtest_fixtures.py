@@ -7,7 +7,9 @@ docs/FIXTURES.md says why one passes and the other fails.
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,7 +76,13 @@ def test_fail_fixture_fails_on_net_bps_only(workdir: Path) -> None:
     assert figures["net_bps"] <= 2.5 - 0.5
     bottleneck = report["bottleneck"]
     assert isinstance(bottleneck, dict) and bottleneck["component"] == "fees"
-    assert figures["fees_bps"] == pytest.approx(-1.0)  # the base tier's 1 bp maker fee
+    # The base tier's 1 bp maker fee: paid, so positive, as in fills.csv; as a drag it
+    # takes 1 bp off net.
+    assert figures["fees_bps"] == pytest.approx(1.0)
+    assert bottleneck["bps"] == pytest.approx(-1.0)
+    with open(out / "fills.csv", newline="") as handle:
+        fees_paid = math.fsum(float(row["fee"]) for row in csv.DictReader(handle))
+    assert figures["fees_usd"] == pytest.approx(fees_paid, abs=1e-8) and fees_paid > 0
 
 
 @pytest.mark.selected

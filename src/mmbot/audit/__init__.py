@@ -3,6 +3,7 @@
 from mmbot.audit.decompose import (
     COMPONENTS,
     DRAGS,
+    NET_SIGN,
     Decomposition,
     FillArrays,
     MidSeries,
@@ -18,6 +19,7 @@ from mmbot.audit.decompose import (
 __all__ = [
     "COMPONENTS",
     "DRAGS",
+    "NET_SIGN",
     "Decomposition",
     "FillArrays",
     "MidSeries",

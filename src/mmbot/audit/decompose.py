@@ -1,7 +1,8 @@
 """Edge decomposition: every fill's PnL split into gross, fees, adverse, slippage, inventory.
 
 Theory of operation. A fill with side s (+1 buy, -1 sell), price P, base quantity Q and fee F
-(USD, negative = rebate) contributes, when the run is marked at the final mid m_T,
+(USD; paid is positive, a rebate negative - the sign of fills.csv, the config's fee tiers and the
+venues) contributes, when the run is marked at the final mid m_T,
 
     pnl = s*Q*(m_T - P) - F
 
@@ -12,11 +13,13 @@ We split the price term at the mid at fill m_0 and the mid one markout horizon l
                         `slippage` for a taker fill (the mid at fill is its arrival price)
     s*Q*(m_tau - m_0)   `adverse`: how far the mid moved against (or with) us right after
     s*Q*(m_T - m_tau)   `inventory`: the rest of the mark-to-mid of the position
-    -F                  `fees` (a rebate is positive)
+    F                   `fees`, the one cost term: paid is positive, enters net as -F
 
-The four terms add up to pnl identically, per fill and in total, so the decomposition sums
-to net PnL exactly (to float rounding, checked at 1e-8). A run that starts flat has total
-net PnL = cash + position * m_T, which is what the ledger reports.
+    net = gross + slippage + adverse + inventory - fees
+
+identically, per fill and in total, so the decomposition sums to net PnL exactly (to float
+rounding, checked at 1e-8); NET_SIGN says how each component enters net. A run that starts flat
+has total net PnL = cash + position * m_T, which is what the ledger reports.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import numpy.typing as npt
 
 COMPONENTS: Final = ("gross", "fees", "adverse", "slippage", "inventory")
 DRAGS: Final = ("fees", "adverse", "slippage", "inventory")
+# Fees keep the sign a fee has everywhere (paid positive), so they enter net PnL negated.
+NET_SIGN: Final = {"gross": 1.0, "fees": -1.0, "adverse": 1.0, "slippage": 1.0, "inventory": 1.0}
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -68,7 +73,7 @@ class MidSeries:
 
 @dataclass(frozen=True, slots=True)
 class Decomposition:
-    """Per-fill components in USD, aligned with the fills."""
+    """Per-fill components in USD, aligned with the fills (fees: paid positive)."""
 
     gross: FloatArray
     fees: FloatArray
@@ -78,8 +83,8 @@ class Decomposition:
     notional: FloatArray
 
     def net(self) -> FloatArray:
-        """Return per-fill net PnL (the sum of the five components)."""
-        return self.gross + self.fees + self.adverse + self.slippage + self.inventory
+        """Return per-fill net PnL: the components summed with their NET_SIGN."""
+        return self.gross - self.fees + self.adverse + self.slippage + self.inventory
 
     def component(self, name: str) -> FloatArray:
         """Return the named component array."""
@@ -97,7 +102,7 @@ def decompose(fills: FillArrays, mids: MidSeries, horizon_ns: int) -> Decomposit
     zeros = np.zeros_like(capture)
     return Decomposition(
         gross=np.where(fills.is_maker, capture, zeros),
-        fees=-fills.fee_usd,
+        fees=fills.fee_usd,
         adverse=signed_qty * (mid_later - fills.mid_at_fill),
         slippage=np.where(fills.is_maker, zeros, capture),
         inventory=signed_qty * (final - mid_later),
@@ -143,15 +148,17 @@ def totals(parts: Decomposition, mask: npt.NDArray[np.bool_] | None = None) -> T
     )
 
 
-def bottleneck(total: Totals) -> tuple[str, float]:
-    """Return the largest drag (most negative of fees/adverse/slippage/inventory) and its bps.
+def bottleneck(total: Totals) -> tuple[str, float, float]:
+    """Return the largest drag and what it does to net PnL, in bps and USD (negative).
 
-    ("none", 0.0) when no component is a drag.
+    The drag is the most negative effect on net of fees/adverse/slippage/inventory (fees
+    counted as -fees); ("none", 0.0, 0.0) when no component is a drag.
     """
-    worst = min(DRAGS, key=lambda name: (total.usd[name], DRAGS.index(name)))
-    if total.usd[worst] >= 0.0:
-        return "none", 0.0
-    return worst, total.bps[worst]
+    effect = {name: NET_SIGN[name] * total.usd[name] for name in DRAGS}
+    worst = min(DRAGS, key=lambda name: (effect[name], DRAGS.index(name)))
+    if effect[worst] >= 0.0:
+        return "none", 0.0, 0.0
+    return worst, NET_SIGN[worst] * total.bps[worst], effect[worst]
 
 
 def markout_bps(fills: FillArrays, mids: MidSeries, horizon_ns: int) -> float:

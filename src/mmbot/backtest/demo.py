@@ -14,11 +14,11 @@ from typing import Final
 
 from mmbot import __version__
 from mmbot.artifacts import utc_iso, write_json, write_text
-from mmbot.backtest.edge_audit import write_edge_audit
-from mmbot.backtest.run import run_backtest
+from mmbot.backtest import edge_audit, run
 from mmbot.config import EffectiveConfig, load_config, shipped_configs_dir
 from mmbot.core.clock import Clock
 from mmbot.data import preset, synthesize, write_events
+from mmbot.engine.rundir_commit import building_run_dir, check_out_dir
 
 DEMO_PRESET: Final = "fixture_alt"
 DEMO_SEED: Final = 7
@@ -31,9 +31,11 @@ class DemoOutcome:
     """What the demo printed as its result."""
 
     verdict: str
+    verdict_line: str
     bottleneck: str
     bottleneck_bps: float
     run_dir: Path
+    metrics_path: Path
 
 
 def demo_config(config_path: Path | None, environ: Mapping[str, str]) -> EffectiveConfig:
@@ -42,10 +44,15 @@ def demo_config(config_path: Path | None, environ: Mapping[str, str]) -> Effecti
     return load_config(config_path or environ.get("MM_CONFIG_PATH") or default, environ)
 
 
+def _silent(_line: str) -> None:
+    """Say nothing: the stage's paths are not where the files end up."""
+
+
 def run_demo(
     effective: EffectiveConfig, out: Path, clock: Clock, say: Callable[[str], None]
 ) -> DemoOutcome:
-    """Synthesize, backtest and audit; write everything under out."""
+    """Synthesize, backtest and audit; write everything under out (out/run committed whole)."""
+    check_out_dir(out, keep_foreign=True)
     params, meta = preset(DEMO_PRESET)
     data = out / "data" / f"synth_{DEMO_PRESET}_s{DEMO_SEED}_n{DEMO_EVENTS}.parquet"
     write_events(data, synthesize(DEMO_SEED, DEMO_EVENTS, meta=meta, params=params), meta)
@@ -53,12 +60,16 @@ def run_demo(
     description = effective.describe()
     write_text(out / "config_effective.json", description.text)
     run_dir = out / "run"
-    outcome = run_backtest(effective, data, run_dir, say)
-    # The backtest report was built on the run directory's edge audit (1000 ms horizon):
-    # write that audit rather than read and decompose the directory again.
-    audit = write_edge_audit(outcome.audit, outcome.audited, run_dir, False, say)
+    with building_run_dir(run_dir) as stage:
+        outcome = run.backtest_into(effective, data, stage)
+        # The backtest report was built on the run directory's edge audit (1000 ms horizon):
+        # write that audit rather than read and decompose the directory again.
+        audit = edge_audit.write_edge_audit(outcome.audit, outcome.audited, stage, False, _silent)
+    for name in (*run.REPORT_FILES, *edge_audit.REPORT_FILES):
+        say(f"wrote {run_dir / name}")
+    metrics_path = out / "metrics.json"
     write_json(
-        out / "metrics.json",
+        metrics_path,
         {
             "config": {"env": effective.env, "profile": effective.profile,
                        "sha256": description.sha256},
@@ -66,11 +77,14 @@ def run_demo(
             "runtime": {"utc": utc_iso(clock.now_ns()), "version": __version__},
         },
     )  # fmt: skip
+    say(f"wrote {metrics_path}")
     worst = audit["bottleneck"]
     assert isinstance(worst, dict)
     return DemoOutcome(
         verdict=str(outcome.report["verdict"]),
+        verdict_line=run.verdict_line(outcome.report),
         bottleneck=str(worst["component"]),
         bottleneck_bps=float(worst["bps"]),
         run_dir=run_dir,
+        metrics_path=metrics_path,
     )

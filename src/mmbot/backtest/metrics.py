@@ -15,7 +15,10 @@ from mmbot.engine.rundir_read import RunData
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+Figures = dict[str, float | int | None]  # None: not measurable on this run (reported as n/a)
 _NS_PER_HOUR: Final = 3_600_000_000_000
+# A daily-equivalent Sharpe from fewer than a day of hourly PnL samples is noise, not a figure.
+MIN_SHARPE_HOURS: Final = 24
 
 
 def max_drawdown_usd(equity: FloatArray) -> float:
@@ -26,15 +29,18 @@ def max_drawdown_usd(equity: FloatArray) -> float:
     return float(np.max(peaks - equity))
 
 
-def sharpe_daily(mid_ts_ns: IntArray, equity: FloatArray) -> float:
-    """Return mean/std of hourly PnL scaled by sqrt(24): a daily-equivalent Sharpe (0 if < 2h)."""
-    if len(equity) < 2:
-        return 0.0
+def sharpe_daily(mid_ts_ns: IntArray, equity: FloatArray) -> float | None:
+    """Return mean/std of hourly PnL scaled by sqrt(24): a daily-equivalent Sharpe.
+
+    None (n/a) with fewer than MIN_SHARPE_HOURS hourly PnL samples, or when PnL never varies.
+    """
+    if len(equity) == 0:
+        return None
     hours = (mid_ts_ns - mid_ts_ns[0]) // _NS_PER_HOUR
     last_index = np.r_[np.nonzero(np.diff(hours))[0], len(hours) - 1]
     hourly_pnl = np.diff(np.r_[0.0, equity[last_index]])
-    if len(hourly_pnl) < 2 or float(np.std(hourly_pnl)) == 0.0:
-        return 0.0
+    if len(hourly_pnl) < MIN_SHARPE_HOURS or float(np.std(hourly_pnl)) == 0.0:
+        return None
     return float(np.mean(hourly_pnl) / np.std(hourly_pnl) * math.sqrt(24.0))
 
 
@@ -54,7 +60,7 @@ def order_figures(data: RunData) -> dict[str, float | int]:
     }
 
 
-def trade_figures(audited: AuditedFills, budget_usd: float) -> dict[str, float | int]:
+def trade_figures(audited: AuditedFills, budget_usd: float) -> Figures:
     """Return taker share, inventory extremes, drawdown, Sharpe and turnover."""
     fills = audited.fills
     notional = fills.price * fills.qty

@@ -2,12 +2,12 @@
 
 A run leaves a run directory (fills.csv, orders.csv, mids.csv, run.json; see
 docs/RUN_DIRECTORY.md) and the backtest report (backtest.json, BACKTEST.md) built from that
-directory - the same inputs the edge audit reads, so the two always agree.
+directory - the same inputs the edge audit reads, so the two always agree. The directory is
+built aside and replaces --out whole when complete (engine/rundir_commit.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,21 +18,48 @@ import numba
 import numpy as np
 
 from mmbot import __version__
-from mmbot.artifacts import fmt6, markdown_table, write_json, write_text
+from mmbot.artifacts import fmt6, fmt_exact, markdown_table, utc_iso, write_json, write_text
 from mmbot.audit import COMPONENTS
-from mmbot.backtest.edge_audit import AuditedFills, build_report
-from mmbot.backtest.metrics import order_figures, trade_figures
+from mmbot.backtest.edge_audit import AuditedFills, build_report, too_few_fills
+from mmbot.backtest.metrics import Figures, order_figures, trade_figures
 from mmbot.backtest.wiring import build_engine, check_instrument
 from mmbot.config import EffectiveConfig
+from mmbot.core.errors import DataError
 from mmbot.data import EventBatch, InstrumentMeta, load_events
 from mmbot.engine.loop import Engine
 from mmbot.engine.records import fill_records, mid_record, order_records
 from mmbot.engine.rundir import InstrumentRecord, RunInfo, write_run_dir
+from mmbot.engine.rundir_commit import building_run_dir, file_sha256
 from mmbot.engine.rundir_read import read_run_dir
 
 REPORT_JSON: Final = "backtest.json"
 REPORT_MD: Final = "BACKTEST.md"
+REPORT_FILES: Final = (REPORT_JSON, REPORT_MD)
 MARKOUT_HORIZON_MS: Final = 1000
+_NS_PER_S: Final = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class DataSpan:
+    """The stretch of market an event file holds: exchange times of its first and last event."""
+
+    first_ts_ns: int
+    last_ts_ns: int
+    events: int
+
+    @classmethod
+    def of(cls, batch: EventBatch) -> DataSpan:
+        """Return the span of a non-empty batch (file order, as `mmbot data info` reports it)."""
+        return cls(int(batch.ts_exch_ns[0]), int(batch.ts_exch_ns[-1]), len(batch))
+
+    def payload(self) -> dict[str, object]:
+        """Return the report's `data` section."""
+        return {
+            "events": self.events,
+            "first_utc": utc_iso(self.first_ts_ns),
+            "last_utc": utc_iso(self.last_ts_ns),
+            "span_s": (self.last_ts_ns - self.first_ts_ns) / _NS_PER_S,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +76,6 @@ class BacktestOutcome:
     audited: AuditedFills
 
 
-def file_sha256(path: Path) -> str:
-    """Return the sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _versions() -> dict[str, str]:
     return {
         "mmbot": __version__,
@@ -67,25 +85,45 @@ def _versions() -> dict[str, str]:
     }
 
 
-def verdict(figures: dict[str, float | int], effective: EffectiveConfig) -> dict[str, object]:
-    """Return PASS/FAIL against the configured thresholds, naming every failing figure."""
+def _number(figures: Figures, name: str) -> float:
+    value = figures[name]
+    assert value is not None, f"figure {name} is n/a"
+    return float(value)
+
+
+def verdict(figures: Figures, effective: EffectiveConfig) -> dict[str, object]:
+    """Return PASS/FAIL against the configured thresholds, naming every failing figure.
+
+    INSUFFICIENT instead when the run has fewer than `min_fills` fills: too few to judge
+    either way (`failing` still lists what missed).
+    """
     limits = effective.config.backtest.thresholds
     checks = [
-        ("net_bps", float(figures["net_bps"]), ">=", limits.min_net_bps),
-        ("taker_share_pct", float(figures["taker_share_pct"]), "<=", limits.max_taker_share_pct),
-        ("order_age_p95_ms", float(figures["order_age_p95_ms"]), "<=",
-         limits.max_order_age_p95_ms),
-    ]  # fmt: skip
-    failing = [
-        f"{name}={fmt6(value)} {op} {fmt6(limit)} fails"
-        for name, value, op, limit in checks
-        if not (value >= limit if op == ">=" else value <= limit)
+        ("net_bps", ">=", limits.min_net_bps),
+        ("taker_share_pct", "<=", limits.max_taker_share_pct),
+        ("order_age_p95_ms", "<=", limits.max_order_age_p95_ms),
     ]
+    measured = {name: _number(figures, name) for name, _, _ in checks}
+    failing = [
+        f"{name}={fmt6(measured[name])} {op} {fmt6(limit)} fails"
+        for name, op, limit in checks
+        if not (measured[name] >= limit if op == ">=" else measured[name] <= limit)
+    ]
+    insufficient = too_few_fills(int(_number(figures, "fills")), limits.min_fills)
     return {
         "failing": failing,
-        "thresholds": {name: {"limit": limit, "op": op} for name, _, op, limit in checks},
-        "verdict": "FAIL" if failing else "PASS",
+        "min_fills": limits.min_fills,
+        "thresholds": {name: {"limit": limit, "op": op} for name, op, limit in checks},
+        "verdict": "INSUFFICIENT" if insufficient else "FAIL" if failing else "PASS",
     }
+
+
+def verdict_line(report: dict[str, object]) -> str:
+    """Return `VERDICT=<v>`, plus why when the run has too few fills to judge."""
+    figures = report["figures"]
+    assert isinstance(figures, dict)
+    note = too_few_fills(int(figures["fills"]), int(str(report["min_fills"])))
+    return f"VERDICT={report['verdict']} {note}" if note else f"VERDICT={report['verdict']}"
 
 
 def write_run(
@@ -93,40 +131,54 @@ def write_run(
     out: Path,
     effective: EffectiveConfig,
     meta: InstrumentMeta,
-    data_sha: str,
+    data_path: Path,
     mode: str = "backtest",
 ) -> None:
-    """Write the run directory of a finished engine run (mode as recorded in run.json)."""
+    """Write the run directory of a finished engine run over data_path (mode as recorded in
+    run.json); E_DATA_TOO_SHORT when no decision point saw a two-sided book (no mids)."""
+    mids = mid_record(engine, meta.symbol)
+    if not len(mids.ts_ns):
+        interval_ms = effective.config.strategy.decision_interval_ms
+        raise DataError(
+            "E_DATA_TOO_SHORT",
+            f"file={data_path} decisions={engine.record.decisions}: no decision point (every "
+            f"strategy.decision_interval_ms={interval_ms}) saw a two-sided book, so there is "
+            "no mid to mark fills against; give a longer event file",
+        )
     info = RunInfo(
         mode=mode,
         seed=effective.config.backtest.seed,
         config_sha256=effective.describe().sha256,
-        data_sha256=data_sha,
+        data_sha256=file_sha256(data_path),
         instruments={meta.symbol: InstrumentRecord(meta.venue, meta.tick_size, meta.lot_size)},
         versions=_versions(),
     )
     write_run_dir(
-        out, info, fill_records(engine, meta.symbol), order_records(engine, meta.symbol),
-        [mid_record(engine, meta.symbol)],
-    )  # fmt: skip
+        out, info, fill_records(engine, meta.symbol), order_records(engine, meta.symbol), [mids]
+    )
 
 
 def build_backtest_report(
-    out: Path, effective: EffectiveConfig, values: dict[str, float | int]
+    out: Path,
+    effective: EffectiveConfig,
+    values: dict[str, float | int],
+    span: DataSpan | None = None,
 ) -> dict[str, object]:
-    """Return the backtest report of the run directory at out."""
-    return _audited_report(out, effective, values)[0]
+    """Return the backtest report of the run directory at out (span: of the replayed data)."""
+    return _audited_report(out, effective, values, span)[0]
 
 
 def _audited_report(
-    out: Path, effective: EffectiveConfig, values: dict[str, float | int]
+    out: Path, effective: EffectiveConfig, values: dict[str, float | int], span: DataSpan | None
 ) -> tuple[dict[str, object], dict[str, object], AuditedFills]:
     """Return the backtest report of the run directory at out, and the edge audit behind it."""
     data = read_run_dir(out)
-    audit, audited = build_report(data, MARKOUT_HORIZON_MS)
+    audit, audited = build_report(
+        data, MARKOUT_HORIZON_MS, effective.config.backtest.thresholds.min_fills
+    )
     totals = audit["totals"]
     assert isinstance(totals, dict)
-    figures: dict[str, float | int] = {
+    figures: Figures = {
         "net_bps": float(totals["net_bps"]),
         "net_usd": float(totals["net_usd"]),
         "notional_usd": float(totals["notional_usd"]),
@@ -137,7 +189,9 @@ def _audited_report(
     }
     report = {
         "bottleneck": audit["bottleneck"],
+        **({} if span is None else {"data": span.payload()}),
         "figures": figures,
+        "instruments": data.info["instruments"],
         "markouts_bps": audit["markouts_bps"],
         "run": audit["run"],
         "values": values,
@@ -155,15 +209,17 @@ def render_backtest_md(report: dict[str, object]) -> str:
     failing = report["failing"]
     assert isinstance(failing, list)
     lines = [
-        f"# Backtest: VERDICT={report['verdict']}",
+        f"# Backtest: {verdict_line(report)}",
         "",
-        f"Bottleneck: {bottleneck['component']} {fmt6(float(bottleneck['bps']))} bps. "
-        f"Config sha256 `{run['config_sha256']}`, data sha256 `{run['data_sha256']}`.",
+        f"Bottleneck: {bottleneck['component']} {fmt6(float(bottleneck['bps']))} bps.",
+        "",
+        *_provenance_lines(report),
         "",
         *(f"- FAIL: {item}" for item in failing),
         "",
         "## Figures\n\n" + markdown_table(
-            ["figure", "value"], [[name, figures[name]] for name in sorted(figures)]
+            ["figure", "value"],
+            [[name, "n/a" if figures[name] is None else figures[name]] for name in sorted(figures)],
         ),
         "## Markouts\n\n" + markdown_table(
             ["horizon", "markout_bps"],
@@ -173,6 +229,27 @@ def render_backtest_md(report: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+def _provenance_lines(report: dict[str, object]) -> list[str]:
+    """Return what was traded, on which data, under which config (BACKTEST.md bullets)."""
+    instruments, run = report["instruments"], report["run"]
+    assert isinstance(instruments, dict) and isinstance(run, dict)
+    lines = [
+        f"- Instrument: {symbol} on {meta['venue']}, tick_size {fmt_exact(meta['tick_size'])}, "
+        f"lot_size {fmt_exact(meta['lot_size'])}"
+        for symbol, meta in sorted(instruments.items())
+    ]
+    data = report.get("data")
+    if isinstance(data, dict):
+        lines.append(
+            f"- Data: {data['events']} events from {data['first_utc']} to {data['last_utc']} "
+            f"({fmt6(float(data['span_s']))} s), sha256 `{run['data_sha256']}`"
+        )
+    else:
+        lines.append(f"- Data: sha256 `{run['data_sha256']}`")
+    lines.append(f"- Config: sha256 `{run['config_sha256']}` (as `mmbot config describe` prints)")
+    return lines
+
+
 def run_backtest(
     effective: EffectiveConfig,
     data_path: Path,
@@ -180,16 +257,29 @@ def run_backtest(
     say: Callable[[str], None],
     events: tuple[EventBatch, InstrumentMeta] | None = None,
 ) -> BacktestOutcome:
-    """Run the engine over data_path, write the run directory and the report into out."""
+    """Run the engine over data_path; commit the run directory and its report at out whole."""
+    with building_run_dir(out) as stage:
+        outcome = backtest_into(effective, data_path, stage, events)
+    for name in REPORT_FILES:
+        say(f"wrote {out / name}")
+    return outcome
+
+
+def backtest_into(
+    effective: EffectiveConfig,
+    data_path: Path,
+    folder: Path,
+    events: tuple[EventBatch, InstrumentMeta] | None = None,
+) -> BacktestOutcome:
+    """Run the engine over data_path; write the run directory and the report into folder
+    (a building_run_dir stage: nothing is committed here)."""
     batch, meta = events if events is not None else load_events(data_path)
     check_instrument(effective.config, meta, data_path)
     engine = build_engine(effective.config, batch, strategy_id=effective.config.strategy.model)
     engine.run()
     values = engine.values()
-    write_run(engine, out, effective, meta, file_sha256(data_path))
-    report, audit, audited = _audited_report(out, effective, values)
-    write_json(out / REPORT_JSON, report)
-    write_text(out / REPORT_MD, render_backtest_md(report))
-    say(f"wrote {out / REPORT_JSON}")
-    say(f"wrote {out / REPORT_MD}")
+    write_run(engine, folder, effective, meta, data_path)
+    report, audit, audited = _audited_report(folder, effective, values, DataSpan.of(batch))
+    write_json(folder / REPORT_JSON, report)
+    write_text(folder / REPORT_MD, render_backtest_md(report))
     return BacktestOutcome(report=report, values=values, audit=audit, audited=audited)

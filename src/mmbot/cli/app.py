@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version as package_version
 from typing import Annotated
 
 import typer
 
-from mmbot import __version__
 from mmbot.cli import audit_cmd, backtest_cmd, config_cmd, data_cmd, demo, run_cmd
 from mmbot.cli.errors import run_guarded
+from mmbot.cli.examples import examples
 
 app = typer.Typer(
     name="mmbot",
@@ -22,15 +23,40 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(backtest_cmd.app, name="backtest")
 app.add_typer(data_cmd.app, name="data")
-app.command(name="demo")(demo.demo)
-app.command(name="edge-audit")(audit_cmd.edge_audit)
-app.command(name="run")(run_cmd.run)
+app.command(name="demo", epilog=examples(*demo.EXAMPLES))(demo.demo)
+app.command(name="edge-audit", epilog=examples(*audit_cmd.EXAMPLES))(audit_cmd.edge_audit)
+app.command(
+    name="run",
+    epilog=examples(
+        "mmbot run --mode live-sim --data out/data/alt.parquet -c C --out out/live --speed max",
+        "mmbot run --mode shadow --data out/data/alt.parquet -c C --out out/shadow",
+        "mmbot run --mode canary --venue binance-usdm --symbol BTC/USDT:USDT "
+        "--max-order-lots 1 --max-position-lots 5 --gate-file /run/mmbot/canary_open --out out/c",
+    ),
+)(run_cmd.run)
+
+
+def _version_line() -> str:
+    """Return `mmbot <version>` from the installed package's metadata."""
+    return f"mmbot {package_version('mmbot')}"
+
+
+def _print_version(requested: bool) -> None:
+    if requested:
+        typer.echo(_version_line())
+        raise typer.Exit()
 
 
 @app.callback()
 def _root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")
+    ] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """mmbot: crypto market making - simulate, backtest, audit, operate."""
@@ -39,7 +65,7 @@ def _root(
 @app.command()
 def version() -> None:
     """Print the mmbot version."""
-    typer.echo(f"mmbot {__version__}")
+    typer.echo(_version_line())
 
 
 def main(argv: Sequence[str] | None = None) -> None:

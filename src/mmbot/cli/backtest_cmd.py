@@ -10,22 +10,44 @@ import typer
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
-from mmbot.backtest.run import run_backtest
+from mmbot.backtest.run import run_backtest, verdict_line
 from mmbot.backtest.wf import WfSpec, walk_forward
 from mmbot.backtest.wf_exec import ExecutorName
 from mmbot.backtest.wf_tasks import OBJECTIVES
+from mmbot.cli.examples import examples
 from mmbot.config import load_config
 
 app = typer.Typer(help="Backtest on recorded or synthetic events.", no_args_is_help=True)
 
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Exit 1 unless VERDICT=PASS (default: exit 0 once the reports are written).",
+    ),
+]
 
-@app.command()
+
+def exit_unless_pass(verdict: str, strict: bool) -> None:
+    """Under --strict, end the command with exit code 1 when the verdict is not PASS."""
+    if strict and verdict != "PASS":
+        raise typer.Exit(code=1)
+
+
+@app.command(
+    epilog=examples(
+        "mmbot backtest run -c configs/example.yaml --data out/data/synth.parquet --out out/run",
+        "mmbot backtest run -c configs/fixtures/backtest_pass.yaml --data out/data/alt.parquet "
+        "--out out/pass --strict",
+    )
+)
 def run(
     data: Annotated[Path, typer.Option("--data", help="Event file (Parquet, mmbot schema).")],
     out: Annotated[Path, typer.Option("--out", help="Run directory to write.")],
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="YAML config (default: embedded).")
     ] = None,
+    strict: StrictOption = False,
 ) -> None:
     """Backtest the configured strategy stack; print the verdict and where the reports are."""
     effective = load_config(config, os.environ)
@@ -35,12 +57,13 @@ def run(
     bottleneck = report["bottleneck"]
     assert isinstance(figures, dict) and isinstance(bottleneck, dict)
     typer.echo(
-        f"VERDICT={report['verdict']} net_bps={float(figures['net_bps']):.6f} "
+        f"{verdict_line(report)} net_bps={float(figures['net_bps']):.6f} "
         f"taker_share_pct={float(figures['taker_share_pct']):.6f} "
         f"order_age_p95_ms={float(figures['order_age_p95_ms']):.6f} "
         f"fills={figures['fills']} bottleneck={bottleneck['component']}"
     )
     typer.echo(f"RESULT=OK reports={out}")
+    exit_unless_pass(str(report["verdict"]), strict)
 
 
 class _ProgressTicker:

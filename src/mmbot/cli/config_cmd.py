@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from mmbot.artifacts import write_text
+from mmbot.cli.examples import examples
 from mmbot.config import load_config
 
 app = typer.Typer(help="Validate and describe the effective config.", no_args_is_help=True)
@@ -21,7 +22,12 @@ ConfigOption = Annotated[
 ]
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "mmbot config validate -c configs/example.yaml",
+        "MM_PROFILE=econ_moderate MM_ENV=shadow mmbot config validate -c configs/example.yaml",
+    )
+)
 def validate(config: ConfigOption = None) -> None:
     """Validate the effective config (file + $MM_PROFILE + $MM_ENV); print RESULT=OK."""
     effective = load_config(config, os.environ)

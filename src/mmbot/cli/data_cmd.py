@@ -11,6 +11,7 @@ import typer
 
 from mmbot import data
 from mmbot.artifacts import write_json
+from mmbot.cli.examples import examples
 from mmbot.core.errors import UsageError
 from mmbot.data.synth_params import PRESETS
 from mmbot.data.synth_params import preset as synth_preset
@@ -66,7 +67,12 @@ def _print_report(report: _Report, json_out: Path | None) -> None:
     typer.echo("RESULT=OK")
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "mmbot data synth --seed 7 --events 1000000 --out out/data/synth.parquet",
+        "mmbot data synth --preset fixture_alt --seed 7 --events 300000 --out out/data/alt.parquet",
+    )
+)
 def synth(
     seed: Annotated[int, typer.Option("--seed", min=0, help="RNG seed.")],
     events: Annotated[int, typer.Option("--events", min=0, help="Number of events.")],

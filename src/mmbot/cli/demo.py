@@ -10,8 +10,15 @@ from typing import Annotated
 import typer
 
 from mmbot.backtest.demo import demo_config, run_demo
+from mmbot.cli.backtest_cmd import StrictOption, exit_unless_pass
 from mmbot.core.clock import Clock, SimClock, WallClock
 from mmbot.core.errors import UsageError
+from mmbot.engine.rundir_commit import check_out_dir
+
+EXAMPLES = (
+    "mmbot demo",
+    "mmbot demo --out out/demo --at 2026-01-01T00:00:00Z --strict",
+)
 
 
 def _clock_at(at: str | None) -> Clock:
@@ -33,16 +40,20 @@ def demo(
     at: Annotated[
         str | None, typer.Option("--at", help="Pin runtime.utc (YYYY-MM-DDTHH:MM:SSZ).")
     ] = None,
+    strict: StrictOption = False,
 ) -> None:
     """Describe the config, synthesize a market, backtest it, audit the edge; print the result."""
     effective = demo_config(config, os.environ)
+    check_out_dir(out, keep_foreign=True)
     description = effective.describe()
     typer.echo(description.text, nl=False)
     typer.echo(f"sha256={description.sha256}")
     outcome = run_demo(effective, out, _clock_at(at), typer.echo)
     typer.echo(
-        f"VERDICT={outcome.verdict} BOTTLENECK={outcome.bottleneck} "
+        f"{outcome.verdict_line} BOTTLENECK={outcome.bottleneck} "
         f"bottleneck_bps={outcome.bottleneck_bps:.6f}"
     )
     typer.echo(f"reports: {outcome.run_dir / 'BACKTEST.md'} {outcome.run_dir / 'EDGE_AUDIT.md'}")
+    typer.echo(f"metrics: {outcome.metrics_path}")
     typer.echo(f"RESULT=OK outputs={out}")
+    exit_unless_pass(outcome.verdict, strict)

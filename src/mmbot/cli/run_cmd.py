@@ -18,16 +18,17 @@ from typing import Annotated, Final
 import typer
 
 from mmbot.artifacts import write_json, write_text
-from mmbot.backtest.run import build_backtest_report, file_sha256, render_backtest_md, write_run
+from mmbot.backtest.run import build_backtest_report, render_backtest_md, write_run
 from mmbot.backtest.wiring import build_engine, check_instrument, engine_over
 from mmbot.config import EffectiveConfig, load_config
 from mmbot.core.errors import UsageError
 from mmbot.data import InstrumentMeta, load_events
-from mmbot.engine.journal import SENDS, Journal
-from mmbot.engine.live import LiveRunner, Pacing, RunOutcome, parse_speed, run_live
+from mmbot.engine.journal import JOURNAL_FILE, SENDS, Journal
+from mmbot.engine.live import LiveRunner, Pacing, RunOutcome, StatusEvery, parse_speed, run_live
 from mmbot.engine.live_canary import CanaryGate, CanaryLimits, CanaryVenue, FileGate, FlagGate
 from mmbot.engine.live_ports import JournalingVenue, ShadowVenue
 from mmbot.engine.loop import Engine, EngineVenue
+from mmbot.engine.rundir_commit import building_run_dir, check_out_dir
 from mmbot.venues.credentials import Credentials
 from mmbot.venues.live_bridge import (
     BridgeableVenue,
@@ -36,7 +37,6 @@ from mmbot.venues.live_bridge import (
     linear_instrument,
 )
 
-JOURNAL: Final = "journal.jsonl"
 LIVE_SIM_JSON: Final = "live_sim.json"
 LIVE_SIM_MD: Final = "LIVE_SIM.md"
 SHADOW_JSON: Final = "shadow.json"
@@ -54,7 +54,7 @@ class Mode(StrEnum):
 
 
 def pacing_for(speed_text: str, duration_s: float | None, window_s: float | None,
-               live_venue: bool = False) -> Pacing:  # fmt: skip
+               live_venue: bool = False, status: StatusEvery | None = None) -> Pacing:  # fmt: skip
     """Return the pacing of the options: a finite speed turns --duration-s into a data window."""
     try:
         speed = parse_speed(speed_text)
@@ -72,7 +72,17 @@ def pacing_for(speed_text: str, duration_s: float | None, window_s: float | None
     if any(w <= 0 for w in windows):
         raise UsageError("E_CLI_USAGE", f"--duration-s/--window-s value={windows} expected=>0")
     window_ns = round(min(windows) * _NS_PER_S) if windows else None
-    return Pacing(speed=speed, window_ns=window_ns, live_venue=live_venue)
+    return Pacing(speed=speed, window_ns=window_ns, live_venue=live_venue, status=status)
+
+
+def status_every(mode: Mode, every_s: float, quiet: bool) -> StatusEvery | None:
+    """Return the STATUS line settings of the options (on stderr; None with --quiet)."""
+    if quiet:
+        return None
+    try:
+        return StatusEvery(mode.value, every_s, partial(typer.echo, err=True))
+    except ValueError as exc:
+        raise UsageError("E_CLI_USAGE", str(exc)) from None
 
 
 def live_sim_report(
@@ -83,14 +93,18 @@ def live_sim_report(
     outcome: RunOutcome,
     journal: Journal,
 ) -> dict[str, object]:
-    """Write the run directory and the live-sim report (backtest report + how the run ended)."""
+    """Write the run directory and the live-sim report (backtest report + how the run ended).
+
+    They are built aside and moved into out with their manifest last; out's journal stays.
+    """
     data_path, meta = data
-    write_run(engine, out, effective, meta, file_sha256(data_path), mode=Mode.live_sim.value)
-    report = build_backtest_report(out, effective, engine.values())
-    report["mode"] = Mode.live_sim.value
-    report["live"] = _live_payload(outcome, journal)
-    write_json(out / LIVE_SIM_JSON, report)
-    write_text(out / LIVE_SIM_MD, render_live_sim_md(report))
+    with building_run_dir(out, keep_foreign=True) as stage:
+        write_run(engine, stage, effective, meta, data_path, mode=Mode.live_sim.value)
+        report = build_backtest_report(stage, effective, engine.values())
+        report["mode"] = Mode.live_sim.value
+        report["live"] = _live_payload(outcome, journal)
+        write_json(stage / LIVE_SIM_JSON, report)
+        write_text(stage / LIVE_SIM_MD, render_live_sim_md(report))
     return report
 
 
@@ -216,7 +230,8 @@ def run(
         Path | None, typer.Option("--config", "-c", help="YAML config (default: embedded).")
     ] = None,
     speed: Annotated[
-        str, typer.Option("--speed", help="Replay speed (data s per wall s) or 'max'.")
+        str,
+        typer.Option("--speed", help="Replay speed: data s per wall s (1: real time) or 'max'."),
     ] = "1",
     duration_s: Annotated[
         float | None, typer.Option("--duration-s", help="Stop after this many wall seconds.")
@@ -248,6 +263,11 @@ def run(
         bool,
         typer.Option("--adopt", help="canary/live: adopt the venue's position/open orders."),
     ] = False,
+    status_every_s: Annotated[
+        float,
+        typer.Option("--status-every-s", help="Print a STATUS line on stderr this often (wall s)."),
+    ] = 10.0,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No STATUS lines.")] = False,
 ) -> None:
     """Run the engine in a live mode; SIGTERM/SIGINT cancel resting orders and exit 0."""
     if adopt and mode not in (Mode.canary, Mode.live):
@@ -257,25 +277,28 @@ def run(
         raise UsageError("E_CLI_USAGE", "--venue with --data expected one market: a venue's "
                          "stream (--venue) or a replay (--data)")  # fmt: skip
     effective = load_config(config, os.environ)
-    journal = Journal(out / JOURNAL)
+    check_out_dir(out, keep_foreign=True)
+    journal = Journal(out / JOURNAL_FILE)
     endpoints = VenueEndpoints(base_url, ws_url)
+    status = status_every(mode, status_every_s, quiet)
     if mode in (Mode.canary, Mode.live):
         limits = _canary_limits(mode, max_order_lots, max_position_lots, gate_file)
         gate: CanaryGate = FileGate(gate_file) if gate_file is not None else FlagGate(True)
-        pacing = pacing_for("1", duration_s, window_s, live_venue=True)
+        pacing = pacing_for("1", duration_s, window_s, live_venue=True, status=status)
         bridge = _open_live_venue(venue, symbol, effective, endpoints, os.environ,
                                   BridgeConfig(adopt=adopt))  # fmt: skip
         _run_venue(mode, effective, bridge, (limits, gate), pacing, journal, out)
         return
     if mode is Mode.shadow and venue is not None:
-        pacing = pacing_for("1", duration_s, window_s, live_venue=True)
+        pacing = pacing_for("1", duration_s, window_s, live_venue=True, status=status)
         bridge = _open_live_venue(venue, symbol, effective, endpoints, os.environ,
                                   BridgeConfig(), market_data_only=True)  # fmt: skip
         _run_shadow_feed(effective, bridge, pacing, journal, out)
         return
     if data is None:
         raise UsageError("E_CLI_USAGE", f"--mode {mode.value} needs --data (the event file)")
-    _run_replay(mode, effective, data, pacing_for(speed, duration_s, window_s), journal, out)
+    pacing = pacing_for(speed, duration_s, window_s, status=status)
+    _run_replay(mode, effective, data, pacing, journal, out)
 
 
 def _canary_limits(mode: Mode, max_order_lots: int | None, max_position_lots: int | None,
@@ -301,6 +324,7 @@ def _run_replay(mode: Mode, effective: EffectiveConfig, data: Path, pacing: Paci
     batch, meta = load_events(data)
     check_instrument(cfg, meta, data)
     engine = build_engine(cfg, batch, strategy_id=strategy_id)
+    engine.orders.start_session(journal.start_session())  # before any order is sent
     shadow = ShadowVenue(engine.venue) if mode is Mode.shadow else None
     inner: EngineVenue = engine.venue if shadow is None else shadow
     engine.venue = JournalingVenue(inner, journal, strategy_id)
@@ -341,6 +365,7 @@ def _run_on_bridge(mode: Mode, effective: EffectiveConfig, bridge: LiveBridge,
     cfg = effective.config
     strategy_id = cfg.strategy.model
     engine = engine_over(cfg, JournalingVenue(port, journal, strategy_id), strategy_id)
+    engine.orders.start_session(journal.start_session())  # before any order is sent
     typer.echo(f"RUNNING mode={mode.value} journal={journal.path}")
     runner = LiveRunner(engine, journal, pacing, quote_block=bridge.quote_block)
     return engine, run_live(runner, bridge)

@@ -12,6 +12,7 @@ from mmbot.config.loader import (
     validate_document,
 )
 from mmbot.config.schema import (
+    DEFAULT_MIN_FILLS,
     AllocConfig,
     BacktestConfig,
     FeesConfig,
@@ -28,6 +29,7 @@ from mmbot.config.schema import (
 from mmbot.config.yaml_source import LEGACY_KEYS
 
 __all__ = [
+    "DEFAULT_MIN_FILLS",
     "EMBEDDED",
     "ENVS",
     "LEGACY_KEYS",

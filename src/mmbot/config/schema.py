@@ -16,6 +16,7 @@ RULE_ERROR_TYPE = "cfg_rule"
 
 # The mux regimes: one MuxWeightsConfig field each.
 REGIMES: Final = ("calm", "trend", "volatile")
+DEFAULT_MIN_FILLS: Final = 100
 
 
 def _rule_failed(field: str, value: object, expected: str) -> PydanticCustomError:
@@ -38,6 +39,10 @@ class InstrumentConfig(_Section):
     symbol: str = Field(default="BTC-USDT-PERP", min_length=1)
     tick_size: float = Field(default=0.1, gt=0)
     lot_size: float = Field(default=0.001, gt=0)
+    # The venue's order minimums, checked by the risk gate (E_RISK_MIN_QTY / E_RISK_MIN_NOTIONAL);
+    # the defaults (1 lot, 0 USD) let every order through, as before they existed.
+    min_qty_lots: int = Field(default=1, ge=1)
+    min_notional_usd: float = Field(default=0.0, ge=0, allow_inf_nan=False)
 
 
 class FeeTier(_Section):
@@ -219,6 +224,8 @@ class ThresholdsConfig(_Section):
     min_net_bps: float = 2.5
     max_taker_share_pct: float = Field(default=15.0, ge=0, le=100)
     max_order_age_p95_ms: float = Field(default=350.0, gt=0)
+    # Below this many fills the figures are noise: the verdict is INSUFFICIENT (0 turns it off).
+    min_fills: int = Field(default=DEFAULT_MIN_FILLS, ge=0)
 
 
 class BacktestConfig(_Section):

@@ -34,6 +34,8 @@ REGISTRY: Final[dict[str, str]] = {
     "E_CFG_RULE": "a cross-field rule does not hold",
     "E_CFG_PROFILE_UNKNOWN": "MM_PROFILE names a profile that is not shipped",
     "E_CFG_ENV": "MM_ENV is not one of dev, shadow, canary, prod",
+    "E_CFG_DATA_MISMATCH": "config and data name different venue/symbol/tick/lot",
+    "E_CFG_CREDENTIAL_KEY": "a credential in a config file; they come from the environment",
     # CLI
     "E_CLI_USAGE": "the command line is malformed",
     # market data: import, validation, replay
@@ -48,6 +50,8 @@ REGISTRY: Final[dict[str, str]] = {
     "E_DATA_UNKNOWN_KIND": "an event kind or side code is not in the schema",
     "E_DATA_TRUNCATED": "a data file ends in the middle of a record or block",
     "E_DATA_METADATA": "instrument metadata is missing or inconsistent",
+    "E_DATA_EMPTY": "an event file (or an import or synth) holds no events",
+    "E_DATA_TOO_SHORT": "an event file holds too few events to run over",
     # edge audit and run directories
     "E_AUDIT_MISSING_FILE": "a run directory lacks a file the audit needs",
     "E_AUDIT_BAD_VALUE": "a row of a run-directory file cannot be parsed",
@@ -56,6 +60,9 @@ REGISTRY: Final[dict[str, str]] = {
     "E_AUDIT_UNSORTED": "fills or mids are not in time order",
     "E_AUDIT_NO_METADATA": "a symbol has no instrument metadata in run.json",
     "E_AUDIT_FEE_CURRENCY": "a fee is not in the quote currency",
+    "E_RUN_INCOMPLETE": "a run directory has no manifest or a file differs from it; rerun",
+    "E_RUN_OUT_NOT_DIR": "--out names a file, not a folder",
+    "E_RUN_OUT_FOREIGN": "--out holds files no mmbot run wrote; a rerun would replace them",
     # walk-forward backtest
     "E_WF_GRID": "a --grid option is malformed or repeats a key",
     "E_WF_WINDOW": "train/test/step windows are not positive or do not fit the data",
@@ -66,9 +73,13 @@ REGISTRY: Final[dict[str, str]] = {
     # risk gate: denials and after-step invariant records
     "E_RISK_POSITION": "worst-case or actual position is beyond the position limit",
     "E_RISK_SKEW": "the net position is beyond the skew limit",
-    "E_RISK_INTRADAY_LOSS": "the day's loss reached its cap; quoting stopped",
-    "E_RISK_INTRADAY_NOTIONAL": "the day's traded notional reached its cap; quoting stopped",
-    "E_RISK_INTRADAY_ORDERS": "the day's order count reached its cap; quoting stopped",
+    "E_RISK_INTRADAY_LOSS": "the day's loss reached its cap; reduce-only to flat",
+    "E_RISK_INTRADAY_NOTIONAL": "the day's traded notional reached its cap; reduce-only to flat",
+    "E_RISK_INTRADAY_ORDERS": "the day's order count reached its cap; trading halted",
+    "E_RISK_REDUCE_ONLY": "REDUCING: the order adds to the position or reduces by too much",
+    "E_RISK_TRADING_STATE": "the trading state changed (ACTIVE / REDUCING / HALTED)",
+    "E_RISK_MIN_QTY": "the order is below the venue's minimum quantity (min_qty_lots)",
+    "E_RISK_MIN_NOTIONAL": "the order is below the venue's minimum notional (min_notional_usd)",
     "E_RISK_THROTTLE_ORDERS": "the order token bucket is empty; order not sent",
     "E_RISK_THROTTLE_CANCELS": "the cancel token bucket is empty; cancel not sent",
     "E_RISK_REPLACE_TICKS": "a replace moved the price less than min_replace_ticks; skipped",

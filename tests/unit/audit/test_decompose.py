@@ -10,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mmbot.audit import (
+    COMPONENTS,
+    NET_SIGN,
     FillArrays,
     MidSeries,
     bottleneck,
@@ -36,13 +38,14 @@ FILLS = FillArrays(
     mid_at_fill=np.array([100.0, 100.5, 99.0, 101.0]),
 )
 # Hand arithmetic, horizon 1 s (m_T = 101.0):
-# A: gross 2*(100.0-99.9)=0.2  adverse 2*(100.5-100.0)=1.0  inventory 2*(101-100.5)=1.0  fees +0.01
-# B: gross -1*(100.5-100.6)=0.1  adverse -1*(99.0-100.5)=1.5  inventory -1*(101-99)=-2.0 fees -0.02
-# C: slippage 1*(99.0-99.2)=-0.2  adverse 1*(101-99)=2.0  inventory 0  fees -0.05
-# D: slippage -1*(101-100.8)=-0.2  adverse 0 (horizon past the end)  inventory 0  fees -0.04
+# A: gross 2*(100.0-99.9)=0.2  adverse 2*(100.5-100.0)=1.0  inventory 2*(101-100.5)=1.0  fees -0.01
+# B: gross -1*(100.5-100.6)=0.1  adverse -1*(99.0-100.5)=1.5  inventory -1*(101-99)=-2.0 fees 0.02
+# C: slippage 1*(99.0-99.2)=-0.2  adverse 1*(101-99)=2.0  inventory 0  fees 0.05
+# D: slippage -1*(101-100.8)=-0.2  adverse 0 (horizon past the end)  inventory 0  fees 0.04
+# Fees keep fills.csv's sign (paid positive, A's rebate negative) and enter net negated.
 EXPECTED = {
     "gross": [0.2, 0.1, 0.0, 0.0],
-    "fees": [0.01, -0.02, -0.05, -0.04],
+    "fees": [-0.01, 0.02, 0.05, 0.04],
     "adverse": [1.0, 1.5, 2.0, 0.0],
     "slippage": [0.0, 0.0, -0.2, -0.2],
     "inventory": [1.0, -2.0, 0.0, 0.0],
@@ -62,7 +65,8 @@ def test_decompose_sums_to_net_per_fill_and_total_within_1e_8() -> None:
     assert np.max(np.abs(parts.net() - direct)) <= 1e-8
     total = totals(parts)
     assert abs(total.net_usd - 3.3) <= 1e-8
-    assert abs(math.fsum(total.usd.values()) - total.net_usd) <= 1e-8
+    assert abs(math.fsum(NET_SIGN[c] * total.usd[c] for c in COMPONENTS) - total.net_usd) <= 1e-8
+    assert total.usd["fees"] == pytest.approx(0.1)  # paid 0.11, rebated 0.01: a cost of 0.1
 
 
 def test_decompose_total_equals_ledger_cash_plus_marked_position() -> None:
@@ -77,9 +81,29 @@ def test_totals_bps_of_notional_and_bottleneck_is_largest_drag() -> None:
     total = totals(decompose(FILLS, MIDS, horizon_ns=S))
     assert total.notional_usd == pytest.approx(500.4)
     assert total.usd["inventory"] == pytest.approx(-1.0)
-    name, bps = bottleneck(total)
+    name, bps, usd = bottleneck(total)
     assert name == "inventory"
     assert bps == pytest.approx(1e4 * -1.0 / 500.4)
+    assert usd == pytest.approx(-1.0)
+
+
+def test_bottleneck_fees_paid_is_a_drag_reported_as_its_effect_on_net() -> None:
+    # One maker buy exactly at the mid, the mid never moves: the paid fee is the only drag.
+    fills = FillArrays(
+        ts_ns=np.array([0], dtype=np.int64),
+        side=np.array([1], dtype=np.int64),
+        price=np.array([100.0]),
+        qty=np.array([1.0]),
+        is_maker=np.array([True]),
+        fee_usd=np.array([0.01]),
+        mid_at_fill=np.array([100.0]),
+    )
+    mids = MidSeries(ts_ns=np.array([0], dtype=np.int64), mid=np.array([100.0]))
+    total = totals(decompose(fills, mids, horizon_ns=S))
+    assert total.usd["fees"] == pytest.approx(0.01) and total.bps["fees"] == pytest.approx(1.0)
+    assert total.net_usd == pytest.approx(-0.01)
+    name, bps, usd = bottleneck(total)
+    assert (name, bps, usd) == ("fees", pytest.approx(-1.0), pytest.approx(-0.01))
 
 
 def test_totals_mask_selects_fills() -> None:
@@ -101,7 +125,7 @@ def test_bottleneck_none_when_nothing_drags() -> None:
         mid_at_fill=np.array([100.0]),
     )
     mids = MidSeries(ts_ns=np.array([0], dtype=np.int64), mid=np.array([100.0]))
-    assert bottleneck(totals(decompose(fills, mids, horizon_ns=S))) == ("none", 0.0)
+    assert bottleneck(totals(decompose(fills, mids, horizon_ns=S))) == ("none", 0.0, 0.0)
 
 
 def test_markout_bps_sign_convention() -> None:
