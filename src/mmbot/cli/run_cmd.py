@@ -18,7 +18,13 @@ from typing import Annotated, Final
 import typer
 
 from mmbot.artifacts import write_json, write_text
-from mmbot.backtest.run import build_backtest_report, render_backtest_md, write_run
+from mmbot.backtest.run import (
+    DataSpan,
+    build_backtest_report,
+    render_backtest_md,
+    verdict_line,
+    write_run,
+)
 from mmbot.backtest.wiring import build_engine, check_instrument, engine_over
 from mmbot.config import EffectiveConfig, load_config
 from mmbot.core.errors import UsageError
@@ -89,7 +95,7 @@ def live_sim_report(
     engine: Engine,
     out: Path,
     effective: EffectiveConfig,
-    data: tuple[Path, InstrumentMeta],
+    data: tuple[Path, InstrumentMeta, DataSpan],
     outcome: RunOutcome,
     journal: Journal,
 ) -> dict[str, object]:
@@ -97,10 +103,10 @@ def live_sim_report(
 
     They are built aside and moved into out with their manifest last; out's journal stays.
     """
-    data_path, meta = data
+    data_path, meta, span = data
     with building_run_dir(out, keep_foreign=True) as stage:
         write_run(engine, stage, effective, meta, data_path, mode=Mode.live_sim.value)
-        report = build_backtest_report(stage, effective, engine.values())
+        report = build_backtest_report(stage, effective, engine.values(), span)
         report["mode"] = Mode.live_sim.value
         report["live"] = _live_payload(outcome, journal)
         write_json(stage / LIVE_SIM_JSON, report)
@@ -333,11 +339,12 @@ def _run_replay(mode: Mode, effective: EffectiveConfig, data: Path, pacing: Paci
     if shadow is not None:
         _write_shadow_report(out, shadow, engine, outcome, journal)
     else:
-        report = live_sim_report(engine, out, effective, (data, meta), outcome, journal)
+        data_span = DataSpan.of(batch)
+        report = live_sim_report(engine, out, effective, (data, meta, data_span), outcome, journal)
         figures = report["figures"]
         assert isinstance(figures, dict)
         typer.echo(
-            f"VERDICT={report['verdict']} net_bps={float(figures['net_bps']):.6f} "
+            f"{verdict_line(report)} net_bps={float(figures['net_bps']):.6f} "
             f"taker_share_pct={float(figures['taker_share_pct']):.6f} "
             f"order_age_p95_ms={float(figures['order_age_p95_ms']):.6f} fills={figures['fills']}"
         )
