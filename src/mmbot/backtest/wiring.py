@@ -87,10 +87,13 @@ def engine_over(
     keep_traces: bool = False,
     execution: ExecutionPolicy = "queue_aware",
     keep_quotes: bool = False,
+    max_position_lots: int | None = None,
 ) -> Engine:
     """Return the config's full stack (strategy, risk gate, allocator, sim clock) over port.
 
     build_engine puts it over the simulated venue; the live modes over their venue ports.
+    max_position_lots: a hard position cap in lots for the risk gate beside the config's USD
+    one (canary's --max-position-lots), so reductions over it are sized by the gate.
     """
     strategy = StrategyParams.from_config(cfg, starting_maker_bps(cfg))
     if signals_enabled is not None:
@@ -108,7 +111,9 @@ def engine_over(
     return Engine(
         port,
         strategy,
-        RiskGate(RiskParams.from_config(cfg, tick, lot)),
+        RiskGate(
+            replace(RiskParams.from_config(cfg, tick, lot), max_position_lots=max_position_lots)
+        ),
         Allocator(AllocParams.from_config(cfg), [strategy_id]),
         params,
         SimClock(0),

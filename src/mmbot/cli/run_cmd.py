@@ -367,11 +367,14 @@ def _write_shadow_report(out: Path, shadow: ShadowVenue, engine: Engine, outcome
 
 def _run_on_bridge(mode: Mode, effective: EffectiveConfig, bridge: LiveBridge,
                    port: EngineVenue, pacing: Pacing, journal: Journal,
+                   max_position_lots: int | None = None,
                    ) -> tuple[Engine, RunOutcome]:  # fmt: skip
-    """Run the engine over port (a wrapper of bridge) in the bridge's session, under its block."""
+    """Run the engine over port (a wrapper of bridge) in the bridge's session, under its block;
+    max_position_lots (canary) also caps the risk gate, which then sizes reductions to it."""
     cfg = effective.config
     strategy_id = cfg.strategy.model
-    engine = engine_over(cfg, JournalingVenue(port, journal, strategy_id), strategy_id)
+    engine = engine_over(cfg, JournalingVenue(port, journal, strategy_id), strategy_id,
+                         max_position_lots=max_position_lots)  # fmt: skip
     engine.orders.start_session(journal.start_session())  # before any order is sent
     typer.echo(f"RUNNING mode={mode.value} journal={journal.path}")
     runner = LiveRunner(engine, journal, pacing, quote_block=bridge.quote_block)
@@ -399,7 +402,8 @@ def _run_venue(mode: Mode, effective: EffectiveConfig, bridge: LiveBridge,
     """canary (caps and gate) or live (gate only) against a real venue."""
     limits, gate = guard
     canary = CanaryVenue(bridge, gate, limits, journal, effective.config.strategy.model)
-    engine, outcome = _run_on_bridge(mode, effective, bridge, canary, pacing, journal)
+    cap_lots = None if limits is None else limits.max_position_lots
+    engine, outcome = _run_on_bridge(mode, effective, bridge, canary, pacing, journal, cap_lots)
     write_json(out / CANARY_JSON, {
         "canary_refused_total": dict(canary.refused),
         "live": _live_payload(outcome, journal),

@@ -49,7 +49,13 @@ from collections.abc import Sequence
 from typing import Final
 
 from mmbot.core.types import BUY, Action, CancelOrder, Denied, PlaceOrder, Quote, ReplaceOrder
-from mmbot.risk.rules import Reason, bucket_reason, cap_breach, lots_worth, minimum_rejection
+from mmbot.risk.rules import (
+    Reason,
+    bucket_reason,
+    cap_breach,
+    minimum_rejection,
+    position_limit_lots,
+)
 from mmbot.risk.throttle import TokenBucket
 from mmbot.risk.values import RiskContext, RiskParams, RiskRecord
 
@@ -166,6 +172,8 @@ class RiskGate:
             skew_lots = int(params.max_skew_usd / lot_usd)
         else:
             limit_lots = skew_lots = 0
+        if params.max_position_lots is not None:
+            limit_lots = min(limit_lots, params.max_position_lots)
         in_position_breach = position_lots > limit_lots
         if in_position_breach and not self._in_position_breach:
             self._breach(ctx, "E_RISK_POSITION", "max_position", position_lots, limit_lots)
@@ -223,10 +231,7 @@ class RiskGate:
         }
 
     def _refresh_state(self, ctx: RiskContext) -> None:
-        params = self._params
-        self._update_state(
-            ctx, lots_worth(params.max_position_usd, ctx.mid_price_usd, params.lot_size)
-        )
+        self._update_state(ctx, position_limit_lots(self._params, ctx.mid_price_usd))
 
     def _update_state(self, ctx: RiskContext, limit_lots: int) -> None:
         """Latch a newly reached day cap, then work out the trading state (recording a change)."""
@@ -378,8 +383,7 @@ class RiskGate:
                 long_lots += order[2]
             else:
                 short_lots += order[2]
-        params = self._params
-        limit = lots_worth(params.max_position_usd, ctx.mid_price_usd, params.lot_size)
+        limit = position_limit_lots(self._params, ctx.mid_price_usd)
         return [limit, position_lots + long_lots, short_lots - position_lots]
 
     def _breach(self, ctx: RiskContext, code: str, limit: str, lots: int, limit_lots: int) -> None:

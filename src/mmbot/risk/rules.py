@@ -22,6 +22,14 @@ def lots_worth(limit_usd: float, mid_price_usd: float, lot_size: float) -> int:
     return int(limit_usd / (mid_price_usd * lot_size))
 
 
+def position_limit_lots(params: RiskParams, mid_price_usd: float) -> int:
+    """Return the position limit in lots at the mid: the USD cap, then the lot cap if set."""
+    limit_lots = lots_worth(params.max_position_usd, mid_price_usd, params.lot_size)
+    if params.max_position_lots is None:
+        return limit_lots
+    return min(limit_lots, params.max_position_lots)
+
+
 def cap_breach(params: RiskParams, ctx: RiskContext) -> Reason | None:
     """Return the first day cap ctx has reached (loss, traded notional, order count), if any."""
     if ctx.pnl_usd_day <= -params.intraday_max_loss_usd:

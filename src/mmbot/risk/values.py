@@ -34,6 +34,9 @@ class RiskParams:
     min_order_age_ns: int
     min_qty_lots: int = 1  # the venue's smallest order, in lots
     min_notional_usd: float = 0.0  # the venue's smallest order value at its price
+    # A hard position cap in lots beside the USD one (canary's --max-position-lots), so the
+    # gate itself sizes reductions to it; None: the USD cap alone.
+    max_position_lots: int | None = None
 
     def __post_init__(self) -> None:
         if not (self.tick_size > 0 and self.lot_size > 0):
@@ -43,6 +46,8 @@ class RiskParams:
                 f"min_qty_lots={self.min_qty_lots} min_notional_usd={self.min_notional_usd} "
                 "expected >=1 and a finite >=0"
             )
+        if self.max_position_lots is not None and self.max_position_lots < 0:
+            raise ValueError(f"max_position_lots={self.max_position_lots} expected >=0 or None")
 
     @classmethod
     def from_config(cls, cfg: MmConfig, tick_size: float, lot_size: float) -> RiskParams:

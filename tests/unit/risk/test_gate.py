@@ -492,6 +492,27 @@ def test_gate_shape_quote_follows_the_trading_state(ctx: RiskContext, shaped: Qu
     assert gate.shape_quote(None, ctx) is None
 
 
+@pytest.mark.parametrize(
+    ("position_lots", "shaped"),
+    [
+        (4, QUOTE),  # at the lot cap: ACTIVE
+        (5, Quote(198, 202, 0, 1)),  # one over: cut to 1
+        (7, Quote(198, 202, 0, 3)),  # the USD limit (10 lots) is not reached: the lot cap rules
+        (-6, Quote(198, 202, 2, 0)),
+    ],
+)
+def test_gate_lot_cap_sizes_the_reduction(position_lots: int, shaped: Quote) -> None:
+    gate = RiskGate(_params(max_position_lots=4))  # canary's --max-position-lots beside 10 lots
+    assert gate.shape_quote(QUOTE, _ctx(position_lots=position_lots)) == shaped
+
+
+def test_gate_lot_cap_bounds_the_worst_case_position() -> None:
+    gate = RiskGate(_params(max_position_lots=4))
+    bids = [PlaceOrder("b1", BUY, 198, 4), PlaceOrder("b2", BUY, 197, 1)]
+    allowed, denied = gate.check(bids, _ctx())
+    assert allowed == bids[:1] and [d.code for d in denied] == ["E_RISK_POSITION"]
+
+
 def test_gate_shape_quote_kill_switch_rests_nothing() -> None:
     gate = RiskGate(_params())
     gate.trip_kill_switch("manual")
