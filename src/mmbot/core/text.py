@@ -13,3 +13,8 @@ def ascii_single_line(value: object) -> str:
 def first_line(exc: BaseException) -> str:
     """Return the first line of exc's message, or its type name when the message is empty."""
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def error_code(line: str) -> str:
+    """Return the E_* code that starts an error line (`E_<AREA>_<WHAT>: ...`)."""
+    return line.split(":", 1)[0]

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from mmbot.artifacts import utc_iso
+from mmbot.core.text import error_code
 from mmbot.engine.journal import Journal
 from mmbot.engine.loop import Engine
 
@@ -137,11 +138,6 @@ def status_line(status: Status) -> str:
         f"working={status.working_orders} fills={status.fills} "
         f"last_error={status.last_error or '-'}"
     )
-
-
-def error_code(line: str) -> str:
-    """Return the E_* code that starts an error line."""
-    return line.split(":", 1)[0]
 
 
 class VenueSession(Protocol):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from mmbot.core.errors import ConfigError, MmError
+from mmbot.core.text import error_code
 from mmbot.venues.base import Instrument, VenueOrder
 
 
@@ -134,7 +135,7 @@ def refusal(report: ReconReport, symbol: str) -> ReconRefusedError:
     if report.orphans or report.missing:
         found.append(f"open_orders venue_only={_ids(report.orphans)} "
                      f"local_only={_ids(report.missing)}")  # fmt: skip
-    code = report.lines[0].split(":", 1)[0]
+    code = error_code(report.lines[0])
     return ReconRefusedError(
         code,
         f"symbol={symbol} found {' and '.join(found)} at the venue, expected none; start "
