@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SRC_LINTS := check_atomic_writer check_ascii_logs check_deterministic_json check_error_codes
 
-.PHONY: venv lint test test-selected demo bench clean
+.PHONY: venv lint test test-selected golden demo bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: lint
 
 test-selected: $(STAMP)
 	$(BIN)/python -m pytest -q -m selected
+
+# Regenerate every golden: run each command in tests/golden/MANIFEST, then refresh its sha256s.
+golden: $(STAMP)
+	$(BIN)/python tools/golden_manifest.py --regenerate
 
 demo: $(STAMP)
 	$(BIN)/mmbot demo --out out/demo
