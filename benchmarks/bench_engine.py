@@ -61,10 +61,10 @@ def bench_mmbot(batch: EventBatch) -> dict[str, float]:
                 "build_s": built_s - started_s,
                 "decisions": float(record.decisions),
                 "quoted_decisions": float(len(record.inventory_lots)),
-                "fills": float(len(engine.venue.fill_log())),
+                "fills": float(engine.ledger.fills),
                 "orders": float(engine.orders.quotes_placed_total),
                 "denials": float(sum(record.denials.values())),
-                "final_position_lots": float(engine.venue.position_lots),
+                "final_position_lots": float(engine.ledger.position_lots),
             }
         )
     runs.sort(key=lambda run: run["run_s"])

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from mmbot.artifacts import write_fill_log
 from mmbot.backtest.wiring import build_engine
 from mmbot.config import MmConfig, load_config
+from mmbot.core.events import OrderEvent, OrderEventKind
 from mmbot.core.types import PlaceOrder
 from mmbot.data import EventBatch, synthesize
+from mmbot.engine.kill_switch import KillSwitchFile
 from mmbot.engine.loop import Engine
 from mmbot.risk import HALTED
-from mmbot.sim import ReportKind
-from mmbot.venues.sim import VenueReport
 
 pytestmark = pytest.mark.selected
 METRIC_NAMES = {
@@ -48,35 +48,37 @@ def test_engine_two_runs_identical_fill_log_bytes(
     config: MmConfig, events: EventBatch, tmp_path: Path
 ) -> None:
     first, second = _run(config, events), _run(config, events)
-    a = first.venue.venue.write_fill_log(tmp_path / "a.csv").read_bytes()
-    b = second.venue.venue.write_fill_log(tmp_path / "b.csv").read_bytes()
-    assert len(first.venue.fill_log()) > 10
+    a = write_fill_log(tmp_path / "a.csv", first.venue.venue.fill_log()).read_bytes()
+    b = write_fill_log(tmp_path / "b.csv", second.venue.venue.fill_log()).read_bytes()
+    ledger_a = write_fill_log(tmp_path / "la.csv", first.ledger.fill_log()).read_bytes()
+    ledger_b = write_fill_log(tmp_path / "lb.csv", second.ledger.fill_log()).read_bytes()
+    assert first.ledger.fills > 10
     assert a == b
+    assert ledger_a == ledger_b
     assert first.values() == second.values()
 
 
 def test_engine_ledger_matches_reported_fills(config: MmConfig, events: EventBatch) -> None:
     engine = _run(config, events)
-    log = engine.venue.fill_log()
+    log = engine.venue.venue.fill_log()  # the simulator's own record of every fill
     now_ns = engine.venue.venue.now_ns
     seen = log.ts_local_ns <= now_ns  # reports that reached the strategy
     lot, tick = config.instrument.lot_size, config.instrument.tick_size
     position = int(np.sum(log.side[seen] * log.qty_lots[seen]))
     notional = log.price_ticks[seen] * tick * log.qty_lots[seen] * lot
     cash = -float(np.sum(log.side[seen] * notional)) - float(np.sum(log.fee_usd[seen]))
-    assert engine.venue.position_lots == position
-    assert abs(engine.venue.cash_usd - cash) <= 1e-8
+    assert engine.ledger.position_lots == position
+    assert abs(engine.ledger.cash_usd - cash) <= 1e-8
+    assert engine.ledger.fills == int(seen.sum())
     filled = sum(order.filled_lots * order.side for order in engine.orders.orders)
     assert filled == position
 
 
-def test_engine_kill_switch_file_stops_quoting(
-    config: MmConfig, events: EventBatch, tmp_path: Path
+def test_engine_with_kill_switch_tripped_places_nothing(
+    config: MmConfig, events: EventBatch
 ) -> None:
-    flag = tmp_path / "KILL"
-    flag.write_text("stop\n")
     engine = build_engine(config, events, "glft")
-    engine.params = replace(engine.params, kill_switch_file=flag)
+    engine.risk.trip_kill_switch("operator")
     engine.run()
     values = engine.values()
     assert values["quotes_placed_total"] == 0
@@ -86,6 +88,23 @@ def test_engine_kill_switch_file_stops_quoting(
     assert [line.split(":")[0] for line in engine.record.risk_lines] == [
         "E_RISK_TRADING_STATE", "E_RISK_KILL_SWITCH"
     ]  # fmt: skip
+
+
+def test_kill_switch_file_trips_once_when_the_file_appears(tmp_path: Path) -> None:
+    flag = tmp_path / "KILL"
+    watcher = KillSwitchFile(flag)
+    reasons: list[str] = []
+
+    class Latch:
+        def trip_kill_switch(self, reason: str) -> None:
+            reasons.append(reason)
+
+    assert watcher.poll(Latch()) is False and reasons == []
+    flag.write_text("stop\n")
+    assert watcher.poll(Latch()) is True
+    flag.unlink()  # removing the file does not re-arm a tripped switch
+    assert watcher.poll(Latch()) is True
+    assert reasons == [f"flag file {flag} present"]
 
 
 def test_engine_values_carry_every_metric(config: MmConfig, events: EventBatch) -> None:
@@ -101,10 +120,10 @@ def test_engine_fill_rate_counts_an_order_filled_in_parts_once(
     engine = build_engine(config, events, "glft")
     engine.orders.on_sent_place(PlaceOrder("glft-1", 1, 100, 3), 1, 7, 0)
 
-    def fill(qty: int, leaves: int) -> VenueReport:
-        return VenueReport(0, 0, ReportKind.FILL, 7, 1, 1, 100, qty, leaves, 0, 1, 0.0)
+    def fill(kind: OrderEventKind, qty: int, leaves: int) -> OrderEvent:
+        return OrderEvent(0, 0, kind, 7, 1, 1, 100, qty, leaves, 0, 1, 0.0)
 
-    engine._apply(fill(1, 2))
+    engine._apply(fill(OrderEventKind.PARTIALLY_FILLED, 1, 2))
     assert engine.cost_fillrate_ewma == 0.0  # not ended yet
-    engine._apply(fill(2, 0))
+    engine._apply(fill(OrderEventKind.FILLED, 2, 0))
     assert engine.cost_fillrate_ewma == pytest.approx(0.05)  # one filled order, weight 0.05

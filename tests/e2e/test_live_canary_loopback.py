@@ -152,7 +152,7 @@ async def test_canary_gate_caps_fills_and_sigterm_against_the_fake(tmp_path: Pat
     refused = report["canary_refused_total"]
     assert refused["gate_closed"] >= 1 and refused["max_position_lots"] == 0
     assert report["values"]["risk_denials_total"] >= 1  # the gate denied the bids over the cap
-    assert report["venue"]["position_lots"] == fake.position_lots == 2
+    assert report["ledger"]["position_lots"] == fake.position_lots == 2
     assert report["venue"]["fills"] == 1 and report["venue"]["close_cancels"] == 0
     assert report["live"]["shutdown_cancels"] >= 1
     journal = bot.journal()
@@ -202,7 +202,7 @@ async def test_preexisting_position_adopted_with_adopt(tmp_path: Path) -> None:
             _, stderr = await _sigterm(bot)
     report = json.loads((bot.out / "canary.json").read_text())
     venue = report["venue"]
-    assert venue["position_lots"] == 2  # the venue's
+    assert report["ledger"]["position_lots"] == 2  # the venue's, adopted
     assert "quoting blocked: E_RECON" not in stderr
     assert venue["places"] >= 2 and len(fake.stats.posts_by_client_id) >= 2
 
@@ -286,7 +286,7 @@ async def test_canary_adopted_position_over_cap_reduced_to_the_cap(tmp_path: Pat
             _, stderr = await _sigterm(bot)
     assert "quoting blocked: E_RECON" not in stderr
     report = json.loads((bot.out / "canary.json").read_text())
-    assert report["venue"]["position_lots"] == fake.position_lots == 1  # exactly at the cap
+    assert report["ledger"]["position_lots"] == fake.position_lots == 1  # exactly at the cap
     journal = bot.journal()
     assert [(e["side"], e["qty_lots"]) for e in journal if e["event"] == "fill"] == [
         ("sell", 2), ("sell", 1)

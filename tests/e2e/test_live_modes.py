@@ -21,10 +21,12 @@ from _cli import mmbot as _mmbot
 from tests.cli_runner import run_cli
 from tests.counting_port import CountingPort
 
-from mmbot.backtest.wiring import build_engine
+from mmbot.artifacts import write_fill_log
+from mmbot.backtest.wiring import build_engine, starting_maker_bps
 from mmbot.config import MmConfig, load_config
 from mmbot.data import EventBatch, load_events
 from mmbot.engine.journal import Journal
+from mmbot.engine.kill_switch import KillSwitchFile
 from mmbot.engine.live import LiveRunner, Pacing, run_live
 from mmbot.engine.live_ports import JournalingVenue, ShadowVenue
 from mmbot.engine.loop import Engine
@@ -67,7 +69,9 @@ def _journaled(config: MmConfig, events: EventBatch, pacing: Pacing,
     engine = build_engine(config, events, config.strategy.model)
     journal = Journal(None)
     engine.venue = JournalingVenue(engine.venue, journal, config.strategy.model)
-    runner = LiveRunner(engine, journal, pacing)
+    flag = config.risk.kill_switch_file
+    runner = LiveRunner(engine, journal, pacing,
+                        kill_switch=KillSwitchFile(Path(flag)) if flag else None)  # fmt: skip
     if on_step is not None:
         runner.on_step = lambda ts_ns: on_step(engine, runner, ts_ns)
     started = time.perf_counter()
@@ -103,9 +107,9 @@ def test_live_sim_speed_50_same_fills_as_max_over_same_window(
     window_ns = 150 * NS_PER_S  # 3 s of wall time at speed 50
     fast, fast_journal, _ = _journaled(config, events, Pacing(None, window_ns))
     paced, paced_journal, wall_s = _journaled(config, events, Pacing(50.0, window_ns))
-    fast_fills = fast.venue.fill_log().write_csv(tmp_path / "fast.csv").read_bytes()
-    paced_fills = paced.venue.fill_log().write_csv(tmp_path / "paced.csv").read_bytes()
-    assert len(fast.venue.fill_log()) > 100
+    fast_fills = write_fill_log(tmp_path / "fast.csv", fast.ledger.fill_log()).read_bytes()
+    paced_fills = write_fill_log(tmp_path / "paced.csv", paced.ledger.fill_log()).read_bytes()
+    assert fast.ledger.fills > 100
     assert paced_fills == fast_fills
     assert paced_journal.render() == fast_journal.render()
     assert 2.9 <= wall_s <= 6.0  # paced by the wall clock, not run flat out
@@ -137,18 +141,31 @@ def test_sigterm_cancels_resting_orders_flushes_journal_exits_0(data: Path, tmp_
 
 
 @pytest.mark.selected
-def test_shadow_journals_every_order_and_sends_none(config: MmConfig, events: EventBatch) -> None:
+def test_shadow_journals_every_order_sends_none_and_books_its_paper_fills(
+    config: MmConfig, events: EventBatch
+) -> None:
     engine = build_engine(config, events, config.strategy.model)
     feed = CountingPort(events, SimParams.from_config(config))
-    shadow = ShadowVenue(feed)
+    inst = config.instrument
+    maker_bps = starting_maker_bps(config)  # as `mmbot run --mode shadow` builds it
+    shadow = ShadowVenue(feed, inst.tick_size, inst.lot_size, maker_bps)
     journal = Journal(None)
     engine.venue = JournalingVenue(shadow, journal, config.strategy.model)
     outcome = run_live(LiveRunner(engine, journal, Pacing(None, 60 * NS_PER_S)))
     counts = journal.counts()
-    assert feed.sends == 0 and len(feed.fill_log()) == 0
+    assert feed.sends == 0 and len(feed.venue.fill_log()) == 0  # nothing reached the venue
     assert counts["place"] >= 2 and counts["replace"] > 10
     assert shadow.sends == {k: counts[k] for k in ("cancel", "place", "replace")}
-    assert counts["fill"] == 0 and engine.venue.position_lots == 0
+    fills = [e for e in journal.entries if e.event == "fill"]
+    assert len(fills) == engine.ledger.fills == shadow.paper_fills > 0
+    assert engine.ledger.position_lots == sum(e.side * e.qty_lots for e in fills)
+    log = engine.ledger.fill_log()
+    assert [(e.side, e.price_ticks, e.qty_lots) for e in fills] == list(
+        zip(log.side.tolist(), log.price_ticks.tolist(), log.qty_lots.tolist(), strict=True)
+    )
+    assert {e.detail for e in fills} == {"maker"} and (log.is_maker == 1).all()
+    usd = log.price_ticks * inst.tick_size * log.qty_lots * inst.lot_size
+    assert log.fee_usd.tolist() == pytest.approx((usd * maker_bps * 1e-4).tolist())
     assert outcome.working_orders_left == 0  # its own cancels are answered too
 
 
@@ -165,6 +182,7 @@ def test_shadow_cli_writes_shadow_orders_total(data: Path, tmp_path: Path) -> No
     assert totals["place"] >= 2 and totals == {
         k: payload["live"]["journal"][k] for k in ("cancel", "place", "replace")
     }
+    assert payload["ledger"]["fills"] == payload["live"]["journal"]["fill"]  # paper fills
 
 
 @pytest.mark.selected

@@ -37,7 +37,7 @@ def _round_to_tick(values: npt.NDArray[np.float64], tick: float) -> npt.NDArray[
 
 def _figures(engine: Engine) -> tuple[int, float, float, float]:
     """Return (fills, markout_1s_bps, adverse_bps, mean_abs_inventory_lots) of a finished run."""
-    log = engine.venue.fill_log()
+    log = engine.ledger.fill_log()
     tick, lot = engine.strategy.tick_size, engine.strategy.lot_size
     fills = FillArrays(
         ts_ns=np.asarray(log.ts_ns, dtype=np.int64),

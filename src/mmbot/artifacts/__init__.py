@@ -15,6 +15,7 @@ from mmbot.artifacts.atomic_dir import (
     replace_folder,
     stage_folder,
 )
+from mmbot.artifacts.fill_log import write_fill_log
 from mmbot.artifacts.formats import fmt6, fmt_exact, utc_day, utc_iso
 from mmbot.artifacts.jsonio import JsonValue, canonical_json_bytes, write_json
 from mmbot.artifacts.text import (
@@ -51,6 +52,7 @@ __all__ = [
     "utc_day",
     "utc_iso",
     "write_csv",
+    "write_fill_log",
     "write_json",
     "write_tar_gz",
     "write_tar_gz_of_files",

@@ -121,7 +121,7 @@ def time_to_fill_ns(
 
 def latency_figures(engine: Engine) -> LatencyFigures:
     """Return the figures of a finished run built by build_policy_engine."""
-    log = engine.venue.fill_log()
+    log = engine.ledger.fill_log()
     intents = intents_of(engine.record.quotes)
     ttf = time_to_fill_ns(intents, log.ts_ns.tolist(), log.side.tolist(), log.price_ticks.tolist())
     orders = engine.orders.orders  # every order sent, as orders.csv and the report count them

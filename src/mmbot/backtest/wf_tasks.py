@@ -283,11 +283,11 @@ def evaluate(cfg: MmConfig, events: EventBatch) -> Figures:
         return figures
     engine = build_engine(cfg, events, strategy_id=cfg.strategy.model)
     engine.run()
-    venue, mids_x2 = engine.venue, engine.record.mid_ticks_x2
+    ledger, mids_x2 = engine.ledger, engine.record.mid_ticks_x2
     final_mid_usd = 0.5 * mids_x2[-1] * cfg.instrument.tick_size if mids_x2 else 0.0
-    net_usd = venue.cash_usd + venue.position_lots * cfg.instrument.lot_size * final_mid_usd
-    notional_usd = venue.notional_usd
-    fills = venue.fill_log()
+    net_usd = ledger.pnl_usd(final_mid_usd)
+    notional_usd = ledger.notional_usd
+    fills = ledger.fill_log()
     inventory_lots = np.cumsum(fills.side * fills.qty_lots)
     max_abs_inventory_lots = int(np.abs(inventory_lots).max()) if len(fills) else 0
     figures.update(

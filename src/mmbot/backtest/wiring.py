@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mmbot.alloc import Allocator, AllocParams
 from mmbot.config import MmConfig, load_config, shipped_configs_dir
-from mmbot.core.clock import SimClock
+from mmbot.core.clock import Clock, SimClock
 from mmbot.core.errors import ConfigError
 from mmbot.data import EventBatch, InstrumentMeta
 from mmbot.engine.loop import Engine, EngineParams, EngineVenue
@@ -88,8 +88,11 @@ def engine_over(
     execution: ExecutionPolicy = "queue_aware",
     keep_quotes: bool = False,
     max_position_lots: int | None = None,
+    clock: Clock | None = None,
 ) -> Engine:
-    """Return the config's full stack (strategy, risk gate, allocator, sim clock) over port.
+    """Return the config's full stack (strategy, risk gate, allocator) over port.
+
+    clock: the engine's time (default a SimClock the driver moves; a WallClock on a real venue).
 
     build_engine puts it over the simulated venue; the live modes over their venue ports.
     max_position_lots: a hard position cap in lots for the risk gate beside the config's USD
@@ -98,11 +101,9 @@ def engine_over(
     strategy = StrategyParams.from_config(cfg, starting_maker_bps(cfg))
     if signals_enabled is not None:
         strategy = replace(strategy, signals_enabled=signals_enabled)
-    kill_file = cfg.risk.kill_switch_file
     params = EngineParams(
         strategy_id=strategy_id,
         decision_interval_ns=cfg.strategy.decision_interval_ms * _NS_PER_MS,
-        kill_switch_file=Path(kill_file) if kill_file else None,
         keep_traces=keep_traces,
         execution=execution,
         keep_quotes=keep_quotes,
@@ -116,7 +117,7 @@ def engine_over(
         ),
         Allocator(AllocParams.from_config(cfg), [strategy_id]),
         params,
-        SimClock(0),
+        SimClock(0) if clock is None else clock,
     )
 
 

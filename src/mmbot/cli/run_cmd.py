@@ -25,14 +25,15 @@ from mmbot.backtest.run import (
     verdict_line,
     write_run,
 )
-from mmbot.backtest.wiring import build_engine, check_instrument, engine_over
-from mmbot.config import EffectiveConfig, load_config
+from mmbot.backtest.wiring import build_engine, check_instrument, engine_over, starting_maker_bps
+from mmbot.config import EffectiveConfig, MmConfig, load_config
 from mmbot.core.errors import UsageError
 from mmbot.data import InstrumentMeta, load_events
 from mmbot.engine.journal import JOURNAL_FILE, SENDS, Journal
+from mmbot.engine.kill_switch import KillSwitchFile
 from mmbot.engine.live import LiveRunner, Pacing, RunOutcome, StatusEvery, parse_speed, run_live
 from mmbot.engine.live_canary import CanaryGate, CanaryLimits, CanaryVenue, FileGate, FlagGate
-from mmbot.engine.live_ports import JournalingVenue, ShadowVenue
+from mmbot.engine.live_ports import FeedSource, JournalingVenue, ShadowVenue
 from mmbot.engine.loop import Engine, EngineVenue
 from mmbot.engine.rundir_commit import building_run_dir, check_out_dir
 from mmbot.venues.credentials import Credentials
@@ -331,11 +332,11 @@ def _run_replay(mode: Mode, effective: EffectiveConfig, data: Path, pacing: Paci
     check_instrument(cfg, meta, data)
     engine = build_engine(cfg, batch, strategy_id=strategy_id)
     engine.orders.start_session(journal.start_session())  # before any order is sent
-    shadow = ShadowVenue(engine.venue) if mode is Mode.shadow else None
+    shadow = _paper_venue(cfg, engine.venue) if mode is Mode.shadow else None
     inner: EngineVenue = engine.venue if shadow is None else shadow
     engine.venue = JournalingVenue(inner, journal, strategy_id)
     typer.echo(f"RUNNING mode={mode.value} journal={journal.path}")
-    outcome = run_live(LiveRunner(engine, journal, pacing))
+    outcome = run_live(LiveRunner(engine, journal, pacing, kill_switch=_kill_switch(cfg)))
     if shadow is not None:
         _write_shadow_report(out, shadow, engine, outcome, journal)
     else:
@@ -351,6 +352,18 @@ def _run_replay(mode: Mode, effective: EffectiveConfig, data: Path, pacing: Paci
     _print_outcome(mode, outcome, journal, out)
 
 
+def _kill_switch(cfg: MmConfig) -> KillSwitchFile | None:
+    """Return the watcher of the config's kill-switch flag file (None: no file configured)."""
+    path = cfg.risk.kill_switch_file
+    return KillSwitchFile(Path(path)) if path else None
+
+
+def _paper_venue(cfg: MmConfig, feed: FeedSource) -> ShadowVenue:
+    """Return shadow mode's venue over feed: paper fills at the config's starting maker fee."""
+    inst = cfg.instrument
+    return ShadowVenue(feed, inst.tick_size, inst.lot_size, starting_maker_bps(cfg))
+
+
 def _write_shadow_report(out: Path, shadow: ShadowVenue, engine: Engine, outcome: RunOutcome,
                          journal: Journal, extra: Mapping[str, object] | None = None,
                          ) -> None:  # fmt: skip
@@ -358,11 +371,26 @@ def _write_shadow_report(out: Path, shadow: ShadowVenue, engine: Engine, outcome
     write_json(out / SHADOW_JSON, {
         "live": _live_payload(outcome, journal),
         "mode": Mode.shadow.value,
+        "ledger": _ledger_payload(engine),
         "shadow_orders_total": dict(shadow.sends),
         "values": engine.values(),
         **(extra or {}),
     })  # fmt: skip
     typer.echo(f"wrote {out / SHADOW_JSON}")
+
+
+def _ledger_payload(engine: Engine) -> dict[str, object]:
+    """Return the engine ledger's figures for a mode's report (shadow: paper fills)."""
+    ledger = engine.ledger
+    mid_usd = 0.5 * engine.venue.exch_mid_ticks_x2 * engine.strategy.tick_size
+    return {
+        "cash_usd": ledger.cash_usd,
+        "fees_usd": ledger.fees_usd,
+        "fills": ledger.fills,
+        "notional_usd": ledger.notional_usd,
+        "pnl_usd": ledger.pnl_usd(mid_usd),
+        "position_lots": ledger.position_lots,
+    }
 
 
 def _run_on_bridge(mode: Mode, effective: EffectiveConfig, bridge: LiveBridge,
@@ -377,7 +405,8 @@ def _run_on_bridge(mode: Mode, effective: EffectiveConfig, bridge: LiveBridge,
                          max_position_lots=max_position_lots)  # fmt: skip
     engine.orders.start_session(journal.start_session())  # before any order is sent
     typer.echo(f"RUNNING mode={mode.value} journal={journal.path}")
-    runner = LiveRunner(engine, journal, pacing, quote_block=bridge.quote_block)
+    runner = LiveRunner(engine, journal, pacing, quote_block=bridge.quote_block,
+                        kill_switch=_kill_switch(cfg))  # fmt: skip
     return engine, run_live(runner, bridge)
 
 
@@ -388,7 +417,7 @@ def _run_shadow_feed(effective: EffectiveConfig, bridge: LiveBridge, pacing: Pac
     shadow.json gains the bridge's `venue` figures (as canary.json): its blocked decisions,
     and zero places/cancels - nothing went through the bridge.
     """
-    shadow = ShadowVenue(bridge)
+    shadow = _paper_venue(effective.config, bridge)
     engine, outcome = _run_on_bridge(Mode.shadow, effective, bridge, shadow, pacing, journal)
     _write_shadow_report(out, shadow, engine, outcome, journal, {"venue": bridge.summary()})
     if bridge.fatal is not None:
@@ -406,6 +435,7 @@ def _run_venue(mode: Mode, effective: EffectiveConfig, bridge: LiveBridge,
     engine, outcome = _run_on_bridge(mode, effective, bridge, canary, pacing, journal, cap_lots)
     write_json(out / CANARY_JSON, {
         "canary_refused_total": dict(canary.refused),
+        "ledger": _ledger_payload(engine),
         "live": _live_payload(outcome, journal),
         "mode": mode.value,
         "values": engine.values(),

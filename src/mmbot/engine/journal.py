@@ -39,7 +39,9 @@ from mmbot.core.errors import AuditError
 from mmbot.engine.orders import MAX_SESSION
 
 SENDS: Final = ("place", "replace", "cancel")
-FATES: Final = ("ack", "reject", "fill", "canceled", "modified", "expired", "refused")
+# "expired" is read in journals of earlier versions; an expiry is now journaled "canceled".
+FATES: Final = ("ack", "reject", "fill", "canceled", "modified", "expired", "refused", "unknown",
+                "adopted")  # fmt: skip
 JOURNAL_FILE: Final = "journal.jsonl"
 SESSION_FILE: Final = "session.json"
 _SIDES: Final = {1: "buy", -1: "sell", 0: ""}

@@ -8,11 +8,16 @@ happens, never what it sees: for a replay the outputs of any speed are identical
 same data window. A live venue is replay at speed 1 whose first_ts is the wall time; there a
 late runner skips the missed decision points instead of replaying them.
 
+The engine reads its time from its clock; the runner sets it. A SimClock (replays, and the
+tests' live venues) is moved to each grid point; a wall clock (a real venue) is read, so the
+engine decides at the wall time the decision actually runs.
+
 The run ends when the data ends, when the window of local time is used up, or when stop() is
 called (SIGTERM/SIGINT through the asyncio loop's signal handlers). Then the runner cancels
 every resting order (past the risk gate), lets the venue answer - cancelling again any order
 whose ack was still in flight - until no order is working or `settle_ns` passed, and flushes
-the journal. After each step, a tripped kill switch (flag file or kill()) cancels what rests,
+the journal. Before each step the runner polls the kill-switch flag file (engine/kill_switch.py);
+after it, a tripped kill switch (flag file or kill()) cancels what rests,
 so quoting stops within one decision: the risk gate already denies every place and replace.
 A live venue's quote block (its clock/book/stream guards, `quote_block`) does the same for
 that decision: its market view has no sizes, so nothing is decided, and what rests is
@@ -36,8 +41,10 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from mmbot.artifacts import utc_iso
+from mmbot.core.clock import SimClock
 from mmbot.core.text import error_code
 from mmbot.engine.journal import Journal
+from mmbot.engine.kill_switch import KillSwitchFile
 from mmbot.engine.loop import Engine
 
 SPEED_MAX: Final = "max"
@@ -162,12 +169,14 @@ class LiveRunner:
         pacing: Pacing,
         on_step: Callable[[int], None] | None = None,
         quote_block: Callable[[], str | None] | None = None,
+        kill_switch: KillSwitchFile | None = None,
     ) -> None:
         self.engine = engine
         self.journal = journal
         self.pacing = pacing
         self.on_step = on_step
         self.quote_block = quote_block
+        self.kill_switch = kill_switch
         self._stop_reason: str | None = None
         self._wake = asyncio.Event()
         self._last_error = ""
@@ -227,14 +236,8 @@ class LiveRunner:
                 if pacing.live_venue:
                     late_ns = int((loop.time() - wall_start) * pacing.speed * _NS_PER_S)
                     ts = max(ts, first_ts + late_ns // interval * interval)
-            alive = engine.step(ts)
+            alive = self._step_at(ts)
             decisions, last_ts = decisions + 1, ts
-            block = None if self.quote_block is None else self.quote_block()
-            if block is not None or engine.risk.kill_switch_active:
-                engine.cancel_all(ts)
-            if self.on_step is not None:
-                self.on_step(ts)
-            self._report_status(ts, block, loop.time())
             if pacing.speed is not None and loop.time() >= next_flush:
                 self.journal.flush()
                 next_flush = loop.time() + _FLUSH_EVERY_S
@@ -245,6 +248,29 @@ class LiveRunner:
         cancels = await self._shutdown(last_ts, wall_start, first_ts)
         self.journal.flush()
         return RunOutcome(reason, decisions, cancels, len(engine.orders.open_orders()))
+
+    def _step_at(self, ts_ns: int) -> bool:
+        """Run the decision of grid point ts_ns and what follows it; False once data ended."""
+        engine = self.engine
+        if self.kill_switch is not None:
+            self.kill_switch.poll(engine.risk)
+        now_ns = self._set_time(ts_ns)
+        alive = engine.step()
+        block = None if self.quote_block is None else self.quote_block()
+        if block is not None or engine.risk.kill_switch_active:
+            engine.cancel_all()
+        if self.on_step is not None:
+            self.on_step(now_ns)
+        self._report_status(now_ns, block, asyncio.get_running_loop().time())
+        return alive
+
+    def _set_time(self, ts_ns: int) -> int:
+        """Make grid point ts_ns the engine's time (a SimClock moves; a wall clock is read);
+        return the engine's time."""
+        clock = self.engine.clock
+        if isinstance(clock, SimClock):
+            clock.advance_to(ts_ns)
+        return clock.now_ns()
 
     def _report_status(self, ts_ns: int, block: str | None, now_s: float) -> None:
         """Note the step's errors; print the STATUS line when it is due (wall seconds)."""
@@ -263,13 +289,11 @@ class LiveRunner:
         if now_s < self._next_status_s:
             return
         self._next_status_s = now_s + every.every_s
-        venue = engine.venue
-        mid_usd = 0.5 * venue.exch_mid_ticks_x2 * engine.strategy.tick_size
-        position = venue.position_lots
+        ledger = engine.ledger
+        mid_usd = 0.5 * engine.venue.exch_mid_ticks_x2 * engine.strategy.tick_size
         status = Status(
-            ts_ns, every.mode, position,
-            venue.cash_usd + position * engine.strategy.lot_size * mid_usd,
-            len(engine.orders.open_orders()), len(venue.fill_log()), self._last_error,
+            ts_ns, every.mode, ledger.position_lots, ledger.pnl_usd(mid_usd),
+            len(engine.orders.open_orders()), ledger.fills, self._last_error,
         )  # fmt: skip
         every.emit(status_line(status))
 
@@ -277,15 +301,16 @@ class LiveRunner:
         """Cancel what rests and let the venue answer; return the cancels sent."""
         engine = self.engine
         interval = engine.params.decision_interval_ns
-        cancels = engine.cancel_all(ts_ns)
+        cancels = engine.cancel_all()
         deadline = ts_ns + self.pacing.settle_ns
         while engine.orders.open_orders() and ts_ns < deadline:
             ts_ns += interval
             if self.pacing.live_venue and self.pacing.speed is not None:
                 due_s = self._due_s(wall_start_s, first_ts_ns, ts_ns)
                 await self._sleep_until(due_s, interruptible=False)
-            engine.settle(ts_ns)
-            cancels += engine.cancel_all(ts_ns)
+            self._set_time(ts_ns)
+            engine.settle()
+            cancels += engine.cancel_all()
         return cancels
 
 

@@ -12,7 +12,8 @@ Over the position cap (an adopted position, or one the cap shrank under) the can
 reduce-only, like the risk gate's REDUCING state: an order that adds is refused, and an order
 on the reducing side passes while it and the reducing orders already resting here add up to
 no more than the lots over the cap, so the position comes down to the cap and never through
-it. The resting quantity is followed from the venue's reports (ack, fill, modified, canceled).
+it. The resting quantity and the position are followed from the venue's order events
+(accepted, fills, replace accepted, canceled, rejected; an adopted position at start).
 """
 
 from __future__ import annotations
@@ -21,15 +22,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
 
+from mmbot.core.events import (
+    FILL_KINDS,
+    LOCAL_REJECT_REASON,
+    OrderEvent,
+    OrderEventKind,
+    local_event,
+)
 from mmbot.engine.journal import Journal, JournalEntry
-from mmbot.engine.live_ports import LOCAL_REJECT_REASON, LiveVenue, PassThroughVenue, local_report
+from mmbot.engine.live_ports import LiveVenue, PassThroughVenue
 from mmbot.engine.orders import make_client_id
-from mmbot.sim import ReportKind
-from mmbot.venues.sim import VenueReport
 
 REFUSAL_REASONS: Final = ("gate_closed", "max_order_lots", "max_position_lots")
-# Reports after which an order no longer rests (a REJECT of one not yet acked: its place).
-_GONE: Final = frozenset({ReportKind.CANCELED, ReportKind.EXPIRED, ReportKind.REJECT})
+# Events after which an order no longer rests.
+_GONE: Final = frozenset({OrderEventKind.CANCELED, OrderEventKind.REJECTED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +97,9 @@ class CanaryVenue(PassThroughVenue):
         self._journal = journal
         self._strategy_id = strategy_id
         self._orders: dict[int, tuple[int, int, int, int]] = {}  # id -> seq, side, price, qty
-        self._resting: dict[int, list[int]] = {}  # id -> [side, leaves_lots, acked] at the venue
-        self._pending: list[VenueReport] = []
+        self._resting: dict[int, list[int]] = {}  # id -> [side, leaves_lots] at the venue
+        self._pending: list[OrderEvent] = []
+        self._position_lots = 0  # adopted at start plus every fill since
 
     def _refusal(self, side: int, qty_lots: int, replaced_id: int | None = None) -> str | None:
         """Return why an order of qty_lots on side may not go out now (None: it may)."""
@@ -110,7 +117,7 @@ class CanaryVenue(PassThroughVenue):
     def _beyond_position_cap(self, cap_lots: int, side: int, qty_lots: int,
                              replaced_id: int | None) -> bool:  # fmt: skip
         """Return whether the order would break the position cap (reduce-only when over it)."""
-        position_lots = self.inner.position_lots
+        position_lots = self._position_lots
         over_lots = abs(position_lots) - cap_lots
         if over_lots <= 0:
             return abs(position_lots + side * qty_lots) > cap_lots
@@ -122,25 +129,26 @@ class CanaryVenue(PassThroughVenue):
         )  # fmt: skip
         return reducing_lots > over_lots
 
-    def _refuse(self, reason: str, order_id: int, seq: int, side: int, price_ticks: int,
-                qty_lots: int) -> None:  # fmt: skip
+    def _refuse(self, reason: str, kind: OrderEventKind, order_id: int, seq: int, side: int,
+                price_ticks: int, qty_lots: int) -> None:  # fmt: skip
         self.refused[reason] += 1
         client_id = make_client_id(self._strategy_id, seq)
         self._journal.append(JournalEntry(self._now_ns, "refused", client_id, side, price_ticks,
                                           qty_lots, detail=reason))  # fmt: skip
-        self._pending.append(local_report(self._now_ns, ReportKind.REJECT, order_id, seq, side,
-                                          price_ticks, qty_lots, LOCAL_REJECT_REASON))  # fmt: skip
+        self._pending.append(local_event(self._now_ns, kind, order_id, seq, side, price_ticks,
+                                         qty_lots, LOCAL_REJECT_REASON))  # fmt: skip
 
     def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int:
         """Send a place within the caps; otherwise refuse it and return a local order id (<0)."""
         reason = self._refusal(side, qty_lots)
         if reason is not None:
             order_id = -1 - client_seq  # unique, never a venue id
-            self._refuse(reason, order_id, client_seq, side, price_ticks, qty_lots)
+            self._refuse(reason, OrderEventKind.REJECTED, order_id, client_seq, side, price_ticks,
+                         qty_lots)  # fmt: skip
             return order_id
         order_id = self.inner.place(side, price_ticks, qty_lots, client_seq)
         self._orders[order_id] = (client_seq, side, price_ticks, qty_lots)
-        self._resting[order_id] = [side, qty_lots, 0]
+        self._resting[order_id] = [side, qty_lots]
         return order_id
 
     def replace(self, order_id: int, price_ticks: int, qty_lots: int) -> None:
@@ -148,7 +156,8 @@ class CanaryVenue(PassThroughVenue):
         seq, side, _, _ = self._orders.get(order_id, (0, 0, 0, 0))
         reason = self._refusal(side, qty_lots, order_id)
         if reason is not None:
-            self._refuse(reason, order_id, seq, side, price_ticks, qty_lots)
+            self._refuse(reason, OrderEventKind.REPLACE_REJECTED, order_id, seq, side, price_ticks,
+                         qty_lots)  # fmt: skip
             return
         self.inner.replace(order_id, price_ticks, qty_lots)
         resting = self._resting.get(order_id)
@@ -159,27 +168,28 @@ class CanaryVenue(PassThroughVenue):
         """Send a cancel: always allowed."""
         self.inner.cancel(order_id)
 
-    def reports(self) -> list[VenueReport]:
-        """Return the venue's reports, then the rejects of requests refused here."""
-        reports = self.inner.reports()
-        for report in reports:
-            self._follow(report)
+    def reports(self) -> list[OrderEvent]:
+        """Return the venue's events, then the rejects of requests refused here."""
+        events = self.inner.reports()
+        for event in events:
+            self._follow(event)
         if self._pending:
             made_up, self._pending = self._pending, []
-            reports = reports + [r._replace(ts_local_ns=self._now_ns) for r in made_up]
-        return reports
+            events = events + [e._replace(ts_local_ns=self._now_ns) for e in made_up]
+        return events
 
-    def _follow(self, report: VenueReport) -> None:
-        """Update the resting quantity of one of our orders from a venue report."""
-        resting = self._resting.get(report.order_id)
+    def _follow(self, event: OrderEvent) -> None:
+        """Update the position and the resting quantity of our orders from a venue event."""
+        kind = event.kind
+        if kind == OrderEventKind.POSITION_ADOPTED:
+            self._position_lots += event.side * event.qty_lots
+            return
+        if kind in FILL_KINDS:
+            self._position_lots += event.side * event.qty_lots
+        resting = self._resting.get(event.order_id)
         if resting is None:
             return
-        kind = report.kind
-        if kind == ReportKind.ACK:
-            resting[2] = 1
-        elif kind in (ReportKind.FILL, ReportKind.MODIFIED):
-            resting[1] = report.leaves_lots
-        elif kind == ReportKind.REJECT and resting[2]:
-            return  # a refused replace or cancel: the order rests as it was
+        if kind in FILL_KINDS or kind == OrderEventKind.REPLACE_ACCEPTED:
+            resting[1] = event.leaves_lots
         if kind in _GONE or resting[1] <= 0:
-            del self._resting[report.order_id]
+            del self._resting[event.order_id]

@@ -9,32 +9,44 @@ is a stack of wrappers around the port that owns the market data:
     canary     JournalingVenue(CanaryVenue(live venue, caps)) orders past the caps and gate
     live       JournalingVenue(CanaryVenue(live venue))       the gate only
 
-ShadowVenue answers its own sends one decision later (ack, modified, canceled) so the order
-manager moves exactly as it would against a venue that never fills; its position stays flat.
+ShadowVenue answers its own sends one decision later (accepted, replace accepted, canceled)
+so the order manager moves as it would against a real venue, and fills its resting orders on
+paper: an order fills in full, at its own price, as a maker, at the first view whose opposite
+best price reaches it (a bid once the best ask is at or below it, an ask once the best bid is
+at or above it); the fill is reported at the next decision. That rule ignores the queue ahead
+of us (optimistic) and trades at our price that did not move the top of book (pessimistic);
+the paper fills and PnL say what the quotes would have met, not what a venue would have paid.
 """
 
 from __future__ import annotations
 
 from typing import Final, Protocol
 
-import numpy as np
-
+from mmbot.core.events import (
+    FILL_KINDS,
+    LOCAL_REJECT_REASON,
+    OrderEvent,
+    OrderEventKind,
+    local_event,
+)
 from mmbot.core.types import MarketView
 from mmbot.engine.journal import Journal, JournalEntry
 from mmbot.engine.loop import EngineVenue
 from mmbot.engine.orders import make_client_id
-from mmbot.sim import FillLog, ReportKind
-from mmbot.venues.sim import VenueReport
 
+# The journal's name for each event kind (docs/RUN_DIRECTORY.md, journal.jsonl).
 _FATES: Final = {
-    ReportKind.ACK: "ack",
-    ReportKind.REJECT: "reject",
-    ReportKind.FILL: "fill",
-    ReportKind.CANCELED: "canceled",
-    ReportKind.MODIFIED: "modified",
-    ReportKind.EXPIRED: "expired",
+    OrderEventKind.ACCEPTED: "ack",
+    OrderEventKind.REJECTED: "reject",
+    OrderEventKind.PARTIALLY_FILLED: "fill",
+    OrderEventKind.FILLED: "fill",
+    OrderEventKind.CANCELED: "canceled",
+    OrderEventKind.REPLACE_ACCEPTED: "modified",
+    OrderEventKind.REPLACE_REJECTED: "reject",
+    OrderEventKind.UNKNOWN_OUTCOME: "unknown",
+    OrderEventKind.POSITION_ADOPTED: "adopted",
 }
-LOCAL_REJECT_REASON: Final = -1  # reason of a reject a wrapper made up (a refused request)
+_UNKNOWN_ORDER_REASON: Final = 2  # a paper replace/cancel of an order that already filled
 
 
 class FeedSource(Protocol):
@@ -57,20 +69,6 @@ class LiveVenue(EngineVenue, Protocol):
     answer comes back as a report); position/cash/notional are the venue-reconciled values.
     Credentials stay inside the adapter: nothing here prints or logs them.
     """
-
-
-def empty_fill_log() -> FillLog:
-    """Return a fill log with no fills."""
-    i64 = np.zeros(0, dtype=np.int64)
-    return FillLog(i64, i64, i64, i64, i64, i64, i64, i64, np.zeros(0, dtype=np.float64), i64)
-
-
-def local_report(ts_ns: int, kind: int, order_id: int, client_seq: int, side: int,
-                 price_ticks: int, qty_lots: int, reason: int = 0) -> VenueReport:  # fmt: skip
-    """Return a report a port makes up itself (shadow answers, canary refusals)."""
-    leaves = 0 if kind == ReportKind.CANCELED else qty_lots
-    return VenueReport(ts_ns, ts_ns, kind, order_id, client_seq, side, price_ticks, qty_lots,
-                       leaves, reason, 0, 0.0)  # fmt: skip
 
 
 class PassThroughVenue:
@@ -97,29 +95,10 @@ class PassThroughVenue:
         """Return the inner port's view."""
         return self.inner.market_view(ts_ns)
 
-    def fill_log(self) -> FillLog:
-        """Return the inner port's fills."""
-        return self.inner.fill_log()
-
     @property
     def exch_mid_ticks_x2(self) -> int:
         """Twice the venue book's mid at the last view."""
         return self.inner.exch_mid_ticks_x2
-
-    @property
-    def position_lots(self) -> int:
-        """Position as reported by the inner port."""
-        return self.inner.position_lots
-
-    @property
-    def cash_usd(self) -> float:
-        """Cash as reported by the inner port."""
-        return self.inner.cash_usd
-
-    @property
-    def notional_usd(self) -> float:
-        """Notional traded so far."""
-        return self.inner.notional_usd
 
     @property
     def effective_fee_bps(self) -> float:
@@ -142,25 +121,26 @@ class JournalingVenue(PassThroughVenue):
         self._client_of: dict[int, str] = {}  # venue order id -> client id
         self._side_of: dict[int, int] = {}
 
-    def reports(self) -> list[VenueReport]:
-        """Return the inner port's reports, journaling each one's fate."""
-        reports = self.inner.reports()
-        for report in reports:
-            client_id = self._client_of.get(report.order_id) or make_client_id(
-                self._strategy_id, report.client_id
-            )
-            if report.kind == ReportKind.FILL:
-                detail = "maker" if report.is_maker else "taker"
-            elif report.kind == ReportKind.REJECT:
-                detail = "local" if report.reason == LOCAL_REJECT_REASON else str(report.reason)
+    def reports(self) -> list[OrderEvent]:
+        """Return the inner port's events, journaling each one's fate."""
+        events = self.inner.reports()
+        for event in events:
+            client_id = self._client_of.get(event.order_id) or (
+                make_client_id(self._strategy_id, event.client_seq) if event.client_seq else ""
+            )  # seq 0: no order of ours (an adopted position, a fill we did not place)
+            kind = event.kind
+            if kind in FILL_KINDS:
+                detail = "maker" if event.is_maker else "taker"
+            elif kind in (OrderEventKind.REJECTED, OrderEventKind.REPLACE_REJECTED):
+                detail = "local" if event.reason == LOCAL_REJECT_REASON else str(event.reason)
             else:
                 detail = ""
             self.journal.append(
-                JournalEntry(report.ts_local_ns, _FATES[ReportKind(report.kind)], client_id,
-                             report.side, report.price_ticks, report.qty_lots,
-                             report.leaves_lots, detail)
+                JournalEntry(event.ts_local_ns, _FATES[OrderEventKind(kind)], client_id,
+                             event.side, event.price_ticks, event.qty_lots, event.leaves_lots,
+                             detail)
             )  # fmt: skip
-        return reports
+        return events
 
     def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int:
         """Journal and hand on a place request; return the venue order id."""
@@ -191,15 +171,19 @@ class JournalingVenue(PassThroughVenue):
 
 
 class ShadowVenue:
-    """Read the market from a feed; record every request and send none (shadow mode)."""
+    """Read the market from a feed; record every request, send none, fill on paper."""
 
-    def __init__(self, feed: FeedSource) -> None:
+    def __init__(self, feed: FeedSource, tick_size: float, lot_size: float,
+                 maker_fee_bps: float = 0.0) -> None:  # fmt: skip
         self.feed = feed
         self.sends: dict[str, int] = {"cancel": 0, "place": 0, "replace": 0}
+        self.paper_fills = 0
+        self._usd_per_tick_lot = tick_size * lot_size
+        self._maker_fee_rate = maker_fee_bps * 1e-4
         self._now_ns = 0
         self._next_order_id = 1
         self._orders: dict[int, tuple[int, int, int, int]] = {}  # id -> seq, side, price, qty
-        self._pending: list[VenueReport] = []
+        self._pending: list[OrderEvent] = []
 
     def run_until(self, ts_ns: int) -> bool:
         """Advance the feed to ts_ns."""
@@ -211,69 +195,79 @@ class ShadowVenue:
         return self.feed.first_ts_ns()
 
     def market_view(self, ts_ns: int) -> MarketView:
-        """Return the feed's view."""
-        return self.feed.market_view(ts_ns)
+        """Return the feed's view; fill on paper the resting orders its top of book reached."""
+        view = self.feed.market_view(ts_ns)
+        if self._orders and view.best_bid_lots > 0 and view.best_ask_lots > 0:
+            self._fill_reached(view)
+        return view
+
+    def _fill_reached(self, view: MarketView) -> None:
+        mid_x2 = view.best_bid_ticks + view.best_ask_ticks
+        for order_id, (seq, side, price_ticks, qty_lots) in list(self._orders.items()):
+            reached = (view.best_ask_ticks <= price_ticks if side > 0
+                       else view.best_bid_ticks >= price_ticks)  # fmt: skip
+            if not reached:
+                continue
+            del self._orders[order_id]
+            self.paper_fills += 1
+            fee_usd = price_ticks * qty_lots * self._usd_per_tick_lot * self._maker_fee_rate
+            self._pending.append(OrderEvent(view.ts_ns, view.ts_ns, OrderEventKind.FILLED,
+                                            order_id, seq, side, price_ticks, qty_lots, 0, 0, 1,
+                                            fee_usd, mid_x2))  # fmt: skip
 
     @property
     def exch_mid_ticks_x2(self) -> int:
         """Twice the feed book's mid at the last view."""
         return self.feed.exch_mid_ticks_x2
 
-    def reports(self) -> list[VenueReport]:
-        """Return the answers to the requests recorded before the latest run_until()."""
-        reports, self._pending = self._pending, []
-        return [r._replace(ts_local_ns=self._now_ns, ts_exch_ns=self._now_ns) for r in reports]
+    def reports(self) -> list[OrderEvent]:
+        """Return the answers and paper fills recorded before the latest run_until()."""
+        events, self._pending = self._pending, []
+        return [e._replace(ts_local_ns=self._now_ns) for e in events]
 
     def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int:
-        """Record a place; it is acknowledged at the next decision."""
+        """Record a place; it is accepted at the next decision."""
         self.sends["place"] += 1
         order_id = self._next_order_id
         self._next_order_id += 1
         self._orders[order_id] = (client_seq, side, price_ticks, qty_lots)
-        self._pending.append(local_report(self._now_ns, ReportKind.ACK, order_id, client_seq,
-                                          side, price_ticks, qty_lots))  # fmt: skip
+        self._answer(OrderEventKind.ACCEPTED, order_id, client_seq, side, price_ticks, qty_lots)
         return order_id
 
     def replace(self, order_id: int, price_ticks: int, qty_lots: int) -> None:
-        """Record a replace; it is confirmed at the next decision."""
+        """Record a replace; it is confirmed at the next decision (refused if it filled)."""
         self.sends["replace"] += 1
-        seq, side, _, _ = self._orders[order_id]
+        order = self._orders.get(order_id)
+        if order is None:  # filled on paper before the engine heard of it
+            self._answer(OrderEventKind.REPLACE_REJECTED, order_id, 0, 0, price_ticks, qty_lots,
+                         _UNKNOWN_ORDER_REASON)  # fmt: skip
+            return
+        seq, side, _, _ = order
         self._orders[order_id] = (seq, side, price_ticks, qty_lots)
-        self._pending.append(local_report(self._now_ns, ReportKind.MODIFIED, order_id, seq, side,
-                                          price_ticks, qty_lots))  # fmt: skip
+        self._answer(OrderEventKind.REPLACE_ACCEPTED, order_id, seq, side, price_ticks, qty_lots)
 
     def cancel(self, order_id: int) -> None:
-        """Record a cancel; it is confirmed at the next decision."""
+        """Record a cancel; it is confirmed at the next decision (refused if it filled)."""
         self.sends["cancel"] += 1
-        seq, side, price_ticks, qty_lots = self._orders.pop(order_id)
-        self._pending.append(local_report(self._now_ns, ReportKind.CANCELED, order_id, seq, side,
-                                          price_ticks, qty_lots))  # fmt: skip
+        order = self._orders.pop(order_id, None)
+        if order is None:
+            self._answer(OrderEventKind.REPLACE_REJECTED, order_id, 0, 0, 0, 0,
+                         _UNKNOWN_ORDER_REASON)  # fmt: skip
+            return
+        seq, side, price_ticks, qty_lots = order
+        self._answer(OrderEventKind.CANCELED, order_id, seq, side, price_ticks, qty_lots)
 
-    def fill_log(self) -> FillLog:
-        """Return no fills: nothing was sent."""
-        return empty_fill_log()
-
-    @property
-    def position_lots(self) -> int:
-        """Always flat."""
-        return 0
-
-    @property
-    def cash_usd(self) -> float:
-        """Always 0."""
-        return 0.0
-
-    @property
-    def notional_usd(self) -> float:
-        """Always 0."""
-        return 0.0
+    def _answer(self, kind: OrderEventKind, order_id: int, seq: int, side: int,
+                price_ticks: int, qty_lots: int, reason: int = 0) -> None:  # fmt: skip
+        self._pending.append(local_event(self._now_ns, kind, order_id, seq, side, price_ticks,
+                                         qty_lots, reason))  # fmt: skip
 
     @property
     def effective_fee_bps(self) -> float:
-        """Always 0."""
-        return 0.0
+        """The maker fee the paper fills pay, bps."""
+        return self._maker_fee_rate * 1e4
 
     @property
     def fee_tier_distance_usd(self) -> float:
-        """Always 0."""
+        """Always 0: no volume is traded."""
         return 0.0

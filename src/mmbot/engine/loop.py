@@ -1,27 +1,33 @@
 """The engine: one event loop for every mode; only the clock and the venue differ.
 
-Theory of operation. The engine owns the clock and steps it from one decision point to the
-next (every `decision_interval_ns` of local time). At each point it lets the venue catch up
-(market data, our orders reaching it, its reports reaching us), applies the reports to the
-order manager, reads the market view, runs the risk invariants, asks the allocator for a
-budget and the strategy stack for a quote, lets the risk gate shape the quote to its trading
-state (REDUCING: reduce-only; HALTED: nothing rests), turns the quote into actions, lets the
-risk gate filter them and sends what passed. Everything it decides from is the view at local
-time; nothing reads the wall clock in backtest mode, so two runs give the same bytes.
+Theory of operation. The engine reads the time from the clock it is given and never moves it:
+a driver does. In backtest, `run()` replays as fast as possible, moving its SimClock from one
+decision point to the next (every `decision_interval_ns` of local time); under the live runner
+(engine/live.py) the runner moves a SimClock on the same grid (live-sim, shadow on a replay)
+or the clock is a WallClock (canary, live, shadow on a venue). At each point the engine lets
+the venue catch up (market data, our orders reaching it, its reports reaching us), applies
+the order events to the order manager and the ledger, reads the market view, runs the risk
+invariants, asks the allocator for a budget and the strategy stack for a quote, lets the
+risk gate shape the quote to its trading state (REDUCING: reduce-only; HALTED: nothing
+rests), turns the quote into actions, lets the risk gate filter them and sends what passed.
+Everything it decides from is the view at local time; nothing reads the wall clock in
+backtest mode, so two runs give the same bytes. The kill switch reaches the engine as the
+risk gate's latch (RiskGate.trip_kill_switch): whoever watches a flag file does so outside
+the decision path (engine/kill_switch.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from mmbot.alloc import Allocator
-from mmbot.core.clock import SimClock
+from mmbot.core.clock import Clock, SimClock
+from mmbot.core.events import FILL_KINDS, OrderEvent, OrderEventKind
 from mmbot.core.types import (
     Action,
     CancelOrder,
@@ -31,12 +37,11 @@ from mmbot.core.types import (
     Quote,
     ReplaceOrder,
 )
+from mmbot.engine.ledger import Ledger
 from mmbot.engine.orders import ExecutionPolicy, ManagedOrder, OrderManager, client_seq_of
 from mmbot.risk import RiskContext, RiskGate
-from mmbot.sim import FillLog, ReportKind
 from mmbot.strategy import StrategyParams, StrategyState, decide, initial_state
 from mmbot.strategy.trace import DecisionTrace
-from mmbot.venues.sim import VenueReport
 
 _NS_PER_DAY = 86_400 * 1_000_000_000
 _NS_PER_MS = 1_000_000
@@ -44,24 +49,22 @@ _FILL_RATE_ALPHA = 0.05  # weight of the newest order outcome in cost_fillrate_e
 
 
 class EngineVenue(Protocol):
-    """What the engine needs of a venue (SimVenuePort; the live modes' ports, engine/live_*)."""
+    """What the engine needs of a venue: market data, order entry, order events.
+
+    Implemented by venues/sim.py's SimVenuePort and the live modes' ports (engine/live_*).
+    Every port translates what its venue says into core.events.OrderEvent; position, cash
+    and fills are the engine's own (its Ledger), never read from the venue.
+    """
 
     def run_until(self, ts_ns: int) -> bool: ...
     def first_ts_ns(self) -> int: ...
     def market_view(self, ts_ns: int) -> MarketView: ...
-    def reports(self) -> list[VenueReport]: ...
+    def reports(self) -> list[OrderEvent]: ...
     def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int: ...
     def replace(self, order_id: int, price_ticks: int, qty_lots: int) -> None: ...
     def cancel(self, order_id: int) -> None: ...
-    def fill_log(self) -> FillLog: ...
     @property
     def exch_mid_ticks_x2(self) -> int: ...
-    @property
-    def position_lots(self) -> int: ...
-    @property
-    def cash_usd(self) -> float: ...
-    @property
-    def notional_usd(self) -> float: ...
     @property
     def effective_fee_bps(self) -> float: ...
     @property
@@ -75,7 +78,6 @@ class EngineParams:
     strategy_id: str
     decision_interval_ns: int
     alloc_interval_ns: int = 1_000_000_000
-    kill_switch_file: Path | None = None
     keep_traces: bool = False
     execution: ExecutionPolicy = "queue_aware"  # naive_repost: the latency e2e's baseline
     keep_quotes: bool = False  # record every decision's wanted quote (docs/LATENCY.md)
@@ -115,7 +117,7 @@ class Engine:
         risk: RiskGate,
         allocator: Allocator,
         params: EngineParams,
-        clock: SimClock,
+        clock: Clock,
     ) -> None:
         self.venue = venue
         self.strategy = strategy
@@ -124,6 +126,7 @@ class Engine:
         self.params = params
         self.clock = clock
         self.orders = OrderManager(params.strategy_id, params.execution)
+        self.ledger = Ledger(strategy.tick_size, strategy.lot_size)
         self.record = EngineRecord()
         self.cost_fillrate_ewma = 0.0
         self._state: StrategyState = initial_state(strategy)
@@ -131,30 +134,37 @@ class Engine:
         self._budget_usd = allocator.values()["portfolio_budget_available_usd"]
         self._budget_lots = 0
         self._next_alloc_ns = 0
-        self._handlers: dict[int, Callable[[ManagedOrder, VenueReport], None]] = {
-            ReportKind.ACK: lambda order, _: self.orders.on_ack(order),
-            ReportKind.REJECT: lambda order, r: self.orders.on_reject(order, r.ts_local_ns),
-            ReportKind.FILL: self._on_fill,
-            ReportKind.CANCELED: self._on_done_unfilled,
-            ReportKind.EXPIRED: self._on_done_unfilled,
-            ReportKind.MODIFIED: lambda order, r: self.orders.on_modified(
-                order, r.price_ticks, r.leaves_lots, r.ts_local_ns
+        self._handlers: dict[int, Callable[[ManagedOrder, OrderEvent], None]] = {
+            OrderEventKind.ACCEPTED: lambda order, _: self.orders.on_ack(order),
+            OrderEventKind.REJECTED: self._on_reject,
+            OrderEventKind.REPLACE_REJECTED: self._on_reject,
+            OrderEventKind.PARTIALLY_FILLED: self._on_fill,
+            OrderEventKind.FILLED: self._on_fill,
+            OrderEventKind.CANCELED: self._on_done_unfilled,
+            OrderEventKind.REPLACE_ACCEPTED: lambda order, e: self.orders.on_modified(
+                order, e.price_ticks, e.leaves_lots, e.ts_local_ns
             ),
+            OrderEventKind.UNKNOWN_OUTCOME: lambda order, _: self.orders.on_unknown_outcome(order),
         }
 
     def run(self) -> EngineRecord:
-        """Step through the whole data set (backtest / live-sim at max speed)."""
+        """Replay the whole data set as fast as possible (backtest): needs a SimClock."""
+        clock = self.clock
+        if not isinstance(clock, SimClock):
+            raise TypeError(f"Engine.run replays on a SimClock, not {type(clock).__name__}")
         ts_ns = self.venue.first_ts_ns()
         interval = self.params.decision_interval_ns
-        while self.step(ts_ns):
+        clock.advance_to(ts_ns)
+        while self.step():
             ts_ns += interval
+            clock.advance_to(ts_ns)
         return self.record
 
-    def step(self, ts_ns: int) -> bool:
-        """Run one decision point at local time ts_ns; return False when the data ended."""
+    def step(self) -> bool:
+        """Run one decision point at the clock's time; return False when the data ended."""
+        ts_ns = self.clock.now_ns()
         venue = self.venue
         alive = venue.run_until(ts_ns)
-        self.clock.advance_to(ts_ns)
         for report in venue.reports():
             self._apply(report)
         view = venue.market_view(ts_ns)
@@ -168,28 +178,28 @@ class Engine:
             record.mid_ticks_x2.append(exch_mid_x2)
         return alive
 
-    def settle(self, ts_ns: int) -> None:
-        """Let the venue catch up to ts_ns and apply its reports; decide nothing (shutdown)."""
-        self.venue.run_until(ts_ns)
-        self.clock.advance_to(ts_ns)
+    def settle(self) -> None:
+        """Let the venue catch up to the clock's time and apply its reports; decide nothing."""
+        self.venue.run_until(self.clock.now_ns())
         for report in self.venue.reports():
             self._apply(report)
 
-    def cancel_all(self, ts_ns: int) -> int:
+    def cancel_all(self) -> int:
         """Send a cancel for every resting order, past the risk gate (shutdown); return how many."""
         cancels = self.orders.plan(None)
-        self._send(cancels, ts_ns)
+        self._send(cancels, self.clock.now_ns())
         return len(cancels)
 
     def _decide(self, view: MarketView, mid_x2: int) -> None:
         # Runs at every decision point: helpers that usually do nothing
-        # (day roll, kill-switch flag, denial count, empty send) are guarded here, not called.
+        # (day roll, denial count, empty send) are guarded here, not called.
         ts_ns = view.ts_ns
-        strategy, venue, orders, risk = self.strategy, self.venue, self.orders, self.risk
+        strategy, orders, risk = self.strategy, self.orders, self.risk
         record = self.record
         mid_usd = 0.5 * mid_x2 * strategy.tick_size
-        position = venue.position_lots
-        pnl_usd = venue.cash_usd + position * strategy.lot_size * mid_usd
+        ledger = self.ledger
+        position = ledger.position_lots
+        pnl_usd = ledger.cash_usd + position * strategy.lot_size * mid_usd
         day = ts_ns // _NS_PER_DAY
         if day != self._day.day:
             self._roll_day(day, pnl_usd)
@@ -199,11 +209,9 @@ class Engine:
         ctx = RiskContext(
             ts_ns, position, mid_usd, orders.open_orders(),
             pnl_usd - day_book.equity_start_usd,
-            venue.notional_usd - day_book.notional_start_usd,
+            ledger.notional_usd - day_book.notional_start_usd,
             orders.quotes_placed_total - day_book.orders_start,
         )  # fmt: skip
-        if self.params.kill_switch_file is not None:
-            self._kill_switch(self.params.kill_switch_file)
         for line in risk.after_step(ctx):
             record.risk_lines.append(line.line())
         decision = decide(self._state, view, position, self._budget_lots, strategy)
@@ -236,11 +244,7 @@ class Engine:
         """Start the intraday counters of a new UTC day (day: days since the epoch)."""
         if self._day.day >= 0:
             self.risk.reset_intraday()
-        self._day = DayBook(day, pnl_usd, self.venue.notional_usd, self.orders.quotes_placed_total)
-
-    def _kill_switch(self, flag: Path) -> None:
-        if flag.exists():
-            self.risk.trip_kill_switch(f"flag file {flag} present")
+        self._day = DayBook(day, pnl_usd, self.ledger.notional_usd, self.orders.quotes_placed_total)
 
     def _count_denials(self, denied: list[Denied]) -> None:
         for denial in denied:
@@ -261,18 +265,27 @@ class Engine:
                 venue.cancel(orders.venue_id_of(action.client_id))
                 orders.on_sent_cancel(action)
 
-    def _apply(self, report: VenueReport) -> None:
-        order = self.orders.lookup(report.order_id, report.client_id)
+    def _apply(self, event: OrderEvent) -> None:
+        if event.kind == OrderEventKind.POSITION_ADOPTED:
+            self.ledger.adopt(event.side * event.qty_lots)
+            return
+        order = self.orders.lookup(event.order_id, event.client_seq)
         if order is not None:
-            self._handlers[report.kind](order, report)
+            self._handlers[event.kind](order, event)
+        elif event.kind in FILL_KINDS:  # not ours, but it moved the position: book it
+            self.ledger.on_fill(event)
 
-    def _on_fill(self, order: ManagedOrder, report: VenueReport) -> None:
-        self.orders.on_fill(order, report.qty_lots, report.leaves_lots, report.ts_local_ns)
-        if report.leaves_lots == 0:  # the order ends filled, in one fill or several
+    def _on_reject(self, order: ManagedOrder, event: OrderEvent) -> None:
+        self.orders.on_reject(order, event.ts_local_ns)
+
+    def _on_fill(self, order: ManagedOrder, event: OrderEvent) -> None:
+        self.ledger.on_fill(event)
+        self.orders.on_fill(order, event.qty_lots, event.leaves_lots, event.ts_local_ns)
+        if event.leaves_lots == 0:  # the order ends filled, in one fill or several
             self._order_outcome(1.0)
 
-    def _on_done_unfilled(self, order: ManagedOrder, report: VenueReport) -> None:
-        self.orders.on_canceled(order, report.ts_local_ns)
+    def _on_done_unfilled(self, order: ManagedOrder, event: OrderEvent) -> None:
+        self.orders.on_canceled(order, event.ts_local_ns)
         self._order_outcome(1.0 if order.filled_lots > 0 else 0.0)
 
     def _order_outcome(self, filled: float) -> None:

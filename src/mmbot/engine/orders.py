@@ -29,8 +29,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Final, Literal
 
+from mmbot.core.ids import MAX_CLIENT_SEQ
 from mmbot.core.types import BUY, SELL, Action, CancelOrder, PlaceOrder, Quote, ReplaceOrder
-from mmbot.venues.idempotency import MAX_CLIENT_SEQ
 
 ExecutionPolicy = Literal["queue_aware", "naive_repost"]
 EXECUTION_POLICIES: Final[tuple[ExecutionPolicy, ...]] = ("queue_aware", "naive_repost")
@@ -122,6 +122,7 @@ class OrderManager:
         self._leaving: dict[str, ManagedOrder] = {}  # naive_repost: superseded, being canceled
         self.orders: list[ManagedOrder] = []
         self.unknown_reports_total = 0
+        self.unknown_outcomes_total = 0
         self.bad_transitions_total = 0
         self.quotes_placed_total = 0
         self.order_ages_ns: list[int] = []
@@ -235,6 +236,11 @@ class OrderManager:
             order.venue_order_id = venue_order_id
             self._by_venue[venue_order_id] = order
         return order
+
+    def on_unknown_outcome(self, order: ManagedOrder) -> None:
+        """Note that a place's outcome is not known yet; the order keeps its side's slot, so
+        nothing is placed in its stead until a later event settles it."""
+        self.unknown_outcomes_total += 1
 
     def on_ack(self, order: ManagedOrder) -> None:
         """Apply an ack: the order rests at the venue."""

@@ -28,7 +28,7 @@ def _decimal_price(ticks: int | float, tick_size: float) -> float:
 
 def fill_records(engine: Engine, symbol: str) -> list[FillRecord]:
     """Return the venue's fill log as run-directory fills, with our client ids."""
-    log = engine.venue.fill_log()
+    log = engine.ledger.fill_log()
     tick, lot = engine.strategy.tick_size, engine.strategy.lot_size
     client_ids = {o.venue_order_id: o.client_id for o in engine.orders.orders}
     strategy_id = engine.params.strategy_id

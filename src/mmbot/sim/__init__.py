@@ -4,9 +4,10 @@
 runs a simple quoter entirely in compiled code on the same matching core. See docs/SIM.md.
 """
 
+from mmbot.core.fills import FILL_LOG_COLUMNS, FillLog
 from mmbot.sim.params import SimParams
 from mmbot.sim.quoter import FixedSpreadQuoterParams, QuoterResult, run_fixed_spread_quoter
-from mmbot.sim.reports import FILL_LOG_COLUMNS, REPORT_DTYPE, FillLog, RejectReason, ReportKind
+from mmbot.sim.reports import REPORT_DTYPE, RejectReason, ReportKind
 from mmbot.sim.state import EventArrays
 from mmbot.sim.venue import SimVenue
 

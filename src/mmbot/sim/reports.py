@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from enum import IntEnum
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from mmbot.artifacts import write_csv
+from mmbot.core.fills import FillLog
 from mmbot.sim import layout as lo
 from mmbot.sim.state import SimState
+
+__all__ = [
+    "FillLog",
+    "RejectReason",
+    "ReportKind",
+    "fill_log_of",
+    "take_report_rows",
+    "take_reports",
+]  # fmt: skip
 
 
 class ReportKind(IntEnum):
@@ -84,47 +89,6 @@ def take_report_rows(state: SimState) -> list[tuple[int | float, ...]]:
         rows = np.arange(head, delivered, dtype=np.int64) & (len(state.rep) - 1)
         reports, fees = state.rep[rows].tolist(), state.rep_fee_usd[rows].tolist()
     return [(*row, fee) for row, fee in zip(reports, fees, strict=True)]
-
-
-FILL_LOG_COLUMNS = (
-    "ts_ns",
-    "ts_local_ns",
-    "order_id",
-    "client_id",
-    "side",
-    "price_ticks",
-    "qty_lots",
-    "is_maker",
-    "fee_usd",
-    "mid_ticks_x2",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class FillLog:
-    """Every fill in venue order. ts_ns is the venue (exchange) time of the fill,
-    ts_local_ns when its report reached the strategy; mid_ticks_x2 is best_bid + best_ask of
-    the venue book at the fill (0 if a side was empty); side is +1 buy / -1 sell.
-    """
-
-    ts_ns: NDArray[np.int64]
-    ts_local_ns: NDArray[np.int64]
-    order_id: NDArray[np.int64]
-    client_id: NDArray[np.int64]
-    side: NDArray[np.int64]
-    price_ticks: NDArray[np.int64]
-    qty_lots: NDArray[np.int64]
-    is_maker: NDArray[np.int64]
-    fee_usd: NDArray[np.float64]
-    mid_ticks_x2: NDArray[np.int64]
-
-    def __len__(self) -> int:
-        return len(self.ts_ns)
-
-    def write_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Write the log as CSV through the deterministic writer (fee_usd as fmt6)."""
-        columns = [getattr(self, name).tolist() for name in FILL_LOG_COLUMNS]
-        return write_csv(path, FILL_LOG_COLUMNS, list(zip(*columns, strict=True)))
 
 
 def fill_log_of(state: SimState) -> FillLog:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mmbot.core.fills import FillLog
 from mmbot.data.schema import SIDE_BUY, SIDE_SELL
 from mmbot.sim import layout as lo
 from mmbot.sim.engine import advance, submit
 from mmbot.sim.fees import effective_fee_bps, fee_tier_distance_usd
 from mmbot.sim.jit import bound_entry
 from mmbot.sim.params import SimParams
-from mmbot.sim.reports import FillLog, fill_log_of, take_reports
+from mmbot.sim.reports import fill_log_of, take_reports
 from mmbot.sim.state import EventArrays, SimState, grow, new_state
 
 
@@ -118,10 +117,6 @@ class SimVenue:
     def fill_log(self) -> FillLog:
         """Return every fill so far, including fills whose report is still travelling."""
         return fill_log_of(self._state)
-
-    def write_fill_log(self, path: str | os.PathLike[str]) -> Path:
-        """Write the fill log as a deterministic CSV artifact."""
-        return self.fill_log().write_csv(path)
 
     def _best(self, column: int, sentinel: int) -> int | None:
         price = int(self._state.book_regs[lo.BOOK_LOCAL, column])

@@ -14,7 +14,7 @@ from mmbot.venues.base import (
     VenueFill,
     VenueOrder,
 )
-from mmbot.venues.sim import SimVenuePort, VenueReport
+from mmbot.venues.sim import SimVenuePort
 
 __all__ = [
     "Balance",
@@ -30,5 +30,4 @@ __all__ = [
     "VenueAuthError",
     "VenueFill",
     "VenueOrder",
-    "VenueReport",
 ]

@@ -29,10 +29,8 @@ from enum import Enum
 
 import numpy as np
 
+from mmbot.core.ids import MAX_CLIENT_ID_LEN, MAX_CLIENT_SEQ
 from mmbot.venues.base import OrderIntent, Rejected, VenueOrder
-
-MAX_CLIENT_ID_LEN = 36  # Binance newClientOrderId and Bybit orderLinkId both allow 36
-MAX_CLIENT_SEQ = 36**10 - 1  # 10 base-36 digits: 16 (tag) + 1 + 10 + 1 + 8 (digest) = 36
 
 
 class Outcome(Enum):

@@ -5,10 +5,12 @@ Theory of operation. The engine steps synchronously inside the asyncio live runn
 The bridge never blocks a decision:
 - place/replace/cancel return at once. Each becomes a task that awaits the adapter
   (`place(OrderIntent)`, `modify`, `cancel`); the requests of one order run one after the
-  other (a cancel waits for its place's answer). An answer becomes a VenueReport for the next
-  decision: ACK or REJECT for a place, MODIFIED or REJECT for a replace, REJECT for a cancel
-  that did not take (the order stays live and the engine cancels it again). A place whose
-  outcome stays unknown is asked again under the same intent (the adapter is idempotent:
+  other (a cancel waits for its place's answer). An answer becomes an OrderEvent for the next
+  decision: ACCEPTED or REJECTED for a place, REPLACE_ACCEPTED or REPLACE_REJECTED for a
+  replace, REPLACE_REJECTED for a cancel that did not take (the order stays live and the
+  engine cancels it again). A place whose outcome is unknown is reported once as
+  UNKNOWN_OUTCOME (the engine keeps its side's slot, posting nothing in its stead) and
+  asked again under the same intent (the adapter is idempotent:
   it resolves by client id, never posts twice) until it is known or the bridge closes. One
   unknown for longer than `max_unknown_outcome_s` stops quoting for the rest of the run, as
   the kill switch does: run_until latches one E_VENUE_OUTCOME_TIMEOUT line as the quote
@@ -46,14 +48,13 @@ from typing import Final
 
 from mmbot.core.clock import Clock, WallClock
 from mmbot.core.errors import MmError
+from mmbot.core.events import FILL_KINDS, OrderEvent, OrderEventKind
 from mmbot.core.types import MarketView
-from mmbot.sim import FillLog
 from mmbot.venues.base import Instrument, Rejected, VenueAuthError
 from mmbot.venues.live_bridge_orders import REJECT_REASONS, OrderTable, RequestScheduler
 from mmbot.venues.live_bridge_port import BridgeableVenue, BridgeStats, one_line
-from mmbot.venues.live_bridge_streams import FillLedger, StreamPumps
+from mmbot.venues.live_bridge_streams import FillRouter, StreamPumps
 from mmbot.venues.recon import LocalState
-from mmbot.venues.sim import VenueReport
 
 __all__ = [
     "REJECT_REASONS",
@@ -132,8 +133,8 @@ class LiveBridge:
         self._requests = RequestScheduler(self._table, venue_tag(strategy_id),
                                           lambda: self.venue, self._fail,
                                           self._clock.now_ns)  # fmt: skip
-        self._ledger = FillLedger(self._table, tick_size * lot_size)
-        self._pumps = StreamPumps(self._ledger, self._fail)
+        self._router = FillRouter(self._table, tick_size * lot_size)
+        self._pumps = StreamPumps(self._router, self._fail)
 
     # ---- lifecycle (the runner awaits these inside its loop) ------------------------------
     async def start(self) -> None:
@@ -145,7 +146,11 @@ class LiveBridge:
         venue = self._make_venue()
         self.venue = venue
         report = await venue.start(LocalState(), adopt=self.config.adopt)
-        self._ledger.position_lots = report.venue_position_lots
+        if report.venue_position_lots:  # the engine books it before its first decision
+            lots = report.venue_position_lots
+            self._table.inbox.append(OrderEvent(0, 0, OrderEventKind.POSITION_ADOPTED, 0, 0,
+                                                1 if lots > 0 else -1, 0, abs(lots), 0, 0, 0,
+                                                0.0))  # fmt: skip
         for line in report.lines:
             log.warning("startup reconciliation, adopted the venue's state: %s", line)
         self._pumps.start(venue)
@@ -255,14 +260,17 @@ class LiveBridge:
         """Return why quoting is blocked at the latest decision (None: it may quote)."""
         return self._block
 
-    def reports(self) -> list[VenueReport]:
-        """Return the reports that arrived up to the latest run_until, stamped with its time."""
+    def reports(self) -> list[OrderEvent]:
+        """Return the events that arrived up to the latest run_until, stamped with its time;
+        fills carry the newest top of book's mid."""
         if not self._table.inbox:
             return []
-        now = self._now_ns
-        stamped = [r._replace(ts_local_ns=now) for r in self._table.take()]
-        self._ledger.record(stamped, now, self.exch_mid_ticks_x2)
-        return stamped
+        now, mid_x2 = self._now_ns, self.exch_mid_ticks_x2
+        return [
+            e._replace(ts_local_ns=now, mid_ticks_x2=mid_x2) if e.kind in FILL_KINDS
+            else e._replace(ts_local_ns=now)
+            for e in self._table.take()
+        ]  # fmt: skip
 
     def market_view(self, ts_ns: int) -> MarketView:
         """Return the newest top of book; no sizes while quoting is blocked."""
@@ -285,10 +293,6 @@ class LiveBridge:
         self._requests.cancel(order_id)
 
     # ---- values ----------------------------------------------------------------------------
-    def fill_log(self) -> FillLog:
-        """Return the fills delivered to the engine."""
-        return self._ledger.fill_log()
-
     @property
     def exch_mid_ticks_x2(self) -> int:
         """Twice the mid of the newest top of book (0 before the first)."""
@@ -296,25 +300,10 @@ class LiveBridge:
         return 0 if book is None else book.bid_ticks + book.ask_ticks
 
     @property
-    def position_lots(self) -> int:
-        """The venue's position at start plus every fill delivered since."""
-        return self._ledger.position_lots
-
-    @property
-    def cash_usd(self) -> float:
-        """Cash flow of the fills delivered (sells in, buys out, fees out)."""
-        return self._ledger.cash_usd
-
-    @property
-    def notional_usd(self) -> float:
-        """Notional traded so far."""
-        return self._ledger.notional_usd
-
-    @property
     def effective_fee_bps(self) -> float:
         """Fees paid per notional traded, bps (0 before the first fill)."""
-        ledger = self._ledger
-        return 1e4 * ledger.fees_usd / ledger.notional_usd if ledger.notional_usd > 0 else 0.0
+        router = self._router
+        return 1e4 * router.fees_usd / router.notional_usd if router.notional_usd > 0 else 0.0
 
     @property
     def fee_tier_distance_usd(self) -> float:
@@ -323,19 +312,18 @@ class LiveBridge:
 
     def summary(self) -> dict[str, object]:
         """Return the bridge's figures for a report."""
-        s, ledger = self.stats, self._ledger
+        s, router = self.stats, self._router
         return {
             "adopt_cancels": s.adopt_cancels,
             "blocked_decisions": s.blocked_decisions,
             "cancels": s.cancels,
-            "cash_usd": ledger.cash_usd,
             "close_cancels": s.close_cancels,
             "ended_unfilled": s.ended_unfilled,
-            "fills": ledger.fills_taken,
+            "fees_usd": router.fees_usd,
+            "fills": router.fills,
             "latched_stop": self._latched_stop or "",
-            "notional_usd": ledger.notional_usd,
+            "notional_usd": router.notional_usd,
             "places": s.places,
-            "position_lots": ledger.position_lots,
             "rejects": s.rejects,
             "replaces": s.replaces,
             "unknown_fills": s.unknown_fills,

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from mmbot.core.errors import MmError
-from mmbot.sim import ReportKind
+from mmbot.core.events import OrderEvent, OrderEventKind
 from mmbot.venues.base import (
     OrderIntent,
     OrderStatus,
@@ -40,7 +40,6 @@ from mmbot.venues.base import (
 )
 from mmbot.venues.idempotency import client_id_for
 from mmbot.venues.live_bridge_port import BridgeableVenue, BridgeStats, one_line
-from mmbot.venues.sim import VenueReport
 
 log = logging.getLogger("mmbot.venues.bridge")
 
@@ -78,7 +77,7 @@ class OrderTable:
 
     def __init__(self, stats: BridgeStats) -> None:
         self.stats = stats
-        self.inbox: list[VenueReport] = []  # reports not yet taken by the engine
+        self.inbox: list[OrderEvent] = []  # events not yet taken by the engine
         self.unknown_since_ns: dict[int, int] = {}  # places of unknown outcome: first unknown
         self._orders: dict[int, BridgeOrder] = {}
         self._live: dict[int, BridgeOrder] = {}  # acked, not ended
@@ -112,7 +111,7 @@ class OrderTable:
         order.qty_lots = result.qty_lots
         self.bind(order, result.venue_order_id)
         self._live[order.seq] = order
-        self.report(order, ReportKind.ACK, result.qty_lots - order.delivered_lots)
+        self.report(order, OrderEventKind.ACCEPTED, result.qty_lots - order.delivered_lots)
 
     def end_gone(self, venue: BridgeableVenue) -> None:
         """End each live order the adapter no longer lists as open, once its fills are in."""
@@ -132,13 +131,13 @@ class OrderTable:
         self._live.pop(order.seq, None)
         if order.delivered_lots < order.qty_lots:
             self.stats.ended_unfilled += 1
-            self.report(order, ReportKind.CANCELED, 0)
+            self.report(order, OrderEventKind.CANCELED, 0)
 
     def reject(self, order: BridgeOrder, code: str) -> None:
         """A place that did not rest: REJECTED for the engine."""
         order.done = True
         self.stats.rejects += 1
-        self.report(order, ReportKind.REJECT, order.qty_lots, REJECT_REASONS.get(code, 0))
+        self.report(order, OrderEventKind.REJECTED, order.qty_lots, REJECT_REASONS.get(code, 0))
 
     def reject_request(self, order: BridgeOrder, code: str) -> None:
         """A replace/cancel that did not take: the order stays as it was."""
@@ -146,15 +145,15 @@ class OrderTable:
             return
         self.stats.rejects += 1
         leaves = max(0, order.qty_lots - order.delivered_lots)
-        self.report(order, ReportKind.REJECT, leaves, REJECT_REASONS.get(code, 0))
+        self.report(order, OrderEventKind.REPLACE_REJECTED, leaves, REJECT_REASONS.get(code, 0))
 
     def report(self, order: BridgeOrder, kind: int, leaves_lots: int, reason: int = 0) -> None:
-        """Queue a report on order for the engine (stamped when the engine takes it)."""
-        self.inbox.append(VenueReport(0, 0, kind, order.seq, order.seq, order.side,
-                                      order.price_ticks, order.qty_lots, leaves_lots, reason,
-                                      0, 0.0))  # fmt: skip
+        """Queue an event on order for the engine (stamped when the engine takes it)."""
+        self.inbox.append(OrderEvent(0, 0, kind, order.seq, order.seq, order.side,
+                                     order.price_ticks, order.qty_lots, leaves_lots, reason,
+                                     0, 0.0))  # fmt: skip
 
-    def take(self) -> list[VenueReport]:
+    def take(self) -> list[OrderEvent]:
         """Return the queued reports and empty the inbox."""
         reports, self.inbox = self.inbox, []
         return reports
@@ -275,7 +274,9 @@ class RequestScheduler:
                 if exc.code != "E_VENUE_OUTCOME_UNKNOWN" or self._closing:
                     self._table.reject(order, exc.code)
                     return None
-                self._table.unknown_since_ns.setdefault(order.seq, self._now_ns())
+                if order.seq not in self._table.unknown_since_ns:  # tell the engine once
+                    self._table.unknown_since_ns[order.seq] = self._now_ns()
+                    self._table.report(order, OrderEventKind.UNKNOWN_OUTCOME, order.qty_lots)
                 log.warning("place outcome unknown, asking again: %s", exc.line())
                 await asyncio.sleep(backoff_s)
                 backoff_s = min(1.0, 2 * backoff_s)
@@ -295,7 +296,7 @@ class RequestScheduler:
             self._table.reject_request(order, result.code)
         elif result.status.is_open:
             order.price_ticks, order.qty_lots = result.price_ticks, result.qty_lots
-            self._table.report(order, ReportKind.MODIFIED, result.leaves_lots)
+            self._table.report(order, OrderEventKind.REPLACE_ACCEPTED, result.leaves_lots)
         # else: it ended at the venue meanwhile; run_until ends it once its fills are in
 
     async def _do_cancel(self, order: BridgeOrder) -> None:

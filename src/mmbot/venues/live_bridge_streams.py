@@ -4,8 +4,8 @@ Two tasks read the adapter's streams while the runner awaits between decisions: 
 -> a FILL report per venue trade (the adapter's journal already dropped duplicates; leaves
 are counted from the order's size, so a fill that overtakes its ack is not lost) and
 `books()` -> the newest top of book. A stream that breaks fails the bridge (the runner
-stops). The ledger keeps the cash and position the delivered fills imply and, once the
-engine took them, the fills themselves, column-wise, for the engine's FillLog.
+stops). Position, cash and the fill record are the engine's (engine/ledger.py); the router
+only counts what it delivered, for the bridge's summary and its effective fee.
 """
 
 from __future__ import annotations
@@ -14,17 +14,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
-import numpy as np
-
 from mmbot.core.errors import MmError
-from mmbot.sim import FillLog, ReportKind
+from mmbot.core.events import OrderEvent, fill_kind
 from mmbot.venues.base import BookTop, TemporaryVenueError, VenueFill
 from mmbot.venues.live_bridge_orders import OrderTable
 from mmbot.venues.live_bridge_port import BridgeableVenue, one_line
-from mmbot.venues.sim import VenueReport
 
 log = logging.getLogger("mmbot.venues.bridge")
 
@@ -32,42 +28,23 @@ _NS_PER_MS: Final = 1_000_000
 _T = TypeVar("_T")
 
 
-@dataclass(slots=True)
-class _FillColumns:
-    """Delivered fills, column-wise (the engine's FillLog)."""
-
-    ts_ns: list[int] = field(default_factory=list)
-    ts_local_ns: list[int] = field(default_factory=list)
-    order_id: list[int] = field(default_factory=list)
-    side: list[int] = field(default_factory=list)
-    price_ticks: list[int] = field(default_factory=list)
-    qty_lots: list[int] = field(default_factory=list)
-    is_maker: list[int] = field(default_factory=list)
-    fee_usd: list[float] = field(default_factory=list)
-    mid_ticks_x2: list[int] = field(default_factory=list)
-
-
-class FillLedger:
-    """Turn venue fills into FILL reports; keep the position, cash and fills they add up to."""
+class FillRouter:
+    """Turn venue fills into fill events for the engine; count what they add up to."""
 
     def __init__(self, table: OrderTable, lot_usd_per_tick: float) -> None:
         self._table = table
         self._lot_usd_per_tick = lot_usd_per_tick
-        self._columns = _FillColumns()
-        self.position_lots = 0  # the venue's at start plus every fill since
-        self.cash_usd = 0.0
+        self.fills = 0
         self.notional_usd = 0.0
         self.fees_usd = 0.0
 
     def on_fill(self, fill: VenueFill) -> None:
-        """Apply one venue fill and queue its FILL report (order id 0: not an order of ours)."""
+        """Queue one venue fill's event (order id 0: not an order of ours)."""
         table = self._table
         seq = table.seq_of(fill)
         order = table.get(seq)
-        notional = fill.qty_lots * fill.price_ticks * self._lot_usd_per_tick
-        self.position_lots += fill.side * fill.qty_lots
-        self.cash_usd -= fill.side * notional + fill.fee_usd
-        self.notional_usd += notional
+        self.fills += 1
+        self.notional_usd += fill.qty_lots * fill.price_ticks * self._lot_usd_per_tick
         self.fees_usd += fill.fee_usd
         leaves = 0
         if order is None:
@@ -78,55 +55,24 @@ class FillLedger:
             if not order.venue_order_id:
                 table.bind(order, fill.venue_order_id)
             leaves = max(0, order.qty_lots - order.delivered_lots)
-        table.inbox.append(VenueReport(0, fill.ts_ms * _NS_PER_MS, ReportKind.FILL, seq, seq,
-                                       fill.side, fill.price_ticks, fill.qty_lots, leaves, 0,
-                                       int(fill.is_maker), fill.fee_usd))  # fmt: skip
-
-    def record(self, reports: list[VenueReport], now_ns: int, mid_ticks_x2: int) -> None:
-        """Keep the FILL reports the engine took at local time now_ns."""
-        c = self._columns
-        for r in reports:
-            if r.kind == ReportKind.FILL:
-                c.ts_ns.append(r.ts_exch_ns)
-                c.ts_local_ns.append(now_ns)
-                c.order_id.append(r.order_id)
-                c.side.append(r.side)
-                c.price_ticks.append(r.price_ticks)
-                c.qty_lots.append(r.qty_lots)
-                c.is_maker.append(r.is_maker)
-                c.fee_usd.append(r.fee_usd)
-                c.mid_ticks_x2.append(mid_ticks_x2)
-
-    @property
-    def fills_taken(self) -> int:
-        """Return how many fills the engine took."""
-        return len(self._columns.ts_ns)
-
-    def fill_log(self) -> FillLog:
-        """Return the fills the engine took."""
-        c = self._columns
-        i64 = np.int64
-        order_id = np.asarray(c.order_id, dtype=i64)
-        return FillLog(np.asarray(c.ts_ns, dtype=i64), np.asarray(c.ts_local_ns, dtype=i64),
-                       order_id, order_id.copy(), np.asarray(c.side, dtype=i64),
-                       np.asarray(c.price_ticks, dtype=i64), np.asarray(c.qty_lots, dtype=i64),
-                       np.asarray(c.is_maker, dtype=i64), np.asarray(c.fee_usd, dtype=np.float64),
-                       np.asarray(c.mid_ticks_x2, dtype=i64))  # fmt: skip
+        table.inbox.append(OrderEvent(0, fill.ts_ms * _NS_PER_MS, fill_kind(leaves), seq, seq,
+                                      fill.side, fill.price_ticks, fill.qty_lots, leaves, 0,
+                                      int(fill.is_maker), fill.fee_usd))  # fmt: skip
 
 
 class StreamPumps:
-    """The two tasks that read the adapter's streams: fills -> ledger, books -> newest top."""
+    """The two tasks that read the adapter's streams: fills -> events, books -> newest top."""
 
-    def __init__(self, ledger: FillLedger, fail: Callable[[MmError], None]) -> None:
+    def __init__(self, router: FillRouter, fail: Callable[[MmError], None]) -> None:
         self.book: BookTop | None = None
-        self._ledger = ledger
+        self._router = router
         self._fail = fail
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self, venue: BridgeableVenue) -> None:
         """Start reading venue's fills and books."""
         self._tasks = [
-            asyncio.create_task(self._pump(venue.fills, self._ledger.on_fill, "fills")),
+            asyncio.create_task(self._pump(venue.fills, self._router.on_fill, "fills")),
             asyncio.create_task(self._pump(venue.books, self._on_book, "books")),
         ]
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Final
 
+from mmbot.core.events import OrderEvent, OrderEventKind, fill_kind
 from mmbot.core.types import MarketView
-from mmbot.sim import SimParams, SimVenue
+from mmbot.sim import ReportKind, SimParams, SimVenue
+from mmbot.sim import layout as lo
 from mmbot.sim.jit import bound_entry
-from mmbot.sim.reports import FillLog, take_report_rows
+from mmbot.sim.reports import take_report_rows
 from mmbot.sim.state import EventArrays
 from mmbot.sim.view import (
     V_ASK_DEPTH_LOTS,
@@ -35,21 +37,18 @@ _MARKET_VIEW_SLOTS = itemgetter(
 )  # fmt: skip
 
 
-class VenueReport(NamedTuple):
-    """One venue report as plain Python values (kind: mmbot.sim.ReportKind)."""
-
-    ts_local_ns: int
-    ts_exch_ns: int
-    kind: int
-    order_id: int
-    client_id: int
-    side: int
-    price_ticks: int
-    qty_lots: int
-    leaves_lots: int
-    reason: int
-    is_maker: int
-    fee_usd: float
+# The event kind of each simulator report kind (sim.layout REP_*); FILL and REJECT are refined
+# per report (partial or final fill; reject of a new order or of a replace/cancel).
+_EVENT_KIND: Final[dict[int, OrderEventKind]] = {
+    ReportKind.ACK: OrderEventKind.ACCEPTED,
+    ReportKind.REJECT: OrderEventKind.REJECTED,
+    ReportKind.FILL: OrderEventKind.FILLED,
+    ReportKind.CANCELED: OrderEventKind.CANCELED,
+    ReportKind.MODIFIED: OrderEventKind.REPLACE_ACCEPTED,
+    ReportKind.EXPIRED: OrderEventKind.CANCELED,
+}
+_FILL, _REJECT, _ACK = int(ReportKind.FILL), int(ReportKind.REJECT), int(ReportKind.ACK)
+_KIND, _ORDER_ID, _LEAVES = 2, 3, 8  # columns of a report row (sim.layout P_*)
 
 
 class SimVenuePort:
@@ -62,6 +61,8 @@ class SimVenuePort:
         self._depth_levels = depth_levels
         self._ref_mid_x2 = 0
         self._exch_mid_x2 = 0
+        self._placing: set[int] = set()  # order ids whose place is not answered yet
+        self._fills_reported = 0  # fill log rows already turned into fill events
 
     def run_until(self, ts_ns: int) -> bool:
         """Advance the simulation to local time ts_ns; False once the data is used up."""
@@ -85,16 +86,35 @@ class SimVenuePort:
         """Twice the venue book's mid at the last view (0 when one-sided)."""
         return self._exch_mid_x2
 
-    def reports(self) -> list[VenueReport]:
-        """Return the reports that reached the strategy since the last call."""
+    def reports(self) -> list[OrderEvent]:
+        """Return the reports that reached the strategy since the last call, as order events."""
         rows = take_report_rows(self.venue.state)
         if not rows:  # most decision points
             return []
-        return list(map(VenueReport._make, rows))
+        return [self._event(row) for row in rows]
+
+    def _event(self, row: tuple[int | float, ...]) -> OrderEvent:
+        kind = int(row[_KIND])
+        event_kind = _EVENT_KIND[kind]
+        if kind == _FILL:
+            # Fills reach the strategy in the order the venue logged them (one response
+            # latency), so the next unreported log row is this fill: it holds the venue mid.
+            log = self.venue.state.fill_i
+            mid_x2 = int(log[self._fills_reported, lo.L_MID_TICKS_X2])
+            self._fills_reported += 1
+            return OrderEvent._make((*row[:_KIND], fill_kind(int(row[_LEAVES])), *row[_ORDER_ID:],
+                                     mid_x2))  # fmt: skip
+        if kind == _REJECT and int(row[_ORDER_ID]) not in self._placing:
+            event_kind = OrderEventKind.REPLACE_REJECTED
+        if kind in (_ACK, _REJECT):
+            self._placing.discard(int(row[_ORDER_ID]))
+        return OrderEvent._make((*row[:_KIND], event_kind, *row[_ORDER_ID:], 0))
 
     def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int:
         """Send a post-only limit order; return the venue order id."""
-        return self.venue.submit_limit(side, price_ticks, qty_lots, client_id=client_seq)
+        order_id = self.venue.submit_limit(side, price_ticks, qty_lots, client_id=client_seq)
+        self._placing.add(order_id)
+        return order_id
 
     def replace(self, order_id: int, price_ticks: int, qty_lots: int) -> None:
         """Move a resting order (a venue modify)."""
@@ -105,21 +125,6 @@ class SimVenuePort:
         self.venue.cancel(order_id)
 
     @property
-    def position_lots(self) -> int:
-        """Position as reported to the strategy."""
-        return self.venue.position_lots
-
-    @property
-    def cash_usd(self) -> float:
-        """Cash as reported to the strategy."""
-        return self.venue.cash_usd
-
-    @property
-    def notional_usd(self) -> float:
-        """Notional traded so far."""
-        return self.venue.notional_usd
-
-    @property
     def effective_fee_bps(self) -> float:
         """Fees paid per notional traded, bps."""
         return self.venue.effective_fee_bps
@@ -128,7 +133,3 @@ class SimVenuePort:
     def fee_tier_distance_usd(self) -> float:
         """USD volume to the next fee tier."""
         return self.venue.fee_tier_distance_usd
-
-    def fill_log(self) -> FillLog:
-        """Return every fill so far."""
-        return self.venue.fill_log()

@@ -11,17 +11,17 @@ from tests.counting_port import CountingPort
 
 from mmbot.backtest.wiring import build_engine
 from mmbot.config import MmConfig, load_config
+from mmbot.core.events import OrderEvent, OrderEventKind, local_event
 from mmbot.core.types import BUY, SELL
 from mmbot.data import EventBatch, synthesize
 from mmbot.data.synth_params import preset
 from mmbot.engine.journal import Journal
 from mmbot.engine.live import LiveRunner, Pacing, run_live
 from mmbot.engine.live_canary import CanaryLimits, CanaryVenue, FlagGate
-from mmbot.engine.live_ports import JournalingVenue, local_report
+from mmbot.engine.live_ports import JournalingVenue
 from mmbot.engine.loop import Engine
 from mmbot.engine.orders import OrderState
-from mmbot.sim import ReportKind, SimParams
-from mmbot.venues.sim import VenueReport
+from mmbot.sim import SimParams
 
 pytestmark = pytest.mark.selected
 CONFIG = Path(__file__).resolve().parents[3] / "configs" / "fixtures" / "backtest_pass.yaml"
@@ -57,7 +57,7 @@ def _canary(config: MmConfig, events: EventBatch, gate: FlagGate, limits: Canary
 
 def test_canary_gate_closed_sends_no_orders(config: MmConfig, events: EventBatch) -> None:
     engine, venue, canary, journal = _canary(config, events, FlagGate(False), CanaryLimits(5, 5))
-    assert venue.sends == 0 and len(venue.fill_log()) == 0
+    assert venue.sends == 0 and len(venue.venue.fill_log()) == 0 and engine.ledger.fills == 0
     assert canary.refused["gate_closed"] > 0
     assert journal.counts()["refused"] == sum(canary.refused.values())
     assert {o.state for o in engine.orders.orders} == {OrderState.REJECTED}
@@ -76,13 +76,15 @@ def test_canary_order_above_cap_refused_and_counted(config: MmConfig, events: Ev
 def test_canary_within_caps_trades_and_position_stays_capped(
     config: MmConfig, events: EventBatch
 ) -> None:
-    _, venue, canary, _ = _canary(config, events, FlagGate(True), CanaryLimits(5, 5))
-    fills = venue.fill_log()
+    engine, venue, canary, _ = _canary(config, events, FlagGate(True), CanaryLimits(5, 5))
+    fills = venue.venue.fill_log()  # what the venue traded, reported to the engine or not
     assert venue.sends > 0 and len(fills) > 10
     inventory = np.cumsum(fills.side * fills.qty_lots)
     assert int(np.abs(inventory).max()) <= 5
     assert canary.refused["max_position_lots"] > 0  # the cap bit: uncapped, it reaches 9 lots
     assert canary.refused["gate_closed"] == 0
+    reported = engine.ledger.fill_log()
+    assert engine.ledger.position_lots == int(np.sum(reported.side * reported.qty_lots))
 
 
 def test_canary_gate_opening_mid_run_lets_orders_out_only_after(
@@ -115,16 +117,25 @@ def test_canary_limits_refuse_non_positive_caps() -> None:
         CanaryLimits(0, 5)
 
 
+def _adopted(position_lots: int) -> list[OrderEvent]:
+    """The event a live venue sends first when it holds position_lots at an --adopt start."""
+    if position_lots == 0:
+        return []
+    side = 1 if position_lots > 0 else -1
+    return [OrderEvent(0, 0, OrderEventKind.POSITION_ADOPTED, 0, 0, side, 0, abs(position_lots),
+                       0, 0, 0, 0.0)]  # fmt: skip
+
+
 class _StartingInventoryPort(CountingPort):
     """A counting sim port that holds start_lots from the start, as after an --adopt."""
 
     def __init__(self, events: EventBatch, params: SimParams, start_lots: int) -> None:
         super().__init__(events, params)
-        self._start_lots = start_lots
+        self._adoption = _adopted(start_lots)
 
-    @property
-    def position_lots(self) -> int:
-        return self.venue.position_lots + self._start_lots
+    def reports(self) -> list[OrderEvent]:
+        adoption, self._adoption = self._adoption, []
+        return adoption + super().reports()
 
 
 def test_canary_adopted_position_over_cap_reduces_to_the_cap_and_no_further(
@@ -137,7 +148,7 @@ def test_canary_adopted_position_over_cap_reduces_to_the_cap_and_no_further(
     canary = CanaryVenue(venue, FlagGate(True), CanaryLimits(5, 5), journal, sid)
     engine.venue = JournalingVenue(canary, journal, sid)
     run_live(LiveRunner(engine, journal, Pacing(None, WINDOW_NS)))
-    fills = venue.fill_log()
+    fills = venue.venue.fill_log()
     position = 15 + np.cumsum(fills.side * fills.qty_lots)
     back = int(np.argmax(position <= 5))
     assert position[back] == 5  # down to the cap: 10 lots over, two asks of 5, no overshoot
@@ -145,15 +156,17 @@ def test_canary_adopted_position_over_cap_reduces_to_the_cap_and_no_further(
     refused = [e for e in journal.entries if e.event == "refused"]
     assert refused and refused[0].side == 1 and refused[0].detail == "max_position_lots"
     assert canary.refused["max_order_lots"] == 0
+    reported = engine.ledger.fill_log()
+    assert engine.ledger.position_lots == 15 + int(np.sum(reported.side * reported.qty_lots))
 
 
 class _FakeInner:
-    """The least of a live venue a CanaryVenue calls: a position, ids, reports on demand."""
+    """The least of a live venue a CanaryVenue calls: ids, reports on demand (the first of
+    them the position it holds at start)."""
 
     def __init__(self, position_lots: int) -> None:
-        self.position_lots = position_lots
         self.sent: list[tuple[str, int]] = []
-        self.queued: list[VenueReport] = []
+        self.queued: list[OrderEvent] = _adopted(position_lots)
 
     def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int:
         self.sent.append(("place", qty_lots))
@@ -162,14 +175,21 @@ class _FakeInner:
     def replace(self, order_id: int, price_ticks: int, qty_lots: int) -> None:
         self.sent.append(("replace", qty_lots))
 
-    def reports(self) -> list[VenueReport]:
+    def reports(self) -> list[OrderEvent]:
         queued, self.queued = self.queued, []
         return queued
 
 
+def _canary_over(inner: _FakeInner) -> CanaryVenue:
+    """Return a canary (caps 5, 5) over inner that has taken in inner's starting position."""
+    canary = CanaryVenue(inner, FlagGate(True), CanaryLimits(5, 5), Journal(None), "s")  # type: ignore[arg-type]
+    canary.reports()  # the adoption, as the engine's first decision reads it
+    return canary
+
+
 def test_canary_over_cap_reducing_orders_sum_to_the_excess_at_most() -> None:
     inner = _FakeInner(position_lots=8)  # cap 5: 3 lots over
-    canary = CanaryVenue(inner, FlagGate(True), CanaryLimits(5, 5), Journal(None), "s")  # type: ignore[arg-type]
+    canary = _canary_over(inner)
     first = canary.place(SELL, 110, 2, 1)  # 2 <= 3
     canary.place(SELL, 111, 2, 2)  # 2 resting + 2 > 3: refused
     canary.place(BUY, 90, 1, 3)  # adds to the position: refused
@@ -178,10 +198,22 @@ def test_canary_over_cap_reducing_orders_sum_to_the_excess_at_most() -> None:
     assert inner.sent == [("place", 2), ("replace", 3)]
     assert canary.refused["max_position_lots"] == 3
     # Once the first ask is done, the whole excess may rest again.
-    inner.queued = [local_report(0, ReportKind.CANCELED, first, 1, SELL, 109, 3)]
+    inner.queued = [local_event(0, OrderEventKind.CANCELED, first, 1, SELL, 109, 3)]
     canary.reports()
     canary.place(SELL, 111, 3, 4)
     assert inner.sent[-1] == ("place", 3)
+
+
+def test_canary_follows_its_position_through_the_venue_fill_events() -> None:
+    inner = _FakeInner(position_lots=8)  # cap 5: 3 lots over, reduce-only
+    canary = _canary_over(inner)
+    first = canary.place(SELL, 110, 3, 1)
+    inner.queued = [OrderEvent(0, 0, OrderEventKind.FILLED, first, 1, SELL, 110, 3, 0, 0, 1, 0.0)]
+    canary.reports()  # 8 - 3: at the cap, no longer over it
+    canary.place(BUY, 90, 1, 2)  # 6 > 5: refused
+    canary.place(SELL, 111, 5, 3)  # down to flat: the ordinary rule lets it out
+    assert inner.sent == [("place", 3), ("place", 5)]
+    assert canary.refused["max_position_lots"] == 1
 
 
 @pytest.mark.parametrize(
@@ -202,7 +234,7 @@ def test_canary_position_cap_boundaries(
     position_lots: int, side: int, qty_lots: int, sent: bool
 ) -> None:
     inner = _FakeInner(position_lots)
-    canary = CanaryVenue(inner, FlagGate(True), CanaryLimits(5, 5), Journal(None), "s")  # type: ignore[arg-type]
+    canary = _canary_over(inner)
     canary.place(side, 100, qty_lots, 1)
     assert inner.sent == ([("place", qty_lots)] if sent else [])
     assert canary.refused["max_position_lots"] == (0 if sent else 1)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from mmbot.core.errors import AuditError
+from mmbot.core.ids import MAX_CLIENT_ID_LEN, MAX_CLIENT_SEQ
 from mmbot.core.types import PlaceOrder, Quote
 from mmbot.engine.journal import (
     JOURNAL_FILE,
@@ -24,7 +25,7 @@ from mmbot.engine.journal import (
 )
 from mmbot.engine.orders import MAX_SESSION, SEQS_PER_SESSION, OrderManager
 from mmbot.venues.base import OrderIntent
-from mmbot.venues.idempotency import MAX_CLIENT_ID_LEN, MAX_CLIENT_SEQ, client_id_for
+from mmbot.venues.idempotency import client_id_for
 
 pytestmark = pytest.mark.selected
 PLACE = JournalEntry(10, "place", "s-1", 1, 99, 3)

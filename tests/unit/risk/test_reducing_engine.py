@@ -1,7 +1,8 @@
 """REDUCING in the engine over the simulated venue: inventory over a cap comes down passively.
 
 The engine starts from the venue's position, as canary/live do after --adopt; here a sim port
-that starts with an inventory (bought at the data's median price) stands in for the adopted venue.
+whose first reports adopt an inventory (POSITION_ADOPTED, as the live bridge sends it) stands in
+for the adopted venue.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import pytest
 
 from mmbot.backtest.wiring import build_engine
 from mmbot.config import MmConfig, load_config
+from mmbot.core.clock import SimClock
+from mmbot.core.events import OrderEvent, OrderEventKind
 from mmbot.data import EventBatch, synthesize
 from mmbot.data.synth_params import preset
 from mmbot.engine.loop import Engine
@@ -25,23 +28,19 @@ CAP_LOTS = 20  # the fixture's max_position_usd 200 at its ~100 USD mid, lot 0.1
 
 
 class StartingInventoryPort(SimVenuePort):
-    """The sim venue, holding start_lots from the start (bought at entry_usd a lot)."""
+    """The sim venue, holding start_lots (>= 0, long) from the start: its first reports adopt
+    them."""
 
-    def __init__(self, events: EventBatch, params: SimParams, start_lots: int,
-                 entry_usd: float) -> None:  # fmt: skip
+    def __init__(self, events: EventBatch, params: SimParams, start_lots: int) -> None:
         super().__init__(events, params)
-        self._start_lots = start_lots
-        self._start_cost_usd = start_lots * entry_usd
+        self._adoption = [
+            OrderEvent(0, 0, OrderEventKind.POSITION_ADOPTED, 0, 0, 1, 0, start_lots, 0, 0, 0, 0.0)
+        ] if start_lots else []  # fmt: skip
 
-    @property
-    def position_lots(self) -> int:
-        """The simulator's position plus the inventory held from the start."""
-        return self.venue.position_lots + self._start_lots
-
-    @property
-    def cash_usd(self) -> float:
-        """The simulator's cash less what the starting inventory cost."""
-        return self.venue.cash_usd - self._start_cost_usd
+    def reports(self) -> list[OrderEvent]:
+        """The adoption first, then the simulator's events."""
+        adoption, self._adoption = self._adoption, []
+        return adoption + super().reports()
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +56,7 @@ def _config(**risk: float) -> MmConfig:
 
 def _run(cfg: MmConfig, events: EventBatch, start_lots: int) -> Engine:
     engine = build_engine(cfg, events, cfg.strategy.model)
-    priced = events.price_ticks[events.price_ticks > 0]
-    lot_usd = float(np.median(priced)) * cfg.instrument.tick_size * cfg.instrument.lot_size
-    engine.venue = StartingInventoryPort(events, SimParams.from_config(cfg), start_lots,
-                                         lot_usd)  # fmt: skip
+    engine.venue = StartingInventoryPort(events, SimParams.from_config(cfg), start_lots)
     engine.run()
     return engine
 
@@ -85,7 +81,7 @@ def test_backtest_started_at_twice_the_position_cap_works_back_inside_passively(
     assert engine.record.inventory_lots[0] == 2 * CAP_LOTS
     assert _state_changes(engine)[:2] == ["ACTIVE -> REDUCING", "REDUCING -> ACTIVE"]
     back_ts_ns = _ts_ns(engine, "REDUCING -> ACTIVE")
-    fills = engine.venue.fill_log()
+    fills = engine.ledger.fill_log()
     over = fills.ts_local_ns <= back_ts_ns
     assert over.sum() > 0
     assert (fills.side[over] == -1).all()  # only the reducing side traded
@@ -106,7 +102,7 @@ def test_day_notional_cap_reduces_inventory_to_flat_and_keeps_it_there(
     capped = next(i for i, line in enumerate(lines) if line.startswith("E_RISK_INTRADAY_NOTIONAL"))
     assert "ACTIVE -> REDUCING (intraday_max_notional_usd)" in lines[capped + 1]
     capped_ts_ns = _ts_ns(engine, "ACTIVE -> REDUCING")
-    fills = engine.venue.fill_log()
+    fills = engine.ledger.fill_log()
     position = 10 + np.cumsum(fills.side * fills.qty_lots)
     after = fills.ts_local_ns > capped_ts_ns
     held = int(position[~after][-1])
@@ -114,7 +110,7 @@ def test_day_notional_cap_reduces_inventory_to_flat_and_keeps_it_there(
     path = np.abs(np.concatenate([[held], position[after]]))
     assert (np.diff(path) <= 0).all()  # reduce-only: |position| never grew, never flipped
     assert (np.sign(position[after]) * np.sign(held) >= 0).all()
-    assert engine.venue.position_lots == 0  # flat, and nothing reopened it
+    assert engine.ledger.position_lots == int(position[-1]) == 0  # flat, nothing reopened it
     assert engine.record.inventory_lots[-1] == 0
     assert engine.risk.counters()["trading_state"] == REDUCING
     assert engine.risk.counters()["intraday_caps_breached"] == 1
@@ -136,17 +132,22 @@ def test_kill_switch_mid_run_cancels_what_rests_and_nothing_fills_after(
 ) -> None:
     cfg = _config()
     engine = build_engine(cfg, events, cfg.strategy.model)
+    clock = engine.clock
+    assert isinstance(clock, SimClock)
     ts_ns, interval_ns = engine.venue.first_ts_ns(), engine.params.decision_interval_ns
     for _ in range(200):
-        engine.step(ts_ns)
+        clock.advance_to(ts_ns)
+        engine.step()
         ts_ns += interval_ns
     assert engine.orders.open_orders()  # quoting both sides when the switch trips
     engine.risk.trip_kill_switch("test")
     tripped_ts_ns = ts_ns
-    while engine.step(ts_ns):
+    clock.advance_to(ts_ns)
+    while engine.step():
         ts_ns += interval_ns
+        clock.advance_to(ts_ns)
     assert engine.orders.open_orders() == {}
-    fills = engine.venue.fill_log()
+    fills = engine.venue.venue.fill_log()  # every fill at the venue, reported or not
     # Cancels reach the venue one entry latency later: no fill after that.
     assert not (fills.ts_ns > tripped_ts_ns + interval_ns).any()
     assert engine.risk.counters()["trading_state"] == HALTED

@@ -23,6 +23,7 @@ from tests.unit.sim.sim_cases import (
     tape,
 )
 
+from mmbot.artifacts import write_fill_log
 from mmbot.sim import ReportKind, SimVenue
 from mmbot.sim.layout import OX_QUEUE_AHEAD_LOTS
 
@@ -207,8 +208,8 @@ def test_crossing_run_twice_writes_identical_fill_log(tmp_path: Path) -> None:
         (10, 2, BID, 99, 1, 1),
         (50, 3, SELL, 101, 4, 1),
     ]
-    first = first_venue.write_fill_log(tmp_path / "a.csv").read_bytes()
-    second = drive(rows, script).write_fill_log(tmp_path / "b.csv").read_bytes()
+    first = write_fill_log(tmp_path / "a.csv", first_venue.fill_log()).read_bytes()
+    second = write_fill_log(tmp_path / "b.csv", drive(rows, script).fill_log()).read_bytes()
     assert first == second
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from tests.unit.sim.sim_cases import ASK, BID, MS, synthetic_tape
 
+from mmbot.artifacts import write_fill_log
 from mmbot.sim import (
     FixedSpreadQuoterParams,
     QuoterResult,
@@ -89,16 +90,16 @@ def test_quoter_two_runs_write_identical_fill_log_bytes(
     tmp_path: Path, result: QuoterResult
 ) -> None:
     again = run_fixed_spread_quoter(TAPE, QUOTER, SIM)
-    first = result.fills.write_csv(tmp_path / "a.csv").read_bytes()
-    second = again.fills.write_csv(tmp_path / "b.csv").read_bytes()
+    first = write_fill_log(tmp_path / "a.csv", result.fills).read_bytes()
+    second = write_fill_log(tmp_path / "b.csv", again.fills).read_bytes()
     assert first == second
     assert first.startswith(b"ts_ns,ts_local_ns,order_id,client_id,side,price_ticks,qty_lots,")
 
 
 def test_quoter_matches_same_rule_on_sim_venue(tmp_path: Path, result: QuoterResult) -> None:
     venue = _python_quoter(SIM, QUOTER)
-    compiled = result.fills.write_csv(tmp_path / "compiled.csv").read_bytes()
-    stepped = venue.write_fill_log(tmp_path / "stepped.csv").read_bytes()
+    compiled = write_fill_log(tmp_path / "compiled.csv", result.fills).read_bytes()
+    stepped = write_fill_log(tmp_path / "stepped.csv", venue.fill_log()).read_bytes()
     assert compiled == stepped
     assert (venue.position_lots, venue.cash_usd) == (result.position_lots, result.cash_usd)
 

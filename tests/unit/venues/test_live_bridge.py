@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from mmbot.core.clock import SimClock
+from mmbot.core.events import OrderEvent, OrderEventKind
 from mmbot.core.types import MarketView
-from mmbot.sim import ReportKind
 from mmbot.venues.base import (
     Balance,
     BookTop,
@@ -32,7 +32,6 @@ from mmbot.venues.fills import FillJournal
 from mmbot.venues.idempotency import client_id_for
 from mmbot.venues.live_bridge import REJECT_REASONS, BridgeConfig, LiveBridge, venue_tag
 from mmbot.venues.recon import LocalState, ReconReport
-from mmbot.venues.sim import VenueReport
 
 pytestmark = pytest.mark.asyncio
 
@@ -40,6 +39,8 @@ T0 = 1_700_000_000_000_000_000
 STEP_NS = 100_000_000
 BUY, SELL = 1, -1
 FEE_USD = 0.01
+LOT_USD_PER_TICK = 0.1 * 0.001  # the bridge's tick_size * lot_size
+K = OrderEventKind
 CancelAnswer = VenueOrder | Rejected | Exception
 
 
@@ -48,6 +49,7 @@ class FakeVenue:
 
     def __init__(self) -> None:
         self.journal = FillJournal()
+        self.start_position_lots = 0  # what an earlier session left (adopted at start)
         self.block: str | None = None
         self.orders: dict[str, VenueOrder] = {}  # every order posted, newest state
         self.posts = 0
@@ -120,7 +122,9 @@ class FakeVenue:
 
     # ---- the Venue port --------------------------------------------------------------------
     async def start(self, local: LocalState | None = None, adopt: bool = False) -> ReconReport:
-        return ReconReport(0, 0, (), (), (), False, ())
+        lots = self.start_position_lots
+        lines = (f"E_RECON_POSITION: venue={lots}",) if lots else ()
+        return ReconReport(0, lots, (), (), (), bool(lots), lines)
 
     async def close(self) -> None:
         return None
@@ -205,23 +209,40 @@ async def running(
         await bridge.close()
 
 
-def take(bridge: LiveBridge, step: int) -> list[VenueReport]:
+def take(bridge: LiveBridge, step: int) -> list[OrderEvent]:
     """Run the decision at T0 + step and return its reports."""
     assert bridge.run_until(T0 + step * STEP_NS)
     return bridge.reports()
 
 
 def rep(step: int, kind: int, seq: int, leaves: int, *, side: int = BUY, price: int = 1000,
-        qty: int = 3, reason: int = 0) -> VenueReport:  # fmt: skip
-    """An order report (ACK/REJECT/CANCELED) as the bridge stamps it at decision step."""
-    return VenueReport(T0 + step * STEP_NS, 0, kind, seq, seq, side, price, qty, leaves,
-                       reason, 0, 0.0)  # fmt: skip
+        qty: int = 3, reason: int = 0) -> OrderEvent:  # fmt: skip
+    """An order event (not a fill) as the bridge stamps it at decision step."""
+    return OrderEvent(T0 + step * STEP_NS, 0, kind, seq, seq, side, price, qty, leaves,
+                      reason, 0, 0.0)  # fmt: skip
 
 
-def fill_rep(step: int, seq: int, qty: int, leaves: int, trade_no: int) -> VenueReport:
-    """A FILL report of the fake's trade number trade_no at 1000 ticks, maker."""
-    return VenueReport(T0 + step * STEP_NS, (1_000 + trade_no) * 1_000_000, ReportKind.FILL,
-                       seq, seq, BUY, 1000, qty, leaves, 0, 1, FEE_USD)  # fmt: skip
+def fill_rep(step: int, seq: int, qty: int, leaves: int, trade_no: int,
+             mid_x2: int = 0) -> OrderEvent:  # fmt: skip
+    """The fill event of the fake's trade number trade_no at 1000 ticks, maker."""
+    kind = OrderEventKind.FILLED if leaves == 0 else OrderEventKind.PARTIALLY_FILLED
+    return OrderEvent(T0 + step * STEP_NS, (1_000 + trade_no) * 1_000_000, kind, seq, seq,
+                      BUY, 1000, qty, leaves, 0, 1, FEE_USD, mid_x2)  # fmt: skip
+
+
+def position_of(events: list[OrderEvent]) -> int:
+    """Return the position the fill events among events add up to."""
+    fills = (OrderEventKind.PARTIALLY_FILLED, OrderEventKind.FILLED)
+    return sum(e.side * e.qty_lots for e in events if e.kind in fills)
+
+
+def assert_router_counted(bridge: LiveBridge, fill_lots: list[int]) -> None:
+    """The summary counts exactly these fills at 1000 ticks, each paying FEE_USD."""
+    summary = bridge.summary()
+    assert summary["fills"] == len(fill_lots)
+    assert summary["fees_usd"] == pytest.approx(FEE_USD * len(fill_lots))
+    assert summary["notional_usd"] == pytest.approx(sum(fill_lots) * 1000 * LOT_USD_PER_TICK)
+    assert "position_lots" not in summary and "cash_usd" not in summary  # the engine's ledger
 
 
 def cid_of(seq: int, qty: int = 3) -> str:
@@ -241,9 +262,9 @@ async def test_bridge_place_outcome_unknown_asks_again_same_intent_posts_once() 
     async with running(venue) as bridge:
         bridge.place(BUY, 1000, 3, 7)
         await venue.until(lambda: venue.answers["place"] == 1)
-        assert take(bridge, 1) == []  # unknown is not a reject: no report yet
+        assert take(bridge, 1) == [rep(1, K.UNKNOWN_OUTCOME, 7, 3)]  # not a reject: held
         await venue.until(lambda: venue.answers["place"] == 3)
-        assert take(bridge, 2) == [rep(2, ReportKind.ACK, 7, 3)]
+        assert take(bridge, 2) == [rep(2, K.ACCEPTED, 7, 3)]  # the second unknown: told once
         assert take(bridge, 3) == []
     intent = OrderIntent(venue_tag("mm-test"), 7, BUY, 1000, 3)
     assert venue.place_calls == [intent, intent, intent]
@@ -258,10 +279,10 @@ async def test_bridge_place_outcome_unknown_at_close_rejects_and_cancels_leftove
     async with running(venue) as bridge:
         bridge.place(BUY, 1000, 3, 7)
         await venue.until(lambda: venue.answers["place"] == 1)
-        assert take(bridge, 1) == []
+        assert take(bridge, 1) == [rep(1, K.UNKNOWN_OUTCOME, 7, 3)]
     # close stopped the asking: the next unknown answer is final
     reason = REJECT_REASONS["E_VENUE_OUTCOME_UNKNOWN"]
-    assert bridge.reports() == [rep(1, ReportKind.REJECT, 7, 3, reason=reason)]
+    assert bridge.reports() == [rep(1, K.REJECTED, 7, 3, reason=reason)]
     assert (venue.posts, venue.answers["place"]) == (1, 2)
     assert venue.cancel_calls == [cid_of(7)]  # the safety net cancels what rested
     assert bridge.stats.close_cancels == 1
@@ -275,7 +296,8 @@ async def test_bridge_outcome_unknown_past_limit_stops_quoting_answer_still_arri
         await venue.books_taken()
         bridge.place(BUY, 1000, 3, 7)
         await venue.until(lambda: venue.answers["place"] == 1)  # unknown since T0 (the clock)
-        assert take(bridge, 5) == [] and bridge.quote_block() is None  # 0.5 s: at the limit
+        assert take(bridge, 5) == [rep(5, K.UNKNOWN_OUTCOME, 7, 3)]
+        assert bridge.quote_block() is None  # 0.5 s: at the limit
         assert take(bridge, 6) == []  # 0.6 s: past it
         line = bridge.quote_block()
         assert line == (
@@ -286,7 +308,7 @@ async def test_bridge_outcome_unknown_past_limit_stops_quoting_answer_still_arri
         answered = venue.answers["place"]
         venue.lose_place_answers = 0  # the asking goes on in the background
         await venue.until(lambda: venue.answers["place"] > answered)
-        assert take(bridge, 7) == [rep(7, ReportKind.ACK, 7, 3)]
+        assert take(bridge, 7) == [rep(7, K.ACCEPTED, 7, 3)]
         assert bridge.quote_block() == line  # latched, as the kill switch is
     assert venue.posts == 1 and bridge.summary()["latched_stop"] == line
     assert bridge.stats.blocked_decisions == 2
@@ -307,16 +329,16 @@ async def test_bridge_cancel_not_taken_reports_reject_order_stays_live(
     venue = FakeVenue()
     async with running(venue) as bridge:
         await placed(venue, bridge, 1)
-        assert take(bridge, 1) == [rep(1, ReportKind.ACK, 1, 3)]
+        assert take(bridge, 1) == [rep(1, K.ACCEPTED, 1, 3)]
         venue.cancel_script = [venue.orders[cid_of(1)] if answer == "still_open" else answer]
         bridge.cancel(1)
         await venue.until(lambda: venue.answers["cancel"] == 1)
         reason = REJECT_REASONS[code]
-        assert take(bridge, 2) == [rep(2, ReportKind.REJECT, 1, 3, reason=reason)]
+        assert take(bridge, 2) == [rep(2, K.REPLACE_REJECTED, 1, 3, reason=reason)]  # still rests
         assert take(bridge, 3) == []  # still open at the venue: not ended
         bridge.cancel(1)  # the engine cancels again
         await venue.until(lambda: venue.answers["cancel"] == 2)
-        assert take(bridge, 4) == [rep(4, ReportKind.CANCELED, 1, 0)]
+        assert take(bridge, 4) == [rep(4, K.CANCELED, 1, 0)]
     assert venue.cancel_calls == [cid_of(1), cid_of(1)]
     assert (bridge.stats.rejects, bridge.stats.ended_unfilled) == (1, 1)
 
@@ -325,18 +347,16 @@ async def test_bridge_order_gone_at_venue_cancels_only_after_its_fills() -> None
     venue = FakeVenue()
     async with running(venue) as bridge:
         await placed(venue, bridge, 1)
-        assert take(bridge, 1) == [rep(1, ReportKind.ACK, 1, 3)]
+        assert take(bridge, 1) == [rep(1, K.ACCEPTED, 1, 3)]
         venue.trade(cid_of(1), 1)  # counted by the adapter, not yet through the stream
         venue.expire(cid_of(1))  # dead-man switch: no longer open
         assert take(bridge, 2) == []  # a fill is still on its way: not ended yet
         await venue.fills_taken()
-        assert take(bridge, 3) == [
-            fill_rep(3, 1, 1, 2, trade_no=1),
-            rep(3, ReportKind.CANCELED, 1, 0),
-        ]
+        ended = take(bridge, 3)
+        assert ended == [fill_rep(3, 1, 1, 2, trade_no=1), rep(3, K.CANCELED, 1, 0)]
         assert take(bridge, 4) == []
-    assert bridge.position_lots == 1
-    assert bridge.fill_log().qty_lots.tolist() == [1]
+    assert position_of(ended) == 1
+    assert_router_counted(bridge, [1])
     assert bridge.stats.ended_unfilled == 1
     assert venue.cancel_calls == []  # nothing left open at close
 
@@ -345,7 +365,7 @@ async def test_bridge_cancel_of_unknown_order_ends_it_only_after_its_fills() -> 
     venue = FakeVenue()
     async with running(venue) as bridge:
         await placed(venue, bridge, 1)
-        assert take(bridge, 1) == [rep(1, ReportKind.ACK, 1, 3)]
+        assert take(bridge, 1) == [rep(1, K.ACCEPTED, 1, 3)]
         venue.hold_fills = True
         venue.trade(cid_of(1), 1)  # counted by the adapter, slow to reach the stream
         venue.expire(cid_of(1))
@@ -356,11 +376,10 @@ async def test_bridge_cancel_of_unknown_order_ends_it_only_after_its_fills() -> 
         venue.release_fills()
         await venue.fills_taken()
         # The order ends after the fill that was on its way, never before it.
-        assert take(bridge, 3) == [
-            fill_rep(3, 1, 1, 2, trade_no=1),
-            rep(3, ReportKind.CANCELED, 1, 0),
-        ]
-    assert bridge.position_lots == 1
+        ended = take(bridge, 3)
+        assert ended == [fill_rep(3, 1, 1, 2, trade_no=1), rep(3, K.CANCELED, 1, 0)]
+    assert position_of(ended) == 1
+    assert_router_counted(bridge, [1])
 
 
 async def test_bridge_fill_before_ack_delivered_once_and_counted_in_ack() -> None:
@@ -371,17 +390,18 @@ async def test_bridge_fill_before_ack_delivered_once_and_counted_in_ack() -> Non
         await venue.until(lambda: venue.posts == 1)  # rested; the answer is held back
         venue.trade(cid_of(1), 1)
         await venue.fills_taken()
-        assert take(bridge, 1) == [fill_rep(1, 1, 1, 2, trade_no=1)]
+        first = take(bridge, 1)
+        assert first == [fill_rep(1, 1, 1, 2, trade_no=1)]
         venue.place_gate.set()
         await venue.until(lambda: venue.answers["place"] == 1)
-        assert take(bridge, 2) == [rep(2, ReportKind.ACK, 1, 2)]  # net of the fill delivered
+        assert take(bridge, 2) == [rep(2, K.ACCEPTED, 1, 2)]  # net of the fill delivered
         venue.trade(cid_of(1), 2)  # the rest: FILLED, gone from the open orders
         await venue.fills_taken()
-        assert take(bridge, 3) == [fill_rep(3, 1, 2, 0, trade_no=2)]  # no CANCELED after it
+        last = take(bridge, 3)
+        assert last == [fill_rep(3, 1, 2, 0, trade_no=2)]  # no CANCELED after it
         assert take(bridge, 4) == []
-    assert bridge.position_lots == 3
-    assert bridge.fill_log().qty_lots.tolist() == [1, 2]
-    assert bridge.summary()["fills"] == 2
+    assert position_of(first + last) == 3
+    assert_router_counted(bridge, [1, 2])
     assert (bridge.stats.ended_unfilled, bridge.stats.unknown_fills) == (0, 0)
 
 
@@ -415,3 +435,28 @@ async def test_bridge_fill_stream_breaks_fails_bridge_and_blocks_quoting() -> No
         assert bridge.quote_block() == "E_VENUE_DISCONNECTED: venue failed: E_VENUE_DISCONNECTED"
         assert bridge.market_view(T0 + STEP_NS).best_bid_lots == 0
     assert bridge.fatal is not None and "ConnectionError" in bridge.fatal.line()
+
+
+@pytest.mark.parametrize("lots", [-4, 0], ids=["short", "flat"])
+async def test_bridge_start_reports_the_venue_position_as_adopted_once(lots: int) -> None:
+    venue = FakeVenue()
+    venue.start_position_lots = lots
+    async with running(venue, BridgeConfig(adopt=True)) as bridge:
+        adopted = OrderEvent(T0 + STEP_NS, 0, OrderEventKind.POSITION_ADOPTED, 0, 0, -1, 0, 4,
+                             0, 0, 0, 0.0)  # fmt: skip
+        assert take(bridge, 1) == ([adopted] if lots else [])
+        assert take(bridge, 2) == []
+
+
+async def test_bridge_fill_event_carries_the_newest_book_mid() -> None:
+    venue = FakeVenue()
+    async with running(venue) as bridge:
+        venue.push_book(999, 5, 1002, 7)
+        await venue.books_taken()
+        await placed(venue, bridge, 1)
+        assert take(bridge, 1) == [rep(1, K.ACCEPTED, 1, 3)]  # no mid on an order event
+        venue.trade(cid_of(1), 3)
+        await venue.fills_taken()
+        assert take(bridge, 2) == [fill_rep(2, 1, 3, 0, trade_no=1, mid_x2=2001)]
+    assert_router_counted(bridge, [3])
+    assert bridge.effective_fee_bps == pytest.approx(1e4 * FEE_USD / (3 * 1000 * LOT_USD_PER_TICK))
