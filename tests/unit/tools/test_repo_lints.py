@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -128,32 +127,6 @@ def test_error_code_registry_problems_detected() -> None:
 )
 def test_repo_lints_pass_on_real_src(repo_root: Path, lint: object) -> None:
     assert lint.main([str(repo_root / "src")]) == 0  # type: ignore[attr-defined]
-
-
-def test_import_linter_contract_catches_core_importing_cli(repo_root: Path, tmp_path: Path) -> None:
-    contracts = tomllib.loads((repo_root / "pyproject.toml").read_text())["tool"]["importlinter"]
-    layers = contracts["contracts"][0]["layers"]
-    package = tmp_path / "mmbot"
-    for name in ("cli", "core", "config", "obs", "artifacts"):
-        _plant(package, f"{name}/__init__.py", "")
-    _plant(package, "__init__.py", "")
-    _plant(package, "core/clock.py", "from mmbot.cli import app\n")
-    _plant(package, "cli/app.py", "")
-    config = tmp_path / ".importlinter"
-    config.write_text(
-        "[importlinter]\nroot_package = mmbot\n\n[importlinter:contract:layers]\n"
-        "name = layers\ntype = layers\nlayers =\n    " + "\n    ".join(layers) + "\n"
-    )
-    result = subprocess.run(
-        [str(BIN / "lint-imports"), "--config", str(config), "--no-cache"],
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "mmbot.core.clock -> mmbot.cli" in result.stdout
 
 
 @pytest.mark.parametrize(

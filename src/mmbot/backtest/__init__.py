@@ -1,0 +1,1 @@
+"""Backtests: one run and its report, walk-forward, latency studies, the edge audit's I/O."""
