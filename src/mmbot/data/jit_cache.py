@@ -7,17 +7,22 @@ inlines or links them in) and the module-level constants it reads, frozen at com
 cached entry point running the old matching code until the cache was deleted.
 
 So each compiled unit (the simulator, the synthetic market) names all its source files, and
-its functions cache under `numba-<sha256 of those files>`: an edit to any of them is a new
-directory, hence a fresh compile. numba reads its public setting `numba._NUMBA_CONFIG.CACHE_DIR`
-(the NUMBA_CACHE_DIR variable) once, when a function is decorated; it points at that
-directory only while the unit's functions are decorated, so other numba code in the process
-keeps its own cache. The directory sits in the unit's `__pycache__`, or under NUMBA_CACHE_DIR
-when that is set. Directories of older sources stay behind; deleting them is always safe.
+its functions cache under `numba-<unit>-<sha256 of those files>` (unit: the folder of its
+first source, e.g. `sim`): an edit to any of them is a new directory, hence a fresh compile.
+numba reads its public setting `numba.config.CACHE_DIR` (the NUMBA_CACHE_DIR variable) once,
+when a function is decorated; it points at that directory only while the unit's functions are
+decorated, so other numba code in the process keeps its own cache. The directory sits in the
+unit's `__pycache__`, or under NUMBA_CACHE_DIR when that is set. The directories of the unit's
+older sources are deleted when its functions are decorated (a checkout edited many times would
+otherwise keep one per edit); a process still running older code then only loses the chance
+to cache, never its loaded code.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -46,7 +51,24 @@ def cache_dir_for(sources: Sequence[Path]) -> Path:
     """Return the cache directory of a unit built from sources (the first one places it)."""
     user_dir = _NUMBA_CONFIG.CACHE_DIR
     base = Path(user_dir) if user_dir else sources[0].parent / "__pycache__"
-    return base / f"numba-{sources_digest(sources)[:_DIGEST_CHARS]}"
+    unit = sources[0].parent.name
+    return base / f"numba-{unit}-{sources_digest(sources)[:_DIGEST_CHARS]}"
+
+
+def prune_stale_caches(cache_dir: Path) -> list[Path]:
+    """Delete the directories of the same unit's other sources beside cache_dir (and those of
+    the unit-less naming of earlier versions); return what was deleted."""
+    unit = cache_dir.name.rsplit("-", 1)[0]  # numba-<unit>
+    stale_name = re.compile(rf"({re.escape(unit)}|numba)-[0-9a-f]{{{_DIGEST_CHARS}}}")
+    if not cache_dir.parent.is_dir():
+        return []
+    stale = [
+        path for path in cache_dir.parent.iterdir()
+        if path != cache_dir and path.is_dir() and stale_name.fullmatch(path.name)
+    ]  # fmt: skip
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
 
 
 def cached_njit(sources: Sequence[Path], **options: Any) -> Callable[[F], F]:
@@ -54,7 +76,9 @@ def cached_njit(sources: Sequence[Path], **options: Any) -> Callable[[F], F]:
 
     sources must list every file whose code or constants the unit's compiled functions use.
     """
-    cache_dir = str(cache_dir_for(sources))
+    cache_path = cache_dir_for(sources)
+    prune_stale_caches(cache_path)
+    cache_dir = str(cache_path)
     compile_cached = njit(cache=True, **options)
 
     def decorate(func: F) -> F:

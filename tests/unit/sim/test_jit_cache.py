@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import mmbot
+from mmbot.data.jit_cache import prune_stale_caches
 from mmbot.sim.jit import COMPILING_NOTICE
 
 CALLER = """\
@@ -92,3 +93,19 @@ def test_jit_cache_lives_in_the_package_pycache(package_copy: Path) -> None:
     _run(package_copy)
     caches = list((package_copy / "mmbot" / "sim" / "__pycache__").glob("numba-*"))
     assert len(caches) == 1 and any(caches[0].rglob("*.nbi")), caches
+
+
+def test_jit_cache_of_older_sources_is_pruned_other_units_kept(tmp_path: Path) -> None:
+    current = tmp_path / "numba-sim-0123456789abcdef"
+    older = tmp_path / "numba-sim-fedcba9876543210"
+    legacy = tmp_path / "numba-00000000000000aa"  # the unit-less naming of earlier versions
+    other_unit = tmp_path / "numba-data-fedcba9876543210"
+    unrelated = tmp_path / "numba-sim-notahash"
+    for folder in (current, older, legacy, other_unit, unrelated):
+        (folder / "sim_x").mkdir(parents=True)
+    pruned = prune_stale_caches(current)
+    assert sorted(pruned) == sorted([older, legacy])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in (current, other_unit, unrelated)
+    )
+    assert prune_stale_caches(tmp_path / "missing" / current.name) == []
