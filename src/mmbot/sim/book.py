@@ -55,26 +55,24 @@ def mid_ticks_x2(regs: I64, book: int) -> int:
     return int(bid + ask)
 
 
-@compiled
-def _scan_best(levels: I64, roi_lo: int, side: int, from_idx: int) -> int:
-    """Return the best price of a side's levels at or beyond from_idx (towards worse prices),
-    or the side's sentinel. roi_lo is the price of levels[0]."""
-    width = len(levels)
+@compiled_inline
+def _best_of(qty: I64, regs: I64, book: int, side: int, from_idx: int) -> int:
+    """Return the best price of a book side at or beyond from_idx (towards worse prices),
+    or the side's sentinel."""
+    # Indexes the 3-d array rather than taking a view of the side: a view is one more
+    # reference to count in the per-event code that inlines this.
+    width = qty.shape[2]
+    row = side_index(side)
+    roi_lo = regs[book, B_ROI_LO_TICKS]
     if side == SIDE_BID:
         for idx in range(min(from_idx, width - 1), -1, -1):
-            if levels[idx] > 0:
+            if qty[book, row, idx] > 0:
                 return int(roi_lo + idx)
         return NO_BID_TICKS
     for idx in range(max(from_idx, 0), width):
-        if levels[idx] > 0:
+        if qty[book, row, idx] > 0:
             return int(roi_lo + idx)
     return NO_ASK_TICKS
-
-
-@compiled_inline
-def _best_of(qty: I64, regs: I64, book: int, side: int, from_idx: int) -> int:
-    """Return _scan_best over one side of a book."""
-    return _scan_best(qty[book, side_index(side)], regs[book, B_ROI_LO_TICKS], side, from_idx)
 
 
 @compiled

@@ -58,6 +58,7 @@ from mmbot.sim.layout import (
     R_NEXT_ORDER_ID,
     R_NOW_NS,
     R_POSITION_LOCAL_LOTS,
+    R_QUEUE_MODEL,
     R_REP_DELIVERED,
     R_REP_HEAD,
     R_REP_TAIL,
@@ -69,71 +70,83 @@ from mmbot.sim.layout import (
     ST_NEED_SPACE,
     ST_REACHED,
     X_CASH_LOCAL_USD,
+    X_PROB_POWER,
 )
-from mmbot.sim.matching import on_cross, on_depth, on_request, on_trade, settle_cross_credit
-from mmbot.sim.state import I64, SimState, headroom_rows
+from mmbot.sim.matching import (
+    on_cross,
+    on_depth,
+    on_request,
+    on_trade,
+    settle_cross_credit,
+    trade_reaches_orders,
+)
+from mmbot.sim.state import F64, I64, SimState, headroom_rows, ledger_of, orders_of
 
 FAR_NS = 1 << 62  # "never": later than any timestamp in the data
 
 
-# The per-event functions below take the arrays they use, not the SimState: numba
-# reference-counts every array of a tuple at each call or inlined call that takes it (two
-# dozen counter updates), which here would cost several times the work of the event.
+# Reference counting: numba counts (an atomic update) each array argument of a call or
+# inlined call, and every array of a tuple argument, once per call; LLVM drops the counts
+# of small inlined helpers only (apply_event and _fills_called_for keep theirs, a few per
+# event). So the per-event code passes single arrays, never the SimState; `advance` takes
+# its arrays out of the state once per call and reads the heads of its queues itself; the
+# rarer steps that fill, report or handle a request are called from `advance` directly with
+# the Ledger and Orders groups (state.py): passed through an inlined per-event function, a
+# group would be counted at every event.
+
+
+# Which fills a market event at the venue calls for (_fills_called_for).
+_NO_FILL = 0
+_TRADE_FILLS = 1  # matching.on_trade
+_CROSS_FILLS = 2  # matching.on_cross
 
 
 @compiled_inline
-def local_arrival_ns(regs: I64, ts_exch_ns: I64, ts_local_ns: I64, i: int) -> int:
-    """Return when event i reaches the strategy under the latency model."""
-    if regs[R_LATENCY_MODEL] == LAT_RECORDED:
-        return int(ts_local_ns[i])
-    return int(ts_exch_ns[i] + regs[R_FEED_LATENCY_NS])
-
-
-@compiled
-def _venue_event_with_orders(st: SimState, i: int) -> None:
-    """Apply event i at the venue while we have orders resting or crossing credit owed."""
-    qty_lots = st.qty_lots[i]
-    if st.regs[R_CROSS_UNPRINTED_LOTS] + st.regs[R_CROSS_UNPRINTED_LOTS + 1] > 0:
-        # Crossing liquidity we took is still owed by the tape (rare). Runs before the book
-        # update, which would hide whether this row starts a new snapshot.
-        qty_lots = settle_cross_credit(st, i)
-    # A crossing row fills us at the mid that prevailed before it moved the book.
-    mid_before_x2 = mid_ticks_x2(st.book_regs, BOOK_EXCH)
-    prev_lots = apply_event(
-        st.book_qty, st.book_regs, BOOK_EXCH, st.kind[i], st.side[i], st.price_ticks[i],
-        st.qty_lots[i],
-    )  # fmt: skip
-    if st.regs[R_N_ACTIVE] == 0:
-        return
-    kind = st.kind[i]
+def _fills_called_for(
+    ord_i: I64,
+    ord_x: F64,
+    active: I64,
+    n_active: int,
+    queue_model: int,
+    prob_power: float,
+    kind: int,
+    side: int,
+    price_ticks: int,
+    prev_lots: int,
+    usable_lots: int,
+) -> int:
+    """Move our queue positions after an event reached the venue's book (prev_lots: its
+    level's qty before); return _NO_FILL, _TRADE_FILLS or _CROSS_FILLS for the caller to do.
+    """
     if kind == KIND_TRADE:
-        if qty_lots > 0:
-            on_trade(st, st.ts_exch_ns[i], st.side[i], st.price_ticks[i], qty_lots)
-    elif kind in (KIND_DEPTH, KIND_SNAPSHOT) and on_depth(
-        st, st.side[i], st.price_ticks[i], prev_lots, qty_lots
-    ):
-        on_cross(st, st.ts_exch_ns[i], st.side[i], st.price_ticks[i], qty_lots, mid_before_x2)
+        reaches = trade_reaches_orders(ord_i, active, n_active, side, price_ticks)
+        return _TRADE_FILLS if usable_lots > 0 and reaches else _NO_FILL
+    if kind in (KIND_DEPTH, KIND_SNAPSHOT) and on_depth(
+        ord_i, ord_x, active, n_active, queue_model, prob_power, side, price_ticks, prev_lots,
+        usable_lots,
+    ):  # fmt: skip
+        return _CROSS_FILLS
+    return _NO_FILL
 
 
 @compiled_inline
-def _deliver_report(st: SimState) -> None:
+def _deliver_report(regs: I64, xregs: F64, rep: I64, rep_fee_usd: F64) -> None:
     """A report reaches the strategy: a fill changes the position and cash it is shown."""
-    p = st.regs[R_REP_DELIVERED] & (len(st.rep) - 1)
-    st.regs[R_REP_DELIVERED] += 1
-    row = st.rep[p]
-    if row[P_KIND] != REP_FILL:
+    p = regs[R_REP_DELIVERED] & (len(rep) - 1)
+    regs[R_REP_DELIVERED] += 1
+    if rep[p, P_KIND] != REP_FILL:
         return
-    side = row[P_SIDE]
-    notional = notional_usd(st, row[P_PRICE_TICKS], row[P_QTY_LOTS])
-    st.regs[R_POSITION_LOCAL_LOTS] += side * row[P_QTY_LOTS]
-    st.xregs[X_CASH_LOCAL_USD] -= side * notional + st.rep_fee_usd[p]
+    side, qty_lots = rep[p, P_SIDE], rep[p, P_QTY_LOTS]
+    notional = notional_usd(xregs, rep[p, P_PRICE_TICKS], qty_lots)
+    regs[R_POSITION_LOCAL_LOTS] += side * qty_lots
+    xregs[X_CASH_LOCAL_USD] -= side * notional + rep_fee_usd[p]
 
 
 @compiled_inline
-def _short_of_space(st: SimState) -> bool:
-    headroom = headroom_rows(len(st.ord_i))
-    queued = st.regs[R_REP_TAIL] - st.regs[R_REP_HEAD]
-    return bool(len(st.rep) - queued < headroom or len(st.fill_i) - st.regs[R_N_FILLS] < headroom)
+def _short_of_space(regs: I64, rep: I64, fill_i: I64, order_capacity: int) -> bool:
+    headroom = headroom_rows(order_capacity)
+    queued = regs[R_REP_TAIL] - regs[R_REP_HEAD]
+    return bool(len(rep) - queued < headroom or len(fill_i) - regs[R_N_FILLS] < headroom)
 
 
 # What the earliest pending thing is (see the theory of operation, in tie order).
@@ -144,65 +157,97 @@ _STEP_REPORT = 3
 
 
 @compiled_inline
-def _next_step(regs: I64, ts_exch_ns: I64, ts_local_ns: I64, req: I64, rep: I64) -> tuple[int, int]:
+def _earliest(
+    t_venue_event_ns: int, t_request_ns: int, t_local_event_ns: int, t_report_ns: int
+) -> tuple[int, int]:
     """Return (which queue, its time) of the earliest pending step; ties in queue order."""
-    n_events = len(ts_exch_ns)
-    i_exch = regs[R_EXCH_CURSOR]
-    step, t_step = _STEP_VENUE_EVENT, FAR_NS
-    if i_exch < n_events:
-        t_step = ts_exch_ns[i_exch]
-    if regs[R_REQ_HEAD] < regs[R_REQ_TAIL]:
-        t_req = req[regs[R_REQ_HEAD] & (len(req) - 1), Q_TS_ARRIVE_NS]
-        if t_req < t_step:
-            step, t_step = _STEP_REQUEST, t_req
-    if regs[R_LOCAL_CURSOR] < n_events:
-        t_local = local_arrival_ns(regs, ts_exch_ns, ts_local_ns, regs[R_LOCAL_CURSOR])
-        if t_local < t_step:
-            step, t_step = _STEP_LOCAL_EVENT, t_local
-    if regs[R_REP_DELIVERED] < regs[R_REP_TAIL]:
-        t_rep = rep[regs[R_REP_DELIVERED] & (len(rep) - 1), P_TS_LOCAL_NS]
-        if t_rep < t_step:
-            step, t_step = _STEP_REPORT, t_rep
+    step, t_step = _STEP_VENUE_EVENT, t_venue_event_ns
+    if t_request_ns < t_step:
+        step, t_step = _STEP_REQUEST, t_request_ns
+    if t_local_event_ns < t_step:
+        step, t_step = _STEP_LOCAL_EVENT, t_local_event_ns
+    if t_report_ns < t_step:
+        step, t_step = _STEP_REPORT, t_report_ns
     return step, t_step
 
 
 @compiled
 def advance(st: SimState, until_ns: int) -> int:
     """Process everything that happens up to local time until_ns; return an ST_* code."""
-    # Taken out of the state once (see local_arrival_ns): none is replaced during a call.
-    regs, ts_exch_ns, ts_local_ns, req, rep = st.regs, st.ts_exch_ns, st.ts_local_ns, st.req, st.rep
+    # Taken out of the state once (see the note above): none is replaced during a call.
+    regs, xregs, req, rep, fill_i = st.regs, st.xregs, st.req, st.rep, st.fill_i
+    ts_exch_ns, ts_local_ns = st.ts_exch_ns, st.ts_local_ns
     kind, side, price_ticks, qty_lots = st.kind, st.side, st.price_ticks, st.qty_lots
     book_qty, book_regs = st.book_qty, st.book_regs
+    ord_i, ord_x, active = st.ord_i, st.ord_x, st.active
+    ledger, orders = ledger_of(st), orders_of(st)
+    queue_model, prob_power = regs[R_QUEUE_MODEL], xregs[X_PROB_POWER]
+    # An event reaches the strategy at its recorded local time or after the feed latency.
+    recorded = regs[R_LATENCY_MODEL] == LAT_RECORDED
+    arrival_ts_ns = ts_local_ns if recorded else ts_exch_ns
+    arrival_delay_ns = 0 if recorded else regs[R_FEED_LATENCY_NS]
+    n_events, req_mask, rep_mask = len(ts_exch_ns), len(req) - 1, len(rep) - 1
     while True:
-        step, t_step = _next_step(regs, ts_exch_ns, ts_local_ns, req, rep)
+        # The time at the head of each queue, FAR_NS when it is empty. Read here, not in
+        # helpers: an inlined helper's array arguments would be counted at every step.
+        i_exch, i_local = regs[R_EXCH_CURSOR], regs[R_LOCAL_CURSOR]
+        req_head, rep_head = regs[R_REQ_HEAD], regs[R_REP_DELIVERED]
+        step, t_step = _earliest(
+            ts_exch_ns[i_exch] if i_exch < n_events else FAR_NS,
+            req[req_head & req_mask, Q_TS_ARRIVE_NS] if req_head < regs[R_REQ_TAIL] else FAR_NS,
+            arrival_ts_ns[i_local] + arrival_delay_ns if i_local < n_events else FAR_NS,
+            rep[rep_head & rep_mask, P_TS_LOCAL_NS] if rep_head < regs[R_REP_TAIL] else FAR_NS,
+        )
         if t_step > until_ns or t_step == FAR_NS:
             break
         if step == _STEP_VENUE_EVENT:
-            i = regs[R_EXCH_CURSOR]
-            if regs[R_N_ACTIVE] + regs[R_CROSS_UNPRINTED_LOTS] + regs[R_CROSS_UNPRINTED_LOTS + 1]:
-                # Trades and crossing levels fill at most every resting order.
-                if regs[R_N_ACTIVE] > 0 and _short_of_space(st):
-                    return ST_NEED_SPACE
-                _venue_event_with_orders(st, i)
-            else:
-                apply_event(
-                    book_qty, book_regs, BOOK_EXCH, kind[i], side[i], price_ticks[i], qty_lots[i]
-                )
-            regs[R_EXCH_CURSOR] = i + 1
-        elif step == _STEP_REQUEST:
-            if _short_of_space(st):
+            # Trades and crossing levels fill at most every resting order.
+            if regs[R_N_ACTIVE] > 0 and _short_of_space(regs, rep, fill_i, len(ord_i)):
                 return ST_NEED_SPACE
-            q = regs[R_REQ_HEAD] & (len(req) - 1)
-            regs[R_REQ_HEAD] += 1
-            on_request(st, q, t_step)
+            i = i_exch
+            regs[R_EXCH_CURSOR] = i + 1
+            kind_i, side_i = kind[i], side[i]
+            price_ticks_i, qty_lots_i = price_ticks[i], qty_lots[i]
+            usable_lots = qty_lots_i
+            if regs[R_CROSS_UNPRINTED_LOTS] + regs[R_CROSS_UNPRINTED_LOTS + 1] > 0:
+                # Crossing liquidity we took is still owed by the tape (rare). Runs before the
+                # book update, which would hide whether this row starts a new snapshot.
+                usable_lots = settle_cross_credit(
+                    regs, book_regs, kind_i, side_i, price_ticks_i, qty_lots_i
+                )
+            # A crossing row fills us at the mid that prevailed before it moved the book.
+            mid_before_x2 = mid_ticks_x2(book_regs, BOOK_EXCH)
+            prev_lots = apply_event(
+                book_qty, book_regs, BOOK_EXCH, kind_i, side_i, price_ticks_i, qty_lots_i
+            )
+            fills = _NO_FILL
+            if regs[R_N_ACTIVE] > 0:
+                fills = _fills_called_for(
+                    ord_i, ord_x, active, regs[R_N_ACTIVE], queue_model, prob_power, kind_i,
+                    side_i, price_ticks_i, prev_lots, usable_lots,
+                )  # fmt: skip
+            if fills == _TRADE_FILLS:
+                on_trade(
+                    ledger, orders, book_regs, ts_exch_ns[i], side_i, price_ticks_i, usable_lots
+                )
+            elif fills == _CROSS_FILLS:
+                on_cross(
+                    ledger, orders, book_qty, book_regs, ts_exch_ns[i], side_i, price_ticks_i,
+                    usable_lots, mid_before_x2,
+                )  # fmt: skip
+        elif step == _STEP_REQUEST:
+            if _short_of_space(regs, rep, fill_i, len(ord_i)):
+                return ST_NEED_SPACE
+            regs[R_REQ_HEAD] = req_head + 1
+            on_request(ledger, orders, book_qty, book_regs, req[req_head & req_mask], t_step)
         elif step == _STEP_LOCAL_EVENT:
-            i = regs[R_LOCAL_CURSOR]
+            i = i_local
+            regs[R_LOCAL_CURSOR] = i + 1
             apply_event(
                 book_qty, book_regs, BOOK_LOCAL, kind[i], side[i], price_ticks[i], qty_lots[i]
             )
-            regs[R_LOCAL_CURSOR] = i + 1
         else:
-            _deliver_report(st)
+            _deliver_report(regs, xregs, rep, st.rep_fee_usd)
     regs[R_NOW_NS] = max(regs[R_NOW_NS], until_ns)
     return ST_REACHED
 
@@ -222,7 +267,24 @@ def submit(
 
     REQ_NEW ignores order_id and assigns the next one. The caller guarantees a free row.
     """
-    regs = st.regs
+    return send_request(
+        st.regs, st.req, req_type, order_id, client_id, side, price_ticks, qty_lots, flags
+    )
+
+
+@compiled
+def send_request(
+    regs: I64,
+    req: I64,
+    req_type: int,
+    order_id: int,
+    client_id: int,
+    side: int,
+    price_ticks: int,
+    qty_lots: int,
+    flags: int,
+) -> int:
+    """submit for compiled callers that hold the state's arrays (regs, req)."""
     if req_type == REQ_NEW:
         order_id = regs[R_NEXT_ORDER_ID]
         regs[R_NEXT_ORDER_ID] += 1
@@ -230,7 +292,7 @@ def submit(
     elif req_type == REQ_CANCEL:
         regs[R_N_CANCELS] += 1
     tail = regs[R_REQ_TAIL]
-    row = st.req[tail & (len(st.req) - 1)]
+    row = req[tail & (len(req) - 1)]
     row[Q_TS_ARRIVE_NS] = regs[R_NOW_NS] + regs[R_ENTRY_LATENCY_NS]
     row[Q_TYPE] = req_type
     row[Q_ORDER_ID] = order_id

@@ -11,27 +11,28 @@ from mmbot.sim.layout import (
     X_TICK_SIZE,
     X_VOLUME_30D_USD,
 )
-from mmbot.sim.state import SimState
+from mmbot.sim.state import F64, Ledger, SimState
 
 
 @compiled_inline
-def notional_usd(st: SimState, price_ticks: int, qty_lots: int) -> float:
+def notional_usd(xregs: F64, price_ticks: int, qty_lots: int) -> float:
     """Return price * size in USD; the one place ticks and lots become money."""
-    return float(price_ticks * st.xregs[X_TICK_SIZE] * qty_lots * st.xregs[X_LOT_SIZE])
+    return float(price_ticks * xregs[X_TICK_SIZE] * qty_lots * xregs[X_LOT_SIZE])
 
 
 @compiled
-def charge_fee(st: SimState, notional: float, is_maker: bool) -> float:
+def charge_fee(ledger: Ledger, notional: float, is_maker: bool) -> float:
     """Return the fee of one fill at the current tier, then book its volume (may move tier)."""
-    tier = st.regs[R_FEE_TIER]
-    bps = st.tier_maker_bps[tier] if is_maker else st.tier_taker_bps[tier]
+    regs, xregs, tier_min_volume_usd = ledger.regs, ledger.xregs, ledger.tier_min_volume_usd
+    tier = regs[R_FEE_TIER]
+    bps = ledger.tier_maker_bps[tier] if is_maker else ledger.tier_taker_bps[tier]
     fee = notional * bps * 1e-4
-    st.xregs[X_FEES_USD] += fee
-    st.xregs[X_NOTIONAL_USD] += notional
-    volume = st.xregs[X_VOLUME_30D_USD] + st.xregs[X_NOTIONAL_USD]
-    while tier + 1 < len(st.tier_min_volume_usd) and volume >= st.tier_min_volume_usd[tier + 1]:
+    xregs[X_FEES_USD] += fee
+    xregs[X_NOTIONAL_USD] += notional
+    volume = xregs[X_VOLUME_30D_USD] + xregs[X_NOTIONAL_USD]
+    while tier + 1 < len(tier_min_volume_usd) and volume >= tier_min_volume_usd[tier + 1]:
         tier += 1
-    st.regs[R_FEE_TIER] = tier
+    regs[R_FEE_TIER] = tier
     return float(fee)
 
 

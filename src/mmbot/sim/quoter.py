@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from mmbot.data.schema import SIDE_ASK, SIDE_BID
-from mmbot.sim.engine import advance, submit
+from mmbot.sim.engine import advance, send_request
 from mmbot.sim.fees import effective_fee_bps
 from mmbot.sim.jit import compiled
 from mmbot.sim.layout import (
@@ -54,7 +53,7 @@ from mmbot.sim.layout import (
 )
 from mmbot.sim.params import SimParams
 from mmbot.sim.reports import FillLog, fill_log_of
-from mmbot.sim.state import EventArrays, SimState, grow, new_state
+from mmbot.sim.state import I64, EventArrays, SimState, grow, new_state
 
 # The quoter's own registers (int64 array), so a call can stop to grow buffers and resume.
 QR_NEXT_DECISION_NS = 0
@@ -103,12 +102,15 @@ class QuoterResult:
     fills: FillLog
 
 
+# The quoter's functions take the arrays they use, not the SimState (numba counts a
+# reference to every array of the tuple at each call: engine.py explains).
+
+
 @compiled
-def _read_reports(st: SimState, qregs: NDArray[np.int64]) -> None:
+def _read_reports(regs: I64, rep: I64, qregs: I64) -> None:
     """Forget working orders the venue reports as finished (filled, cancelled, rejected)."""
-    regs = st.regs
     for counter in range(regs[R_REP_HEAD], regs[R_REP_DELIVERED]):
-        row = st.rep[counter & (len(st.rep) - 1)]
+        row = rep[counter & (len(rep) - 1)]
         kind = row[P_KIND]
         if kind in (REP_ACK, REP_MODIFIED) or (kind == REP_FILL and row[P_LEAVES_LOTS] > 0):
             continue  # still working
@@ -120,51 +122,50 @@ def _read_reports(st: SimState, qregs: NDArray[np.int64]) -> None:
 
 
 @compiled
-def _requote(
-    st: SimState, qregs: NDArray[np.int64], id_col: int, side: int, price_ticks: int
-) -> None:
+def _requote(regs: I64, req: I64, qregs: I64, id_col: int, side: int, price_ticks: int) -> None:
     """Keep one working order at price_ticks on a side (NO_QUOTE: none)."""
     order_id = qregs[id_col]
     if order_id != 0 and qregs[id_col + 1] != price_ticks:
-        submit(st, REQ_CANCEL, order_id, 0, 0, 0, 0, 0)
+        send_request(regs, req, REQ_CANCEL, order_id, 0, 0, 0, 0, 0)
         qregs[id_col] = 0
     if price_ticks != NO_QUOTE and qregs[id_col] == 0:
         qty_lots = qregs[QR_ORDER_QTY_LOTS]
-        qregs[id_col] = submit(st, REQ_NEW, 0, 0, side, price_ticks, qty_lots, FLAG_POST_ONLY)
+        qregs[id_col] = send_request(
+            regs, req, REQ_NEW, 0, 0, side, price_ticks, qty_lots, FLAG_POST_ONLY
+        )
         qregs[id_col + 1] = price_ticks
 
 
 @compiled
-def _decide(st: SimState, qregs: NDArray[np.int64]) -> None:
-    best_bid = st.book_regs[BOOK_LOCAL, B_BEST_BID_TICKS]
-    best_ask = st.book_regs[BOOK_LOCAL, B_BEST_ASK_TICKS]
+def _decide(regs: I64, book_regs: I64, req: I64, qregs: I64) -> None:
+    best_bid = book_regs[BOOK_LOCAL, B_BEST_BID_TICKS]
+    best_ask = book_regs[BOOK_LOCAL, B_BEST_ASK_TICKS]
     if best_bid == NO_BID_TICKS or best_ask == NO_ASK_TICKS:
         return  # no mid to quote around: leave the working orders as they are
     mid_x2 = best_bid + best_ask  # the mid in ticks may be x.5, so work in half ticks
     spread_x2 = 2 * qregs[QR_HALF_SPREAD_TICKS]
     bid_ticks = (mid_x2 - spread_x2) // 2  # floor(mid - h)
     ask_ticks = -((-(mid_x2 + spread_x2)) // 2)  # ceil(mid + h)
-    position_lots = st.regs[R_POSITION_LOCAL_LOTS]
+    position_lots = regs[R_POSITION_LOCAL_LOTS]
     max_lots = qregs[QR_MAX_POSITION_LOTS]
-    _requote(
-        st, qregs, QR_BID_ORDER_ID, SIDE_BID, bid_ticks if position_lots < max_lots else NO_QUOTE
-    )
-    _requote(
-        st, qregs, QR_ASK_ORDER_ID, SIDE_ASK, ask_ticks if position_lots > -max_lots else NO_QUOTE
-    )
+    bid_quote_ticks = bid_ticks if position_lots < max_lots else NO_QUOTE
+    ask_quote_ticks = ask_ticks if position_lots > -max_lots else NO_QUOTE
+    _requote(regs, req, qregs, QR_BID_ORDER_ID, SIDE_BID, bid_quote_ticks)
+    _requote(regs, req, qregs, QR_ASK_ORDER_ID, SIDE_ASK, ask_quote_ticks)
 
 
 @compiled
-def _quote_loop(st: SimState, qregs: NDArray[np.int64]) -> int:
+def _quote_loop(st: SimState, qregs: I64) -> int:
     """Alternate advance and decide until the events are used up (or a buffer needs room)."""
+    regs, req, rep, book_regs = st.regs, st.req, st.rep, st.book_regs
     n_events = len(st.ts_exch_ns)
-    while st.regs[R_LOCAL_CURSOR] < n_events:
+    while regs[R_LOCAL_CURSOR] < n_events:
         if advance(st, qregs[QR_NEXT_DECISION_NS]) == ST_NEED_SPACE:
             return ST_NEED_SPACE
-        _read_reports(st, qregs)
-        if len(st.req) - (st.regs[R_REQ_TAIL] - st.regs[R_REQ_HEAD]) < REQ_HEADROOM:
+        _read_reports(regs, rep, qregs)
+        if len(req) - (regs[R_REQ_TAIL] - regs[R_REQ_HEAD]) < REQ_HEADROOM:
             return ST_NEED_SPACE
-        _decide(st, qregs)
+        _decide(regs, book_regs, req, qregs)
         qregs[QR_NEXT_DECISION_NS] += qregs[QR_INTERVAL_NS]
     return ST_REACHED
 

@@ -61,6 +61,49 @@ class SimState(NamedTuple):
     fill_fee_usd: F64
 
 
+class Orders(NamedTuple):
+    """The order-slot arrays of a SimState, for the matching calls that use most of them."""
+
+    ord_i: I64
+    ord_x: F64
+    active: I64
+    free: I64
+    scratch: I64
+
+
+class Ledger(NamedTuple):
+    """What an execution or a report is written to: registers, fee tiers, reports, fill log."""
+
+    regs: I64
+    xregs: F64
+    tier_min_volume_usd: F64
+    tier_maker_bps: F64
+    tier_taker_bps: F64
+    rep: I64
+    rep_fee_usd: F64
+    fill_i: I64
+    fill_fee_usd: F64
+
+
+# Groups of arrays are for calls made once per request, fill or decision. numba counts a
+# reference to every array of a tuple a call takes, so a per-event call takes single arrays.
+
+
+@compiled_inline
+def orders_of(st: SimState) -> Orders:
+    """Return the order-slot arrays of st."""
+    return Orders(st.ord_i, st.ord_x, st.active, st.free, st.scratch)
+
+
+@compiled_inline
+def ledger_of(st: SimState) -> Ledger:
+    """Return the arrays of st that executions and reports are written to."""
+    return Ledger(
+        st.regs, st.xregs, st.tier_min_volume_usd, st.tier_maker_bps, st.tier_taker_bps,
+        st.rep, st.rep_fee_usd, st.fill_i, st.fill_fee_usd,
+    )  # fmt: skip
+
+
 @compiled_inline
 def headroom_rows(order_capacity: int) -> int:
     """Return the most report/fill rows one simulation step can append.

@@ -25,7 +25,7 @@ from mmbot.sim.layout import (
     NO_BID_TICKS,
     R_LOCAL_CURSOR,
 )
-from mmbot.sim.state import SimState
+from mmbot.sim.state import I64, SimState
 
 # Columns of the view array.
 V_BEST_BID_TICKS: Final = 0
@@ -49,16 +49,16 @@ def new_view() -> NDArray[np.int64]:
 
 
 @compiled
-def _depth_lots(st: SimState, side: int, best_ticks: int, levels: int) -> int:
+def _depth_lots(book_qty: I64, book_regs: I64, side: int, best_ticks: int, levels: int) -> int:
     """Sum the qty of the first `levels` non-empty price levels from the best outwards."""
-    width = st.book_qty.shape[2]
+    width = book_qty.shape[2]
     row = side_index(side)
-    idx = best_ticks - st.book_regs[BOOK_LOCAL, B_ROI_LO_TICKS]
+    idx = best_ticks - book_regs[BOOK_LOCAL, B_ROI_LO_TICKS]
     total = 0
     found = 0
     step = -1 if side == SIDE_BID else 1
     while 0 <= idx < width and found < levels:
-        qty = st.book_qty[BOOK_LOCAL, row, idx]
+        qty = book_qty[BOOK_LOCAL, row, idx]
         if qty > 0:
             total += qty
             found += 1
@@ -67,46 +67,54 @@ def _depth_lots(st: SimState, side: int, best_ticks: int, levels: int) -> int:
 
 
 @compiled
-def local_view(st: SimState, ref_mid_x2: int, depth_levels: int, out: NDArray[np.int64]) -> None:
+def local_view(st: SimState, ref_mid_x2: int, depth_levels: int, out: I64) -> None:
     """Fill out (V_* columns) with the strategy's book and the trades since out[V_CURSOR].
 
     Trade depth is how far from ref_mid_x2/2 (the mid at the previous decision) the farthest
     trade on each side reached, in whole ticks; -1 when that side did not trade.
     """
-    bid = st.book_regs[BOOK_LOCAL, B_BEST_BID_TICKS]
-    ask = st.book_regs[BOOK_LOCAL, B_BEST_ASK_TICKS]
+    # Taken out of the state once: numba counts a reference to every array of the tuple at
+    # each call that takes it (engine.py explains).
+    book_qty, book_regs = st.book_qty, st.book_regs
+    kind, side, price_ticks, qty_lots = st.kind, st.side, st.price_ticks, st.qty_lots
+    bid = book_regs[BOOK_LOCAL, B_BEST_BID_TICKS]
+    ask = book_regs[BOOK_LOCAL, B_BEST_ASK_TICKS]
     has_bid = bid != NO_BID_TICKS
     has_ask = ask != NO_ASK_TICKS
     out[V_BEST_BID_TICKS] = bid if has_bid else 0
     out[V_BEST_ASK_TICKS] = ask if has_ask else 0
     out[V_BEST_BID_LOTS] = (
-        level_qty(st.book_qty, st.book_regs, BOOK_LOCAL, SIDE_BID, bid) if has_bid else 0
+        level_qty(book_qty, book_regs, BOOK_LOCAL, SIDE_BID, bid) if has_bid else 0
     )
     out[V_BEST_ASK_LOTS] = (
-        level_qty(st.book_qty, st.book_regs, BOOK_LOCAL, SIDE_ASK, ask) if has_ask else 0
+        level_qty(book_qty, book_regs, BOOK_LOCAL, SIDE_ASK, ask) if has_ask else 0
     )
-    out[V_BID_DEPTH_LOTS] = _depth_lots(st, SIDE_BID, bid, depth_levels) if has_bid else 0
-    out[V_ASK_DEPTH_LOTS] = _depth_lots(st, SIDE_ASK, ask, depth_levels) if has_ask else 0
+    out[V_BID_DEPTH_LOTS] = (
+        _depth_lots(book_qty, book_regs, SIDE_BID, bid, depth_levels) if has_bid else 0
+    )
+    out[V_ASK_DEPTH_LOTS] = (
+        _depth_lots(book_qty, book_regs, SIDE_ASK, ask, depth_levels) if has_ask else 0
+    )
     buy_lots = 0
     sell_lots = 0
     buy_depth = -1
     sell_depth = -1
     end = st.regs[R_LOCAL_CURSOR]
     for i in range(out[V_CURSOR], end):
-        if st.kind[i] != KIND_TRADE:
+        if kind[i] != KIND_TRADE:
             continue
         # Twice the distance from the reference mid, floored to whole ticks.
-        distance_x2 = st.side[i] * (2 * st.price_ticks[i] - ref_mid_x2)
+        distance_x2 = side[i] * (2 * price_ticks[i] - ref_mid_x2)
         depth = max(distance_x2, 0) // 2
-        if st.side[i] == SIDE_BUY:
-            buy_lots += st.qty_lots[i]
+        if side[i] == SIDE_BUY:
+            buy_lots += qty_lots[i]
             buy_depth = max(buy_depth, depth)
         else:
-            sell_lots += st.qty_lots[i]
+            sell_lots += qty_lots[i]
             sell_depth = max(sell_depth, depth)
     out[V_BUY_VOLUME_LOTS] = buy_lots
     out[V_SELL_VOLUME_LOTS] = sell_lots
     out[V_BUY_TRADE_DEPTH_TICKS] = buy_depth
     out[V_SELL_TRADE_DEPTH_TICKS] = sell_depth
-    out[V_EXCH_MID_TICKS_X2] = mid_ticks_x2(st.book_regs, BOOK_EXCH)
+    out[V_EXCH_MID_TICKS_X2] = mid_ticks_x2(book_regs, BOOK_EXCH)
     out[V_CURSOR] = end
