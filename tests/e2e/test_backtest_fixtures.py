@@ -18,7 +18,8 @@ from _cli import REPO_ROOT
 from _cli import mmbot as _mmbot
 
 FIXTURES = REPO_ROOT / "configs" / "fixtures"
-RUN_FILES = ("backtest.json", "BACKTEST.md", "fills.csv", "orders.csv", "mids.csv", "run.json")
+RUN_FILES = ("backtest.json", "BACKTEST.md", "fills.csv", "orders.csv", "mids.csv",
+             "risk_records.csv", "risk_denials.csv", "run.json")  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from mmbot.core.types import (
     PlaceOrder,
     Quote,
     ReplaceOrder,
+    Side,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "PlaceOrder",
     "Quote",
     "ReplaceOrder",
+    "Side",
     "SimClock",
     "UsageError",
     "WallClock",

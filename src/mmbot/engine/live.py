@@ -180,7 +180,7 @@ class LiveRunner:
         self._stop_reason: str | None = None
         self._wake = asyncio.Event()
         self._last_error = ""
-        self._risk_lines_seen = 0
+        self._risk_records_seen = 0
         self._next_status_s = 0.0
 
     def stop(self, reason: str) -> None:
@@ -278,10 +278,10 @@ class LiveRunner:
         if every is None:
             return
         engine = self.engine
-        risk_lines = engine.record.risk_lines
-        if len(risk_lines) > self._risk_lines_seen:
-            self._risk_lines_seen = len(risk_lines)
-            self._last_error = error_code(risk_lines[-1])
+        risk_records = engine.record.risk_records
+        if len(risk_records) > self._risk_records_seen:
+            self._risk_records_seen = len(risk_records)
+            self._last_error = risk_records[-1].code
         if engine.risk.kill_switch_active:
             self._last_error = "E_RISK_KILL_SWITCH"
         if block is not None:

@@ -39,7 +39,7 @@ from mmbot.core.types import (
 )
 from mmbot.engine.ledger import Ledger
 from mmbot.engine.orders import ExecutionPolicy, ManagedOrder, OrderManager, client_seq_of
-from mmbot.risk import RiskContext, RiskGate
+from mmbot.risk import RiskContext, RiskGate, RiskRecord
 from mmbot.strategy import StrategyParams, StrategyState, decide, initial_state
 from mmbot.strategy.trace import DecisionTrace
 
@@ -95,16 +95,26 @@ class DayBook:
 
 @dataclass(slots=True)
 class EngineRecord:
-    """What a run leaves besides the venue's fill log: mids, risk records, traces, denials."""
+    """What a run leaves besides the venue's fill log: mids, risk records, traces, denials.
+
+    risk_records: every record of the risk gate's after_step, in order; denials: how many
+    actions the gate denied, by E_RISK_* code (the run directory's risk_records.csv and
+    risk_denials.csv).
+    """
 
     mid_ts_ns: list[int] = field(default_factory=list)
     mid_ticks_x2: list[int] = field(default_factory=list)
-    risk_lines: list[str] = field(default_factory=list)
+    risk_records: list[RiskRecord] = field(default_factory=list)
     denials: dict[str, int] = field(default_factory=dict)
     traces: list[DecisionTrace] = field(default_factory=list)
     inventory_lots: list[int] = field(default_factory=list)
     quotes: list[tuple[int, Quote | None]] = field(default_factory=list)  # (ts_ns, wanted)
     decisions: int = 0
+
+    @property
+    def risk_lines(self) -> list[str]:
+        """Return the risk records as `E_RISK_<WHAT>: ts_ns=<ts> <detail>` lines."""
+        return [record.line() for record in self.risk_records]
 
 
 class Engine:
@@ -212,8 +222,7 @@ class Engine:
             ledger.notional_usd - day_book.notional_start_usd,
             orders.quotes_placed_total - day_book.orders_start,
         )  # fmt: skip
-        for line in risk.after_step(ctx):
-            record.risk_lines.append(line.line())
+        record.risk_records.extend(risk.after_step(ctx))
         decision = decide(self._state, view, position, self._budget_lots, strategy)
         self._state = decision.state
         if self.params.keep_traces:

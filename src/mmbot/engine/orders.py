@@ -31,6 +31,7 @@ from typing import Final, Literal
 
 from mmbot.core.ids import MAX_CLIENT_SEQ
 from mmbot.core.types import BUY, SELL, Action, CancelOrder, PlaceOrder, Quote, ReplaceOrder
+from mmbot.risk import OpenOrder
 
 ExecutionPolicy = Literal["queue_aware", "naive_repost"]
 EXECUTION_POLICIES: Final[tuple[ExecutionPolicy, ...]] = ("queue_aware", "naive_repost")
@@ -82,10 +83,14 @@ _ALLOWED: Final = {
 
 
 class ManagedOrder:
-    """One order we sent; mutable because it lives through many reports."""
+    """One order we sent; mutable because it lives through many reports.
+
+    price_ticks, leaves_lots and priced_ts_ns change only through rest(), which keeps
+    open_order (the risk gate's view of the order) in step with them.
+    """
 
     __slots__ = (
-        "client_id", "ended_ts_ns", "filled_lots", "leaves_lots", "placed_ts_ns",
+        "client_id", "ended_ts_ns", "filled_lots", "leaves_lots", "open_order", "placed_ts_ns",
         "price_ticks", "priced_ts_ns", "qty_lots", "seq", "side", "state", "venue_order_id",
     )  # fmt: skip
 
@@ -103,6 +108,16 @@ class ManagedOrder:
         self.ended_ts_ns = -1
         self.state = OrderState.PENDING_NEW
         self.venue_order_id = -1
+        # Rebuilt only when it changes (rest()), not by open_orders(), which runs at every
+        # decision.
+        self.open_order = OpenOrder(side, price_ticks, qty_lots, ts_ns)
+
+    def rest(self, price_ticks: int, leaves_lots: int, priced_ts_ns: int) -> None:
+        """Set what rests at the venue after a fill or a replace, and the risk gate's view."""
+        self.price_ticks = price_ticks
+        self.leaves_lots = leaves_lots
+        self.priced_ts_ns = priced_ts_ns
+        self.open_order = OpenOrder(self.side, price_ticks, leaves_lots, priced_ts_ns)
 
 
 class OrderManager:
@@ -175,14 +190,11 @@ class OrderManager:
                     ReplaceOrder(order.client_id, order.client_id, side, price_ticks, qty_lots)
                 )
 
-    def open_orders(self) -> dict[str, tuple[int, int, int, int]]:
-        """Return client_id -> (side, price_ticks, leaves_lots, priced_ts_ns) of resting orders."""
-        resting = {
-            o.client_id: (o.side, o.price_ticks, o.leaves_lots, o.priced_ts_ns)
-            for o in self._working.values()
-        }
+    def open_orders(self) -> dict[str, OpenOrder]:
+        """Return client_id -> OpenOrder of every resting order (the risk gate's view)."""
+        resting = {o.client_id: o.open_order for o in self._working.values()}
         for o in self._leaving.values():
-            resting[o.client_id] = (o.side, o.price_ticks, o.leaves_lots, o.priced_ts_ns)
+            resting[o.client_id] = o.open_order
         return resting
 
     def _move(self, order: ManagedOrder, state: OrderState, ts_ns: int) -> None:
@@ -257,7 +269,7 @@ class OrderManager:
     def on_fill(self, order: ManagedOrder, qty_lots: int, leaves_lots: int, ts_ns: int) -> None:
         """Apply a (partial) fill."""
         order.filled_lots += qty_lots
-        order.leaves_lots = leaves_lots
+        order.rest(order.price_ticks, leaves_lots, order.priced_ts_ns)
         if leaves_lots == 0:
             self._move(order, OrderState.FILLED, ts_ns)
 
@@ -269,10 +281,8 @@ class OrderManager:
     def on_modified(self, order: ManagedOrder, price_ticks: int, leaves_lots: int,
                     ts_ns: int) -> None:  # fmt: skip
         """Apply a replace confirmation: new price/size; a new price restarts the order's age."""
-        if price_ticks != order.price_ticks:
-            order.priced_ts_ns = ts_ns
-        order.price_ticks = price_ticks
+        priced_ts_ns = ts_ns if price_ticks != order.price_ticks else order.priced_ts_ns
+        order.rest(price_ticks, leaves_lots, priced_ts_ns)
         order.qty_lots = order.filled_lots + leaves_lots
-        order.leaves_lots = leaves_lots
         if order.state is OrderState.PENDING_REPLACE:
             self._move(order, OrderState.LIVE, ts_ns)

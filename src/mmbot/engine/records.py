@@ -1,12 +1,13 @@
-"""Turn what an engine run holds into run-directory records (fills, orders, mids)."""
+"""Turn what an engine run holds into run-directory records (fills, orders, mids, risk)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from mmbot.core.types import Side
 from mmbot.engine.loop import Engine
 from mmbot.engine.orders import OrderState
-from mmbot.engine.rundir import FillRecord, MidSeriesRecord, OrderRecord
+from mmbot.engine.rundir import FillRecord, MidSeriesRecord, OrderRecord, RiskLog
 
 FEE_CURRENCY = "USD"
 _END_STATES = {
@@ -38,7 +39,7 @@ def fill_records(engine: Engine, symbol: str) -> list[FillRecord]:
             order_id=str(int(log.order_id[i])),
             client_order_id=client_ids.get(int(log.order_id[i]), ""),
             symbol=symbol,
-            side=int(log.side[i]),
+            side=Side(int(log.side[i])),
             price=_decimal_price(int(log.price_ticks[i]), tick),
             qty=_decimal_price(int(log.qty_lots[i]), lot),
             is_maker=bool(log.is_maker[i]),
@@ -60,7 +61,7 @@ def order_records(engine: Engine, symbol: str) -> list[OrderRecord]:
             client_order_id=order.client_id,
             symbol=symbol,
             strategy=engine.params.strategy_id,
-            side=order.side,
+            side=Side(order.side),
             price=_decimal_price(order.price_ticks, tick),
             qty=_decimal_price(order.qty_lots, lot),
             placed_ts_ns=order.placed_ts_ns,
@@ -82,3 +83,9 @@ def mid_record(engine: Engine, symbol: str) -> MidSeriesRecord:
         ts_ns=np.asarray(engine.record.mid_ts_ns, dtype=np.int64),
         mid=np.round(mids_x2 * (tick / 2.0), _decimals(tick)),
     )
+
+
+def risk_log(engine: Engine) -> RiskLog:
+    """Return the risk gate's records and denial counts of the run so far."""
+    record = engine.record
+    return RiskLog(tuple(record.risk_records), dict(record.denials))

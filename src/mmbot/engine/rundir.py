@@ -4,6 +4,8 @@ Files (documented in docs/RUN_DIRECTORY.md):
     fills.csv   one row per fill, exact decimal numbers (see FILL_COLUMNS)
     orders.csv  one row per order we sent, with its end state (see ORDER_COLUMNS)
     mids.csv    the mid price series the run saw (ts_ns, symbol, mid)
+    risk_records.csv  the risk gate's records, in order (ts_ns, code, detail)
+    risk_denials.csv  how many actions the risk gate denied, by code (code, denials)
     run.json    config/data sha256, seed, mode, instruments, versions
     manifest.json  every file's sha256, written last (engine/rundir_commit.py)
 
@@ -22,7 +24,10 @@ import numpy as np
 import numpy.typing as npt
 
 from mmbot.artifacts import fmt_exact, write_csv, write_json
+from mmbot.core.text import ascii_single_line
+from mmbot.core.types import Side
 from mmbot.engine.rundir_commit import seal_run_dir
+from mmbot.risk import RiskRecord
 
 FILL_COLUMNS: Final = (
     "ts_ns", "order_id", "client_order_id", "symbol", "side", "price", "qty", "liquidity",
@@ -33,7 +38,8 @@ ORDER_COLUMNS: Final = (
     "placed_ts_ns", "priced_ts_ns", "ended_ts_ns", "end_state", "filled_qty",
 )  # fmt: skip
 MID_COLUMNS: Final = ("ts_ns", "symbol", "mid")
-SIDE_NAMES: Final = {1: "buy", -1: "sell"}
+RISK_RECORD_COLUMNS: Final = ("ts_ns", "code", "detail")
+RISK_DENIAL_COLUMNS: Final = ("code", "denials")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +50,7 @@ class FillRecord:
     order_id: str
     client_order_id: str
     symbol: str
-    side: int
+    side: Side
     price: float
     qty: float
     is_maker: bool
@@ -53,11 +59,14 @@ class FillRecord:
     mid_at_fill: float
     strategy: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "side", Side(self.side))  # an int side too; refuses not 1/-1
+
     def row(self) -> list[str | int]:
         """Return the CSV row in FILL_COLUMNS order."""
         return [
             self.ts_ns, self.order_id, self.client_order_id, self.symbol,
-            SIDE_NAMES[self.side], fmt_exact(self.price), fmt_exact(self.qty),
+            self.side.name.lower(), fmt_exact(self.price), fmt_exact(self.qty),
             "maker" if self.is_maker else "taker", fmt_exact(self.fee), self.fee_currency,
             fmt_exact(self.mid_at_fill), self.strategy,
         ]  # fmt: skip
@@ -75,7 +84,7 @@ class OrderRecord:
     client_order_id: str
     symbol: str
     strategy: str
-    side: int
+    side: Side
     price: float
     qty: float
     placed_ts_ns: int
@@ -84,11 +93,14 @@ class OrderRecord:
     end_state: str
     filled_qty: float
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "side", Side(self.side))  # an int side too; refuses not 1/-1
+
     def row(self) -> list[str | int]:
         """Return the CSV row in ORDER_COLUMNS order."""
         return [
             self.order_id, self.client_order_id, self.symbol, self.strategy,
-            SIDE_NAMES[self.side], fmt_exact(self.price), fmt_exact(self.qty),
+            self.side.name.lower(), fmt_exact(self.price), fmt_exact(self.qty),
             self.placed_ts_ns, self.priced_ts_ns, self.ended_ts_ns, self.end_state,
             fmt_exact(self.filled_qty),
         ]  # fmt: skip
@@ -101,6 +113,22 @@ class MidSeriesRecord:
     symbol: str
     ts_ns: npt.NDArray[np.int64]
     mid: npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class RiskLog:
+    """What the risk gate decided during a run: its records in order, the denials by code."""
+
+    records: Sequence[RiskRecord] = ()
+    denials: Mapping[str, int] = field(default_factory=dict)
+
+    def record_rows(self) -> list[list[str | int]]:
+        """Return the risk_records.csv rows, in RISK_RECORD_COLUMNS order."""
+        return [[r.ts_ns, r.code, ascii_single_line(r.detail)] for r in self.records]
+
+    def denial_rows(self) -> list[list[str | int]]:
+        """Return the risk_denials.csv rows, in RISK_DENIAL_COLUMNS order, sorted by code."""
+        return [[code, count] for code, count in sorted(self.denials.items())]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,16 +185,21 @@ def write_run_dir(
     fills: Sequence[FillRecord],
     orders: Sequence[OrderRecord],
     mids: Sequence[MidSeriesRecord],
+    risk: RiskLog = RiskLog(),
 ) -> list[Path]:
-    """Write fills.csv, orders.csv, mids.csv and run.json into out, then the manifest over
-    out's files; return their paths.
+    """Write fills.csv, orders.csv, mids.csv, risk_records.csv, risk_denials.csv and run.json
+    into out, then the manifest over out's files; return their paths.
 
-    out is a fresh folder: building_run_dir's stage (or a test's own folder).
+    out is a fresh folder: building_run_dir's stage (or a test's own folder). risk: the run's
+    risk log (engine/records.py's risk_log); the default, no records and no denials, is for
+    a directory made without a risk gate (a test's hand-made run).
     """
     written = [
         write_csv(out / "fills.csv", FILL_COLUMNS, [fill.row() for fill in fills]),
         write_csv(out / "orders.csv", ORDER_COLUMNS, [order.row() for order in orders]),
         write_csv(out / "mids.csv", MID_COLUMNS, _mid_rows(mids)),
+        write_csv(out / "risk_records.csv", RISK_RECORD_COLUMNS, risk.record_rows()),
+        write_csv(out / "risk_denials.csv", RISK_DENIAL_COLUMNS, risk.denial_rows()),
         write_json(out / "run.json", info.payload()),
     ]
     seal_run_dir(out)

@@ -37,7 +37,8 @@ MANIFEST: Final = "manifest.json"
 # Every file an mmbot run or report writes into a run directory. A rerun replaces these
 # (and whatever the old manifest lists); any other file in --out was not ours to delete.
 RUN_DIR_FILES: Final = frozenset({
-    "fills.csv", "orders.csv", "mids.csv", "run.json", MANIFEST,
+    "fills.csv", "orders.csv", "mids.csv", "risk_records.csv", "risk_denials.csv", "run.json",
+    MANIFEST,
     "backtest.json", "BACKTEST.md", "live_sim.json", "LIVE_SIM.md",
     "edge_audit.json", "EDGE_AUDIT.md", "equity.svg", "inventory.svg", "waterfall.svg",
 })  # fmt: skip

@@ -48,7 +48,16 @@ import math
 from collections.abc import Sequence
 from typing import Final
 
-from mmbot.core.types import BUY, Action, CancelOrder, Denied, PlaceOrder, Quote, ReplaceOrder
+from mmbot.core.types import (
+    BUY,
+    Action,
+    CancelOrder,
+    Denied,
+    PlaceOrder,
+    Quote,
+    ReplaceOrder,
+    Side,
+)
 from mmbot.risk.rules import (
     Reason,
     bucket_reason,
@@ -65,6 +74,30 @@ ACTIVE: Final = 0
 REDUCING: Final = 1
 HALTED: Final = 2
 TRADING_STATES: Final = ("ACTIVE", "REDUCING", "HALTED")  # indexed by the state's value
+
+
+class _Exposure:
+    """One check() batch's worst-case position, booked as orders pass: the position limit, and
+    the net position if every bid filled (long_lots) or every ask filled (short_lots, counted
+    positive when short)."""
+
+    __slots__ = ("limit_lots", "long_lots", "short_lots")
+
+    def __init__(self, limit_lots: int, long_lots: int, short_lots: int) -> None:
+        self.limit_lots = limit_lots
+        self.long_lots = long_lots
+        self.short_lots = short_lots
+
+    def lots(self, side: int) -> int:
+        """Return the worst-case lots if every order on side (BUY or SELL) filled."""
+        return self.long_lots if side == BUY else self.short_lots
+
+    def add_lots(self, side: int, lots: int) -> None:
+        """Book lots more resting on side (negative: taken off the book)."""
+        if side == BUY:
+            self.long_lots += lots
+        else:
+            self.short_lots += lots
 
 
 class RiskGate:
@@ -113,9 +146,9 @@ class RiskGate:
         self._throttled_cancels_total = 0
         self._risk_denials_total = 0
         # Per-check() scratch: orders the day still allows, and worst-case lots built on the
-        # first order of the batch (see _worst_case_lots) then booked as orders pass.
+        # first order of the batch (see _exposure_of) then booked as orders pass.
         self._orders_left = 0
-        self._exposure: list[int] | None = None
+        self._exposure: _Exposure | None = None
 
     def check(
         self, actions: Sequence[Action], ctx: RiskContext
@@ -283,21 +316,21 @@ class RiskGate:
         if resting is None:
             return "E_RISK_UNKNOWN_ORDER", f"replace: {action.client_id} is not resting"
         params = self._params
-        age_ns = ctx.ts_ns - resting[3]
+        age_ns = ctx.ts_ns - resting.priced_ts_ns
         if age_ns < params.min_order_age_ns:
             return "E_RISK_REPLACE_AGE", (
                 f"min_order_age_ms: order age {age_ns / _NS_PER_MS:.3f} ms < "
                 f"{params.min_order_age_ns // _NS_PER_MS}"
             )
-        moved_ticks = abs(action.price_ticks - resting[1])
+        moved_ticks = abs(action.price_ticks - resting.price_ticks)
         # A same-price size cut only takes risk off and keeps queue priority: not churn.
-        size_cut = moved_ticks == 0 and action.qty_lots < resting[2]
+        size_cut = moved_ticks == 0 and action.qty_lots < resting.leaves_lots
         if moved_ticks < params.min_replace_ticks and not size_cut:
             return "E_RISK_REPLACE_TICKS", (
                 f"min_replace_ticks: moved {moved_ticks} ticks "
                 f"({moved_ticks * params.tick_size:.8g} USD) < {params.min_replace_ticks}"
             )
-        rejection = self._book_order(action, ctx, resting[0], resting[2])
+        rejection = self._book_order(action, ctx, resting.side, resting.leaves_lots)
         if rejection is None:
             self._replace_allowed += 1
         return rejection
@@ -318,16 +351,18 @@ class RiskGate:
             )
         exposure = self._exposure
         if exposure is None:
-            exposure = self._exposure = self._worst_case_lots(ctx)
+            exposure = self._exposure = self._exposure_of(ctx)
         side = action.side
-        same_side_lots = replaced_lots if replaced_side == side else 0
-        worst_lots = exposure[side] + action.qty_lots - same_side_lots
+        added_lots = action.qty_lots - (replaced_lots if replaced_side == side else 0)
+        worst_lots = exposure.lots(side) + added_lots
         if self._state == REDUCING:
             rejection = self._reduce_only_rejection(action, ctx.position_lots, worst_lots)
             if rejection is not None:
                 return rejection
-        elif worst_lots > exposure[0]:
-            return "E_RISK_POSITION", f"max_position: {worst_lots} lots would be > {exposure[0]}"
+        elif worst_lots > exposure.limit_lots:
+            return "E_RISK_POSITION", (
+                f"max_position: {worst_lots} lots would be > {exposure.limit_lots}"
+            )
         # An order that, with the reducing orders resting, closes the whole position goes as
         # reduce-only, which venues accept below their minimums.
         if worst_lots != 0 or side * ctx.position_lots >= 0:
@@ -339,10 +374,10 @@ class RiskGate:
             return "E_RISK_THROTTLE_ORDERS", bucket_reason(
                 "orders_per_s", params.orders_per_s, params.orders_burst
             )
-        exposure[side] = worst_lots
+        exposure.add_lots(side, added_lots)
         if replaced_side and replaced_side != side:
             # A replace that flips side takes its old quantity off the other side.
-            exposure[replaced_side] -= replaced_lots
+            exposure.add_lots(replaced_side, -replaced_lots)
         self._orders_left -= 1
         return None
 
@@ -355,7 +390,7 @@ class RiskGate:
         """
         head = f"reduce_only: trading_state REDUCING ({self._state_cause})"
         if action.side * position_lots >= 0:
-            side_name = "buy" if action.side == BUY else "sell"
+            side_name = Side(action.side).name.lower()
             return "E_RISK_REDUCE_ONLY", (
                 f"{head}; a {side_name} of {action.qty_lots} lots would add to position "
                 f"{position_lots} lots"
@@ -374,17 +409,17 @@ class RiskGate:
             "cancels_per_s", params.cancels_per_s, params.cancels_burst
         )
 
-    def _worst_case_lots(self, ctx: RiskContext) -> list[int]:
-        """Return [limit_lots, long_lots, short_lots]: index BUY (1) is long, SELL (-1) short."""
+    def _exposure_of(self, ctx: RiskContext) -> _Exposure:
+        """Return the worst-case position of ctx's resting orders, before the batch."""
         position_lots = ctx.position_lots
         long_lots = short_lots = 0
         for order in ctx.open_orders.values():
-            if order[0] == BUY:
-                long_lots += order[2]
+            if order.side == BUY:
+                long_lots += order.leaves_lots
             else:
-                short_lots += order[2]
-        limit = position_limit_lots(self._params, ctx.mid_price_usd)
-        return [limit, position_lots + long_lots, short_lots - position_lots]
+                short_lots += order.leaves_lots
+        limit_lots = position_limit_lots(self._params, ctx.mid_price_usd)
+        return _Exposure(limit_lots, position_lots + long_lots, short_lots - position_lots)
 
     def _breach(self, ctx: RiskContext, code: str, limit: str, lots: int, limit_lots: int) -> None:
         self._pos_skew_breach_total += 1

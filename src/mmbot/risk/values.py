@@ -11,8 +11,20 @@ from mmbot.core.text import ascii_single_line
 
 _NS_PER_MS = 1_000_000
 
-# (side, price_ticks, qty_lots, placed_ts_ns) of one resting order.
-OpenOrder = tuple[int, int, int, int]
+
+class OpenOrder(NamedTuple):
+    """One resting order as the risk gate sees it.
+
+    side is BUY (1) or SELL (-1); leaves_lots what is still resting; priced_ts_ns when its
+    current price was set (the age the replace policy checks). A NamedTuple: it is read at
+    every decision, and stays the plain tuple (side, price_ticks, leaves_lots, priced_ts_ns)
+    for code that unpacks it.
+    """
+
+    side: int
+    price_ticks: int
+    leaves_lots: int
+    priced_ts_ns: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +89,7 @@ class RiskContext(NamedTuple):
     """What the engine knows at one step: time, inventory, resting orders and the day so far.
 
     `pnl_usd_day` is realized plus unrealized PnL since the start of the UTC day;
-    `open_orders` maps client_id to (side, price_ticks, qty_lots, placed_ts_ns).
+    `open_orders` maps client_id to its OpenOrder.
     """
 
     # A NamedTuple, not a frozen dataclass: it is built once per decision and costs ~0.25 us

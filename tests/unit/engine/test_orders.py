@@ -6,6 +6,7 @@ import pytest
 
 from mmbot.core.types import BUY, SELL, CancelOrder, PlaceOrder, Quote, ReplaceOrder
 from mmbot.engine.orders import OrderManager, OrderState
+from mmbot.risk import OpenOrder
 
 pytestmark = pytest.mark.selected
 
@@ -90,3 +91,28 @@ def test_reports_for_unknown_orders_are_counted() -> None:
     manager = OrderManager("s")
     assert manager.lookup(venue_order_id=77, seq_id=5) is None
     assert manager.unknown_reports_total == 1
+
+
+def test_open_orders_follow_fills_and_replaces_as_named_records() -> None:
+    manager = OrderManager("s")
+    _placed(manager, Quote(99, 101, 3, 2), ts_ns=1_000)
+    bid, ask = manager.orders
+    assert manager.open_orders() == {
+        "s-1": OpenOrder(BUY, 99, 3, 1_000),
+        "s-2": OpenOrder(SELL, 101, 2, 1_001),
+    }
+    manager.on_ack(bid)
+    manager.on_fill(bid, 1, 2, 2_000)  # leaves 2; price and age unchanged
+    assert manager.open_orders()["s-1"] == OpenOrder(BUY, 99, 2, 1_000)
+    manager.on_sent_replace(ReplaceOrder("s-1", "s-1", BUY, 99, 1))
+    manager.on_modified(bid, 99, 1, 3_000)  # a same-price size cut keeps the order's age
+    assert manager.open_orders()["s-1"] == OpenOrder(BUY, 99, 1, 1_000)
+    manager.on_sent_replace(ReplaceOrder("s-1", "s-1", BUY, 98, 1))
+    manager.on_modified(bid, 98, 1, 4_000)  # a new price restarts it
+    resting = manager.open_orders()["s-1"]
+    assert (resting.side, resting.price_ticks, resting.leaves_lots, resting.priced_ts_ns) == (
+        BUY, 98, 1, 4_000,
+    )  # fmt: skip
+    assert (bid.price_ticks, bid.leaves_lots, bid.priced_ts_ns, bid.qty_lots) == (98, 1, 4_000, 2)
+    manager.on_fill(ask, 2, 0, 5_000)
+    assert list(manager.open_orders()) == ["s-1"]

@@ -99,7 +99,7 @@ def test_gate_places_within_limits_all_allowed() -> None:
 
 def test_gate_place_over_position_limit_denied_with_reason() -> None:
     gate = RiskGate(_params())
-    resting = {"b0": (BUY, 198, 5, T0)}
+    resting = {"b0": OpenOrder(BUY, 198, 5, T0)}
     buy, sell = PlaceOrder("b1", BUY, 197, 5), PlaceOrder("a1", SELL, 202, 5)
     allowed, denied = gate.check([buy, sell], _ctx(position_lots=2, open_orders=resting))
     assert allowed == [sell]
@@ -112,7 +112,9 @@ def test_gate_place_over_position_limit_denied_with_reason() -> None:
 def test_gate_same_batch_places_accumulate_second_denied() -> None:
     gate = RiskGate(_params())
     first, second = PlaceOrder("b1", BUY, 198, 4), PlaceOrder("b2", BUY, 197, 4)
-    allowed, denied = gate.check([first, second], _ctx(open_orders={"b0": (BUY, 199, 3, T0)}))
+    allowed, denied = gate.check(
+        [first, second], _ctx(open_orders={"b0": OpenOrder(BUY, 199, 3, T0)})
+    )
     assert allowed == [first]
     assert [d.reason for d in denied] == ["max_position: 11 lots would be > 10"]
 
@@ -125,7 +127,7 @@ def test_gate_active_worst_case_position_boundary(
     resting_lots: int, qty_lots: int, allowed: bool
 ) -> None:
     gate = RiskGate(_params())  # limit 10 lots
-    resting = {"b0": (BUY, 190, resting_lots, T0)} if resting_lots else {}
+    resting = {"b0": OpenOrder(BUY, 190, resting_lots, T0)} if resting_lots else {}
     buy = PlaceOrder("b1", BUY, 198, qty_lots)
     passed, denied = gate.check([buy], _ctx(open_orders=resting))
     assert passed == ([buy] if allowed else [])
@@ -142,12 +144,12 @@ REDUCE_HEAD = "reduce_only: trading_state REDUCING (max_position: |position| 15 
         (15, {}, PlaceOrder("a1", SELL, 202, 5), None),  # exactly the excess
         (15, {}, PlaceOrder("a1", SELL, 202, 6), "6 lots reducing would be > 5 allowed"),
         (15, {}, PlaceOrder("a1", SELL, 202, 30), "30 lots reducing would be > 5 allowed"),
-        (15, {"a0": (SELL, 203, 3, T0)}, PlaceOrder("a1", SELL, 202, 2), None),
-        (15, {"a0": (SELL, 203, 3, T0)}, PlaceOrder("a1", SELL, 202, 3),
+        (15, {"a0": OpenOrder(SELL, 203, 3, T0)}, PlaceOrder("a1", SELL, 202, 2), None),
+        (15, {"a0": OpenOrder(SELL, 203, 3, T0)}, PlaceOrder("a1", SELL, 202, 3),
          "6 lots reducing would be > 5 allowed"),
         # A replace takes its own old quantity off the reducing side.
-        (15, {"a0": (SELL, 206, 3, T0)}, ReplaceOrder("a0", "a0", SELL, 202, 5), None),
-        (15, {"a0": (SELL, 206, 3, T0)}, ReplaceOrder("a0", "a0", SELL, 202, 6),
+        (15, {"a0": OpenOrder(SELL, 206, 3, T0)}, ReplaceOrder("a0", "a0", SELL, 202, 5), None),
+        (15, {"a0": OpenOrder(SELL, 206, 3, T0)}, ReplaceOrder("a0", "a0", SELL, 202, 6),
          "6 lots reducing would be > 5 allowed"),
         (15, {}, PlaceOrder("b1", BUY, 198, 1), "a buy of 1 lots would add to position 15 lots"),
     ],
@@ -184,7 +186,7 @@ def test_gate_unusable_mid_position_limit_zero_denied() -> None:
 
 def test_gate_replace_takes_old_qty_off_book_allowed() -> None:
     gate = RiskGate(_params())
-    resting = {"b0": (BUY, 196, 8, T0)}
+    resting = {"b0": OpenOrder(BUY, 196, 8, T0)}
     replace = ReplaceOrder("b0", "b1", BUY, 198, 9)
     allowed, _ = gate.check(
         [replace], _ctx(ts_ns=T0 + 60 * MS, position_lots=1, open_orders=resting)
@@ -197,9 +199,9 @@ def test_gate_replace_policy_small_move_young_unknown_skipped() -> None:
     gate = RiskGate(_params())
     ts_ns = T0 + 100 * MS
     resting = {
-        "old": (BUY, 196, 5, T0),
-        "young": (BUY, 190, 5, ts_ns - 49 * MS),
-        "far": (SELL, 210, 5, T0),
+        "old": OpenOrder(BUY, 196, 5, T0),
+        "young": OpenOrder(BUY, 190, 5, ts_ns - 49 * MS),
+        "far": OpenOrder(SELL, 210, 5, T0),
     }
     actions = [
         ReplaceOrder("old", "old2", BUY, 197, 5),  # moved 1 tick < 2
@@ -232,7 +234,7 @@ def test_gate_replace_policy_lets_same_price_size_cuts_through(
     price_ticks: int, qty_lots: int, code: str | None
 ) -> None:
     gate = RiskGate(_params())  # min_replace_ticks 2
-    resting = {"b0": (BUY, 196, 5, T0)}
+    resting = {"b0": OpenOrder(BUY, 196, 5, T0)}
     replace = ReplaceOrder("b0", "b1", BUY, price_ticks, qty_lots)
     _, denied = gate.check([replace], _ctx(ts_ns=T0 + 100 * MS, open_orders=resting))
     assert [d.code for d in denied] == ([] if code is None else [code])
@@ -278,7 +280,7 @@ def test_gate_intraday_cap_reached_flat_quoting_stops_cancels_pass(
     ctx_field: str, value: float, code: str, denial_code: str, state: int
 ) -> None:
     gate = RiskGate(_params())
-    resting = {"b0": (BUY, 190, 1, T0)}
+    resting = {"b0": OpenOrder(BUY, 190, 1, T0)}
     actions: list[Action] = [
         PlaceOrder("b1", BUY, 198, 1),
         ReplaceOrder("b0", "b2", BUY, 180, 1),
@@ -347,8 +349,13 @@ def test_gate_skew_boundary_recorded_only_beyond(position_lots: int, recorded: b
     [
         (4, {}, PlaceOrder("a1", SELL, 202, 4), None),  # closes the position exactly
         (4, {}, PlaceOrder("a1", SELL, 202, 5), "E_RISK_REDUCE_ONLY"),  # would flip it
-        (4, {"a0": (SELL, 203, 3, T0)}, PlaceOrder("a1", SELL, 202, 1), None),
-        (4, {"a0": (SELL, 203, 3, T0)}, PlaceOrder("a1", SELL, 202, 2), "E_RISK_REDUCE_ONLY"),
+        (4, {"a0": OpenOrder(SELL, 203, 3, T0)}, PlaceOrder("a1", SELL, 202, 1), None),
+        (
+            4,
+            {"a0": OpenOrder(SELL, 203, 3, T0)},
+            PlaceOrder("a1", SELL, 202, 2),
+            "E_RISK_REDUCE_ONLY",
+        ),
         (4, {}, PlaceOrder("b1", BUY, 198, 1), "E_RISK_REDUCE_ONLY"),
         (-4, {}, PlaceOrder("b1", BUY, 198, 4), None),
         (-4, {}, PlaceOrder("a1", SELL, 202, 1), "E_RISK_REDUCE_ONLY"),
@@ -381,7 +388,7 @@ def test_gate_day_order_cap_within_batch_denies_extra() -> None:
 
 def test_gate_kill_switch_denies_all_but_cancels_until_reset() -> None:
     gate = RiskGate(_params())
-    resting = {"b0": (BUY, 190, 1, T0)}
+    resting = {"b0": OpenOrder(BUY, 190, 1, T0)}
     actions: list[Action] = [PlaceOrder("b1", BUY, 198, 1), ReplaceOrder("b0", "b2", BUY, 180, 1)]
     cancel = CancelOrder("b0")
     gate.trip_kill_switch("flag file /run/mmbot/KILL present")
@@ -555,12 +562,12 @@ def test_gate_trading_state_transitions_recorded_once_each() -> None:
         # A reducing order that closes the whole position goes as reduce-only.
         ({"min_qty_lots": 3}, 2, {}, PlaceOrder("a1", SELL, 202, 2), None),
         ({"min_qty_lots": 3}, 2, {}, PlaceOrder("a1", SELL, 202, 1), "E_RISK_MIN_QTY"),
-        ({"min_qty_lots": 3}, 2, {"a0": (SELL, 203, 1, T0)}, PlaceOrder("a1", SELL, 202, 1),
-         None),
+        ({"min_qty_lots": 3}, 2, {"a0": OpenOrder(SELL, 203, 1, T0)},
+         PlaceOrder("a1", SELL, 202, 1), None),
         ({"min_qty_lots": 3}, -2, {}, PlaceOrder("b1", BUY, 198, 2), None),
         ({"min_qty_lots": 3}, 2, {}, PlaceOrder("b1", BUY, 198, 2), "E_RISK_MIN_QTY"),
         ({"min_notional_usd": 1000.0}, 2, {}, PlaceOrder("a1", SELL, 202, 2), None),
-        ({"min_qty_lots": 3}, 0, {"b0": (BUY, 190, 5, T0)},
+        ({"min_qty_lots": 3}, 0, {"b0": OpenOrder(BUY, 190, 5, T0)},
          ReplaceOrder("b0", "b0", BUY, 194, 2), "E_RISK_MIN_QTY"),
     ],
 )  # fmt: skip

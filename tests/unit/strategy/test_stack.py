@@ -10,6 +10,7 @@ from tests.unit.strategy._fixture import fast_config, fast_params, make_steps
 from mmbot.artifacts import fmt6
 from mmbot.core.types import MarketView
 from mmbot.strategy import (
+    Decision,
     DecisionTrace,
     StrategyParams,
     decide,
@@ -197,3 +198,27 @@ def test_decide_two_runs_same_inputs_identical_trace_bytes(model: str) -> None:
 def test_decide_trace_numbers_are_finite_on_fixture() -> None:
     for trace in _run(fast_params(model="avellaneda_stoikov"), n_steps=300):
         assert all(math.isfinite(float(getattr(trace, name))) for name in DecisionTrace.__slots__)
+
+
+def test_decision_names_the_numbers_behind_it_and_its_trace_repeats_them() -> None:
+    assert Decision._fields[:2] == ("state", "quote")
+    assert Decision._fields[2:] == DecisionTrace.__slots__  # the trace's names, in its order
+    params = fast_params(model="glft")
+    state = initial_state(params)
+    quoted = 0
+    for step in make_steps(1, 400):
+        decision = decide(state, step.view, step.position_lots, step.budget_lots, params)
+        assert decision.ts_ns == step.view.ts_ns
+        assert [getattr(decision.trace, name) for name in DecisionTrace.__slots__] == list(
+            decision[2:]
+        )
+        if decision.quote is None:
+            assert (decision.raw_bid_lots, decision.capped_ask_lots) == (0, 0)
+            continue
+        quoted += 1
+        view = step.view
+        mid_ticks = 0.5 * (view.best_bid_ticks + view.best_ask_ticks)
+        assert decision.fair_ticks == mid_ticks + decision.signal_adj_ticks
+        quote_lots = (decision.quote.bid_lots, decision.quote.ask_lots)
+        assert (decision.capped_bid_lots, decision.capped_ask_lots) == quote_lots
+    assert quoted > 300
