@@ -1,7 +1,7 @@
 """The engine benchmarks' shared setup: the config, the event file and a built engine.
 
 Both bench_decide.py and bench_engine.py run the full stack that `mmbot backtest run` builds
-(`mmbot.backtest.wiring.build_engine`) on bench_sim's 1M-event file, with one config:
+(`mmbot.node.build_engine`) on bench_sim's 1M-event file, with one config:
 
 * the embedded defaults (GLFT, micro signals on, sizing, risk gate, allocator, 100 ms
   decisions, 10 ms feed/entry/response latency), plus
@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from _events import EventFile, ensure_event_file
-from mmbot.backtest.wiring import build_engine, check_instrument
+from mmbot.backtest.wiring import check_instrument
 from mmbot.config import MmConfig
 from mmbot.data import EventBatch, InstrumentMeta, load_events
 from mmbot.engine.loop import Engine
+from mmbot.node import build_engine
 
 SEED: Final = 7
 N_EVENTS: Final = 1_000_000

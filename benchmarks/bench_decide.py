@@ -2,7 +2,7 @@
 
     python benchmarks/bench_decide.py [--events 1000000] [--seed 7]
 
-Drives a real Engine (mmbot.backtest.wiring.build_engine, config in _engine_setup.py: GLFT,
+Drives a real Engine (mmbot.node.build_engine, config in _engine_setup.py: GLFT,
 micro signals, sizing, risk gate, allocator) over bench_sim's event file and times every
 decision point with time.perf_counter_ns:
 

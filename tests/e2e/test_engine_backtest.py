@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from mmbot.artifacts import write_fill_log
-from mmbot.backtest.wiring import build_engine
 from mmbot.config import MmConfig, load_config
 from mmbot.core.events import OrderEvent, OrderEventKind
 from mmbot.core.types import PlaceOrder
 from mmbot.data import EventBatch, synthesize
 from mmbot.engine.kill_switch import KillSwitchFile
 from mmbot.engine.loop import Engine
+from mmbot.node import build_engine
 from mmbot.risk import HALTED
 
 pytestmark = pytest.mark.selected

@@ -27,7 +27,6 @@ from _cli import REPO_ROOT, clean_env
 from mmbot.artifacts import fmt6, text_bytes
 from mmbot.backtest.latency import (
     LatencyFigures,
-    build_policy_engine,
     intents_of,
     latency_figures,
     naive_baseline_config,
@@ -38,6 +37,7 @@ from mmbot.core.types import BUY, SELL, Quote
 from mmbot.data import EventBatch, load_events, synthesize
 from mmbot.data.synth_params import preset
 from mmbot.engine.orders import ExecutionPolicy
+from mmbot.node import build_policy_engine
 
 FIXTURES = REPO_ROOT / "configs" / "fixtures"
 SEED, EVENTS = 7, 300_000

@@ -22,20 +22,19 @@ from tests.cli_runner import run_cli
 from tests.counting_port import CountingPort
 
 from mmbot.artifacts import write_fill_log
-from mmbot.backtest.wiring import build_engine, starting_maker_bps
 from mmbot.config import MmConfig, load_config
+from mmbot.core.clock import SimClock
 from mmbot.data import EventBatch, load_events
 from mmbot.engine.journal import Journal
-from mmbot.engine.kill_switch import KillSwitchFile
-from mmbot.engine.live import LiveRunner, Pacing, run_live
-from mmbot.engine.live_ports import JournalingVenue, ShadowVenue
+from mmbot.engine.live import LiveRunner, Pacing
 from mmbot.engine.loop import Engine
+from mmbot.node import build_live_sim, build_shadow, starting_maker_bps
 from mmbot.sim import SimParams
 
 FIXTURE_CONFIG = REPO_ROOT / "configs" / "fixtures" / "backtest_pass.yaml"
 NS_PER_S = 1_000_000_000
-RUN_FILES = ("live_sim.json", "LIVE_SIM.md", "fills.csv", "orders.csv", "mids.csv", "run.json",
-             "journal.jsonl")  # fmt: skip
+RUN_FILES = ("live_sim.json", "LIVE_SIM.md", "fills.csv", "orders.csv", "mids.csv",
+             "risk_records.csv", "risk_denials.csv", "run.json", "journal.jsonl")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -66,17 +65,13 @@ def _live_sim(data: Path, out: Path, *options: str) -> str:
 def _journaled(config: MmConfig, events: EventBatch, pacing: Pacing,
                on_step: Callable[[Engine, LiveRunner, int], None] | None = None,
                ) -> tuple[Engine, Journal, float]:  # fmt: skip
-    engine = build_engine(config, events, config.strategy.model)
-    journal = Journal(None)
-    engine.venue = JournalingVenue(engine.venue, journal, config.strategy.model)
-    flag = config.risk.kill_switch_file
-    runner = LiveRunner(engine, journal, pacing,
-                        kill_switch=KillSwitchFile(Path(flag)) if flag else None)  # fmt: skip
+    system = build_live_sim(config, events, pacing, Journal(None))
+    engine, runner = system.engine, system.runner
     if on_step is not None:
         runner.on_step = lambda ts_ns: on_step(engine, runner, ts_ns)
     started = time.perf_counter()
-    run_live(runner)
-    return engine, journal, time.perf_counter() - started
+    system.run()
+    return engine, system.journal, time.perf_counter() - started
 
 
 @pytest.mark.selected
@@ -144,14 +139,14 @@ def test_sigterm_cancels_resting_orders_flushes_journal_exits_0(data: Path, tmp_
 def test_shadow_journals_every_order_sends_none_and_books_its_paper_fills(
     config: MmConfig, events: EventBatch
 ) -> None:
-    engine = build_engine(config, events, config.strategy.model)
     feed = CountingPort(events, SimParams.from_config(config))
     inst = config.instrument
     maker_bps = starting_maker_bps(config)  # as `mmbot run --mode shadow` builds it
-    shadow = ShadowVenue(feed, inst.tick_size, inst.lot_size, maker_bps)
     journal = Journal(None)
-    engine.venue = JournalingVenue(shadow, journal, config.strategy.model)
-    outcome = run_live(LiveRunner(engine, journal, Pacing(None, 60 * NS_PER_S)))
+    system = build_shadow(config, feed, Pacing(None, 60 * NS_PER_S), journal, SimClock(0))
+    engine, shadow = system.engine, system.shadow
+    assert shadow is not None
+    outcome = system.run()
     counts = journal.counts()
     assert feed.sends == 0 and len(feed.venue.fill_log()) == 0  # nothing reached the venue
     assert counts["place"] >= 2 and counts["replace"] > 10

@@ -20,10 +20,10 @@ from _cli import REPO_ROOT, clean_env
 
 from mmbot.artifacts import fmt6, text_bytes
 from mmbot.audit import FillArrays, MidSeries, decompose, markout_bps, totals
-from mmbot.backtest.wiring import build_engine
 from mmbot.config import load_config
 from mmbot.data import load_events
 from mmbot.engine.loop import Engine
+from mmbot.node import build_engine
 
 CONFIG = REPO_ROOT / "configs" / "fixtures" / "backtest_pass.yaml"
 HORIZON_NS = 1_000_000_000

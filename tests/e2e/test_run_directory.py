@@ -19,12 +19,12 @@ from _rundir_fixture import write_fixture_run
 from tests.cli_runner import run_cli
 
 from mmbot.artifacts import stage_folder
-from mmbot.backtest.run import run_backtest
 from mmbot.config import load_config
 from mmbot.data import preset, synthesize, write_events
 from mmbot.engine import rundir
 from mmbot.engine.rundir_commit import MANIFEST
 from mmbot.engine.rundir_read import read_run_dir
+from mmbot.node import run_backtest
 
 FIXTURES = REPO_ROOT / "configs" / "fixtures"
 PASS, FAIL = FIXTURES / "backtest_pass.yaml", FIXTURES / "backtest_fail.yaml"
@@ -95,8 +95,8 @@ def test_rerun_replaces_the_directory_whole_no_stale_audit(
     assert _backtest(FAIL, alt_data, out) == 0
     assert not [name for name in AUDIT_FILES if (out / name).exists()]
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["BACKTEST.md", "backtest.json", "fills.csv", "orders.csv", "mids.csv", "run.json",
-         MANIFEST]
+        ["BACKTEST.md", "backtest.json", "fills.csv", "orders.csv", "mids.csv",
+         "risk_records.csv", "risk_denials.csv", "run.json", MANIFEST]
     )  # fmt: skip
     capsys.readouterr()
     assert run_cli("edge-audit", "--run", str(out), "--dry-run") == 0

@@ -15,6 +15,7 @@ from typing import Final
 from mmbot import __version__
 from mmbot.artifacts import utc_iso, write_json, write_text
 from mmbot.backtest import edge_audit, run
+from mmbot.backtest.wiring import EngineFactory
 from mmbot.config import EffectiveConfig, load_config, shipped_configs_dir
 from mmbot.core.clock import Clock
 from mmbot.data import preset, synthesize, write_events
@@ -49,9 +50,15 @@ def _silent(_line: str) -> None:
 
 
 def run_demo(
-    effective: EffectiveConfig, out: Path, clock: Clock, say: Callable[[str], None]
+    effective: EffectiveConfig,
+    out: Path,
+    clock: Clock,
+    say: Callable[[str], None],
+    *,
+    make_engine: EngineFactory,
 ) -> DemoOutcome:
-    """Synthesize, backtest and audit; write everything under out (out/run committed whole)."""
+    """Synthesize, backtest (make_engine's engine) and audit; write everything under out
+    (out/run committed whole)."""
     check_out_dir(out, keep_foreign=True)
     params, meta = preset(DEMO_PRESET)
     data = out / "data" / f"synth_{DEMO_PRESET}_s{DEMO_SEED}_n{DEMO_EVENTS}.parquet"
@@ -61,7 +68,7 @@ def run_demo(
     write_text(out / "config_effective.json", description.text)
     run_dir = out / "run"
     with building_run_dir(run_dir) as stage:
-        outcome = run.backtest_into(effective, data, stage)
+        outcome = run.backtest_into(effective, data, stage, make_engine=make_engine)
         # The backtest report was built on the run directory's edge audit (1000 ms horizon):
         # write that audit rather than read and decompose the directory again.
         audit = edge_audit.write_edge_audit(outcome.audit, outcome.audited, stage, False, _silent)

@@ -17,11 +17,7 @@ from dataclasses import dataclass
 
 from mmbot.config import MmConfig
 from mmbot.core.types import BUY, SELL, Quote
-from mmbot.data import EventBatch
 from mmbot.engine.loop import Engine, quantile_ms
-from mmbot.engine.orders import ExecutionPolicy
-
-from .wiring import build_engine
 
 # The naive baseline sends a cancel and a place per side every decision: at 50 ms decisions
 # that is 40 places/s and 40 cancels/s, which the shipped 20/s buckets would throttle. The
@@ -70,13 +66,6 @@ def naive_baseline_config(cfg: MmConfig) -> MmConfig:
     return cfg.model_copy(update={"risk": risk})
 
 
-def build_policy_engine(
-    cfg: MmConfig, events: EventBatch, strategy_id: str, execution: ExecutionPolicy
-) -> Engine:
-    """Return build_engine's backtest engine with the given execution policy, recording quotes."""
-    return build_engine(cfg, events, strategy_id, execution=execution, keep_quotes=True)
-
-
 def intents_of(quotes: Sequence[tuple[int, Quote | None]]) -> list[Intent]:
     """Return the intents of a run's wanted quotes, in order of their start."""
     out: list[Intent] = []
@@ -120,7 +109,8 @@ def time_to_fill_ns(
 
 
 def latency_figures(engine: Engine) -> LatencyFigures:
-    """Return the figures of a finished run built by build_policy_engine."""
+    """Return the figures of a finished run of node.build_policy_engine's engine (it records
+    every decision's wanted quote)."""
     log = engine.ledger.fill_log()
     intents = intents_of(engine.record.quotes)
     ttf = time_to_fill_ns(intents, log.ts_ns.tolist(), log.side.tolist(), log.price_ticks.tolist())

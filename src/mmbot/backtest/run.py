@@ -22,12 +22,12 @@ from mmbot.artifacts import fmt6, fmt_exact, markdown_table, utc_iso, write_json
 from mmbot.audit import COMPONENTS
 from mmbot.backtest.edge_audit import AuditedFills, build_report, too_few_fills
 from mmbot.backtest.metrics import Figures, order_figures, trade_figures
-from mmbot.backtest.wiring import build_engine, check_instrument
+from mmbot.backtest.wiring import EngineFactory, check_instrument
 from mmbot.config import EffectiveConfig
 from mmbot.core.errors import DataError
 from mmbot.data import EventBatch, InstrumentMeta, load_events
 from mmbot.engine.loop import Engine
-from mmbot.engine.records import fill_records, mid_record, order_records
+from mmbot.engine.records import fill_records, mid_record, order_records, risk_log
 from mmbot.engine.rundir import InstrumentRecord, RunInfo, write_run_dir
 from mmbot.engine.rundir_commit import building_run_dir, file_sha256
 from mmbot.engine.rundir_read import read_run_dir
@@ -154,8 +154,9 @@ def write_run(
         versions=_versions(),
     )
     write_run_dir(
-        out, info, fill_records(engine, meta.symbol), order_records(engine, meta.symbol), [mids]
-    )
+        out, info, fill_records(engine, meta.symbol), order_records(engine, meta.symbol), [mids],
+        risk_log(engine),
+    )  # fmt: skip
 
 
 def build_backtest_report(
@@ -255,11 +256,14 @@ def run_backtest(
     data_path: Path,
     out: Path,
     say: Callable[[str], None],
+    *,
+    make_engine: EngineFactory,
     events: tuple[EventBatch, InstrumentMeta] | None = None,
 ) -> BacktestOutcome:
-    """Run the engine over data_path; commit the run directory and its report at out whole."""
+    """Run make_engine's engine over data_path; commit the run directory and its report at
+    out whole."""
     with building_run_dir(out) as stage:
-        outcome = backtest_into(effective, data_path, stage, events)
+        outcome = backtest_into(effective, data_path, stage, make_engine=make_engine, events=events)
     for name in REPORT_FILES:
         say(f"wrote {out / name}")
     return outcome
@@ -269,13 +273,16 @@ def backtest_into(
     effective: EffectiveConfig,
     data_path: Path,
     folder: Path,
+    *,
+    make_engine: EngineFactory,
     events: tuple[EventBatch, InstrumentMeta] | None = None,
 ) -> BacktestOutcome:
-    """Run the engine over data_path; write the run directory and the report into folder
-    (a building_run_dir stage: nothing is committed here)."""
+    """Run make_engine's engine over data_path (events: its contents, already loaded); write
+    the run directory and the report into folder (a building_run_dir stage or a scratch
+    folder: nothing is committed here)."""
     batch, meta = events if events is not None else load_events(data_path)
     check_instrument(effective.config, meta, data_path)
-    engine = build_engine(effective.config, batch, strategy_id=effective.config.strategy.model)
+    engine = make_engine(effective.config, batch)
     engine.run()
     values = engine.values()
     write_run(engine, folder, effective, meta, data_path)

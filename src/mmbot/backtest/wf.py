@@ -29,7 +29,7 @@ from mmbot.backtest.wf_tasks import (
     grid_points,
     split_windows,
 )
-from mmbot.backtest.wiring import check_instrument
+from mmbot.backtest.wiring import EngineFactory, check_instrument
 from mmbot.config import EffectiveConfig
 from mmbot.core.errors import UsageError
 from mmbot.data import iter_events, read_meta
@@ -283,8 +283,11 @@ def walk_forward(
     spec: WfSpec,
     say: Callable[[str], None],
     ticker: Ticker | None = None,
+    *,
+    make_engine: EngineFactory,
 ) -> dict[str, object]:
-    """Walk forward over data_path, write wf.json and WF.md into out, return the report."""
+    """Walk forward over data_path with make_engine's engines, write wf.json and WF.md into
+    out, return the report."""
     if spec.objective not in OBJECTIVES:
         raise UsageError(
             "E_WF_OBJECTIVE", f"objective={spec.objective} expected=one of {','.join(OBJECTIVES)}"
@@ -304,7 +307,7 @@ def walk_forward(
         ticker = ticker or SilentTicker()
         ticker.start(len(folds) * (len(points) + 1))
         train = runner.run(
-            [Task(p.config, path, data_sha256, f.train_start_ns, f.test_start_ns)
+            [Task(p.config, path, data_sha256, f.train_start_ns, f.test_start_ns, make_engine)
              for f in folds for p in points],
             ticker.advance,
         )  # fmt: skip
@@ -313,7 +316,7 @@ def walk_forward(
             points[_choose([_objective(f, spec.objective) for f in figs])] for figs in per_fold
         ]
         tests = runner.run(
-            [Task(c.config, path, data_sha256, f.test_start_ns, f.test_end_ns)
+            [Task(c.config, path, data_sha256, f.test_start_ns, f.test_end_ns, make_engine)
              for f, c in zip(folds, chosen, strict=True)],
             ticker.advance,
         )  # fmt: skip

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel
 
 from mmbot.audit import to_bps
-from mmbot.backtest.wiring import build_engine
+from mmbot.backtest.wiring import EngineFactory
 from mmbot.config import MmConfig, validate_document
 from mmbot.core.errors import MmError, UsageError
 from mmbot.data import (
@@ -73,13 +73,15 @@ class Fold:
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """One config over one exchange-time window of one event file."""
+    """One config over one exchange-time window of one event file, run by make_engine's
+    engine (a module-level function: it pickles by reference to a worker)."""
 
     config: MmConfig
     data_path: str
     data_sha256: str
     start_ns: int
     stop_ns: int
+    make_engine: EngineFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,8 +270,9 @@ def window_events(events: EventBatch, start_ns: int, stop_ns: int) -> EventBatch
     return EventBatch.concat([book_snapshot(events, start), events.slice(start, stop)])
 
 
-def evaluate(cfg: MmConfig, events: EventBatch) -> Figures:
-    """Run the engine over events; return its fills, notional, net (USD and bps), inventory."""
+def evaluate(cfg: MmConfig, events: EventBatch, make_engine: EngineFactory) -> Figures:
+    """Run make_engine's engine over events; return its fills, notional, net (USD and bps),
+    inventory."""
     figures: Figures = {
         "events": len(events),
         "fills": 0,
@@ -281,7 +284,7 @@ def evaluate(cfg: MmConfig, events: EventBatch) -> Figures:
     }
     if len(events) == 0:
         return figures
-    engine = build_engine(cfg, events, strategy_id=cfg.strategy.model)
+    engine = make_engine(cfg, events)
     engine.run()
     ledger, mids_x2 = engine.ledger, engine.record.mid_ticks_x2
     final_mid_usd = 0.5 * mids_x2[-1] * cfg.instrument.tick_size if mids_x2 else 0.0
@@ -311,6 +314,7 @@ def run_task(task: Task) -> Figures | Failure:
     """Evaluate one task in a worker; an MmError comes back as a Failure value."""
     try:
         events = _file_events(task.data_path, task.data_sha256)
-        return evaluate(task.config, window_events(events, task.start_ns, task.stop_ns))
+        window = window_events(events, task.start_ns, task.stop_ns)
+        return evaluate(task.config, window, task.make_engine)
     except MmError as exc:
         return Failure(type(exc), exc.code, exc.detail)

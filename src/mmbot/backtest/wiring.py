@@ -1,29 +1,23 @@
-"""Build an engine over the simulated venue from a validated config and an event batch."""
+"""How backtest code meets its engine and its data: the engine factory it is handed, and the
+check that a config's instrument is the data's.
+
+Backtest code builds no engine: the composition root (mmbot.node) assembles every engine and
+hands backtest code a factory, node.build_engine. It is a module-level function, so a
+walk-forward task carries it to a worker process (local pool or Ray) by reference.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 
-from mmbot.alloc import Allocator, AllocParams
 from mmbot.config import MmConfig, load_config, shipped_configs_dir
-from mmbot.core.clock import Clock, SimClock
 from mmbot.core.errors import ConfigError
 from mmbot.data import EventBatch, InstrumentMeta
-from mmbot.engine.loop import Engine, EngineParams, EngineVenue
-from mmbot.engine.orders import ExecutionPolicy
-from mmbot.risk import RiskGate, RiskParams
-from mmbot.sim import SimParams
-from mmbot.strategy import StrategyParams
-from mmbot.venues.sim import SimVenuePort
+from mmbot.engine.loop import Engine
 
-_NS_PER_MS = 1_000_000
-
-
-def starting_maker_bps(cfg: MmConfig) -> float:
-    """Return the maker fee of the tier the 30-day volume starts in."""
-    tier = [t for t in cfg.fees.tiers if t.min_volume_30d_usd <= cfg.fees.volume_30d_usd][-1]
-    return tier.maker_bps
+# Return a fresh backtest engine (sim clock, sim venue, the config's full stack) over events.
+EngineFactory = Callable[[MmConfig, EventBatch], Engine]
 
 
 def _mismatches(cfg: MmConfig, meta: InstrumentMeta) -> list[tuple[str, object, object]]:
@@ -75,69 +69,4 @@ def check_instrument(cfg: MmConfig, meta: InstrumentMeta, data_path: Path) -> No
         "E_CFG_DATA_MISMATCH",
         f"key=instrument.{key} config={configured} data={recorded} file={data_path}; set "
         f"instrument.{key} or pick the matching data ({hint})",
-    )
-
-
-def engine_over(
-    cfg: MmConfig,
-    port: EngineVenue,
-    strategy_id: str,
-    *,
-    signals_enabled: bool | None = None,
-    keep_traces: bool = False,
-    execution: ExecutionPolicy = "queue_aware",
-    keep_quotes: bool = False,
-    max_position_lots: int | None = None,
-    clock: Clock | None = None,
-) -> Engine:
-    """Return the config's full stack (strategy, risk gate, allocator) over port.
-
-    clock: the engine's time (default a SimClock the driver moves; a WallClock on a real venue).
-
-    build_engine puts it over the simulated venue; the live modes over their venue ports.
-    max_position_lots: a hard position cap in lots for the risk gate beside the config's USD
-    one (canary's --max-position-lots), so reductions over it are sized by the gate.
-    """
-    strategy = StrategyParams.from_config(cfg, starting_maker_bps(cfg))
-    if signals_enabled is not None:
-        strategy = replace(strategy, signals_enabled=signals_enabled)
-    params = EngineParams(
-        strategy_id=strategy_id,
-        decision_interval_ns=cfg.strategy.decision_interval_ms * _NS_PER_MS,
-        keep_traces=keep_traces,
-        execution=execution,
-        keep_quotes=keep_quotes,
-    )
-    tick, lot = cfg.instrument.tick_size, cfg.instrument.lot_size
-    return Engine(
-        port,
-        strategy,
-        RiskGate(
-            replace(RiskParams.from_config(cfg, tick, lot), max_position_lots=max_position_lots)
-        ),
-        Allocator(AllocParams.from_config(cfg), [strategy_id]),
-        params,
-        SimClock(0) if clock is None else clock,
-    )
-
-
-def build_engine(
-    cfg: MmConfig,
-    events: EventBatch,
-    strategy_id: str,
-    *,
-    signals_enabled: bool | None = None,
-    keep_traces: bool = False,
-    execution: ExecutionPolicy = "queue_aware",
-    keep_quotes: bool = False,
-) -> Engine:
-    """Return an engine in backtest mode: sim clock, sim venue, the config's full stack."""
-    return engine_over(
-        cfg,
-        SimVenuePort(events, SimParams.from_config(cfg)),
-        strategy_id,
-        signals_enabled=signals_enabled,
-        keep_traces=keep_traces,
-        execution=execution,
-        keep_quotes=keep_quotes,
     )

@@ -10,12 +10,13 @@ import typer
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
-from mmbot.backtest.run import run_backtest, verdict_line
-from mmbot.backtest.wf import WfSpec, walk_forward
+from mmbot.backtest.run import verdict_line
+from mmbot.backtest.wf import WfSpec
 from mmbot.backtest.wf_exec import ExecutorName
 from mmbot.backtest.wf_tasks import OBJECTIVES
 from mmbot.cli.examples import examples
 from mmbot.config import load_config
+from mmbot.node import run_backtest, walk_forward
 
 app = typer.Typer(help="Backtest on recorded or synthetic events.", no_args_is_help=True)
 

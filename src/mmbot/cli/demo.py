@@ -9,11 +9,12 @@ from typing import Annotated
 
 import typer
 
-from mmbot.backtest.demo import demo_config, run_demo
+from mmbot.backtest.demo import demo_config
 from mmbot.cli.backtest_cmd import StrictOption, exit_unless_pass
 from mmbot.core.clock import Clock, SimClock, WallClock
 from mmbot.core.errors import UsageError
 from mmbot.engine.rundir_commit import check_out_dir
+from mmbot.node import run_demo
 
 EXAMPLES = (
     "mmbot demo",

@@ -1,5 +1,8 @@
 """Venues behind one port: the sim venue, and the live Venue protocol with its ccxt adapter."""
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Final
+
 from mmbot.venues.base import (
     Balance,
     BookTop,
@@ -14,12 +17,42 @@ from mmbot.venues.base import (
     VenueFill,
     VenueOrder,
 )
+from mmbot.venues.credentials import Credentials
+from mmbot.venues.live_bridge import BridgeConfig, LiveBridge, linear_instrument
+from mmbot.venues.live_bridge_port import BridgeableVenue
 from mmbot.venues.sim import SimVenuePort
+
+if TYPE_CHECKING:
+    from mmbot.venues.ccxt_core import CcxtVenueConfig
+    from mmbot.venues.ccxt_feed import CcxtFeed
+    from mmbot.venues.ccxt_venue import CcxtVenue
+
+# The ccxt adapters import ccxt (~0.7 s): loaded on first use, not with the package.
+_LAZY: Final = {
+    "CcxtFeed": "mmbot.venues.ccxt_feed",
+    "CcxtVenue": "mmbot.venues.ccxt_venue",
+    "CcxtVenueConfig": "mmbot.venues.ccxt_core",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import a ccxt adapter name when it is first asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_LAZY[name]), name)
+
 
 __all__ = [
     "Balance",
     "BookTop",
+    "BridgeConfig",
+    "BridgeableVenue",
+    "CcxtFeed",
+    "CcxtVenue",
+    "CcxtVenueConfig",
+    "Credentials",
     "Instrument",
+    "LiveBridge",
     "OrderIntent",
     "OrderStatus",
     "Position",
@@ -30,4 +63,5 @@ __all__ = [
     "VenueAuthError",
     "VenueFill",
     "VenueOrder",
+    "linear_instrument",
 ]

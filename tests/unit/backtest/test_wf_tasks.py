@@ -25,6 +25,7 @@ from mmbot.backtest.wf_tasks import (
 from mmbot.config import MmConfig
 from mmbot.core.errors import ConfigError, DataError, MmError, UsageError
 from mmbot.data import KIND_CLEAR, KIND_DEPTH, KIND_SNAPSHOT, BookReplay, EventBatch, synthesize
+from mmbot.node import build_engine
 
 T0 = 1_704_067_200 * NS_PER_S
 
@@ -178,7 +179,8 @@ def test_window_events_empty_window_is_empty(events: EventBatch) -> None:
 
 def test_evaluate_same_input_same_figures_with_fills(events: EventBatch) -> None:
     window = window_events(events, int(events.ts_exch_ns[15_000]), int(events.ts_exch_ns[-1]))
-    first, second = evaluate(_rebate_config(), window), evaluate(_rebate_config(), window)
+    first = evaluate(_rebate_config(), window, build_engine)
+    second = evaluate(_rebate_config(), window, build_engine)
     assert first == second
     assert int(first["fills"]) > 0 and float(first["notional_usd"]) > 0
     bps = 1e4 * float(first["net_usd"]) / float(first["notional_usd"])
@@ -187,12 +189,12 @@ def test_evaluate_same_input_same_figures_with_fills(events: EventBatch) -> None
 
 
 def test_evaluate_no_events_gives_zero_figures() -> None:
-    figures = evaluate(MmConfig(), EventBatch.empty())
+    figures = evaluate(MmConfig(), EventBatch.empty(), build_engine)
     assert figures["fills"] == 0 and figures["net_bps"] == 0.0 and figures["events"] == 0
 
 
 def test_run_task_error_comes_back_as_a_picklable_failure(tmp_path: Path) -> None:
-    task = Task(MmConfig(), str(tmp_path / "missing.parquet"), "0" * 64, 0, 1)
+    task = Task(MmConfig(), str(tmp_path / "missing.parquet"), "0" * 64, 0, 1, build_engine)
     result = pickle.loads(pickle.dumps(run_task(task)))
     assert isinstance(result, Failure)
     with pytest.raises(MmError) as caught:

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from tests.unit.sim.sim_cases import ASK, BID, MS, SELL, ZERO_LATENCY, T, book, tape
 
-from mmbot.backtest.wiring import build_engine
 from mmbot.config import MmConfig, load_config
 from mmbot.core.events import OrderEvent, OrderEventKind
 from mmbot.core.fills import FILL_LOG_COLUMNS
@@ -24,6 +23,7 @@ from mmbot.data.synth_params import preset
 from mmbot.engine.ledger import Ledger
 from mmbot.engine.live_ports import ShadowVenue
 from mmbot.engine.orders import OrderState, client_seq_of
+from mmbot.node import build_engine
 from mmbot.venues.sim import SimVenuePort
 
 CONFIG = Path(__file__).resolve().parents[3] / "configs" / "fixtures" / "backtest_pass.yaml"

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from tests.counting_port import CountingPort
 
-from mmbot.backtest.wiring import build_engine
 from mmbot.config import MmConfig, load_config
+from mmbot.core.clock import SimClock
 from mmbot.core.events import OrderEvent, OrderEventKind, local_event
 from mmbot.core.types import BUY, SELL
 from mmbot.data import EventBatch, synthesize
@@ -21,6 +21,7 @@ from mmbot.engine.live_canary import CanaryLimits, CanaryVenue, FlagGate
 from mmbot.engine.live_ports import JournalingVenue
 from mmbot.engine.loop import Engine
 from mmbot.engine.orders import OrderState
+from mmbot.node import engine_over
 from mmbot.sim import SimParams
 
 pytestmark = pytest.mark.selected
@@ -43,11 +44,10 @@ def _canary(config: MmConfig, events: EventBatch, gate: FlagGate, limits: Canary
             on_step: Callable[[Engine, int], None] | None = None,
             ) -> tuple[Engine, CountingPort, CanaryVenue, Journal]:  # fmt: skip
     sid = config.strategy.model
-    engine = build_engine(config, events, sid)
     venue = CountingPort(events, SimParams.from_config(config))
     journal = Journal(None)
     canary = CanaryVenue(venue, gate, limits, journal, sid)
-    engine.venue = JournalingVenue(canary, journal, sid)
+    engine = engine_over(config, JournalingVenue(canary, journal, sid), sid, clock=SimClock(0))
     runner = LiveRunner(engine, journal, Pacing(None, WINDOW_NS))
     if on_step is not None:
         runner.on_step = lambda ts_ns: on_step(engine, ts_ns)
@@ -142,11 +142,10 @@ def test_canary_adopted_position_over_cap_reduces_to_the_cap_and_no_further(
     config: MmConfig, events: EventBatch
 ) -> None:
     sid = config.strategy.model
-    engine = build_engine(config, events, sid)
     venue = _StartingInventoryPort(events, SimParams.from_config(config), 15)
     journal = Journal(None)
     canary = CanaryVenue(venue, FlagGate(True), CanaryLimits(5, 5), journal, sid)
-    engine.venue = JournalingVenue(canary, journal, sid)
+    engine = engine_over(config, JournalingVenue(canary, journal, sid), sid, clock=SimClock(0))
     run_live(LiveRunner(engine, journal, Pacing(None, WINDOW_NS)))
     fills = venue.venue.fill_log()
     position = 15 + np.cumsum(fills.side * fills.qty_lots)

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from mmbot.artifacts import utc_iso
-from mmbot.backtest.wiring import build_engine
 from mmbot.cli.run_cmd import pacing_for
 from mmbot.config import load_config
 from mmbot.core.errors import UsageError
@@ -24,7 +23,7 @@ from mmbot.engine.live import (
     run_live,
     status_line,
 )
-from mmbot.engine.live_ports import JournalingVenue
+from mmbot.node import build_engine, build_live_sim
 
 pytestmark = pytest.mark.selected
 CONFIG = Path(__file__).resolve().parents[3] / "configs" / "fixtures" / "backtest_pass.yaml"
@@ -58,10 +57,8 @@ def test_runner_stopped_before_start_shuts_down_cleanly(tmp_path: Path) -> None:
     config = load_config(CONFIG, {}).config
     params, meta = preset("fixture_alt")
     events = EventBatch.concat(list(synthesize(7, 5_000, meta, params)))
-    engine = build_engine(config, events, "fixed_spread")
     journal = Journal(tmp_path / "journal.jsonl")
-    engine.venue = JournalingVenue(engine.venue, journal, "fixed_spread")
-    runner = LiveRunner(engine, journal, Pacing(speed=1.0))
+    runner = build_live_sim(config, events, Pacing(speed=1.0), journal).runner
     runner.stop("stop:test")
     outcome = run_live(runner)
     assert outcome.stop_reason == "stop:test" and outcome.decisions == 0

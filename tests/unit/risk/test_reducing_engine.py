@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mmbot.backtest.wiring import build_engine
 from mmbot.config import MmConfig, load_config
 from mmbot.core.clock import SimClock
 from mmbot.core.events import OrderEvent, OrderEventKind
 from mmbot.data import EventBatch, synthesize
 from mmbot.data.synth_params import preset
 from mmbot.engine.loop import Engine
+from mmbot.node import build_engine, engine_over
 from mmbot.risk import HALTED, REDUCING
 from mmbot.sim import SimParams
 from mmbot.venues.sim import SimVenuePort
@@ -55,8 +55,8 @@ def _config(**risk: float) -> MmConfig:
 
 
 def _run(cfg: MmConfig, events: EventBatch, start_lots: int) -> Engine:
-    engine = build_engine(cfg, events, cfg.strategy.model)
-    engine.venue = StartingInventoryPort(events, SimParams.from_config(cfg), start_lots)
+    port = StartingInventoryPort(events, SimParams.from_config(cfg), start_lots)
+    engine = engine_over(cfg, port, cfg.strategy.model, clock=SimClock(0))
     engine.run()
     return engine
 
