@@ -21,7 +21,7 @@ from tests.loopback.binance_fake import FakeBinance
 from tests.loopback.bybit_fake import FakeBybit
 
 from mmbot.venues.base import Instrument, OrderIntent, TemporaryVenueError
-from mmbot.venues.ccxt_venue import CcxtVenue, CcxtVenueConfig
+from mmbot.venues.ccxt import CcxtVenue, CcxtVenueConfig
 from mmbot.venues.credentials import Credentials
 from mmbot.venues.recon import LocalState
 

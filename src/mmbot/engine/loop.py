@@ -51,7 +51,7 @@ _FILL_RATE_ALPHA = 0.05  # weight of the newest order outcome in cost_fillrate_e
 class EngineVenue(Protocol):
     """What the engine needs of a venue: market data, order entry, order events.
 
-    Implemented by venues/sim.py's SimVenuePort and the live modes' ports (engine/live_*).
+    Implemented by venues/sim/port.py's SimVenuePort and the live modes' ports (engine/live_*).
     Every port translates what its venue says into core.events.OrderEvent; position, cash
     and fills are the engine's own (its Ledger), never read from the venue.
     """

@@ -1,4 +1,10 @@
-"""Venues behind one port: the sim venue, and the live Venue protocol with its ccxt adapter."""
+"""Venues behind one port: the sim venue, and the live Venue protocol with its ccxt adapter.
+
+Subpackages: `sim` (the simulator's engine port), `bridge` (the engine's synchronous port over
+an async live Venue), `ccxt` (the ccxt adapter and its venue dialects). Beside them, the
+protocol and its values (`base`), and the venue-neutral pieces of the live side: `credentials`,
+`fills`, `guards`, `idempotency`, `ratelimit`, `recon`.
+"""
 
 from importlib import import_module
 from typing import TYPE_CHECKING, Final
@@ -17,21 +23,20 @@ from mmbot.venues.base import (
     VenueFill,
     VenueOrder,
 )
+from mmbot.venues.bridge import BridgeableVenue, BridgeConfig, LiveBridge, linear_instrument
 from mmbot.venues.credentials import Credentials
-from mmbot.venues.live_bridge import BridgeConfig, LiveBridge, linear_instrument
-from mmbot.venues.live_bridge_port import BridgeableVenue
 from mmbot.venues.sim import SimVenuePort
 
 if TYPE_CHECKING:
-    from mmbot.venues.ccxt_core import CcxtVenueConfig
-    from mmbot.venues.ccxt_feed import CcxtFeed
-    from mmbot.venues.ccxt_venue import CcxtVenue
+    from mmbot.venues.ccxt.config import CcxtVenueConfig
+    from mmbot.venues.ccxt.feed import CcxtFeed
+    from mmbot.venues.ccxt.venue import CcxtVenue
 
 # The ccxt adapters import ccxt (~0.7 s): loaded on first use, not with the package.
 _LAZY: Final = {
-    "CcxtFeed": "mmbot.venues.ccxt_feed",
-    "CcxtVenue": "mmbot.venues.ccxt_venue",
-    "CcxtVenueConfig": "mmbot.venues.ccxt_core",
+    "CcxtFeed": "mmbot.venues.ccxt.feed",
+    "CcxtVenue": "mmbot.venues.ccxt.venue",
+    "CcxtVenueConfig": "mmbot.venues.ccxt.config",
 }
 
 

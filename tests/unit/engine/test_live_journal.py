@@ -264,7 +264,7 @@ def test_a_session_never_numbers_into_the_next_sessions_block() -> None:
 
 
 def test_venue_ids_of_the_last_epoch_fit_36_chars_and_sessions_never_share_one() -> None:
-    tag = "x" * 16  # the longest venue tag (live_bridge.venue_tag)
+    tag = "x" * 16  # the longest venue tag (bridge.venue_tag)
     last = client_id_for(OrderIntent(tag, (MAX_SESSION + 1) * SEQS_PER_SESSION - 1, 1, 1, 1))
     assert len(last) == MAX_CLIENT_ID_LEN and last.replace("-", "").isalnum()
     with pytest.raises(ValueError, match=rf"expected 0\.\.{MAX_CLIENT_SEQ}$"):

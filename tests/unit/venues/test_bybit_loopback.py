@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from tests.loopback.harness import running
 
-from mmbot.venues.bybit_ccxt import retry_after_s
+from mmbot.venues.ccxt.bybit.exchange import retry_after_s
 
 
 @pytest.mark.asyncio

@@ -18,8 +18,7 @@ import pytest
 from tests.loopback.harness import INSTRUMENT, VENUES, new_fake, publishing, until
 
 from mmbot.venues.base import OrderIntent, VenueAuthError
-from mmbot.venues.ccxt_feed import CcxtFeed
-from mmbot.venues.ccxt_venue import CcxtVenueConfig
+from mmbot.venues.ccxt import CcxtFeed, CcxtVenueConfig
 
 pytestmark = pytest.mark.asyncio
 

@@ -28,9 +28,9 @@ from mmbot.venues.base import (
     VenueFill,
     VenueOrder,
 )
+from mmbot.venues.bridge import REJECT_REASONS, BridgeConfig, LiveBridge, venue_tag
 from mmbot.venues.fills import FillJournal
 from mmbot.venues.idempotency import client_id_for
-from mmbot.venues.live_bridge import REJECT_REASONS, BridgeConfig, LiveBridge, venue_tag
 from mmbot.venues.recon import LocalState, ReconReport
 
 pytestmark = pytest.mark.asyncio

@@ -34,7 +34,7 @@ from mmbot.venues.base import (
     VenueAuthError,
     VenueOrder,
 )
-from mmbot.venues.ccxt_venue import CcxtVenue
+from mmbot.venues.ccxt import CcxtVenue
 from mmbot.venues.credentials import Credentials
 from mmbot.venues.recon import LocalState, ReconRefusedError
 

@@ -28,8 +28,8 @@ from tests.loopback.harness import (
 from mmbot.core.errors import ConfigError
 from mmbot.core.events import OrderEventKind
 from mmbot.venues.base import Rejected, TemporaryVenueError, VenueOrder
-from mmbot.venues.ccxt_venue import CcxtVenue
-from mmbot.venues.live_bridge import BridgeConfig, LiveBridge
+from mmbot.venues.bridge import BridgeConfig, LiveBridge
+from mmbot.venues.ccxt import CcxtVenue
 from mmbot.venues.recon import LocalState, ReconRefusedError
 
 pytestmark = pytest.mark.asyncio

@@ -8,11 +8,11 @@ from ccxt.base import errors as cx  # type: ignore[import-untyped]
 
 from mmbot.core.errors import REGISTRY
 from mmbot.venues.base import BookTop, OrderIntent, OrderStatus, VenueFill, VenueOrder
-from mmbot.venues.ccxt_core import cause
+from mmbot.venues.bridge import BridgeConfig
+from mmbot.venues.ccxt.client import cause
 from mmbot.venues.fills import FillJournal
 from mmbot.venues.guards import BookGuard, ClockGuard
 from mmbot.venues.idempotency import IdempotencyStore, Outcome, client_id_for
-from mmbot.venues.live_bridge import BridgeConfig
 from mmbot.venues.ratelimit import WeightBudget
 from mmbot.venues.recon import LocalState, dead_man_keep_reason, reconcile, refusal
 

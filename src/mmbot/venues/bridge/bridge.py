@@ -30,9 +30,9 @@ Ids: the engine's order id is its client sequence; the venue's client id is deri
 intent (`<tag>-<seq>-<hash8>`, venues/idempotency.py); the bridge keeps both directions.
 Reject reasons are small ints (REJECT_REASONS) so the journal's `detail` names them.
 Credentials never reach the bridge: the venue factory closes over them.
-Parts: live_bridge_orders (the order table, request tasks and their answers),
-live_bridge_streams (the fill/book pumps and the fill ledger), live_bridge_port (the venue
-protocol and counters they share). This module is the facade and keeps every public name.
+Parts: `orders` (the order table, request tasks and their answers), `streams` (the fill/book
+pumps and the fill ledger), `port` (the venue protocol and counters they share). This module
+is the facade; the package (mmbot.venues.bridge) re-exports its public names.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ from mmbot.core.errors import MmError
 from mmbot.core.events import FILL_KINDS, OrderEvent, OrderEventKind
 from mmbot.core.types import MarketView
 from mmbot.venues.base import Instrument, Rejected, VenueAuthError
-from mmbot.venues.live_bridge_orders import REJECT_REASONS, OrderTable, RequestScheduler
-from mmbot.venues.live_bridge_port import BridgeableVenue, BridgeStats, one_line
-from mmbot.venues.live_bridge_streams import FillRouter, StreamPumps
+from mmbot.venues.bridge.orders import REJECT_REASONS, OrderTable, RequestScheduler
+from mmbot.venues.bridge.port import BridgeableVenue, BridgeStats, one_line
+from mmbot.venues.bridge.streams import FillRouter, StreamPumps
 from mmbot.venues.recon import LocalState
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""The live bridge's orders and the requests that move them (mmbot.venues.live_bridge).
+"""The live bridge's orders and the requests that move them (mmbot.venues.bridge).
 
 Theory of operation. The engine's place/replace/cancel return at once; each becomes an
 asyncio task that awaits the adapter. One order's requests run one after the other: a task
@@ -38,8 +38,8 @@ from mmbot.venues.base import (
     VenueFill,
     VenueOrder,
 )
+from mmbot.venues.bridge.port import BridgeableVenue, BridgeStats, one_line
 from mmbot.venues.idempotency import client_id_for
-from mmbot.venues.live_bridge_port import BridgeableVenue, BridgeStats, one_line
 
 log = logging.getLogger("mmbot.venues.bridge")
 

@@ -19,8 +19,8 @@ from typing import Final, TypeVar
 from mmbot.core.errors import MmError
 from mmbot.core.events import OrderEvent, fill_kind
 from mmbot.venues.base import BookTop, TemporaryVenueError, VenueFill
-from mmbot.venues.live_bridge_orders import OrderTable
-from mmbot.venues.live_bridge_port import BridgeableVenue, one_line
+from mmbot.venues.bridge.orders import OrderTable
+from mmbot.venues.bridge.port import BridgeableVenue, one_line
 
 log = logging.getLogger("mmbot.venues.bridge")
 

@@ -1,202 +1,83 @@
-"""The ccxt adapter's shared state, bookkeeping and request path (see `ccxt_venue`).
+"""The ccxt adapter's exchange client: the ccxt.pro instance and the one path of every REST call.
 
-Every REST call goes through `_rest_once` / `_rest`: it waits for the weight budget (the
+Every REST call goes through `request_once` / `request`: it waits for the weight budget (the
 venue-wide one, and the endpoint's own where the venue has per-endpoint limits), maps ccxt's
-errors to mmbot's (429/418/10006 -> `_RateLimitedError` with Retry-After, auth -> a human,
-network/5xx -> temporary) and retries only idempotent calls.
+errors to mmbot's (429/418/10006 -> `RateLimitedError` with Retry-After, auth -> a human,
+network/5xx -> temporary) and retries only idempotent calls. Paged reads follow the dialect's
+next-page parameters to the last page. Loading the markets sizes the venue-wide budget from
+the venue's answer and reads the instrument's grid from ccxt's markets. Response headers come
+back to the client (the venue's own weight count, per-endpoint limits); raw stream messages
+go to the hooks it is built with. A client opened for market data only sends the dialect's
+two public calls (markets, time) and refuses every other before it is sent
+(E_VENUE_MARKET_DATA_ONLY).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator, Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from ccxt.base import errors as cx  # type: ignore[import-untyped]
 
+from mmbot.core.errors import ConfigError
 from mmbot.core.text import first_line
-from mmbot.venues.base import (
-    BookTop,
-    Instrument,
-    PlaceResult,
-    TemporaryVenueError,
-    VenueAuthError,
-    VenueFill,
-    VenueOrder,
-)
-from mmbot.venues.ccxt_dialect import Dialect, StreamHooks
-from mmbot.venues.credentials import Credentials, RedactingFilter
-from mmbot.venues.fills import FillJournal
-from mmbot.venues.guards import BookGuard, ClockGuard
-from mmbot.venues.idempotency import IdempotencyStore
+from mmbot.venues.base import Instrument, TemporaryVenueError, VenueAuthError
+from mmbot.venues.ccxt.config import CcxtVenueConfig, VenueStats
+from mmbot.venues.ccxt.dialect import Dialect, StreamHooks
+from mmbot.venues.credentials import Credentials
 from mmbot.venues.ratelimit import WeightBudget
+from mmbot.venues.recon import VenueMarket
 
-log = logging.getLogger("mmbot.venues.ccxt")
-NS_PER_MS = 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class CcxtVenueConfig:
-    """How to reach the venue and how careful to be."""
-
-    instrument: Instrument
-    rest_base_url: str | None = None  # e.g. http://127.0.0.1:PORT for the loopback exchange
-    ws_base_url: str | None = None
-    timeout_ms: int = 5_000
-    max_clock_skew_ms: float = 500.0
-    max_book_age_ms: float = 2_000.0
-    dead_man_countdown_ms: int = 60_000  # 0: do not arm the venue's dead-man switch
-    heartbeat_ms: int = 15_000
-    weight_fraction: float = 0.7
-    weight_limit: int | None = None  # None: the venue's limit (exchangeInfo / dialect)
-    weight_window_s: float | None = None
-    max_rate_limit_retries: int = 3
-    resolve_attempts: int = 5
-    retry_backoff_ms: int = 50
-    reconnect_backoff_ms: int = 100
-    recon_overlap_ms: int = 60_000
-    close_grace_ms: int = 250  # ccxt waits this long on close (TLS shutdown); 0 on loopback
-    venue: str = "binance"  # the dialect: "binance" (USD-M) or "bybit" (linear)
-
-    @property
-    def dead_man_enabled(self) -> bool:
-        """Return True when the venue's dead-man switch is to be armed."""
-        return self.dead_man_countdown_ms > 0
+NextPage = Callable[[Instrument, dict[str, Any], Any], dict[str, Any] | None]
+MessageHook = Callable[[dict[str, Any]], None]
 
 
-@dataclass(slots=True)
-class VenueStats:
-    """Counters a test or a metrics exporter reads."""
-
-    reconnects_total: int = 0
-    recons_total: int = 0
-    rate_limited_total: int = 0
-    temporary_errors_total: int = 0
-    dead_man_arms_total: int = 0
-    fenced_total: int = 0
-    unexplained_fills: list[str] = field(default_factory=list)
-
-
-def dialect_for(name: str) -> Dialect:
-    """Return the dialect of a venue name ("binance", "bybit"); ValueError on anything else."""
-    if name == "binance":
-        from mmbot.venues.binance_dialect import BinanceDialect
-
-        return BinanceDialect()
-    if name == "bybit":
-        from mmbot.venues.bybit_dialect import BybitDialect
-
-        return BybitDialect()
-    raise ValueError(f"unknown venue {name!r}; expected binance or bybit")
-
-
-class CcxtCore:
-    """State and the request path shared by the adapter's parts."""
+class ExchangeClient:
+    """One adapter's ccxt exchange and the request path every REST call takes."""
 
     def __init__(
         self,
         config: CcxtVenueConfig,
+        dialect: Dialect,
         credentials: Credentials,
-        now_ns: Callable[[], int] = time.time_ns,
-        dialect: Dialect | None = None,
+        on_user: MessageHook,  # each raw private-stream message
+        on_book: MessageHook,  # each raw book message
+        stats: VenueStats,
+        now_ns: Callable[[], int],
+        public_only: bool = False,
     ) -> None:
         self.config = config
-        self.dialect = dialect or dialect_for(config.venue)
+        self.dialect = dialect
         self.inst = config.instrument
+        self._stats = stats
         self._now_ns = now_ns
-        self.journal = FillJournal()
-        self.idem = IdempotencyStore()
-        self.clock_guard = ClockGuard(config.max_clock_skew_ms)
-        self.book_guard = BookGuard(config.max_book_age_ms)
-        limit, window_s = self.dialect.default_limit
+        self._public_only = public_only
+        limit, window_s = dialect.default_limit
         self.budget = self._new_budget(limit, window_s)
         self.endpoint_budgets: dict[str, WeightBudget] = {
-            ep: self._new_budget(lim, win)
-            for ep, (lim, win) in self.dialect.endpoint_limits.items()
+            ep: self._new_budget(lim, win) for ep, (lim, win) in dialect.endpoint_limits.items()
         }
-        self.stats = VenueStats()
-        self._orders: dict[str, VenueOrder] = {}  # our orders by client id: newest known state
-        self._open: dict[str, VenueOrder] = {}  # the open ones of _orders, in _orders' order
-        self._cid_by_oid: dict[str, str] = {}
-        self._inflight: dict[str, asyncio.Future[PlaceResult]] = {}
-        self._fill_q: asyncio.Queue[VenueFill] = asyncio.Queue()
-        self._book_q: asyncio.Queue[BookTop] = asyncio.Queue(maxsize=1)
-        self._start_block: str | None = "E_VENUE_DISCONNECTED: venue not started"
-        self._recon_block: str | None = None
-        self._streams_up: set[str] = set()  # "private" once reconciled, "public" once connected
-        self._dead_man_armed = False
-        self._fill_watermark_ms = 0
-        self._recon_lock = asyncio.Lock()
-        self._tasks: list[asyncio.Task[None]] = []
-        self._redactor = RedactingFilter(credentials)
-        for name in self.dialect.logger_names:
-            logging.getLogger(name).addFilter(self._redactor)
-        hooks = StreamHooks(self._on_user_update, self._on_book, self._on_headers)
-        self.exchange = self.dialect.make_exchange(
+        self.exchange = dialect.make_exchange(
             {
                 "apiKey": credentials.api_key,
                 "secret": credentials.secret,
                 "enableRateLimit": False,  # the weight budget paces requests
                 "timeout": config.timeout_ms,
             },
-            hooks,
+            StreamHooks(on_user, on_book, self._on_headers),
         )
         self.exchange.timeout_on_exit = config.close_grace_ms
         if config.rest_base_url is not None and config.ws_base_url is not None:
-            self.dialect.use_loopback(self.exchange, config.rest_base_url, config.ws_base_url)
+            dialect.use_loopback(self.exchange, config.rest_base_url, config.ws_base_url)
 
-    # ---- hooks the streams part implements ----------------------------------------------
-    def _on_user_update(self, message: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    def _on_book(self, message: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    # ---- bookkeeping -------------------------------------------------------------------
-    def local_open_orders(self) -> dict[str, VenueOrder]:
-        """Return our orders that are open as far as we know."""
-        return dict(self._open)
-
-    def _is_ours(self, cid: str) -> bool:
-        return cid in self._orders or self.idem.get(cid) is not None
-
-    def _track(self, order: VenueOrder) -> VenueOrder:
-        """Keep the newest state of an order of ours (terminal states and fills only grow)."""
-        self._cid_by_oid[order.venue_order_id] = order.client_id
-        old = self._orders.get(order.client_id)
-        if old is not None:
-            if not old.status.is_open and order.status.is_open:
-                return old  # a late NEW after CANCELED/FILLED
-            if order.filled_lots < old.filled_lots:
-                return old  # an out-of-order update
-        self._orders[order.client_id] = order
-        # An order never re-opens (see above), so _open keeps _orders' insertion order.
-        if order.status.is_open:
-            self._open[order.client_id] = order
-        else:
-            self._open.pop(order.client_id, None)
-        return order
-
-    def _observe(self, order: VenueOrder) -> None:
-        """Map a venue-reported order's ids; keep its state when it is ours."""
-        self._cid_by_oid[order.venue_order_id] = order.client_id
-        if self._is_ours(order.client_id):
-            self._track(order)
-
-    def _apply_fill(self, fill: VenueFill, source: str) -> None:
-        if not self.journal.apply(fill, source):
-            return
-        self._fill_watermark_ms = max(self._fill_watermark_ms, fill.ts_ms)
-        cid = fill.client_id or self._cid_by_oid.get(fill.venue_order_id, "")
-        if not self._is_ours(cid):
-            self.stats.unexplained_fills.append(fill.trade_id)
-            log.error("fill on an order that is not ours: trade_id=%s", fill.trade_id)
-        # A path without client ids (REST trades) still hands consumers the order's client id,
-        # so a fill that overtakes its order's ack is matched to the right order.
-        self._fill_q.put_nowait(replace(fill, client_id=cid) if cid != fill.client_id else fill)
+    # ---- the weight budgets ------------------------------------------------------------
+    def _configure_budget(self, venue_limit: tuple[int, float]) -> None:
+        """Size the venue-wide budget: the configured limit/window, else the venue's."""
+        limit = self.config.weight_limit or venue_limit[0]
+        window_s = self.config.weight_window_s or venue_limit[1]
+        self.budget = self._new_budget(limit, window_s)
 
     def _on_headers(self, headers: Mapping[str, str], url: str) -> None:
         now_ns = self._now_ns()
@@ -214,8 +95,31 @@ class CcxtCore:
     def _new_budget(self, limit: int, window_s: float) -> WeightBudget:
         return WeightBudget(limit, int(window_s * 1e9), self.config.weight_fraction)
 
+    # ---- markets ----------------------------------------------------------------------
+    async def load_markets(self) -> VenueMarket:
+        """Load the venue's markets within the budget; return the instrument's grid.
+
+        The dialect's markets call comes first: its answer sizes the venue-wide budget.
+        """
+        d = self.dialect
+        info = await self.request(d.ep.markets, d.markets_params(self.inst))
+        self._configure_budget(d.rate_limit(info))
+        await self.admit(d.load_markets_weight)  # ccxt's own markets call(s)
+        await self.exchange.load_markets()
+        return self._venue_market()
+
+    def _venue_market(self) -> VenueMarket:
+        market = self.exchange.markets.get(self.inst.symbol)
+        if market is None:
+            listed = f"symbol={self.inst.symbol} not listed by {self.dialect.name}"
+            raise ConfigError("E_RECON_INSTRUMENT", f"{listed}; expected a linear perpetual")
+        # ccxt gives both venues' precision as tick sizes (precisionMode TICK_SIZE).
+        precision, min_qty = market["precision"], market["limits"]["amount"].get("min")
+        return VenueMarket(_decimal(precision["price"]), _decimal(precision["amount"]),
+                           None if min_qty is None else _decimal(min_qty))  # fmt: skip
+
     # ---- requests ----------------------------------------------------------------------
-    async def _admit(self, weight: int, endpoint: str = "") -> None:
+    async def admit(self, weight: int, endpoint: str = "") -> None:
         """Wait until the endpoint's own budget (if any), then the venue-wide one, admit it."""
         budgets = [self.budget]
         if endpoint in self.endpoint_budgets:
@@ -224,53 +128,73 @@ class CcxtCore:
             while (wait_ns := budget.delay_ns(weight, self._now_ns())) > 0:
                 await asyncio.sleep(wait_ns / 1e9)
 
-    async def _rest_once(self, endpoint: str, params: dict[str, Any]) -> Any:
+    async def request_once(self, endpoint: str, params: dict[str, Any]) -> Any:
         """Send one request through the budget; map ccxt's transient errors to ours."""
-        await self._admit(self.dialect.weights[endpoint], endpoint)
+        if self._public_only and endpoint not in (self.dialect.ep.markets, self.dialect.ep.time):
+            raise market_data_only(endpoint)
+        await self.admit(self.dialect.weights[endpoint], endpoint)
         try:
             return await getattr(self.exchange, endpoint)(params)
         except (cx.RateLimitExceeded, cx.DDoSProtection) as exc:
             retry_after_s = float(getattr(exc, "retry_after_s", 1.0))
             self.budget.on_retry_after(retry_after_s, self._now_ns())
-            self.stats.rate_limited_total += 1
+            self._stats.rate_limited_total += 1
             raise RateLimitedError(
                 "E_VENUE_RATE_LIMIT", f"{endpoint}: rate limited", retry_after_s
             ) from exc
         except cx.AuthenticationError as exc:
             raise VenueAuthError("E_VENUE_AUTH", f"{endpoint}: {reason(exc)}") from exc
         except (cx.NetworkError, cx.BadResponse) as exc:
-            self.stats.temporary_errors_total += 1
+            self._stats.temporary_errors_total += 1
             raise TemporaryVenueError("E_VENUE_TEMPORARY", f"{endpoint}: {cause(exc)}") from exc
 
-    async def _rest(self, endpoint: str, params: dict[str, Any]) -> Any:
+    async def request(self, endpoint: str, params: dict[str, Any]) -> Any:
         """Send an idempotent request (read, cancel, heartbeat), retrying transient errors."""
         attempts = self.config.max_rate_limit_retries + 1
         for attempt in range(attempts):
             try:
-                return await self._rest_once(endpoint, params)
+                return await self.request_once(endpoint, params)
             except RateLimitedError:
                 if attempt == attempts - 1:
                     raise
             except TemporaryVenueError:
                 if attempt == attempts - 1:
                     raise
-                await self._backoff(attempt)
+                await self.backoff(attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _backoff(self, attempt: int) -> None:
+    async def backoff(self, attempt: int) -> None:
         """Wait before retry attempt+1 of a failed request (exponential)."""
         await asyncio.sleep(self.config.retry_backoff_ms / 1000 * 2**attempt)
 
-    async def _wait_for(self, condition: Callable[[], bool], timeout_ms: int) -> None:
-        deadline_ns = self._now_ns() + timeout_ms * NS_PER_MS
-        while not condition():
-            if self._now_ns() > deadline_ns:
-                raise TemporaryVenueError("E_VENUE_DISCONNECTED", "stream did not come up")
-            await asyncio.sleep(0.002)
+    async def pages(self, endpoint: str, params: dict[str, Any],
+                    next_params: NextPage) -> AsyncIterator[Any]:  # fmt: skip
+        """Yield every page of a paged read, first to last."""
+        page: dict[str, Any] | None = params
+        while page is not None:
+            raw = await self.request(endpoint, page)
+            yield raw
+            page = next_params(self.inst, page, raw)
+
+    async def close(self) -> None:
+        """Close ccxt's sessions (REST and websockets)."""
+        await self.exchange.close()
 
 
 class RateLimitedError(TemporaryVenueError):
     """A 429/418 (Bybit 10006/403): the request was refused before it was processed."""
+
+
+def market_data_only(call: str) -> VenueAuthError:
+    """Return the refusal of an order or account call on an adapter opened for market data.
+
+    A human must act, as with missing keys: something wired a feed where a venue belongs.
+    """
+    return VenueAuthError(
+        "E_VENUE_MARKET_DATA_ONLY",
+        f"{call} refused: the adapter was started for market data only (no credentials); "
+        "expected no order or account call",
+    )
 
 
 def reason(exc: BaseException) -> str:
@@ -291,6 +215,10 @@ def cause(exc: BaseException) -> str:
     if under is None or isinstance(under, cx.BaseError):
         return _described(exc)
     return f"{_described(under)} ({reason(exc)})"
+
+
+def _decimal(value: float | str) -> Decimal:
+    return Decimal(str(value))
 
 
 def _described(exc: BaseException) -> str:

@@ -1,13 +1,13 @@
 """The venue dialect: everything venue-specific the ccxt adapter needs, behind one small object.
 
-Theory of operation. The adapter (`ccxt_venue`) owns the behaviour: idempotent placement,
+Theory of operation. The adapter (`venue`) owns the behaviour: idempotent placement,
 unknown-outcome resolution, the fill journal, reconciliation, guards, the weight budget, the
 dead-man switch. A dialect only says how the venue spells things: which ccxt implicit
 endpoint does what (`Endpoints`), the venue parameters for each call, how to read the venue's
 JSON back into mmbot values, how to reach its streams and what its rate-limit headers say.
 A dialect is pure apart from `make_exchange` and the `watch_*` / `unwatch_dead_man`
-coroutines, which only call ccxt. `binance_dialect.BinanceDialect` and
-`bybit_dialect.BybitDialect` implement it.
+coroutines, which only call ccxt. `binance.BinanceDialect` and `bybit.BybitDialect` implement
+it; `dialect_for` picks one by the venue's name.
 """
 
 from __future__ import annotations
@@ -203,3 +203,16 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
         if key.lower() == name:
             return value
     return None
+
+
+def dialect_for(name: str) -> Dialect:
+    """Return the dialect of a venue name ("binance", "bybit"); ValueError on anything else."""
+    if name == "binance":
+        from mmbot.venues.ccxt.binance import BinanceDialect
+
+        return BinanceDialect()
+    if name == "bybit":
+        from mmbot.venues.ccxt.bybit import BybitDialect
+
+        return BybitDialect()
+    raise ValueError(f"unknown venue {name!r}; expected binance or bybit")

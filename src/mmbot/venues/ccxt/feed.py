@@ -1,34 +1,38 @@
 """The ccxt adapter for market data only: a venue's public book stream, never its account.
 
 Theory of operation. Shadow mode reads a real venue's market and sends nothing, so it needs
-no API keys and must not touch the account. `CcxtFeed` is the ccxt adapter started for that.
-Its start does what `CcxtVenue.start` does before the account - load the venue's markets,
-check the configured instrument grid, sample the venue clock - then runs only the public
-book stream and the heartbeat (which samples the clock). It holds no credentials (ccxt signs
-nothing), opens no private stream, arms no dead-man switch and reconciles no position or open
-orders, so `quote_block()` names only what matters for a feed: the book stream down, a stale
-book, clock skew. Order and account calls fail loudly with E_VENUE_MARKET_DATA_ONLY before
-anything is sent: place/cancel/modify refuse outright, and the REST path admits only the
-dialect's public calls (markets, time).
+no API keys and must not touch the account. `CcxtFeed` runs a ccxt session for that: its
+start does what `CcxtVenue.start` does before the account - load the venue's markets, check
+the configured instrument grid, sample the venue clock - then runs only the public book
+stream and the heartbeat (which samples the clock). It holds no credentials (ccxt signs
+nothing), has no order entry, opens no private stream, arms no dead-man switch and
+reconciles no position or open orders, so `quote_block()` names only what matters for a
+feed: the book stream down, a stale book, clock skew. Order and account calls fail loudly
+with E_VENUE_MARKET_DATA_ONLY before anything is sent: place/cancel/modify refuse outright,
+and the session's client admits only the dialect's public calls (markets, time).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from typing import Any, Final
+from typing import Final
 
 from mmbot.venues.base import (
+    Balance,
+    BookTop,
     OrderIntent,
     PlaceResult,
+    Position,
     Rejected,
-    VenueAuthError,
+    VenueFill,
     VenueOrder,
 )
-from mmbot.venues.ccxt_core import CcxtVenueConfig
-from mmbot.venues.ccxt_dialect import Dialect
-from mmbot.venues.ccxt_venue import CcxtVenue
+from mmbot.venues.ccxt.client import market_data_only
+from mmbot.venues.ccxt.config import CcxtVenueConfig
+from mmbot.venues.ccxt.dialect import Dialect
+from mmbot.venues.ccxt.session import CcxtSession
 from mmbot.venues.credentials import Credentials
 from mmbot.venues.recon import LocalState, ReconReport, reconcile
 
@@ -37,8 +41,8 @@ __all__ = ["CcxtFeed"]
 _NO_KEYS: Final = Credentials("", "")  # ccxt takes empty keys as none: it signs nothing
 
 
-class CcxtFeed(CcxtVenue):
-    """A CcxtVenue that reads the venue's public book stream only; see the module docstring."""
+class CcxtFeed:
+    """A ccxt adapter that reads the venue's public book stream only; see the module docstring."""
 
     def __init__(
         self,
@@ -47,47 +51,70 @@ class CcxtFeed(CcxtVenue):
         dialect: Dialect | None = None,
     ) -> None:
         # No orders to protect, so no dead-man switch: the heartbeat only samples the clock.
-        super().__init__(replace(config, dead_man_countdown_ms=0), _NO_KEYS, now_ns, dialect)
+        config = replace(config, dead_man_countdown_ms=0)
+        s = self._session = CcxtSession(config, _NO_KEYS, now_ns, dialect, public_only=True)
+        # The session's state that tests read, under the adapter's names (the journal stays
+        # empty: the bridge reads it from every venue).
+        self.dialect, self.exchange, self.clock_guard = s.dialect, s.client.exchange, s.clock_guard
+        self.journal = s.journal
 
     async def start(self, local: LocalState | None = None, adopt: bool = False) -> ReconReport:
         """Load markets, check the grid, sample the clock, start the book stream; no account.
 
         local and adopt do not apply: a feed has no position or orders to compare or take.
         """
-        await self._open_market()
-        self._start_streams(private=False)
-        await self._wait_for(lambda: "public" in self._streams_up, self.config.timeout_ms)
+        await self._session.open_market()
+        self._session.start_streams(reconcile=None)
+        await self._session.streams.wait_until_up("public")
         return reconcile(LocalState(), 0, [])  # nothing to compare: an empty, ok report
+
+    async def close(self) -> None:
+        """Stop the book stream and the heartbeat, close ccxt's sessions."""
+        await self._session.stop_streams()
+        await self._session.close()
 
     def quote_block(self) -> str | None:
         """Return why the feed cannot be quoted on now (stream, book age, clock); else None."""
-        if "public" not in self._streams_up:
+        if "public" not in self._session.streams.up:
             return "E_VENUE_DISCONNECTED: public book stream down; expected it connected"
-        return self._market_block()
+        return self._session.market_block()
+
+    def books(self) -> AsyncIterator[BookTop]:
+        """Yield the newest best bid/ask (older ones are dropped when the reader lags)."""
+        return self._session.inbox.books()
+
+    def fills(self) -> AsyncIterator[VenueFill]:
+        """Yield nothing: a feed places no orders (the iterator waits until closed)."""
+        return self._session.tracker.fills()
+
+    def local_open_orders(self) -> dict[str, VenueOrder]:
+        """Return no orders: a feed places none."""
+        return self._session.tracker.local_open_orders()
 
     async def place(self, intent: OrderIntent) -> PlaceResult:
         """Refuse: a feed sends no orders."""
-        raise _refusal("place")
+        raise market_data_only("place")
 
     async def cancel(self, client_id: str) -> VenueOrder | Rejected:
         """Refuse: a feed sends no orders."""
-        raise _refusal("cancel")
+        raise market_data_only("cancel")
 
     async def modify(self, client_id: str, price_ticks: int, qty_lots: int) -> PlaceResult:
         """Refuse: a feed sends no orders."""
-        raise _refusal("modify")
+        raise market_data_only("modify")
 
-    async def _rest_once(self, endpoint: str, params: dict[str, Any]) -> Any:
-        """Send a public call; refuse every other (account reads, orders, dead-man switch)."""
-        if endpoint not in (self.dialect.ep.markets, self.dialect.ep.time):
-            raise _refusal(endpoint)
-        return await super()._rest_once(endpoint, params)
+    async def open_orders(self) -> list[VenueOrder]:
+        """Refuse: the client sends no account call (E_VENUE_MARKET_DATA_ONLY)."""
+        return await self._session.account.open_orders()
 
+    async def positions(self) -> list[Position]:
+        """Refuse: the client sends no account call (E_VENUE_MARKET_DATA_ONLY)."""
+        return await self._session.account.positions()
 
-def _refusal(call: str) -> VenueAuthError:
-    """A human must act, as with missing keys: something wired a feed where a venue belongs."""
-    return VenueAuthError(
-        "E_VENUE_MARKET_DATA_ONLY",
-        f"{call} refused: the adapter was started for market data only (no credentials); "
-        "expected no order or account call",
-    )
+    async def balances(self) -> list[Balance]:
+        """Refuse: the client sends no account call (E_VENUE_MARKET_DATA_ONLY)."""
+        return await self._session.account.balances()
+
+    async def arm_dead_man(self) -> None:
+        """Refuse: the client sends no dead-man call (E_VENUE_MARKET_DATA_ONLY)."""
+        await self._session.heartbeat.arm_dead_man()

@@ -1,4 +1,4 @@
-"""The Binance USD-M perpetuals dialect of the ccxt adapter (see `ccxt_dialect`).
+"""The Binance USD-M perpetuals dialect of the ccxt adapter (see `ccxt.dialect`).
 
 Calls: POST/PUT/DELETE/GET /fapi/v1/order by origClientOrderId (post-only = timeInForce GTX),
 openOrders, v3 positionRisk, v3 balance, userTrades (paged by fromId), time, exchangeInfo
@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from mmbot.venues import binance_codec as codec
 from mmbot.venues.base import Balance, BookTop, Instrument, OrderIntent, VenueFill, VenueOrder
-from mmbot.venues.binance_ccxt import BinanceUsdm, loopback_urls
-from mmbot.venues.ccxt_dialect import Endpoints, Json, LimitSample, StreamHooks
+from mmbot.venues.ccxt.binance import codec
+from mmbot.venues.ccxt.binance.exchange import BinanceUsdm, loopback_urls
+from mmbot.venues.ccxt.dialect import Endpoints, Json, LimitSample, StreamHooks
 
 # Request weight per endpoint (Binance USD-M docs; order entry counted as 1 to be safe).
 WEIGHTS: Final[dict[str, int]] = {

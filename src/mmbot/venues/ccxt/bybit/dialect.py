@@ -1,4 +1,4 @@
-"""The Bybit v5 linear-perpetuals dialect of the ccxt adapter (see `ccxt_dialect`).
+"""The Bybit v5 linear-perpetuals dialect of the ccxt adapter (see `ccxt.dialect`).
 
 Calls (category=linear, one-way mode, orderLinkId = our client id):
   POST /v5/order/create (Limit, timeInForce PostOnly), /v5/order/amend, /v5/order/cancel
@@ -26,7 +26,6 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlparse
 
-from mmbot.venues import bybit_codec as codec
 from mmbot.venues.base import (
     Balance,
     BookTop,
@@ -36,8 +35,9 @@ from mmbot.venues.base import (
     VenueFill,
     VenueOrder,
 )
-from mmbot.venues.bybit_ccxt import BybitLinear, loopback_urls
-from mmbot.venues.ccxt_dialect import Endpoints, Json, LimitSample, StreamHooks, header
+from mmbot.venues.ccxt.bybit import codec
+from mmbot.venues.ccxt.bybit.exchange import BybitLinear, loopback_urls
+from mmbot.venues.ccxt.dialect import Endpoints, Json, LimitSample, StreamHooks, header
 
 CATEGORY: Final = "linear"
 # endpoint method -> (path, per-endpoint limit per second; 0: IP limit only)

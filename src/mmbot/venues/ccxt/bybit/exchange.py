@@ -17,7 +17,7 @@ from typing import Any
 import ccxt.pro as ccxtpro  # type: ignore[import-untyped]
 from ccxt.base import errors as cx  # type: ignore[import-untyped]
 
-from mmbot.venues.ccxt_dialect import header
+from mmbot.venues.ccxt.dialect import header
 
 __all__ = ["BybitLinear", "loopback_urls"]
 
