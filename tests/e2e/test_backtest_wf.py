@@ -151,6 +151,19 @@ def test_wf_bad_input_one_line_exit_2(
 
 
 @pytest.mark.usefixtures("cli_env")
+def test_wf_out_naming_a_file_is_one_line_before_any_fold_runs(
+    inputs: Inputs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "afile"
+    out.write_text("mine\n")
+    returncode = run_cli(*_wf_args(inputs, out))
+    lines = capsys.readouterr().err.splitlines()
+    assert returncode == 2
+    assert len(lines) == 1 and lines[0].startswith(f"E_RUN_OUT_NOT_DIR: --out {out} is a file")
+    assert out.read_text() == "mine\n"
+
+
+@pytest.mark.usefixtures("cli_env")
 def test_wf_data_shorter_than_windows_is_e_wf_window(
     inputs: Inputs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -28,15 +28,18 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
 
 
 async def _refused(fake: FakeBinance, tmp_path: Path) -> str:
-    """Start a session without --adopt; check it exits 2 with one E_RECON_* line (its last)
-    and that it sent nothing but reads; return that line."""
+    """Start a session without --adopt; check it exits 2 with one E_RECON_* line (its last),
+    never printed RUNNING, and sent nothing but reads; return that line."""
     orders_before = copy.deepcopy(fake.orders)
     requests_before = Counter(fake.stats.requests)
     armed_before = fake.dead_man_armed
     async with _bot(fake, tmp_path, "live") as bot:
+        assert bot.process.stdout is not None
+        stdout = (await asyncio.wait_for(bot.process.stdout.read(), WAIT_S)).decode()
         await asyncio.wait_for(bot.process.wait(), WAIT_S)
     stderr = bot.stderr_path.read_text()
     assert bot.process.returncode == 2, stderr
+    assert "RUNNING" not in stdout, stdout  # a refused start never says it runs
     recon_lines = [line for line in stderr.splitlines() if "E_RECON_" in line]
     assert recon_lines == stderr.splitlines()[-1:], stderr
     sent = Counter(fake.stats.requests)

@@ -33,7 +33,7 @@ from mmbot.backtest.wiring import EngineFactory, check_instrument
 from mmbot.config import EffectiveConfig
 from mmbot.core.errors import UsageError
 from mmbot.data import iter_events, read_meta
-from mmbot.engine.rundir_commit import file_sha256
+from mmbot.engine.rundir_commit import check_out_dir, file_sha256
 
 REPORT_JSON: Final = "wf.json"
 REPORT_MD: Final = "WF.md"
@@ -292,6 +292,7 @@ def walk_forward(
         raise UsageError(
             "E_WF_OBJECTIVE", f"objective={spec.objective} expected=one of {','.join(OBJECTIVES)}"
         )
+    check_out_dir(out, keep_foreign=True)  # before the folds run, not after
     points = grid_points(effective.config, spec.grid, effective.source)
     meta = read_meta(data_path)
     for point in points:

@@ -314,17 +314,25 @@ class LiveRunner:
         return cancels
 
 
-async def run_with_signals(runner: LiveRunner, session: VenueSession | None = None) -> RunOutcome:
-    """Run runner with SIGTERM and SIGINT turned into a clean stop; start/close session."""
+async def run_with_signals(runner: LiveRunner, session: VenueSession | None = None,
+                           on_started: Callable[[], None] | None = None) -> RunOutcome:  # fmt: skip
+    """Run runner with SIGTERM and SIGINT turned into a clean stop; start/close session.
+
+    on_started is called once the session started (a refused start never calls it), just
+    before the first decision."""
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
     for sig in signals:
         loop.add_signal_handler(sig, runner.stop, f"signal:{sig.name}")
     try:
         if session is None:
+            if on_started is not None:
+                on_started()
             return await runner.run()
         try:
             await session.start()
+            if on_started is not None:
+                on_started()
             return await runner.run()
         finally:
             await session.close()
@@ -333,6 +341,7 @@ async def run_with_signals(runner: LiveRunner, session: VenueSession | None = No
             loop.remove_signal_handler(sig)
 
 
-def run_live(runner: LiveRunner, session: VenueSession | None = None) -> RunOutcome:
+def run_live(runner: LiveRunner, session: VenueSession | None = None,
+             on_started: Callable[[], None] | None = None) -> RunOutcome:  # fmt: skip
     """Run runner in a fresh asyncio loop with signal handling; return how it ended."""
-    return asyncio.run(run_with_signals(runner, session))
+    return asyncio.run(run_with_signals(runner, session, on_started))

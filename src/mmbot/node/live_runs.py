@@ -33,8 +33,11 @@ def open_journal(out: Path) -> Journal:
 
 
 def _started(system: System, say: Say) -> RunOutcome:
-    say(f"RUNNING mode={system.mode.value} journal={system.journal.path}")
-    return system.run()
+    """Run system; say RUNNING once its venue session started (a refused start says only
+    its E_* line)."""
+    return system.run(
+        lambda: say(f"RUNNING mode={system.mode.value} journal={system.journal.path}")
+    )
 
 
 def _raise_fatal(system: System) -> None:

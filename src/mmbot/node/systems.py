@@ -18,6 +18,7 @@ refused on its inputs claims none (engine/journal.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -60,9 +61,10 @@ class System:
     canary: CanaryVenue | None = None
     bridge: LiveBridge | None = None
 
-    def run(self) -> RunOutcome:
-        """Run until the data or window ends or a signal stops it; return how it ended."""
-        return run_live(self.runner, self.bridge)
+    def run(self, on_started: Callable[[], None] | None = None) -> RunOutcome:
+        """Run until the data or window ends or a signal stops it; return how it ended.
+        on_started: called once the venue session started, before the first decision."""
+        return run_live(self.runner, self.bridge, on_started)
 
 
 def _wired(mode: Mode, cfg: MmConfig, port: EngineVenue, pacing: Pacing, journal: Journal,
