@@ -113,6 +113,9 @@ async def test_three_sessions_killed_between_reuse_no_id_and_journal_every_fill_
                for e in read.entries if e["client_id"])  # fmt: skip
     assert [e["session"] for e in fills] == [0, 0, 1, 1, 2, 2]
     assert (out / SESSION_FILE).read_bytes() == b'{"epoch":2}\n'
+    live = json.loads((out / "canary.json").read_text())["live"]  # the last session's report
+    assert live["session"] == 2
+    assert live["journal"]["fill"] == sum(1 for e in fills if e["session"] == 2)
 
 
 def test_live_sim_killed_then_rerun_into_the_same_out_keeps_the_killed_sessions_lines(

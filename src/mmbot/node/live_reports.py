@@ -23,8 +23,10 @@ CANARY_JSON: Final = "canary.json"
 
 
 def _live_payload(system: System, outcome: RunOutcome) -> dict[str, object]:
-    """Return a report's `live` section: how the run ended and the journal's counts."""
-    return {**outcome.payload(), "journal": system.journal.counts()}
+    """Return a report's `live` section: how the run ended, the session it was and the
+    journal's counts of that session (earlier sessions' lines stay in journal.jsonl)."""
+    journal = system.journal
+    return {**outcome.payload(), "journal": journal.counts(), "session": journal.session}
 
 
 def _ledger_payload(engine: Engine) -> dict[str, object]:
