@@ -12,6 +12,7 @@ import copy
 import io
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +96,13 @@ async def test_place_fill_cancel_happy_path_matches_venue(venue: str) -> None:
         assert invariants(fake, adapter) == ZERO and fake.stats.bad_signatures == 0
 
 
+async def _eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Return once condition holds, polling every 10 ms; give up after timeout_s."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+
+
 async def test_disconnect_fills_missed_on_ws_are_caught_by_rest_recon(venue: str) -> None:
     async with running(venue=venue) as (fake, adapter):
         order = await adapter.place(intent(1))
@@ -102,7 +110,14 @@ async def test_disconnect_fills_missed_on_ws_are_caught_by_rest_recon(venue: str
         fake.faults.ws_drop_fills = 2
         await fake.fill(order.client_id, [1, 1])
         await fake.disconnect()
-        await asyncio.sleep(0.2)
+        # The reconnect and its REST catch-up take a few event-loop turns; on a loaded machine
+        # more than a fixed 0.2 s, so wait for them (bounded) rather than sleep.
+        await _eventually(
+            lambda: (
+                adapter.journal.by_source.get("rest") == 2
+                and not (adapter.quote_block() or "").startswith("E_VENUE_DISCONNECTED")
+            )
+        )
         assert adapter.stats.reconnects_total == 1
         assert adapter.journal.by_source.get("rest") == 2
         # REST trades may carry no client id; the fills handed on name the order all the same.
