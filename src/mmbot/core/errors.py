@@ -84,6 +84,7 @@ REGISTRY: Final[dict[str, str]] = {
     "E_RISK_THROTTLE_CANCELS": "the cancel token bucket is empty; cancel not sent",
     "E_RISK_REPLACE_TICKS": "a replace moved the price less than min_replace_ticks; skipped",
     "E_RISK_REPLACE_AGE": "a replace hit an order younger than min_order_age_ms; skipped",
+    "E_RISK_REPLACE_TWICE": "a second replace of one order in one batch; denied",
     "E_RISK_UNKNOWN_ORDER": "a replace names an order that is not resting",
     "E_RISK_KILL_SWITCH": "the kill switch is tripped; only cancels pass",
     # live venues: adapter, idempotency, guards

@@ -119,6 +119,7 @@ class RiskGate:
         "_pos_skew_breach_total",
         "_replace_allowed",
         "_replace_attempts",
+        "_replaced_in_batch",
         "_risk_denials_total",
         "_state",
         "_state_cause",
@@ -148,6 +149,7 @@ class RiskGate:
         # Per-check() scratch: orders the day still allows, and worst-case lots built on the
         # first order of the batch (see _exposure_of) then booked as orders pass.
         self._orders_left = 0
+        self._replaced_in_batch: set[str] = set()
         self._exposure: _Exposure | None = None
 
     def check(
@@ -160,6 +162,8 @@ class RiskGate:
         halt = self._halt_reason() if self._state == HALTED else None
         self._orders_left = self._params.intraday_max_orders - ctx.order_count_day
         self._exposure = None
+        if self._replaced_in_batch:
+            self._replaced_in_batch.clear()
         allowed: list[Action] = []
         denied: list[Denied] = []
         for action in actions:
@@ -315,6 +319,12 @@ class RiskGate:
         resting = ctx.open_orders.get(action.client_id)
         if resting is None:
             return "E_RISK_UNKNOWN_ORDER", f"replace: {action.client_id} is not resting"
+        if action.client_id in self._replaced_in_batch:
+            # Each replace is booked against the resting size, so a second one in the batch
+            # would be too: both amends landing could rest more than either was checked for.
+            return "E_RISK_REPLACE_TWICE", (
+                f"replace: {action.client_id} is already replaced in this batch"
+            )
         params = self._params
         age_ns = ctx.ts_ns - resting.priced_ts_ns
         if age_ns < params.min_order_age_ns:
@@ -333,6 +343,7 @@ class RiskGate:
         rejection = self._book_order(action, ctx, resting.side, resting.leaves_lots)
         if rejection is None:
             self._replace_allowed += 1
+            self._replaced_in_batch.add(action.client_id)
         return rejection
 
     def _book_order(

@@ -600,3 +600,23 @@ def test_gate_venue_minimum_reasons_name_the_key() -> None:
 def test_params_refuse_bad_venue_minimums(overrides: dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         _params(**overrides)
+
+
+def test_gate_denies_a_second_replace_of_one_order_in_one_batch() -> None:
+    # Limit 10 lots; bids w and x rest 5 lots each. The first replace books x at 2 lots (worst
+    # case 7); booked against x's resting 5 lots, a second replace to 8 lots would also pass
+    # (7 + 8 - 5 = 10), yet both amends landing would rest 5 + 8 = 13 lots. Found by
+    # tests/property/test_risk_gate_machine.py.
+    gate = RiskGate(_params(min_order_age_ns=0))
+    resting = {"w": OpenOrder(BUY, 198, 5, T0 - MS), "x": OpenOrder(BUY, 200, 5, T0 - MS)}
+    first = ReplaceOrder("x", "x", BUY, 195, 2)
+    second = ReplaceOrder("x", "x", BUY, 190, 8)
+    allowed, denied = gate.check([first, second], _ctx(open_orders=resting))
+    assert allowed == [first]
+    assert [(d.code, d.action) for d in denied] == [("E_RISK_REPLACE_TWICE", second)]
+    # Alone, the second is checked against what rests: 5 + 8 lots is over the limit.
+    allowed, denied = gate.check([second], _ctx(ts_ns=T0 + MS, open_orders=resting))
+    assert allowed == [] and [d.code for d in denied] == ["E_RISK_POSITION"]
+    # Each batch starts afresh: the same order may be replaced again.
+    allowed, denied = gate.check([first], _ctx(ts_ns=T0 + 2 * MS, open_orders=resting))
+    assert (allowed, denied) == ([first], [])
