@@ -138,6 +138,7 @@ class OrderManager:
         self.orders: list[ManagedOrder] = []
         self.unknown_reports_total = 0
         self.unknown_outcomes_total = 0
+        self.late_reports_total = 0  # replace confirmations for orders that had ended
         self.bad_transitions_total = 0
         self.quotes_placed_total = 0
         self.order_ages_ns: list[int] = []
@@ -280,7 +281,13 @@ class OrderManager:
 
     def on_modified(self, order: ManagedOrder, price_ticks: int, leaves_lots: int,
                     ts_ns: int) -> None:  # fmt: skip
-        """Apply a replace confirmation: new price/size; a new price restarts the order's age."""
+        """Apply a replace confirmation: new price/size; a new price restarts the order's age.
+
+        A confirmation that arrives after the order ended (filled or canceled first) changes
+        nothing: the order's record keeps how it ended."""
+        if order.state in TERMINAL:
+            self.late_reports_total += 1
+            return
         priced_ts_ns = ts_ns if price_ticks != order.price_ticks else order.priced_ts_ns
         order.rest(price_ticks, leaves_lots, priced_ts_ns)
         order.qty_lots = order.filled_lots + leaves_lots

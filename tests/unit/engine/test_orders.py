@@ -116,3 +116,17 @@ def test_open_orders_follow_fills_and_replaces_as_named_records() -> None:
     assert (bid.price_ticks, bid.leaves_lots, bid.priced_ts_ns, bid.qty_lots) == (98, 1, 4_000, 2)
     manager.on_fill(ask, 2, 0, 5_000)
     assert list(manager.open_orders()) == ["s-1"]
+
+
+def test_a_replace_confirmation_after_the_order_ended_changes_nothing() -> None:
+    manager = OrderManager("s")
+    _placed(manager, Quote(99, 101, 3, 0), ts_ns=1_000)
+    (bid,) = manager.orders
+    manager.on_ack(bid)
+    manager.on_sent_replace(ReplaceOrder("s-1", "s-1", BUY, 97, 3))
+    manager.on_fill(bid, 3, 0, 2_000)  # the fill raced the replace and won
+    manager.on_modified(bid, 97, 3, 3_000)  # the venue's late answer to the replace
+    assert bid.state is OrderState.FILLED
+    assert (bid.price_ticks, bid.leaves_lots, bid.qty_lots, bid.ended_ts_ns) == (99, 0, 3, 2_000)
+    assert manager.late_reports_total == 1 and manager.bad_transitions_total == 0
+    assert manager.open_orders() == {}
