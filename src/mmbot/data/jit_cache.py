@@ -20,6 +20,7 @@ to cache, never its loaded code.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import shutil
@@ -71,14 +72,21 @@ def prune_stale_caches(cache_dir: Path) -> list[Path]:
     return stale
 
 
+@functools.cache
+def _prepared_cache_dir(sources: tuple[Path, ...]) -> str:
+    """Return the unit's cache directory, its older ones pruned: once per unit and process,
+    however many decorators (plain, inlined) the unit makes."""
+    cache_path = cache_dir_for(sources)
+    prune_stale_caches(cache_path)
+    return str(cache_path)
+
+
 def cached_njit(sources: Sequence[Path], **options: Any) -> Callable[[F], F]:
     """Return a decorator: numba's njit(cache=True, **options), cached in cache_dir_for(sources).
 
     sources must list every file whose code or constants the unit's compiled functions use.
     """
-    cache_path = cache_dir_for(sources)
-    prune_stale_caches(cache_path)
-    cache_dir = str(cache_path)
+    cache_dir = _prepared_cache_dir(tuple(sources))
     compile_cached = njit(cache=True, **options)
 
     def decorate(func: F) -> F:

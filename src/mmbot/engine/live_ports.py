@@ -35,7 +35,7 @@ from mmbot.engine.loop import EngineVenue
 from mmbot.engine.orders import make_client_id
 
 # The journal's name for each event kind (docs/RUN_DIRECTORY.md, journal.jsonl).
-_FATES: Final = {
+_FATES: Final[dict[int, str]] = {
     OrderEventKind.ACCEPTED: "ack",
     OrderEventKind.REJECTED: "reject",
     OrderEventKind.PARTIALLY_FILLED: "fill",
@@ -136,7 +136,7 @@ class JournalingVenue(PassThroughVenue):
             else:
                 detail = ""
             self.journal.append(
-                JournalEntry(event.ts_local_ns, _FATES[OrderEventKind(kind)], client_id,
+                JournalEntry(event.ts_local_ns, _FATES[kind], client_id,
                              event.side, event.price_ticks, event.qty_lots, event.leaves_lots,
                              detail)
             )  # fmt: skip

@@ -48,7 +48,6 @@ _EVENT_KIND: Final[dict[int, OrderEventKind]] = {
     ReportKind.EXPIRED: OrderEventKind.CANCELED,
 }
 _FILL, _REJECT, _ACK = int(ReportKind.FILL), int(ReportKind.REJECT), int(ReportKind.ACK)
-_KIND, _ORDER_ID, _LEAVES = 2, 3, 8  # columns of a report row (sim.layout P_*)
 
 
 class SimVenuePort:
@@ -94,7 +93,7 @@ class SimVenuePort:
         return [self._event(row) for row in rows]
 
     def _event(self, row: tuple[int | float, ...]) -> OrderEvent:
-        kind = int(row[_KIND])
+        kind = int(row[lo.P_KIND])
         event_kind = _EVENT_KIND[kind]
         if kind == _FILL:
             # Fills reach the strategy in the order the venue logged them (one response
@@ -102,13 +101,15 @@ class SimVenuePort:
             log = self.venue.state.fill_i
             mid_x2 = int(log[self._fills_reported, lo.L_MID_TICKS_X2])
             self._fills_reported += 1
-            return OrderEvent._make((*row[:_KIND], fill_kind(int(row[_LEAVES])), *row[_ORDER_ID:],
-                                     mid_x2))  # fmt: skip
-        if kind == _REJECT and int(row[_ORDER_ID]) not in self._placing:
+            kind_of_fill = fill_kind(int(row[lo.P_LEAVES_LOTS]))
+            return OrderEvent._make(
+                (*row[: lo.P_KIND], kind_of_fill, *row[lo.P_ORDER_ID :], mid_x2)
+            )
+        if kind == _REJECT and int(row[lo.P_ORDER_ID]) not in self._placing:
             event_kind = OrderEventKind.REPLACE_REJECTED
         if kind in (_ACK, _REJECT):
-            self._placing.discard(int(row[_ORDER_ID]))
-        return OrderEvent._make((*row[:_KIND], event_kind, *row[_ORDER_ID:], 0))
+            self._placing.discard(int(row[lo.P_ORDER_ID]))
+        return OrderEvent._make((*row[: lo.P_KIND], event_kind, *row[lo.P_ORDER_ID :], 0))
 
     def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int:
         """Send a post-only limit order; return the venue order id."""
