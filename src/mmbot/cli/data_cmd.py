@@ -10,7 +10,7 @@ from typing import Annotated, Protocol
 import typer
 
 from mmbot import data
-from mmbot.artifacts import write_json
+from mmbot.artifacts import fmt6, write_json
 from mmbot.cli.examples import examples
 from mmbot.core.errors import UsageError
 from mmbot.data.synth_params import PRESETS
@@ -71,6 +71,8 @@ def _print_report(report: _Report, json_out: Path | None) -> None:
     epilog=examples(
         "mmbot data synth --seed 7 --events 1000000 --out out/data/synth.parquet",
         "mmbot data synth --preset fixture_alt --seed 7 --events 300000 --out out/data/alt.parquet",
+        "mmbot data synth --seed 7 --events 400000 --symbols BTCUSDT,ETHUSDT --correlation 0.7 "
+        "--out out/data/pair",
     )
 )
 def synth(
@@ -89,8 +91,29 @@ def synth(
             help="Named market: " + ", ".join(sorted(PRESETS)) + " (docs/FIXTURES.md).",
         ),
     ] = "default",
+    symbols: Annotated[
+        str | None,
+        typer.Option(
+            "--symbols",
+            help="Comma-separated symbols: one event file each, <out>/<symbol>.parquet "
+            "(--out is then a folder; default out/data/synth_<symbols>_s<seed>_n<events>).",
+        ),
+    ] = None,
+    correlation: Annotated[
+        float | None,
+        typer.Option(
+            "--correlation",
+            help="With --symbols: target correlation of 1 s mid returns, -1..1 (default 0).",
+        ),
+    ] = None,
 ) -> None:
-    """Write a seeded synthetic market (docs/SYNTH_MODEL.md) as an event file."""
+    """Write a seeded synthetic market (docs/SYNTH_MODEL.md) as an event file, or one file
+    per symbol of a correlated market (--symbols)."""
+    if symbols is not None:
+        _synth_market(seed, events, out, preset, symbols, correlation)
+        return
+    if correlation is not None:
+        raise UsageError("E_CLI_USAGE", "--correlation needs --symbols (a market of 2+ symbols)")
     try:
         params, meta = synth_preset(preset)
     except ValueError as exc:
@@ -108,13 +131,57 @@ def synth(
     typer.echo("RESULT=OK")
 
 
-@app.command()
+def _synth_market(
+    seed: int, events: int, out: Path | None, preset: str, symbols: str, correlation: float | None
+) -> None:
+    if preset != "default":
+        raise UsageError(
+            "E_CLI_USAGE", f"--preset {preset} is a one-symbol market; drop it with --symbols"
+        )
+    try:
+        spec = data.MarketSpec(seed, events, tuple(symbols.split(",")), correlation or 0.0)
+    except ValueError as exc:
+        raise UsageError("E_CLI_USAGE", f"--symbols {symbols}: {exc}") from None
+    folder = out or Path("out/data") / f"synth_{'_'.join(spec.symbols)}_s{seed}_n{events}"
+    if folder.suffix == ".parquet" or (folder.exists() and not folder.is_dir()):
+        raise UsageError(
+            "E_CLI_USAGE", f"--out {folder} is a file; with --symbols it names a folder"
+        )
+    paths = data.write_market(spec, folder)
+    for path in paths:
+        typer.echo(f"out={path}")
+    typer.echo(f"seed={seed}")
+    typer.echo(f"events={events}")
+    typer.echo(f"symbols={','.join(spec.symbols)}")
+    typer.echo(f"correlation={spec.correlation:g}")
+    for pair in data.return_correlations(paths):
+        measured = "none" if pair.correlation is None else fmt6(pair.correlation)
+        pair_names = f"{pair.first_symbol},{pair.second_symbol}"
+        typer.echo(f"corr_1s={measured} pair={pair_names} returns={pair.returns}")
+    typer.echo("RESULT=OK")
+
+
+@app.command(
+    epilog=examples(
+        "mmbot data info out/data/synth_s7_n1000000.parquet",
+        "mmbot data info out/data/pair --json out/data/pair_info.json",
+    )
+)
 def info(
-    file: Annotated[Path, typer.Argument(help="Event file (Parquet).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Event files (Parquet) or folders (every *.parquet, by name)."),
+    ],
     json_out: JsonOption = None,
 ) -> None:
-    """Print what an event file holds, one key=value a line, then RESULT=OK."""
-    _print_report(data.info(file), json_out)
+    """Print what event files hold, one key=value a line, then RESULT=OK; for 2+ files
+    each file's lines, then a summary of the set (symbols, rows, common time span)."""
+    paths = [
+        path
+        for given in files
+        for path in (data.event_files_in(given) if given.is_dir() else [given])
+    ]
+    _print_report(data.info(paths[0]) if len(paths) == 1 else data.info_set(paths), json_out)
 
 
 @import_app.command("tardis")

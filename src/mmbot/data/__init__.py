@@ -3,9 +3,11 @@
 from mmbot.data.batch import EventBatch
 from mmbot.data.binance import BinanceKind, import_binance
 from mmbot.data.book import NO_ASK, NO_BID, BookReplay
-from mmbot.data.info import DataInfo, info
+from mmbot.data.book_files import book_files_in, event_files_in, load_book_files
+from mmbot.data.info import DataInfo, DataSetInfo, info, info_set
 from mmbot.data.merge import merge_by_ts
 from mmbot.data.report import ImportReport
+from mmbot.data.returns import ReturnCorrelation, mid_log_returns, return_correlations
 from mmbot.data.schema import (
     COLUMNS,
     DTYPES,
@@ -23,6 +25,16 @@ from mmbot.data.schema import (
 )
 from mmbot.data.store import count_events, iter_events, load_events, read_meta, write_events
 from mmbot.data.synth import synthesize, synthesize_labeled
+from mmbot.data.synth_multi import (
+    OTHER_PROFILE,
+    SYMBOL_PROFILES,
+    SYNTH_VENUE,
+    MarketSpec,
+    SymbolProfile,
+    symbol_market,
+    synthesize_symbol,
+    write_market,
+)
 from mmbot.data.synth_params import PRESETS, SYNTH_META, SynthParams, preset
 from mmbot.data.tardis import import_tardis
 
@@ -36,30 +48,46 @@ __all__ = [
     "KIND_TRADE",
     "NO_ASK",
     "NO_BID",
+    "OTHER_PROFILE",
     "PRESETS",
     "SIDE_ASK",
     "SIDE_BID",
     "SIDE_BUY",
     "SIDE_NONE",
     "SIDE_SELL",
+    "SYMBOL_PROFILES",
     "SYNTH_META",
+    "SYNTH_VENUE",
     "BinanceKind",
     "BookReplay",
     "DataInfo",
+    "DataSetInfo",
     "EventBatch",
     "ImportReport",
     "InstrumentMeta",
+    "MarketSpec",
+    "ReturnCorrelation",
+    "SymbolProfile",
     "SynthParams",
+    "book_files_in",
     "count_events",
+    "event_files_in",
     "import_binance",
     "import_tardis",
     "info",
+    "info_set",
     "iter_events",
+    "load_book_files",
     "load_events",
     "merge_by_ts",
+    "mid_log_returns",
     "preset",
     "read_meta",
+    "return_correlations",
+    "symbol_market",
     "synthesize",
     "synthesize_labeled",
+    "synthesize_symbol",
     "write_events",
+    "write_market",
 ]

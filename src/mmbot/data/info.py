@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -99,3 +100,63 @@ def info(path: str | os.PathLike[str]) -> DataInfo:
         crossed_events=crossed_events,
         crossed_count=crossed_count,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DataSetInfo:
+    """Summary of several event files replayed together: each file's DataInfo, then the
+    span they all cover (latest first event to earliest last event; None when a file is
+    empty) and its length (0 when they do not overlap)."""
+
+    files: tuple[DataInfo, ...]
+
+    @property
+    def common_first_ts_exch_ns(self) -> int | None:
+        """Return the latest first timestamp of the files (None when one is empty)."""
+        firsts = [one.first_ts_exch_ns for one in self.files]
+        return None if None in firsts else max(ts for ts in firsts if ts is not None)
+
+    @property
+    def common_last_ts_exch_ns(self) -> int | None:
+        """Return the earliest last timestamp of the files (None when one is empty)."""
+        lasts = [one.last_ts_exch_ns for one in self.files]
+        return None if None in lasts else min(ts for ts in lasts if ts is not None)
+
+    @property
+    def overlap_ns(self) -> int:
+        """Return how long every file has events, 0 when they do not overlap."""
+        first, last = self.common_first_ts_exch_ns, self.common_last_ts_exch_ns
+        return 0 if first is None or last is None else max(0, last - first)
+
+    def summary(self) -> dict[str, JsonValue]:
+        """Return the set-wide fields as a JSON-ready mapping."""
+        return {
+            "files": len(self.files),
+            "symbols": ",".join(one.symbol for one in self.files),
+            "rows_total": sum(one.rows for one in self.files),
+            "common_first_ts_exch_ns": self.common_first_ts_exch_ns,
+            "common_last_ts_exch_ns": self.common_last_ts_exch_ns,
+            "overlap_ns": self.overlap_ns,
+        }
+
+    def as_dict(self) -> dict[str, JsonValue]:
+        """Return every file's fields and the summary as a JSON-ready mapping."""
+        return {"files": [one.as_dict() for one in self.files], "summary": self.summary()}
+
+    def lines(self) -> list[str]:
+        """Return each file's lines (each block opens with its `file=` line), then one
+        `key=value` line per summary field, the common span in UTC and its length in s."""
+        out = [line for one in self.files for line in one.lines()]
+        out += [
+            f"{key}={'none' if value is None else value}" for key, value in self.summary().items()
+        ]
+        first, last = self.common_first_ts_exch_ns, self.common_last_ts_exch_ns
+        out.append(f"common_first_utc={'none' if first is None else utc_iso(first)}")
+        out.append(f"common_last_utc={'none' if last is None else utc_iso(last)}")
+        out.append(f"overlap_s={fmt6(self.overlap_ns / _NS_PER_S)}")
+        return out
+
+
+def info_set(paths: Sequence[str | os.PathLike[str]]) -> DataSetInfo:
+    """Return the summary of several event files (each one's info, in the order given)."""
+    return DataSetInfo(tuple(info(path) for path in paths))

@@ -7,8 +7,9 @@ a seed produces do not depend on how the caller consumes them.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
-from typing import Final
+from typing import Final, NamedTuple, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,9 +21,22 @@ from mmbot.data.synth_params import SYNTH_META, SynthParams
 
 _CHUNK_EVENTS: Final = 1 << 18
 _DRAW_BLOCK: Final = 1 << 20
+_NO_FACTOR: Final = np.empty((kernel.N_FACTOR_ROWS, 0), dtype=np.int64)
+
+# Blocks of a common factor (synth_factor): events in kernel.FACTOR_* rows, and the time up
+# to which the block holds every factor event.
+FactorBlocks: TypeAlias = Iterator[tuple[NDArray[np.int64], int]]
 
 
-def _kernel_params(params: SynthParams) -> kernel.KernelParams:
+class Factor(NamedTuple):
+    """The common factor one symbol of a several-symbol market follows (synth_factor)."""
+
+    own_move_share: float  # share of the symbol's mid-move rate that is its own
+    blocks: FactorBlocks
+
+
+def kernel_params(params: SynthParams) -> kernel.KernelParams:
+    """Return params flattened for the compiled kernel (a single symbol: all moves its own)."""
     return kernel.KernelParams(
         n_levels=params.n_levels,
         calm_to_volatile_hz=params.calm_to_volatile_hz,
@@ -51,6 +65,8 @@ def _kernel_params(params: SynthParams) -> kernel.KernelParams:
         improve_prob=params.improve_prob,
         latency_median_ns=float(params.latency_median_ns),
         latency_sigma=params.latency_sigma,
+        own_move_share=1.0,
+        sweeps_pull_forward=False,
     )
 
 
@@ -68,11 +84,35 @@ def synthesize_labeled(
     if n_events < 0 or seed < 0:
         raise ValueError(f"seed and n_events must be >= 0, got {seed}, {n_events}")
     params = params or SynthParams()
-    meta = meta or SYNTH_META
-    k = _kernel_params(params)
     rng = np.random.default_rng(seed)
+    yield from generate_labeled(rng, n_events, meta or SYNTH_META, params, None)
+
+
+def generate_labeled(
+    rng: np.random.Generator,
+    n_events: int,
+    meta: InstrumentMeta,
+    params: SynthParams,
+    factor: Factor | None,
+) -> Iterator[tuple[EventBatch, NDArray[np.bool_]]]:
+    """Yield n_events labeled events drawn from rng; a factor's blocks drive the regime and
+    the shared mid moves. Not part of the package API.
+    """
+    k = kernel_params(params)
+    blocks: FactorBlocks = itertools.repeat((_NO_FACTOR, kernel.NO_FACTOR_END_NS))
+    if factor is not None:
+        # The factor owns the regime: the symbol's own regime clock never rings.
+        k = k._replace(
+            calm_to_volatile_hz=0.0,
+            volatile_to_calm_hz=0.0,
+            own_move_share=factor.own_move_share,
+            sweeps_pull_forward=True,
+        )
+        blocks = factor.blocks
     state = np.zeros(kernel.N_STATE, dtype=np.int64)
     state[kernel.TS] = state[kernel.LOCAL] = params.start_ts_ns
+    state[kernel.FACTOR_END_NS] = params.start_ts_ns  # the first step fetches the first block
+    block: NDArray[np.int64] = _NO_FACTOR
     state[kernel.BID] = round(params.mid_start_usd / meta.tick_size)
     state[kernel.ASK] = state[kernel.BID] + 1
     hawkes = np.zeros(1, dtype=np.float64)
@@ -92,7 +132,10 @@ def synthesize_labeled(
             if state[kernel.CURSOR] > len(uniforms) - step_draws:
                 uniforms = rng.random(_DRAW_BLOCK)
                 state[kernel.CURSOR] = 0
-            filled = kernel.run(k, uniforms, state, hawkes, bid_q, ask_q, out, filled, want)
+            if state[kernel.TS] >= state[kernel.FACTOR_END_NS]:
+                block, state[kernel.FACTOR_END_NS] = next(blocks)
+                state[kernel.FACTOR_AT] = 0
+            filled = kernel.run(k, uniforms, state, hawkes, bid_q, ask_q, out, filled, want, block)
         # Rows past `want` belong to the next batch: a step is never split by the cut.
         carry = out[:, want:filled].copy()
         batch = EventBatch(*(out[row, :want] for row in range(kernel.LABEL_ROW)))

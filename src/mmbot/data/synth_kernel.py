@@ -13,6 +13,14 @@ consumes at most MAX_DRAWS(n) uniforms; the caller guarantees both are available
 
 A step that moves the price rewrites several levels in an order that keeps the book
 uncrossed and both sides non-empty after every single row (see _reframe).
+
+A market of several symbols shares a common factor (synth_factor): a schedule of factor
+events (regime changes and shared mid moves) that is one more clock of the kernel. When the
+factor's next event comes before the step's own drawn events, time jumps to it, the event
+applies and the step is redrawn: exact, since every own clock is memoryless (the Hawkes
+excess is a Markov state). The kernel knows the factor up to FACTOR_END_NS only and returns
+when it gets there; the caller hands it the next block. A single symbol has no factor
+(FACTOR_END_NS = NO_FACTOR_END_NS) and never draws for it, so its output does not change.
 """
 
 from __future__ import annotations
@@ -40,7 +48,19 @@ NEXT_DIR: Final = 5  # direction of the next mid move (+1 up, -1 down)
 NEXT_TICKS: Final = 6  # size of the next mid move, ticks
 STARTED: Final = 7  # 1 once the opening snapshot is out
 CURSOR: Final = 8  # next unused uniform
-N_STATE: Final = 9
+FACTOR_AT: Final = 9  # next unapplied column of the factor block
+FACTOR_END_NS: Final = 10  # the factor block holds every factor event before this time, ns
+PULLED: Final = 11  # 1 while an informed sweep has pulled the next own move forward
+N_STATE: Final = 12
+NO_FACTOR_END_NS: Final = int(np.iinfo(np.int64).max)  # a market without a factor
+# Rows of a factor block (one column per event, in time order): every event sets the regime;
+# one with a direction != 0 also moves the mid by that many ticks.
+FACTOR_TS: Final = 0
+FACTOR_REGIME: Final = 1
+FACTOR_DIR: Final = 2
+FACTOR_TICKS: Final = 3
+N_FACTOR_ROWS: Final = 4
+MOVE_DRAWS: Final = 3  # uniforms one drawn mid move takes at most (_draw_next_move)
 # Rows of the output array: the six event columns, then the informed-trade label.
 LABEL_ROW: Final = 6
 N_ROWS: Final = 7
@@ -88,6 +108,8 @@ class KernelParams(NamedTuple):
     improve_prob: float
     latency_median_ns: float
     latency_sigma: float
+    own_move_share: float  # share of the mid-move rate that is the symbol's own (1 - |rho|)
+    sweeps_pull_forward: bool  # a sweep's move replaces the next own move instead of adding one
 
 
 @_compiled
@@ -149,6 +171,22 @@ def _draw_next_move(k: KernelParams, u: NDArray[np.float64], st: NDArray[np.int6
         st[NEXT_TICKS] = 1
     else:
         st[NEXT_TICKS] = 1 + int(math.log(1.0 - _uniform(u, st)) / math.log(1.0 - k.move_geom_p))
+
+
+@_compiled
+def draw_moves(
+    k: KernelParams,
+    u: NDArray[np.float64],
+    st: NDArray[np.int64],
+    direction: NDArray[np.int64],
+    ticks: NDArray[np.int64],
+) -> None:
+    """Fill direction and ticks with independent mid moves of the kernel's law (the
+    factor's moves); each takes at most MOVE_DRAWS uniforms."""
+    for i in range(len(direction)):
+        _draw_next_move(k, u, st)
+        direction[i] = st[NEXT_DIR]
+        ticks[i] = st[NEXT_TICKS]
 
 
 @_compiled
@@ -227,21 +265,37 @@ def _move(
     local: int,
 ) -> int:
     """Apply the pending mid move with a freshly drawn spread, then draw the next move."""
+    n = _move_by(k, u, st, bid_q, ask_q, out, n, local, st[NEXT_DIR], st[NEXT_TICKS])
+    _draw_next_move(k, u, st)
+    return n
+
+
+@_compiled
+def _move_by(
+    k: KernelParams,
+    u: NDArray[np.float64],
+    st: NDArray[np.int64],
+    bid_q: NDArray[np.int64],
+    ask_q: NDArray[np.int64],
+    out: NDArray[np.int64],
+    n: int,
+    local: int,
+    direction: int,
+    ticks: int,
+) -> int:
+    """Move the mid by direction * ticks with a freshly drawn spread."""
     wide = k.spread_wide_prob_volatile if st[REGIME] == 1 else k.spread_wide_prob_calm
     spread = 1
     while spread < k.n_levels and _uniform(u, st) < wide:
         spread += 1
-    direction = st[NEXT_DIR]
-    if st[BID] - 2 * st[NEXT_TICKS] <= k.n_levels:
+    if st[BID] - 2 * ticks <= k.n_levels:
         direction = 1  # keep prices positive: the book never walks below the first ticks
-    # Move the mid (in half ticks) by the pending size; round half ticks toward the move.
-    base = st[BID] + st[ASK] + 2 * direction * st[NEXT_TICKS] - spread
+    # Move the mid (in half ticks) by the size; round half ticks toward the move.
+    base = st[BID] + st[ASK] + 2 * direction * ticks - spread
     if base % 2 != 0:
         base += direction
     new_bid = base // 2
-    n = _reframe(k, u, st, bid_q, ask_q, out, n, local, new_bid, new_bid + spread, direction)
-    _draw_next_move(k, u, st)
-    return n
+    return _reframe(k, u, st, bid_q, ask_q, out, n, local, new_bid, new_bid + spread, direction)
 
 
 @_compiled
@@ -267,6 +321,11 @@ def _trade(
     price = st[ASK] if side == 1 else st[BID]
     # Only a trader who knows the move takes the whole level; everyone else leaves a lot.
     sweep = informed and side == st[NEXT_DIR] and wanted >= level[0]
+    if k.sweeps_pull_forward:
+        # The sweep is the next own move, come early: one at a time, so own moves keep the
+        # own clock's rate and the factor's share of the mid moves stays |rho|.
+        sweep = sweep and st[PULLED] == 0
+        st[PULLED] = 1 if sweep else st[PULLED]
     qty = level[0] if sweep else min(wanted, level[0] - 1)
     if qty <= 0:
         return n, False
@@ -340,6 +399,52 @@ def _opening(
 
 
 @_compiled
+def _own_move(
+    k: KernelParams,
+    u: NDArray[np.float64],
+    st: NDArray[np.int64],
+    bid_q: NDArray[np.int64],
+    ask_q: NDArray[np.int64],
+    out: NDArray[np.int64],
+    n: int,
+) -> int:
+    """The own mid-move clock rang: apply the pending move, unless a sweep already did."""
+    if st[PULLED] == 1:
+        st[PULLED] = 0
+        return n
+    return _move(k, u, st, bid_q, ask_q, out, n, _arrival(k, u, st))
+
+
+@_compiled
+def _next_factor_ns(st: NDArray[np.int64], factor: NDArray[np.int64]) -> int:
+    """Return the time of the next factor event, or the end of the known factor."""
+    at = st[FACTOR_AT]
+    return int(factor[FACTOR_TS, at]) if at < factor.shape[1] else int(st[FACTOR_END_NS])
+
+
+@_compiled
+def _apply_factor(
+    k: KernelParams,
+    u: NDArray[np.float64],
+    st: NDArray[np.int64],
+    bid_q: NDArray[np.int64],
+    ask_q: NDArray[np.int64],
+    out: NDArray[np.int64],
+    n: int,
+    factor: NDArray[np.int64],
+) -> int:
+    """Apply the next factor event (time is already there): set the regime, move the mid."""
+    at = st[FACTOR_AT]
+    st[FACTOR_AT] = at + 1
+    st[REGIME] = factor[FACTOR_REGIME, at]
+    direction = factor[FACTOR_DIR, at]
+    if direction == 0:
+        return n
+    local = _arrival(k, u, st)
+    return _move_by(k, u, st, bid_q, ask_q, out, n, local, direction, factor[FACTOR_TICKS, at])
+
+
+@_compiled
 def run(
     k: KernelParams,
     u: NDArray[np.float64],
@@ -350,8 +455,10 @@ def run(
     out: NDArray[np.int64],
     n: int,
     target: int,
+    factor: NDArray[np.int64],
 ) -> int:
-    """Write events into out from column n until n >= target or the uniforms run low."""
+    """Write events into out from column n until n >= target, the uniforms run low or
+    time reaches the end of the factor block (FACTOR_END_NS)."""
     limit = len(u) - max_draws(k.n_levels)
     if st[STARTED] == 0:
         n = _opening(k, u, st, bid_q, ask_q, out, n)
@@ -360,6 +467,7 @@ def run(
         volatile = st[REGIME] == 1
         switch_hz = k.volatile_to_calm_hz if volatile else k.calm_to_volatile_hz
         move_hz = (k.move_rate_hz + k.jump_rate_hz) * (k.volatile_move_mult if volatile else 1.0)
+        move_hz *= k.own_move_share
         churn_hz = k.churn_rate_hz * (k.volatile_churn_mult if volatile else 1.0)
         poisson_hz = switch_hz + move_hz + churn_hz
         wait_s = _exponential(u, st) / poisson_hz
@@ -373,7 +481,16 @@ def run(
                 trade_wait_s = min(trade_wait_s, -math.log(decay) / beta)
         is_trade = trade_wait_s < wait_s
         step_s = trade_wait_s if is_trade else wait_s
-        st[TS] += int(step_s * 1e9)
+        step_ns = int(step_s * 1e9)
+        factor_ns = _next_factor_ns(st, factor)
+        if st[TS] + step_ns >= factor_ns:
+            hawkes[0] = excess * math.exp(-beta * (factor_ns - st[TS]) / 1e9)
+            st[TS] = factor_ns
+            if st[FACTOR_AT] == factor.shape[1]:
+                return n  # the end of the known factor: the caller hands over the next block
+            n = _apply_factor(k, u, st, bid_q, ask_q, out, n, factor)
+            continue
+        st[TS] += step_ns
         hawkes[0] = excess * math.exp(-beta * step_s)
         if is_trade:
             n, traded = _trade(k, u, st, bid_q, ask_q, out, n)
@@ -384,7 +501,7 @@ def run(
         if pick < switch_hz:
             st[REGIME] = 0 if volatile else 1
         elif pick < switch_hz + move_hz:
-            n = _move(k, u, st, bid_q, ask_q, out, n, _arrival(k, u, st))
+            n = _own_move(k, u, st, bid_q, ask_q, out, n)
         else:
             n = _churn(k, u, st, bid_q, ask_q, out, n)
     return n
