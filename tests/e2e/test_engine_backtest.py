@@ -123,7 +123,7 @@ def test_engine_fill_rate_counts_an_order_filled_in_parts_once(
     def fill(kind: OrderEventKind, qty: int, leaves: int) -> OrderEvent:
         return OrderEvent(0, 0, kind, 7, 1, 1, 100, qty, leaves, 0, 1, 0.0)
 
-    engine._apply(fill(OrderEventKind.PARTIALLY_FILLED, 1, 2))
+    engine._apply(engine.only_book(), fill(OrderEventKind.PARTIALLY_FILLED, 1, 2))
     assert engine.cost_fillrate_ewma == 0.0  # not ended yet
-    engine._apply(fill(OrderEventKind.FILLED, 2, 0))
+    engine._apply(engine.only_book(), fill(OrderEventKind.FILLED, 2, 0))
     assert engine.cost_fillrate_ewma == pytest.approx(0.05)  # one filled order, weight 0.05

@@ -80,3 +80,20 @@ def waterfall_svg(title: str, labels: Sequence[str], values_bps: Sequence[float]
         axes.set_ylabel("bps of traded notional")
         figure.tight_layout()
         return _svg(figure)
+
+
+def series_chart_svg(
+    title: str, series: Sequence[tuple[str, Sequence[float], Sequence[float]]], x_label: str
+) -> bytes:
+    """Return an SVG chart of several labelled (x, y) step series on one axis, with a legend."""
+    with plt.rc_context(_RC):
+        figure, axes = plt.subplots(figsize=(8.0, 4.0))
+        for label, x, y in series:
+            xs, ys = _thin(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+            axes.step(xs, ys, where="post", linewidth=1.0, label=label)
+        axes.set_title(title)
+        axes.set_xlabel(f"{x_label} since start")
+        if series:
+            axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        figure.tight_layout()
+        return _svg(figure)

@@ -108,7 +108,8 @@ def audit_fills(data: RunData, horizon_ns: int) -> AuditedFills:
     )
 
 
-def _totals_payload(total: Totals) -> dict[str, object]:
+def totals_payload(total: Totals) -> dict[str, object]:
+    """Return one group's (or the run's) totals as the report's JSON object."""
     return {
         "bps": total.bps,
         "fills": total.fills,
@@ -119,7 +120,8 @@ def _totals_payload(total: Totals) -> dict[str, object]:
     }
 
 
-def _groups(audited: AuditedFills, keys: npt.NDArray[np.str_]) -> list[tuple[str, Totals]]:
+def group_totals(audited: AuditedFills, keys: npt.NDArray[np.str_]) -> list[tuple[str, Totals]]:
+    """Return (key, totals) of the fills of each key, sorted by key."""
     return [(str(key), totals(audited.parts, keys == key)) for key in sorted(set(keys.tolist()))]
 
 
@@ -172,23 +174,24 @@ def build_report(
     worst, worst_bps, worst_usd = bottleneck(total)
     payload: dict[str, object] = {
         "bottleneck": {"bps": worst_bps, "component": worst, "usd": worst_usd},
-        "by_hour": [{"key": k, **_totals_payload(t)} for k, t in
-                    _groups(audited, _hour_keys(audited.fills.ts_ns))],
-        "by_strategy": [{"key": k, **_totals_payload(t)} for k, t in
-                        _groups(audited, audited.strategy)],
-        "by_symbol": [{"key": k, **_totals_payload(t)} for k, t in
-                      _groups(audited, audited.symbol)],
+        "by_hour": [{"key": k, **totals_payload(t)} for k, t in
+                    group_totals(audited, _hour_keys(audited.fills.ts_ns))],
+        "by_strategy": [{"key": k, **totals_payload(t)} for k, t in
+                        group_totals(audited, audited.strategy)],
+        "by_symbol": [{"key": k, **totals_payload(t)} for k, t in
+                      group_totals(audited, audited.symbol)],
         "charts": list(CHARTS),
         "horizon_ms": horizon_ms,
         "markouts_bps": _markouts(audited),
         "min_fills": min_fills,
         "run": {key: data.info.get(key) for key in ("config_sha256", "data_sha256", "mode")},
-        "totals": _totals_payload(total),
+        "totals": totals_payload(total),
     }  # fmt: skip
     return payload, audited
 
 
-def _group_table(title: str, groups: list[dict[str, object]], total: dict[str, object]) -> str:
+def group_table(title: str, groups: list[dict[str, object]], total: dict[str, object]) -> str:
+    """Return the `## By <title>` Markdown table of groups, with the TOTAL row last."""
     columns = ["key", "fills", "notional_usd", *(f"{c}_bps" for c in COMPONENTS), "net_bps"]
 
     def row(key: str, entry: dict[str, object]) -> list[str | int | float]:
@@ -229,7 +232,7 @@ def render_markdown(payload: dict[str, object]) -> str:
     for title in ("symbol", "strategy", "hour"):
         groups = payload[f"by_{title}"]
         assert isinstance(groups, list)
-        sections.append(_group_table(title, groups, total))
+        sections.append(group_table(title, groups, total))
     sections.append("## Charts\n\n" + "\n".join(f"![{c[:-4]}]({c})" for c in CHARTS) + "\n")
     return "\n".join(sections)
 

@@ -8,8 +8,9 @@ built aside and replaces --out whole when complete (engine/rundir_commit.py).
 
 from __future__ import annotations
 
+import hashlib
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -19,22 +20,38 @@ import numpy as np
 
 from mmbot import __version__
 from mmbot.artifacts import fmt6, fmt_exact, markdown_table, utc_iso, write_json, write_text
+from mmbot.artifacts.atomic import atomic_write_bytes
 from mmbot.audit import COMPONENTS
-from mmbot.backtest.edge_audit import AuditedFills, build_report, too_few_fills
+from mmbot.backtest.book_report import GROUP_TITLES, group_breakdown, mux_chart_svg
+from mmbot.backtest.edge_audit import AuditedFills, build_report, group_table, too_few_fills
 from mmbot.backtest.metrics import Figures, order_figures, trade_figures
-from mmbot.backtest.wiring import EngineFactory, check_instrument
+from mmbot.backtest.wiring import (
+    BookEngineFactory,
+    BookFile,
+    EngineFactory,
+    check_book_instrument,
+    check_instrument,
+)
 from mmbot.config import EffectiveConfig
 from mmbot.core.errors import DataError
 from mmbot.data import EventBatch, InstrumentMeta, load_events
 from mmbot.engine.loop import Engine
-from mmbot.engine.records import fill_records, mid_record, order_records, risk_log
-from mmbot.engine.rundir import InstrumentRecord, RunInfo, write_run_dir
+from mmbot.engine.records import (
+    book_tables,
+    fill_records,
+    mid_record,
+    mid_records,
+    order_records,
+    risk_log,
+)
+from mmbot.engine.rundir import InstrumentRecord, MidSeriesRecord, RunInfo, write_run_dir
 from mmbot.engine.rundir_commit import building_run_dir, file_sha256
 from mmbot.engine.rundir_read import read_run_dir
 
 REPORT_JSON: Final = "backtest.json"
 REPORT_MD: Final = "BACKTEST.md"
 REPORT_FILES: Final = (REPORT_JSON, REPORT_MD)
+MUX_CHART: Final = "mux.svg"  # a book's regime and weights over time
 MARKOUT_HORIZON_MS: Final = 1000
 _NS_PER_S: Final = 1_000_000_000
 
@@ -51,6 +68,16 @@ class DataSpan:
     def of(cls, batch: EventBatch) -> DataSpan:
         """Return the span of a non-empty batch (file order, as `mmbot data info` reports it)."""
         return cls(int(batch.ts_exch_ns[0]), int(batch.ts_exch_ns[-1]), len(batch))
+
+    @classmethod
+    def over(cls, batches: Sequence[EventBatch]) -> DataSpan:
+        """Return the span of several symbols' batches: first to last event of any."""
+        spans = [cls.of(batch) for batch in batches]
+        return cls(
+            min(span.first_ts_ns for span in spans),
+            max(span.last_ts_ns for span in spans),
+            sum(span.events for span in spans),
+        )
 
     def payload(self) -> dict[str, object]:
         """Return the report's `data` section."""
@@ -134,29 +161,77 @@ def write_run(
     data_path: Path,
     mode: str = "backtest",
 ) -> None:
-    """Write the run directory of a finished engine run over data_path (mode as recorded in
-    run.json); E_DATA_TOO_SHORT when no decision point saw a two-sided book (no mids)."""
+    """Write the run directory of a finished one-symbol engine run over data_path (mode as
+    recorded in run.json); E_DATA_TOO_SHORT when no decision point saw a two-sided book."""
     mids = mid_record(engine, meta.symbol)
-    if not len(mids.ts_ns):
-        interval_ms = effective.config.strategy.decision_interval_ms
-        raise DataError(
-            "E_DATA_TOO_SHORT",
-            f"file={data_path} decisions={engine.record.decisions}: no decision point (every "
-            f"strategy.decision_interval_ms={interval_ms}) saw a two-sided book, so there is "
-            "no mid to mark fills against; give a longer event file",
-        )
-    info = RunInfo(
-        mode=mode,
-        seed=effective.config.backtest.seed,
-        config_sha256=effective.describe().sha256,
-        data_sha256=file_sha256(data_path),
-        instruments={meta.symbol: InstrumentRecord(meta.venue, meta.tick_size, meta.lot_size)},
-        versions=_versions(),
-    )
+    _refuse_no_mids(engine, [mids], effective, {meta.symbol: data_path})
+    info = _run_info(effective, mode, file_sha256(data_path), [meta])
     write_run_dir(
         out, info, fill_records(engine, meta.symbol), order_records(engine, meta.symbol), [mids],
         risk_log(engine),
     )  # fmt: skip
+
+
+def write_book_run(
+    engine: Engine,
+    out: Path,
+    effective: EffectiveConfig,
+    files: Sequence[BookFile],
+    mode: str = "backtest",
+) -> None:
+    """Write the run directory of a finished book run: every symbol's fills, orders and mids,
+    the mux trace and the allocations (mux.csv, allocations.csv; docs/RUN_DIRECTORY.md)."""
+    mids = mid_records(engine)
+    _refuse_no_mids(engine, mids, effective, {meta.symbol: path for _, meta, path in files})
+    info = _run_info(effective, mode, book_data_sha256(files), [meta for _, meta, _ in files])
+    write_run_dir(
+        out, info, fill_records(engine), order_records(engine), mids, risk_log(engine),
+        book_tables(engine),
+    )  # fmt: skip
+
+
+def book_data_sha256(files: Sequence[BookFile]) -> str:
+    """Return the sha256 of a book's data: of the `<symbol> <file sha256>` lines, by symbol."""
+    lines = sorted(f"{meta.symbol} {file_sha256(path)}\n" for _, meta, path in files)
+    return hashlib.sha256("".join(lines).encode("ascii")).hexdigest()
+
+
+def _run_info(
+    effective: EffectiveConfig, mode: str, data_sha256: str, metas: Sequence[InstrumentMeta]
+) -> RunInfo:
+    return RunInfo(
+        mode=mode,
+        seed=effective.config.backtest.seed,
+        config_sha256=effective.describe().sha256,
+        data_sha256=data_sha256,
+        instruments={
+            meta.symbol: InstrumentRecord(meta.venue, meta.tick_size, meta.lot_size)
+            for meta in metas
+        },
+        versions=_versions(),
+    )
+
+
+def _refuse_no_mids(
+    engine: Engine,
+    mids: Sequence[MidSeriesRecord],
+    effective: EffectiveConfig,
+    paths: Mapping[str, Path],
+) -> None:
+    """E_DATA_TOO_SHORT when some symbol's decision points never saw a two-sided book."""
+    for series in mids:
+        if len(series.ts_ns):
+            continue
+        data_path = paths[series.symbol]
+        decisions = engine.books[0].record.decisions
+        interval_ms = effective.config.strategy.decision_interval_ms
+        where = f"file={data_path}" + (f" symbol={series.symbol}" if len(mids) > 1 else "")
+        raise DataError(
+            "E_DATA_TOO_SHORT",
+            f"{where} decisions={decisions}: no decision point "
+            f"(every strategy.decision_interval_ms={interval_ms}) saw a two-sided book, so "
+            "there is no mid to mark fills against; give a longer event file",
+        )
 
 
 def build_backtest_report(
@@ -170,9 +245,17 @@ def build_backtest_report(
 
 
 def _audited_report(
-    out: Path, effective: EffectiveConfig, values: dict[str, float | int], span: DataSpan | None
+    out: Path,
+    effective: EffectiveConfig,
+    values: dict[str, float | int],
+    span: DataSpan | None,
+    by_group: bool = False,
 ) -> tuple[dict[str, object], dict[str, object], AuditedFills]:
-    """Return the backtest report of the run directory at out, and the edge audit behind it."""
+    """Return the backtest report of the run directory at out, and the edge audit behind it.
+
+    by_group: a book's report, which adds the figures per symbol, per strategy and per leg
+    (strategy@symbol), each list ending with the TOTAL row.
+    """
     data = read_run_dir(out)
     audit, audited = build_report(
         data, MARKOUT_HORIZON_MS, effective.config.backtest.thresholds.min_fills
@@ -197,6 +280,7 @@ def _audited_report(
         "run": audit["run"],
         "values": values,
         **verdict(figures, effective),
+        **(group_breakdown(audited) if by_group else {}),
     }
     return report, audit, audited
 
@@ -227,6 +311,10 @@ def render_backtest_md(report: dict[str, object]) -> str:
             [[k, float(v)] for k, v in sorted(markouts.items(), key=lambda kv: int(kv[0][:-2]))],
         ),
     ]  # fmt: skip
+    for title in GROUP_TITLES:
+        groups = report.get(f"by_{title}")
+        if isinstance(groups, list):
+            lines.append(group_table(title, groups[:-1], groups[-1]))
     return "\n".join(lines)
 
 
@@ -289,4 +377,45 @@ def backtest_into(
     report, audit, audited = _audited_report(folder, effective, values, DataSpan.of(batch))
     write_json(folder / REPORT_JSON, report)
     write_text(folder / REPORT_MD, render_backtest_md(report))
+    return BacktestOutcome(report=report, values=values, audit=audit, audited=audited)
+
+
+def run_book_backtest(
+    effective: EffectiveConfig,
+    files: Sequence[BookFile],
+    out: Path,
+    say: Callable[[str], None],
+    *,
+    make_engine: BookEngineFactory,
+) -> BacktestOutcome:
+    """Run the config's book over one event file per symbol; commit the run directory and its
+    report at out whole."""
+    with building_run_dir(out) as stage:
+        outcome = book_backtest_into(effective, files, stage, make_engine=make_engine)
+    for name in (*REPORT_FILES, MUX_CHART):
+        say(f"wrote {out / name}")
+    return outcome
+
+
+def book_backtest_into(
+    effective: EffectiveConfig,
+    files: Sequence[BookFile],
+    folder: Path,
+    *,
+    make_engine: BookEngineFactory,
+) -> BacktestOutcome:
+    """Run the config's book over files (one per symbol) and write the run directory, the
+    report with its per-symbol/strategy/leg figures and the mux chart into folder."""
+    config = effective.config
+    for _, meta, path in files:
+        check_book_instrument(config, meta, path)
+    engine = make_engine(config, {meta.symbol: batch for batch, meta, _ in files})
+    engine.run()
+    values = engine.values()
+    write_book_run(engine, folder, effective, files)
+    span = DataSpan.over([batch for batch, _, _ in files])
+    report, audit, audited = _audited_report(folder, effective, values, span, by_group=True)
+    write_json(folder / REPORT_JSON, report)
+    write_text(folder / REPORT_MD, render_backtest_md(report))
+    atomic_write_bytes(folder / MUX_CHART, mux_chart_svg(engine))
     return BacktestOutcome(report=report, values=values, audit=audit, audited=audited)

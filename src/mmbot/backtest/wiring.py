@@ -8,16 +8,21 @@ walk-forward task carries it to a worker process (local pool or Ray) by referenc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from mmbot.config import MmConfig, load_config, shipped_configs_dir
+from mmbot.config.book import book_of
 from mmbot.core.errors import ConfigError
 from mmbot.data import EventBatch, InstrumentMeta
 from mmbot.engine.loop import Engine
 
 # Return a fresh backtest engine (sim clock, sim venue, the config's full stack) over events.
 EngineFactory = Callable[[MmConfig, EventBatch], Engine]
+# Return a fresh backtest engine of the config's book over each symbol's events.
+BookEngineFactory = Callable[[MmConfig, Mapping[str, EventBatch]], Engine]
+# One symbol's data in a book backtest: its events, the file's metadata, the file.
+BookFile = tuple[EventBatch, InstrumentMeta, Path]
 
 
 def _mismatches(cfg: MmConfig, meta: InstrumentMeta) -> list[tuple[str, object, object]]:
@@ -41,7 +46,8 @@ def _shown(path: Path) -> str:
 
 
 def fitting_shipped_configs(meta: InstrumentMeta) -> list[str]:
-    """Return the shipped configs (not profiles) whose instrument matches meta, as shown."""
+    """Return the shipped one-symbol configs (not profiles, not books) whose instrument
+    matches meta, as shown."""
     root = shipped_configs_dir()
     fits = []
     for path in sorted(root.rglob("*.yaml")):
@@ -51,7 +57,7 @@ def fitting_shipped_configs(meta: InstrumentMeta) -> list[str]:
             config = load_config(path, {}).config
         except ConfigError:
             continue
-        if not _mismatches(config, meta):
+        if not book_of(config).is_portfolio and not _mismatches(config, meta):
             fits.append(_shown(path))
     return fits
 
@@ -70,3 +76,28 @@ def check_instrument(cfg: MmConfig, meta: InstrumentMeta, data_path: Path) -> No
         f"key=instrument.{key} config={configured} data={recorded} file={data_path}; set "
         f"instrument.{key} or pick the matching data ({hint})",
     )
+
+
+def check_book_instrument(cfg: MmConfig, meta: InstrumentMeta, data_path: Path) -> None:
+    """Refuse an event file whose symbol is not in the config's book, or whose venue or grid
+    disagrees with that symbol's instrument: one line naming the key, both values, the file."""
+    book = book_of(cfg)
+    if meta.symbol not in book.symbols:
+        raise ConfigError(
+            "E_CFG_DATA_MISMATCH",
+            f"key=portfolio.instruments data symbol={meta.symbol} file={data_path}: not one of "
+            f"the book's symbols {list(book.symbols)}; add it or drop the file",
+        )
+    if cfg.portfolio is None:
+        check_instrument(cfg, meta, data_path)
+        return
+    instrument = book.instrument(meta.symbol)
+    for key in ("venue", "tick_size", "lot_size"):
+        configured, recorded = getattr(instrument, key), getattr(meta, key)
+        if configured != recorded:
+            index = book.symbols.index(meta.symbol)
+            raise ConfigError(
+                "E_CFG_DATA_MISMATCH",
+                f"key=portfolio.instruments.{index}.{key} config={configured} data={recorded} "
+                f"file={data_path}; set the instrument's {key} or pick the matching data",
+            )

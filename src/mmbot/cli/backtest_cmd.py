@@ -40,17 +40,26 @@ def exit_unless_pass(verdict: str, strict: bool) -> None:
         "mmbot backtest run -c configs/example.yaml --data out/data/synth.parquet --out out/run",
         "mmbot backtest run -c configs/fixtures/backtest_pass.yaml --data out/data/alt.parquet "
         "--out out/pass --strict",
+        "mmbot backtest run -c configs/portfolio_example.yaml --data out/data/book --out out/book",
     )
 )
 def run(
-    data: Annotated[Path, typer.Option("--data", help="Event file (Parquet, mmbot schema).")],
     out: Annotated[Path, typer.Option("--out", help="Run directory to write.")],
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Event file (Parquet, mmbot schema); for a portfolio config a directory of "
+            "<symbol>.parquet files (default: each instrument's data).",
+        ),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="YAML config (default: embedded).")
     ] = None,
     strict: StrictOption = False,
 ) -> None:
-    """Backtest the configured strategy stack; print the verdict and where the reports are."""
+    """Backtest the configured strategy stack (or book); print the verdict, a line per symbol
+    and strategy of a book, and where the reports are."""
     effective = load_config(config, os.environ)
     outcome = run_backtest(effective, data, out, typer.echo)
     report = outcome.report
@@ -63,6 +72,14 @@ def run(
         f"order_age_p95_ms={float(figures['order_age_p95_ms']):.6f} "
         f"fills={figures['fills']} bottleneck={bottleneck['component']}"
     )
+    for title in ("symbol", "strategy"):
+        groups = report.get(f"by_{title}", [])  # a book's report only
+        assert isinstance(groups, list)
+        for group in groups:
+            typer.echo(
+                f"{title}={group['key']} net_bps={float(group['net_bps']):.6f} "
+                f"net_usd={float(group['net_usd']):.6f} fills={group['fills']}"
+            )
     typer.echo(f"RESULT=OK reports={out}")
     exit_unless_pass(str(report["verdict"]), strict)
 

@@ -39,6 +39,7 @@ _FIXED_EXPECTATIONS: Final = {
     "extra_forbidden": ("E_CFG_UNKNOWN_KEY", "no such key"),
     "missing": ("E_CFG_MISSING_KEY", "a value"),
 }
+_BOOK_KEYS: Final = ("portfolio", "strategies")
 _TYPE_NAMES: Final = {
     "int_type": "int",
     "float_type": "float",
@@ -74,8 +75,11 @@ class EffectiveConfig:
 
     def describe(self) -> Description:
         """Return the canonical dump (sorted keys, ASCII, profile applied) and its sha256."""
+        # A portfolio of one leaves the book keys out, so its sha256 (recorded in every run
+        # and report) is the one it had before the book keys existed.
+        unset = {key for key in _BOOK_KEYS if getattr(self.config, key) is None}
         payload = {
-            "config": self.config.model_dump(mode="json"),
+            "config": self.config.model_dump(mode="json", exclude=unset),
             "env": self.env,
             "profile": self.profile,
         }

@@ -7,9 +7,9 @@ schema sees it, so a profile is validated exactly like a config.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic_core import PydanticCustomError
 
 RULE_ERROR_TYPE = "cfg_rule"
@@ -235,8 +235,95 @@ class BacktestConfig(_Section):
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
 
 
+class PortfolioInstrumentConfig(InstrumentConfig):
+    """One instrument of a portfolio: the instrument, where its events are, its own caps.
+
+    data: the symbol's event file (a backtest's --data DIR overrides it with DIR/<symbol>.parquet);
+    max_position_usd / max_skew_usd: this symbol's caps (None: the risk section's).
+    """
+
+    data: str | None = Field(default=None, min_length=1)
+    max_position_usd: float | None = Field(default=None, gt=0)
+    max_skew_usd: float | None = Field(default=None, gt=0)
+
+
+class PortfolioRiskConfig(_Section):
+    """Caps on the whole book, beside each symbol's (docs/RISK.md, Portfolio caps).
+
+    Gross notional and net delta are USD marked at each symbol's mid; over either cap the book
+    reduces (not latched: back within, it is ACTIVE again). The day's loss and order count over
+    every symbol latch REDUCING and HALTED until the next UTC day, like a symbol's day caps.
+    """
+
+    max_gross_notional_usd: float = Field(default=50_000.0, gt=0)
+    max_net_delta_usd: float = Field(default=20_000.0, gt=0)
+    intraday_max_loss_usd: float = Field(default=1_000.0, gt=0)
+    intraday_max_orders: int = Field(default=400_000, gt=0)
+
+
+class PortfolioConfig(_Section):
+    """The book: several instruments (one symbol each) and the caps over all of them."""
+
+    # strict=False only lets a YAML list become the tuple; each instrument stays strict.
+    instruments: tuple[PortfolioInstrumentConfig, ...] = Field(min_length=1, strict=False)
+    risk: PortfolioRiskConfig = Field(default_factory=PortfolioRiskConfig)
+
+    @model_validator(mode="after")
+    def _symbols_unique(self) -> PortfolioConfig:
+        seen: set[str] = set()
+        for index, instrument in enumerate(self.instruments):
+            if instrument.symbol in seen:
+                raise _rule_failed(
+                    f"instruments.{index}.symbol", instrument.symbol, "unique in the portfolio"
+                )
+            seen.add(instrument.symbol)
+        return self
+
+
+# Every strategy field but the model (a strategy entry names its own) and the decision interval
+# (one clock paces the whole book) may be set per strategy; unset fields take the strategy
+# section's value. Built from StrategyConfig so that a new strategy field is overridable with its
+# own bounds, without a second list to keep in step.
+_NOT_OVERRIDABLE: Final = ("model", "decision_interval_ms")
+
+
+def _overrides_model() -> type[_Section]:
+    fields: dict[str, Any] = {}
+    for name, info in StrategyConfig.model_fields.items():
+        if name not in _NOT_OVERRIDABLE:
+            bounds = tuple(info.metadata)
+            value_type: Any = Annotated[(info.annotation, *bounds)] if bounds else info.annotation
+            fields[name] = (value_type | None, None)
+    return create_model("StrategyOverrides", __base__=_Section, **fields)
+
+
+if TYPE_CHECKING:
+    StrategyOverrides = _Section
+else:
+    StrategyOverrides = _overrides_model()
+
+
+class StrategyEntryConfig(_Section):
+    """One strategy of the book: its id, model, the symbols it quotes, its parameters.
+
+    id names the strategy in client order ids (`<id>-<seq>`), reports and the mux's weights and
+    caps, so it is short, lower case and without '-'.
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,23}$")
+    model: Literal["avellaneda_stoikov", "glft", "fixed_spread"]
+    symbols: tuple[str, ...] = Field(min_length=1, strict=False)
+    params: StrategyOverrides = Field(default_factory=StrategyOverrides)
+
+
 class MmConfig(_Section):
-    """The whole config document."""
+    """The whole config document.
+
+    Without `portfolio` and `strategies` the document is a portfolio of one: the `instrument`
+    quoted by the `strategy` section's model (its id is the model's name). `portfolio` replaces
+    `instrument`; `strategies` replaces the single strategy (each entry's parameters over the
+    `strategy` section's).
+    """
 
     instrument: InstrumentConfig = Field(default_factory=InstrumentConfig)
     fees: FeesConfig = Field(default_factory=FeesConfig)
@@ -246,3 +333,68 @@ class MmConfig(_Section):
     alloc: AllocConfig = Field(default_factory=AllocConfig)
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     mux: MuxConfig = Field(default_factory=MuxConfig)
+    portfolio: PortfolioConfig | None = None
+    strategies: tuple[StrategyEntryConfig, ...] | None = Field(
+        default=None, min_length=1, strict=False
+    )
+
+    @model_validator(mode="after")
+    def _book_consistent(self) -> MmConfig:
+        if self.portfolio is not None and "instrument" in self.model_fields_set:
+            raise _rule_failed("instrument", "set", "absent when portfolio.instruments is given")
+        symbols = (
+            [self.instrument.symbol]
+            if self.portfolio is None
+            else [instrument.symbol for instrument in self.portfolio.instruments]
+        )
+        if self.portfolio is not None:
+            _check_symbol_caps(self.portfolio.instruments, self.risk)
+        if self.strategies is None:
+            if len(symbols) > 1:
+                raise _rule_failed("strategies", None, "given when the portfolio has 2+ symbols")
+            return self
+        quoted_by: dict[str, list[str]] = {symbol: [] for symbol in symbols}
+        for index, entry in enumerate(self.strategies):
+            if any(other.id == entry.id for other in self.strategies[:index]):
+                raise _rule_failed(f"strategies.{index}.id", entry.id, "unique")
+            for symbol in entry.symbols:
+                if symbol not in quoted_by or entry.id in quoted_by[symbol]:
+                    raise _rule_failed(
+                        f"strategies.{index}.symbols", symbol, f"unique symbols of {symbols}"
+                    )
+                quoted_by[symbol].append(entry.id)
+        for symbol, ids in quoted_by.items():
+            _check_quoted(symbol, ids, self.mux)
+        return self
+
+
+def _check_symbol_caps(
+    instruments: tuple[PortfolioInstrumentConfig, ...], risk: RiskConfig
+) -> None:
+    for index, instrument in enumerate(instruments):
+        position_usd = instrument.max_position_usd or risk.max_position_usd
+        skew_usd = instrument.max_skew_usd or risk.max_skew_usd
+        if skew_usd > position_usd:
+            raise _rule_failed(
+                f"portfolio.instruments.{index}.max_skew_usd", skew_usd,
+                f"<=max_position_usd({position_usd}) of {instrument.symbol}",
+            )  # fmt: skip
+
+
+def _check_quoted(symbol: str, strategy_ids: list[str], mux: MuxConfig) -> None:
+    """A symbol needs a strategy; the mux must weigh every strategy of a shared symbol, with
+    caps that can hold weights summing to 1 (docs/ALLOC_MUX.md)."""
+    if not strategy_ids:
+        raise _rule_failed("strategies", symbol, "to quote every portfolio symbol")
+    if len(strategy_ids) < 2:
+        return
+    missing = sorted(set(strategy_ids) - set(mux.caps))
+    if missing:
+        raise _rule_failed(
+            "mux.caps", ",".join(missing), f"a cap and weights for {symbol}'s strategies"
+        )
+    caps_sum = sum(mux.caps[strategy_id] for strategy_id in strategy_ids)
+    if caps_sum < 1.0:
+        raise _rule_failed(
+            "mux.caps", caps_sum, f">=1 in sum over {symbol}'s strategies {sorted(strategy_ids)}"
+        )

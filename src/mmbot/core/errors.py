@@ -40,6 +40,7 @@ REGISTRY: Final[dict[str, str]] = {
     "E_CLI_USAGE": "the command line is malformed",
     # market data: import, validation, replay
     "E_DATA_FILE_MISSING": "a data file does not exist or cannot be read",
+    "E_DATA_DUPLICATE_SYMBOL": "two event files of a data set hold the same symbol",
     "E_DATA_FORMAT": "a data file is not of a recognised format",
     "E_DATA_MISSING_COLUMNS": "a data file lacks required columns",
     "E_DATA_NONMONOTONIC": "timestamps go backwards",
@@ -87,6 +88,11 @@ REGISTRY: Final[dict[str, str]] = {
     "E_RISK_REPLACE_TWICE": "a second replace of one order in one batch; denied",
     "E_RISK_UNKNOWN_ORDER": "a replace names an order that is not resting",
     "E_RISK_KILL_SWITCH": "the kill switch is tripped; only cancels pass",
+    "E_RISK_BOOK_ORDERS": "the book's order count today reached its cap; every symbol halted",
+    "E_RISK_BOOK_LOSS": "the book's loss today reached its cap; every symbol reduce-only to flat",
+    "E_RISK_BOOK_GROSS": "the book's gross notional is over its cap; every symbol reduce-only",
+    "E_RISK_BOOK_NET_DELTA": "the book's net USD delta is over its cap; the adding symbols reduce",
+    "E_RISK_BOOK_HALT": "the book's caps halted this symbol; only cancels pass",
     # live venues: adapter, idempotency, guards
     "E_VENUE_TEMPORARY": "a venue call failed transiently (network, timeout, 5xx); retry",
     "E_VENUE_RATE_LIMIT": "the venue answered 429/418 or the weight budget is spent; wait",

@@ -1,4 +1,4 @@
-"""The engine: one event loop for every mode; only the clock and the venue differ.
+"""The engine: one event loop for every mode and every book; only the clock and venues differ.
 
 Theory of operation. The engine reads the time from the clock it is given and never moves it:
 a driver does. In backtest, `run()` replays as fast as possible, moving its SimClock from one
@@ -10,6 +10,12 @@ the order events to the order manager and the ledger, reads the market view, run
 invariants, asks the allocator for a budget and the strategy stack for a quote, lets the
 risk gate shape the quote to its trading state (REDUCING: reduce-only; HALTED: nothing
 rests), turns the quote into actions, lets the risk gate filter them and sends what passed.
+A book of several symbols and strategies runs the same loop (docs/ALLOC_MUX.md): at each
+point every symbol's venue catches up first, each symbol's mux turns its mid into the weights
+of the strategies quoting it, the allocator splits the budget over every (strategy, symbol)
+from those weights, the book's caps (risk/book.py) tell each symbol's gate what the book
+allows, and then each symbol decides as above, one strategy (leg) after another, each leg's
+quote clamped inside the other legs' prices so that our strategies never trade together.
 Everything it decides from is the view at local time; nothing reads the wall clock in
 backtest mode, so two runs give the same bytes. The kill switch reaches the engine as the
 risk gate's latch (RiskGate.trip_kill_switch): whoever watches a flag file does so outside
@@ -19,8 +25,8 @@ the decision path (engine/kill_switch.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -28,239 +34,356 @@ import numpy.typing as npt
 from mmbot.alloc import Allocator
 from mmbot.core.clock import Clock, SimClock
 from mmbot.core.events import FILL_KINDS, OrderEvent, OrderEventKind
-from mmbot.core.types import (
-    Action,
-    CancelOrder,
-    Denied,
-    MarketView,
-    PlaceOrder,
-    Quote,
-    ReplaceOrder,
+from mmbot.core.types import Action, CancelOrder, Denied, MarketView, PlaceOrder, ReplaceOrder
+from mmbot.engine.book import (
+    DayBook,
+    EngineRecord,
+    EngineVenue,
+    Leg,
+    SymbolBook,
+    clamp_to_walls,
 )
 from mmbot.engine.ledger import Ledger
 from mmbot.engine.orders import ExecutionPolicy, ManagedOrder, OrderManager, client_seq_of
-from mmbot.risk import RiskContext, RiskGate, RiskRecord
-from mmbot.strategy import StrategyParams, StrategyState, decide, initial_state
-from mmbot.strategy.trace import DecisionTrace
+from mmbot.risk import BookRisk, RiskContext, RiskGate, RiskRecord
+from mmbot.strategy import StrategyParams, decide
+
+__all__ = ["Engine", "EngineParams", "EngineRecord", "EngineVenue", "quantile_ms"]
 
 _NS_PER_DAY = 86_400 * 1_000_000_000
 _NS_PER_MS = 1_000_000
 _FILL_RATE_ALPHA = 0.05  # weight of the newest order outcome in cost_fillrate_ewma
 
 
-class EngineVenue(Protocol):
-    """What the engine needs of a venue: market data, order entry, order events.
-
-    Implemented by venues/sim/port.py's SimVenuePort and the live modes' ports (engine/live_*).
-    Every port translates what its venue says into core.events.OrderEvent; position, cash
-    and fills are the engine's own (its Ledger), never read from the venue.
-    """
-
-    def run_until(self, ts_ns: int) -> bool: ...
-    def first_ts_ns(self) -> int: ...
-    def market_view(self, ts_ns: int) -> MarketView: ...
-    def reports(self) -> list[OrderEvent]: ...
-    def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int: ...
-    def replace(self, order_id: int, price_ticks: int, qty_lots: int) -> None: ...
-    def cancel(self, order_id: int) -> None: ...
-    @property
-    def exch_mid_ticks_x2(self) -> int: ...
-    @property
-    def effective_fee_bps(self) -> float: ...
-    @property
-    def fee_tier_distance_usd(self) -> float: ...
-
-
 @dataclass(frozen=True, slots=True)
 class EngineParams:
-    """How the engine paces and labels a run."""
+    """How the engine paces and records a run.
 
-    strategy_id: str
+    keep_book_trace: record the mux's regime and weights at every decision and every
+    allocation (a portfolio's run directory: mux.csv, allocations.csv).
+    """
+
     decision_interval_ns: int
     alloc_interval_ns: int = 1_000_000_000
     keep_traces: bool = False
     execution: ExecutionPolicy = "queue_aware"  # naive_repost: the latency e2e's baseline
     keep_quotes: bool = False  # record every decision's wanted quote (docs/LATENCY.md)
+    keep_book_trace: bool = False
 
 
-@dataclass(slots=True)
-class DayBook:
-    """Counters since the start of the UTC day (for the intraday caps)."""
+class MuxRow(NamedTuple):
+    """The mux of one symbol at one decision point; weights align with the symbol's legs."""
 
-    day: int = -1
-    equity_start_usd: float = 0.0
-    notional_start_usd: float = 0.0
-    orders_start: int = 0
+    ts_ns: int
+    symbol: str
+    detected_regime: str
+    active_regime: str
+    realized_vol_bps: float
+    trend_z: float
+    weights: tuple[float, ...]
 
 
-@dataclass(slots=True)
-class EngineRecord:
-    """What a run leaves besides the venue's fill log: mids, risk records, traces, denials.
+class AllocRow(NamedTuple):
+    """One allocation: the book's equity and the budget of every leg (engine leg order)."""
 
-    risk_records: every record of the risk gate's after_step, in order; denials: how many
-    actions the gate denied, by E_RISK_* code (the run directory's risk_records.csv and
-    risk_denials.csv).
-    """
-
-    mid_ts_ns: list[int] = field(default_factory=list)
-    mid_ticks_x2: list[int] = field(default_factory=list)
-    risk_records: list[RiskRecord] = field(default_factory=list)
-    denials: dict[str, int] = field(default_factory=dict)
-    traces: list[DecisionTrace] = field(default_factory=list)
-    inventory_lots: list[int] = field(default_factory=list)
-    quotes: list[tuple[int, Quote | None]] = field(default_factory=list)  # (ts_ns, wanted)
-    decisions: int = 0
-
-    @property
-    def risk_lines(self) -> list[str]:
-        """Return the risk records as `E_RISK_<WHAT>: ts_ns=<ts> <detail>` lines."""
-        return [record.line() for record in self.risk_records]
+    ts_ns: int
+    equity_usd: float
+    hwm_equity_usd: float
+    budget_available_usd: float
+    weights: tuple[float, ...]
+    demand_usd: tuple[float, ...]
+    budget_usd: tuple[float, ...]
 
 
 class Engine:
-    """Drive a strategy stack against a venue through the risk gate and the allocator."""
+    """Drive a book of (strategy, symbol) legs against their venues through the risk gates,
+    the book's caps, the mux and the allocator."""
 
     def __init__(
         self,
-        venue: EngineVenue,
-        strategy: StrategyParams,
-        risk: RiskGate,
+        books: Sequence[SymbolBook],
         allocator: Allocator,
         params: EngineParams,
         clock: Clock,
+        book_risk: BookRisk | None = None,
     ) -> None:
-        self.venue = venue
-        self.strategy = strategy
-        self.risk = risk
+        if not books:
+            raise ValueError("an engine needs at least one symbol")
+        self.books = tuple(books)
+        self.legs = tuple(leg for book in self.books for leg in book.legs)
         self.allocator = allocator
         self.params = params
         self.clock = clock
-        self.orders = OrderManager(params.strategy_id, params.execution)
-        self.ledger = Ledger(strategy.tick_size, strategy.lot_size)
-        self.record = EngineRecord()
+        self.book_risk = book_risk
+        self.book_risk_records: list[RiskRecord] = []
+        self.mux_trace: list[MuxRow] = []
+        self.allocations: list[AllocRow] = []
+        self.self_cross_prevented_total = 0
         self.cost_fillrate_ewma = 0.0
-        self._state: StrategyState = initial_state(strategy)
+        self._single = len(self.legs) == 1
         self._day = DayBook()
         self._budget_usd = allocator.values()["portfolio_budget_available_usd"]
-        self._budget_lots = 0
         self._next_alloc_ns = 0
-        self._handlers: dict[int, Callable[[ManagedOrder, OrderEvent], None]] = {
-            OrderEventKind.ACCEPTED: lambda order, _: self.orders.on_ack(order),
+        self._handlers: dict[int, Callable[[Leg, ManagedOrder, OrderEvent], None]] = {
+            OrderEventKind.ACCEPTED: lambda leg, order, _: leg.orders.on_ack(order),
             OrderEventKind.REJECTED: self._on_reject,
             OrderEventKind.REPLACE_REJECTED: self._on_reject,
             OrderEventKind.PARTIALLY_FILLED: self._on_fill,
             OrderEventKind.FILLED: self._on_fill,
             OrderEventKind.CANCELED: self._on_done_unfilled,
-            OrderEventKind.REPLACE_ACCEPTED: lambda order, e: self.orders.on_modified(
+            OrderEventKind.REPLACE_ACCEPTED: lambda leg, order, e: leg.orders.on_modified(
                 order, e.price_ticks, e.leaves_lots, e.ts_local_ns
             ),
-            OrderEventKind.UNKNOWN_OUTCOME: lambda order, _: self.orders.on_unknown_outcome(order),
+            OrderEventKind.UNKNOWN_OUTCOME: lambda leg, order, _: leg.orders.on_unknown_outcome(
+                order
+            ),
         }
 
-    def run(self) -> EngineRecord:
+    # A book of one leg (every single-symbol mode) reads as the one-strategy engine it is.
+    @property
+    def venue(self) -> EngineVenue:
+        """Return the venue port of a one-symbol engine."""
+        return self.only_book().venue
+
+    @property
+    def risk(self) -> RiskGate:
+        """Return the risk gate of a one-symbol engine."""
+        return self.only_book().risk
+
+    @property
+    def record(self) -> EngineRecord:
+        """Return the decision records of a one-symbol engine."""
+        return self.only_book().record
+
+    @property
+    def strategy(self) -> StrategyParams:
+        """Return the strategy parameters of a one-leg engine."""
+        return self.only_leg().params
+
+    @property
+    def orders(self) -> OrderManager:
+        """Return the order manager of a one-leg engine."""
+        return self.only_leg().orders
+
+    @property
+    def ledger(self) -> Ledger:
+        """Return the ledger of a one-leg engine."""
+        return self.only_leg().ledger
+
+    def only_book(self) -> SymbolBook:
+        """Return the book of a one-symbol engine (TypeError for a book of several)."""
+        if len(self.books) != 1:
+            raise TypeError(f"an engine of {len(self.books)} symbols: use engine.books")
+        return self.books[0]
+
+    def only_leg(self) -> Leg:
+        """Return the leg of a one-leg engine (TypeError for several)."""
+        if not self._single:
+            raise TypeError(f"an engine of {len(self.legs)} legs: use engine.legs")
+        return self.legs[0]
+
+    def run(self) -> None:
         """Replay the whole data set as fast as possible (backtest): needs a SimClock."""
         clock = self.clock
         if not isinstance(clock, SimClock):
             raise TypeError(f"Engine.run replays on a SimClock, not {type(clock).__name__}")
-        ts_ns = self.venue.first_ts_ns()
+        ts_ns = self.first_ts_ns()
         interval = self.params.decision_interval_ns
         clock.advance_to(ts_ns)
         while self.step():
             ts_ns += interval
             clock.advance_to(ts_ns)
-        return self.record
+
+    def first_ts_ns(self) -> int:
+        """Return the local time of the first event of any symbol."""
+        return min(book.venue.first_ts_ns() for book in self.books)
 
     def step(self) -> bool:
-        """Run one decision point at the clock's time; return False when the data ended."""
+        """Run one decision point at the clock's time; return False when every symbol's data
+        ended."""
         ts_ns = self.clock.now_ns()
-        venue = self.venue
-        alive = venue.run_until(ts_ns)
-        for report in venue.reports():
-            self._apply(report)
-        view = venue.market_view(ts_ns)
-        if view.best_bid_lots > 0 and view.best_ask_lots > 0:
-            self._decide(view, view.best_bid_ticks + view.best_ask_ticks)
-        record = self.record
-        record.decisions += 1
-        exch_mid_x2 = venue.exch_mid_ticks_x2
-        if exch_mid_x2 > 0:
-            record.mid_ts_ns.append(ts_ns)
-            record.mid_ticks_x2.append(exch_mid_x2)
+        alive = False
+        deciding = False
+        for book in self.books:
+            alive = book.venue.run_until(ts_ns) or alive
+            for report in book.venue.reports():
+                self._apply(book, report)
+            deciding = self._look(book, ts_ns) or deciding
+        if deciding:
+            self._book_step(ts_ns)
+            for book in self.books:
+                if book.view is not None:
+                    self._decide(book, book.view)
+        for book in self.books:
+            record = book.record
+            record.decisions += 1
+            exch_mid_x2 = book.venue.exch_mid_ticks_x2
+            if exch_mid_x2 > 0:
+                record.mid_ts_ns.append(ts_ns)
+                record.mid_ticks_x2.append(exch_mid_x2)
         return alive
 
     def settle(self) -> None:
-        """Let the venue catch up to the clock's time and apply its reports; decide nothing."""
-        self.venue.run_until(self.clock.now_ns())
-        for report in self.venue.reports():
-            self._apply(report)
+        """Let the venues catch up to the clock's time and apply their reports; decide nothing."""
+        ts_ns = self.clock.now_ns()
+        for book in self.books:
+            book.venue.run_until(ts_ns)
+            for report in book.venue.reports():
+                self._apply(book, report)
 
     def cancel_all(self) -> int:
-        """Send a cancel for every resting order, past the risk gate (shutdown); return how many."""
-        cancels = self.orders.plan(None)
-        self._send(cancels, self.clock.now_ns())
-        return len(cancels)
+        """Send a cancel for every resting order, past the risk gates (shutdown); return how
+        many."""
+        sent = 0
+        for book in self.books:
+            for leg in book.legs:
+                cancels = leg.orders.plan(None)
+                self._send(book, leg, cancels, self.clock.now_ns())
+                sent += len(cancels)
+        return sent
 
-    def _decide(self, view: MarketView, mid_x2: int) -> None:
-        # Runs at every decision point: helpers that usually do nothing
-        # (day roll, denial count, empty send) are guarded here, not called.
-        ts_ns = view.ts_ns
-        strategy, orders, risk = self.strategy, self.orders, self.risk
-        record = self.record
-        mid_usd = 0.5 * mid_x2 * strategy.tick_size
-        ledger = self.ledger
-        position = ledger.position_lots
-        pnl_usd = ledger.cash_usd + position * strategy.lot_size * mid_usd
+    def _look(self, book: SymbolBook, ts_ns: int) -> bool:
+        """Read the symbol's view; on a two-sided book keep it, its mid and the mux's weights
+        for this point and return True."""
+        view = book.venue.market_view(ts_ns)
+        if not (view.best_bid_lots > 0 and view.best_ask_lots > 0):
+            book.view = None
+            return False
+        book.view = view
+        book.mid_usd = 0.5 * (view.best_bid_ticks + view.best_ask_ticks) * book.tick_size
+        mux = book.mux
+        if mux is not None:
+            decision = mux.update(ts_ns, book.mid_usd)
+            for leg, weight in zip(book.legs, decision.weights, strict=True):
+                leg.weight = weight
+            if self.params.keep_book_trace:
+                self.mux_trace.append(
+                    MuxRow(ts_ns, book.symbol, decision.detected_regime, decision.active_regime,
+                           decision.realized_vol_bps, decision.trend_z, decision.weights)
+                )  # fmt: skip
+        return True
+
+    def _book_step(self, ts_ns: int) -> None:
+        """The book-wide part of a decision point: day roll, allocation, book caps."""
         day = ts_ns // _NS_PER_DAY
         if day != self._day.day:
-            self._roll_day(day, pnl_usd)
+            self._roll_day(day)
         if ts_ns >= self._next_alloc_ns:
-            self._reallocate(ts_ns, pnl_usd, mid_usd)
-        day_book = self._day
+            self._reallocate(ts_ns)
+        if self.book_risk is not None:
+            self._apply_book_caps(ts_ns)
+
+    def _book_pnl_usd(self) -> float:
+        books = self.books
+        if len(books) == 1:
+            return books[0].pnl_usd(books[0].mid_usd)
+        return sum(book.pnl_usd(book.mid_usd) for book in books)
+
+    def _decide(self, book: SymbolBook, view: MarketView) -> None:
+        # Runs at every decision point of every symbol: helpers that usually do nothing
+        # (denial count, empty send, walls of a one-leg symbol) are guarded here, not called.
+        ts_ns = view.ts_ns
+        risk, record = book.risk, book.record
+        mid_usd = book.mid_usd
+        position = book.position_lots
+        day_book = book.day
+        pnl_day = book.pnl_usd(mid_usd) - day_book.equity_start_usd
+        notional_day = book.notional_usd - day_book.notional_start_usd
         ctx = RiskContext(
-            ts_ns, position, mid_usd, orders.open_orders(),
-            pnl_usd - day_book.equity_start_usd,
-            ledger.notional_usd - day_book.notional_start_usd,
-            orders.quotes_placed_total - day_book.orders_start,
+            ts_ns, position, mid_usd, book.open_orders(), pnl_day, notional_day,
+            book.quotes_placed_total - day_book.orders_start,
         )  # fmt: skip
         record.risk_records.extend(risk.after_step(ctx))
-        decision = decide(self._state, view, position, self._budget_lots, strategy)
-        self._state = decision.state
-        if self.params.keep_traces:
-            record.traces.append(decision.trace)
-        if self.params.keep_quotes:
-            record.quotes.append((ts_ns, decision.quote))
         record.inventory_lots.append(position)
-        # REDUCING rests only the reducing side, cut to what may come off; HALTED rests nothing,
-        # so plan() cancels every resting order.
-        allowed, denied = risk.check(orders.plan(risk.shape_quote(decision.quote, ctx)), ctx)
-        if denied:
-            self._count_denials(denied)
-        if allowed:
-            self._send(allowed, ts_ns)
+        legs = book.legs
+        for leg in legs:
+            if leg is not legs[0]:  # the context of a later leg holds what earlier ones sent
+                ctx = ctx._replace(
+                    open_orders=book.open_orders(),
+                    order_count_day=book.quotes_placed_total - day_book.orders_start,
+                )
+            decision = decide(leg.state, view, leg.ledger.position_lots, leg.budget_lots,
+                              leg.params)  # fmt: skip
+            leg.state = decision.state
+            if self.params.keep_traces:
+                record.traces.append(decision.trace)
+            if self.params.keep_quotes:
+                record.quotes.append((ts_ns, decision.quote))
+            # REDUCING rests only the reducing side, cut to what may come off; HALTED rests
+            # nothing, so plan() cancels every resting order.
+            quote = risk.shape_quote(decision.quote, ctx)
+            if quote is not None and len(legs) > 1:
+                quote, moved = clamp_to_walls(quote, *book.walls(leg))
+                self.self_cross_prevented_total += moved
+            allowed, denied = risk.check(leg.orders.plan(quote), ctx)
+            if denied:
+                self._count_denials(record, denied)
+            if allowed:
+                self._send(book, leg, allowed, ts_ns)
 
-    def _reallocate(self, ts_ns: int, pnl_usd: float, mid_usd: float) -> None:
-        """Refresh the size budget; the allocator is a slow control, run every alloc interval."""
-        lot_usd = self.strategy.lot_size * mid_usd
-        demand_usd = 2.0 * self.strategy.order_qty_lots * lot_usd  # both sides at full size
-        strategy_id = self.params.strategy_id
-        allocation = self.allocator.update(
-            ts_ns, self._budget_usd + pnl_usd, {strategy_id: demand_usd}
-        )
-        self._budget_lots = int(allocation.budget_usd[strategy_id] / (2.0 * lot_usd))
+    def _reallocate(self, ts_ns: int) -> None:
+        """Refresh every leg's size budget; the allocator is a slow control, run every alloc
+        interval. A leg asks for its mux weight of both sides at full size."""
+        demand_usd: dict[str, float] = {}
+        for book in self.books:
+            lot_usd = book.lot_size * book.mid_usd
+            for leg in book.legs:
+                demand_usd[leg.key] = leg.weight * (2.0 * leg.params.order_qty_lots * lot_usd)
+        equity_usd = self._budget_usd + self._book_pnl_usd()
+        allocation = self.allocator.update(ts_ns, equity_usd, demand_usd)
+        budget_usd = allocation.budget_usd
+        for book in self.books:
+            lot_usd = book.lot_size * book.mid_usd
+            for leg in book.legs:
+                leg.budget_lots = int(budget_usd[leg.key] / (2.0 * lot_usd)) if lot_usd else 0
         self._next_alloc_ns = ts_ns + self.params.alloc_interval_ns
+        if self.params.keep_book_trace:
+            self.allocations.append(
+                AllocRow(ts_ns, equity_usd, allocation.hwm_equity_usd,
+                         allocation.budget_available_usd,
+                         tuple(leg.weight for leg in self.legs),
+                         tuple(demand_usd[leg.key] for leg in self.legs),
+                         tuple(budget_usd[leg.key] for leg in self.legs))
+            )  # fmt: skip
 
-    def _roll_day(self, day: int, pnl_usd: float) -> None:
+    def _apply_book_caps(self, ts_ns: int) -> None:
+        """Tell each symbol's gate what the book's caps allow it from now on."""
+        assert self.book_risk is not None
+        books = self.books
+        states, records = self.book_risk.evaluate(
+            ts_ns,
+            [book.position_lots * book.lot_size * book.mid_usd for book in books],
+            self._book_pnl_usd() - self._day.equity_start_usd,
+            sum(book.quotes_placed_total for book in books) - self._day.orders_start,
+        )
+        for book, (state, cause) in zip(books, states, strict=True):
+            book.risk.set_book_state(state, cause)
+        self.book_risk_records.extend(records)
+
+    def _roll_day(self, day: int) -> None:
         """Start the intraday counters of a new UTC day (day: days since the epoch)."""
-        if self._day.day >= 0:
-            self.risk.reset_intraday()
-        self._day = DayBook(day, pnl_usd, self.ledger.notional_usd, self.orders.quotes_placed_total)
+        first = self._day.day < 0
+        for book in self.books:
+            if not first:
+                book.risk.reset_intraday()
+            book.day = DayBook(
+                day, book.pnl_usd(book.mid_usd), book.notional_usd, book.quotes_placed_total
+            )
+        if self.book_risk is not None and not first:
+            self.book_risk.reset_intraday()
+        self._day = DayBook(
+            day, self._book_pnl_usd(), sum(book.notional_usd for book in self.books),
+            sum(book.quotes_placed_total for book in self.books),
+        )  # fmt: skip
 
-    def _count_denials(self, denied: list[Denied]) -> None:
+    @staticmethod
+    def _count_denials(record: EngineRecord, denied: list[Denied]) -> None:
         for denial in denied:
-            self.record.denials[denial.code] = self.record.denials.get(denial.code, 0) + 1
+            record.denials[denial.code] = record.denials.get(denial.code, 0) + 1
 
-    def _send(self, actions: list[Action], ts_ns: int) -> None:
-        venue, orders = self.venue, self.orders
+    @staticmethod
+    def _send(book: SymbolBook, leg: Leg, actions: list[Action], ts_ns: int) -> None:
+        venue, orders = book.venue, leg.orders
         for action in actions:
             if isinstance(action, PlaceOrder):
                 seq = client_seq_of(action.client_id)
@@ -274,27 +397,28 @@ class Engine:
                 venue.cancel(orders.venue_id_of(action.client_id))
                 orders.on_sent_cancel(action)
 
-    def _apply(self, event: OrderEvent) -> None:
+    def _apply(self, book: SymbolBook, event: OrderEvent) -> None:
         if event.kind == OrderEventKind.POSITION_ADOPTED:
-            self.ledger.adopt(event.side * event.qty_lots)
+            book.legs[0].ledger.adopt(event.side * event.qty_lots)
             return
-        order = self.orders.lookup(event.order_id, event.client_seq)
+        leg = book.leg_of(event)
+        order = leg.orders.lookup(event.order_id, event.client_seq)
         if order is not None:
-            self._handlers[event.kind](order, event)
+            self._handlers[event.kind](leg, order, event)
         elif event.kind in FILL_KINDS:  # not ours, but it moved the position: book it
-            self.ledger.on_fill(event)
+            leg.ledger.on_fill(event)
 
-    def _on_reject(self, order: ManagedOrder, event: OrderEvent) -> None:
-        self.orders.on_reject(order, event.ts_local_ns)
+    def _on_reject(self, leg: Leg, order: ManagedOrder, event: OrderEvent) -> None:
+        leg.orders.on_reject(order, event.ts_local_ns)
 
-    def _on_fill(self, order: ManagedOrder, event: OrderEvent) -> None:
-        self.ledger.on_fill(event)
-        self.orders.on_fill(order, event.qty_lots, event.leaves_lots, event.ts_local_ns)
+    def _on_fill(self, leg: Leg, order: ManagedOrder, event: OrderEvent) -> None:
+        leg.ledger.on_fill(event)
+        leg.orders.on_fill(order, event.qty_lots, event.leaves_lots, event.ts_local_ns)
         if event.leaves_lots == 0:  # the order ends filled, in one fill or several
             self._order_outcome(1.0)
 
-    def _on_done_unfilled(self, order: ManagedOrder, event: OrderEvent) -> None:
-        self.orders.on_canceled(order, event.ts_local_ns)
+    def _on_done_unfilled(self, leg: Leg, order: ManagedOrder, event: OrderEvent) -> None:
+        leg.orders.on_canceled(order, event.ts_local_ns)
         self._order_outcome(1.0 if order.filled_lots > 0 else 0.0)
 
     def _order_outcome(self, filled: float) -> None:
@@ -302,18 +426,45 @@ class Engine:
 
     def values(self) -> dict[str, float | int]:
         """Return the engine's metric values, ready for export (obs issue)."""
-        ages = self.orders.order_ages_ns
-        return {
-            **self.risk.counters(),
+        if self._single:
+            book, leg = self.books[0], self.legs[0]
+            ages: Sequence[int] = leg.orders.order_ages_ns
+            risk_values = book.risk.counters()
+            fee_bps, tier_usd = book.venue.effective_fee_bps, book.venue.fee_tier_distance_usd
+        else:
+            ages = sorted(age for leg in self.legs for age in leg.orders.order_ages_ns)
+            risk_values = _book_counters([book.risk.counters() for book in self.books])
+            assert self.book_risk is not None
+            risk_values.update(self.book_risk.counters())
+            fee_bps = _effective_fee_bps([leg.ledger for leg in self.legs])
+            tier_usd = min(book.venue.fee_tier_distance_usd for book in self.books)
+        values: dict[str, float | int] = {
+            **risk_values,
             **self.allocator.values(),
             "cost_fillrate_ewma": self.cost_fillrate_ewma,
-            "effective_fee_bps_now": self.venue.effective_fee_bps,
-            "fee_tier_distance_usd": self.venue.fee_tier_distance_usd,
+            "effective_fee_bps_now": fee_bps,
+            "fee_tier_distance_usd": tier_usd,
             "order_age_ms_p50": quantile_ms(ages, 0.5),
             "order_age_ms_p95": quantile_ms(ages, 0.95),
-            "quotes_placed_total": self.orders.quotes_placed_total,
-            "unknown_reports_total": self.orders.unknown_reports_total,
+            "quotes_placed_total": sum(leg.orders.quotes_placed_total for leg in self.legs),
+            "unknown_reports_total": sum(leg.orders.unknown_reports_total for leg in self.legs),
         }
+        if not self._single:
+            values["self_cross_prevented_total"] = self.self_cross_prevented_total
+        return values
+
+
+def _book_counters(per_symbol: list[dict[str, int | float]]) -> dict[str, int | float]:
+    """Return the symbols' gate counters over the book: flags and the trading state at their
+    worst (max), counts summed."""
+    worst = ("intraday_caps_breached", "kill_switch_active", "trading_state")
+    pick = {name: max if name in worst else sum for name in per_symbol[0]}
+    return {name: how(c[name] for c in per_symbol) for name, how in pick.items()}
+
+
+def _effective_fee_bps(ledgers: list[Ledger]) -> float:
+    notional = sum(ledger.notional_usd for ledger in ledgers)
+    return 1e4 * sum(ledger.fees_usd for ledger in ledgers) / notional if notional > 0 else 0.0
 
 
 def quantile_ms(values_ns: Sequence[int] | npt.NDArray[Any], q: float) -> float:

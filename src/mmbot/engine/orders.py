@@ -90,8 +90,9 @@ class ManagedOrder:
     """
 
     __slots__ = (
-        "client_id", "ended_ts_ns", "filled_lots", "leaves_lots", "open_order", "placed_ts_ns",
-        "price_ticks", "priced_ts_ns", "qty_lots", "seq", "side", "state", "venue_order_id",
+        "client_id", "ended_ts_ns", "filled_lots", "leaves_lots", "open_order",
+        "pending_price_ticks", "placed_ts_ns", "price_ticks", "priced_ts_ns", "qty_lots", "seq",
+        "side", "state", "venue_order_id",
     )  # fmt: skip
 
     def __init__(self, seq: int, client_id: str, side: int, price_ticks: int, qty_lots: int,
@@ -108,6 +109,7 @@ class ManagedOrder:
         self.ended_ts_ns = -1
         self.state = OrderState.PENDING_NEW
         self.venue_order_id = -1
+        self.pending_price_ticks = price_ticks  # the price a replace in flight asks for
         # Rebuilt only when it changes (rest()), not by open_orders(), which runs at every
         # decision.
         self.open_order = OpenOrder(side, price_ticks, qty_lots, ts_ns)
@@ -120,16 +122,53 @@ class ManagedOrder:
         self.open_order = OpenOrder(self.side, price_ticks, leaves_lots, priced_ts_ns)
 
 
-class OrderManager:
-    """Reconcile wanted quotes with resting orders; apply venue reports to order states."""
+class ClientSeqs:
+    """The order numbers of one venue connection, shared by every strategy that sends on it,
+    so a report's client sequence names one order whoever sent it."""
 
-    def __init__(self, strategy_id: str, execution: ExecutionPolicy = "queue_aware") -> None:
+    __slots__ = ("_numbered", "_seq", "_seq_end")
+
+    def __init__(self) -> None:
+        self._seq = 0
+        self._seq_end = SEQS_PER_SESSION  # the first seq past this session's block
+        self._numbered = False
+
+    def start_session(self, session: int) -> None:
+        """Number the orders from session's block on (call before the first order)."""
+        if self._numbered:
+            raise RuntimeError("start_session after an order was numbered")
+        if not 0 <= session <= MAX_SESSION:
+            raise ValueError(f"session={session} expected 0..{MAX_SESSION}")
+        self._seq = session * SEQS_PER_SESSION
+        self._seq_end = self._seq + SEQS_PER_SESSION
+
+    def next(self) -> int:
+        """Return the next order number."""
+        if self._seq + 1 >= self._seq_end:
+            raise RuntimeError(f"session used all {SEQS_PER_SESSION - 1} order numbers")
+        self._numbered = True
+        self._seq += 1
+        return self._seq
+
+
+class OrderManager:
+    """Reconcile wanted quotes with resting orders; apply venue reports to order states.
+
+    seqs: the order numbers of the venue connection (shared with the other strategies on it);
+    None: numbers of its own.
+    """
+
+    def __init__(
+        self,
+        strategy_id: str,
+        execution: ExecutionPolicy = "queue_aware",
+        seqs: ClientSeqs | None = None,
+    ) -> None:
         if execution not in EXECUTION_POLICIES:
             raise ValueError(f"execution={execution!r} expected one of {EXECUTION_POLICIES}")
         self._strategy_id = strategy_id
         self._naive = execution == "naive_repost"
-        self._seq = 0
-        self._seq_end = SEQS_PER_SESSION  # the first seq past this session's block
+        self.seqs = seqs or ClientSeqs()
         self._by_client: dict[str, ManagedOrder] = {}
         self._by_seq: dict[int, ManagedOrder] = {}
         self._by_venue: dict[int, ManagedOrder] = {}
@@ -145,19 +184,22 @@ class OrderManager:
 
     def start_session(self, session: int) -> None:
         """Number the orders from session's block on (call before the first order)."""
-        if self.orders or self._seq % SEQS_PER_SESSION:
-            raise RuntimeError("start_session after an order was numbered")
-        if not 0 <= session <= MAX_SESSION:
-            raise ValueError(f"session={session} expected 0..{MAX_SESSION}")
-        self._seq = session * SEQS_PER_SESSION
-        self._seq_end = self._seq + SEQS_PER_SESSION
+        self.seqs.start_session(session)
 
     def next_client_id(self) -> str:
         """Return the next deterministic client id."""
-        if self._seq + 1 >= self._seq_end:
-            raise RuntimeError(f"session used all {SEQS_PER_SESSION - 1} order numbers")
-        self._seq += 1
-        return make_client_id(self._strategy_id, self._seq)
+        return make_client_id(self._strategy_id, self.seqs.next())
+
+    def working_prices(self) -> list[tuple[int, int]]:
+        """Return (side, price_ticks) of every price an order of ours may rest at now: a
+        non-terminal order's price, and the new price of a replace in flight (either may be
+        the one the venue holds)."""
+        prices = []
+        for order in (*self._working.values(), *self._leaving.values()):
+            prices.append((order.side, order.price_ticks))
+            if order.state is OrderState.PENDING_REPLACE:
+                prices.append((order.side, order.pending_price_ticks))
+        return prices
 
     def plan(self, quote: Quote | None) -> list[Action]:
         """Return the actions that move the resting orders toward quote (None: rest nothing)."""
@@ -230,7 +272,9 @@ class OrderManager:
 
     def on_sent_replace(self, action: ReplaceOrder) -> None:
         """Record a replace request handed to the venue."""
-        self._move(self._by_client[action.client_id], OrderState.PENDING_REPLACE, 0)
+        order = self._by_client[action.client_id]
+        order.pending_price_ticks = action.price_ticks
+        self._move(order, OrderState.PENDING_REPLACE, 0)
 
     def on_sent_cancel(self, action: CancelOrder) -> None:
         """Record a cancel request handed to the venue."""
@@ -239,6 +283,10 @@ class OrderManager:
     def venue_id_of(self, client_id: str) -> int:
         """Return the venue order id of a client id."""
         return self._by_client[client_id].venue_order_id
+
+    def sent(self, venue_order_id: int, seq_id: int) -> bool:
+        """Return whether this manager sent the order a report names (by sequence or id)."""
+        return seq_id in self._by_seq or venue_order_id in self._by_venue
 
     def lookup(self, venue_order_id: int, seq_id: int) -> ManagedOrder | None:
         """Return the order a report is about (by venue id, else by client sequence)."""

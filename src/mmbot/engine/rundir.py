@@ -6,6 +6,7 @@ Files (documented in docs/RUN_DIRECTORY.md):
     mids.csv    the mid price series the run saw (ts_ns, symbol, mid)
     risk_records.csv  the risk gate's records, in order (ts_ns, code, detail)
     risk_denials.csv  how many actions the risk gate denied, by code (code, denials)
+    mux.csv, allocations.csv  a book's mux trace and allocations (engine/records.py book_tables)
     run.json    config/data sha256, seed, mode, instruments, versions
     manifest.json  every file's sha256, written last (engine/rundir_commit.py)
 
@@ -132,6 +133,15 @@ class RiskLog:
 
 
 @dataclass(frozen=True, slots=True)
+class Table:
+    """One more CSV file of a run directory: its name, header and rows."""
+
+    name: str
+    columns: Sequence[str]
+    rows: Sequence[Sequence[str | int]]
+
+
+@dataclass(frozen=True, slots=True)
 class InstrumentRecord:
     """Instrument metadata recorded in run.json."""
 
@@ -186,13 +196,15 @@ def write_run_dir(
     orders: Sequence[OrderRecord],
     mids: Sequence[MidSeriesRecord],
     risk: RiskLog = RiskLog(),
+    tables: Sequence[Table] = (),
 ) -> list[Path]:
     """Write fills.csv, orders.csv, mids.csv, risk_records.csv, risk_denials.csv and run.json
     into out, then the manifest over out's files; return their paths.
 
     out is a fresh folder: building_run_dir's stage (or a test's own folder). risk: the run's
     risk log (engine/records.py's risk_log); the default, no records and no denials, is for
-    a directory made without a risk gate (a test's hand-made run).
+    a directory made without a risk gate (a test's hand-made run). tables: a book's extra
+    files (mux.csv, allocations.csv).
     """
     written = [
         write_csv(out / "fills.csv", FILL_COLUMNS, [fill.row() for fill in fills]),
@@ -201,6 +213,7 @@ def write_run_dir(
         write_csv(out / "risk_records.csv", RISK_RECORD_COLUMNS, risk.record_rows()),
         write_csv(out / "risk_denials.csv", RISK_DENIAL_COLUMNS, risk.denial_rows()),
         write_json(out / "run.json", info.payload()),
+        *(write_csv(out / table.name, table.columns, table.rows) for table in tables),
     ]
     seal_run_dir(out)
     return written

@@ -11,25 +11,63 @@ from pathlib import Path
 
 from mmbot.backtest import demo, run, wf
 from mmbot.backtest.wf_exec import Ticker
-from mmbot.config import EffectiveConfig
+from mmbot.config import EffectiveConfig, MmConfig
+from mmbot.config.book import book_of
 from mmbot.core.clock import Clock
-from mmbot.data import EventBatch, InstrumentMeta
-from mmbot.node.stack import build_engine
+from mmbot.core.errors import UsageError
+from mmbot.data import EventBatch, InstrumentMeta, book_files_in, load_book_files
+from mmbot.node.stack import build_book_engine, build_engine
 
 Say = Callable[[str], None]
 
 
 def run_backtest(
     effective: EffectiveConfig,
-    data_path: Path,
+    data_path: Path | None,
     out: Path,
     say: Say,
     events: tuple[EventBatch, InstrumentMeta] | None = None,
 ) -> run.BacktestOutcome:
     """Backtest data_path (events: its contents, already loaded); commit the run directory
-    and its report at out whole (`mmbot backtest run`)."""
+    and its report at out whole (`mmbot backtest run`).
+
+    A portfolio config (its `portfolio` or `strategies` section) backtests its book: data_path
+    is a directory of `<symbol>.parquet` files, one event file when the book has one symbol,
+    or None to take each instrument's `data` file.
+    """
+    config = effective.config
+    if book_of(config).is_portfolio:
+        files = load_book_files(book_data_paths(config, data_path))
+        return run.run_book_backtest(effective, files, out, say, make_engine=build_book_engine)
+    if data_path is None:
+        raise UsageError(
+            "E_CLI_USAGE", "give --data FILE: a one-symbol config names no data file of its own"
+        )
     return run.run_backtest(effective, data_path, out, say, make_engine=build_engine,
                             events=events)  # fmt: skip
+
+
+def book_data_paths(cfg: MmConfig, data_path: Path | None) -> list[Path]:
+    """Return the event file of each symbol of cfg's book (see run_backtest for data_path)."""
+    book = book_of(cfg)
+    if data_path is not None and data_path.is_dir():
+        return book_files_in(data_path, book.symbols)
+    if data_path is not None:
+        if len(book.symbols) != 1:
+            raise UsageError(
+                "E_CLI_USAGE",
+                f"--data {data_path} is one file but the book has {len(book.symbols)} symbols "
+                f"{list(book.symbols)}; give a directory with <symbol>.parquet for each",
+            )
+        return [data_path]
+    missing = [i.symbol for i in book.instruments if i.data is None]
+    if missing:
+        raise UsageError(
+            "E_CLI_USAGE",
+            f"no --data and no portfolio.instruments data file for {missing}; give --data DIR "
+            "(with <symbol>.parquet for each) or set each instrument's data",
+        )
+    return [Path(str(i.data)) for i in book.instruments]
 
 
 def walk_forward(effective: EffectiveConfig, data_path: Path, out: Path, spec: wf.WfSpec,

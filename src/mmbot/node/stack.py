@@ -3,20 +3,25 @@ of every mode is constructed here, with its clock and its port passed in, never 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from mmbot.alloc import Allocator, AllocParams
 from mmbot.config import MmConfig
+from mmbot.config.book import InstrumentSpec, StrategySpec, book_of
+from mmbot.config.schema import PortfolioRiskConfig
 from mmbot.core.clock import Clock, SimClock
 from mmbot.data import EventBatch
+from mmbot.engine.book import Leg, SymbolBook
 from mmbot.engine.kill_switch import KillSwitchFile
 from mmbot.engine.live_ports import FeedSource, ShadowVenue
 from mmbot.engine.loop import Engine, EngineParams, EngineVenue
-from mmbot.engine.orders import ExecutionPolicy
-from mmbot.risk import RiskGate, RiskParams
+from mmbot.engine.orders import ClientSeqs, ExecutionPolicy
+from mmbot.risk import BookLimits, BookRisk, RiskGate, RiskParams
 from mmbot.sim import SimParams
 from mmbot.strategy import StrategyParams
+from mmbot.strategy.mux import Mux, MuxParams
 from mmbot.venues import SimVenuePort
 
 _NS_PER_MS = 1_000_000
@@ -40,34 +45,88 @@ def engine_over(
     keep_quotes: bool = False,
     max_position_lots: int | None = None,
 ) -> Engine:
-    """Return the config's full stack (strategy, risk gate, allocator) over port.
+    """Return the config's full stack (strategy, risk gate, allocator) over port: a one-symbol
+    config's engine (book_engine's, its one port given).
 
     port: the venue port with every wrapper of the mode already around it; clock: the
     engine's time (a SimClock its driver moves, or a WallClock on a real venue).
     max_position_lots: a hard position cap in lots for the risk gate beside the config's USD
     one (canary's --max-position-lots), so reductions over it are sized by the gate.
     """
-    strategy = StrategyParams.from_config(cfg, starting_maker_bps(cfg))
-    if signals_enabled is not None:
-        strategy = replace(strategy, signals_enabled=signals_enabled)
+    return book_engine(
+        cfg, {cfg.instrument.symbol: port}, clock=clock, strategy_id=strategy_id,
+        signals_enabled=signals_enabled, keep_traces=keep_traces, execution=execution,
+        keep_quotes=keep_quotes, max_position_lots=max_position_lots,
+    )  # fmt: skip
+
+
+def book_engine(
+    cfg: MmConfig,
+    ports: Mapping[str, EngineVenue],
+    *,
+    clock: Clock,
+    strategy_id: str | None = None,
+    signals_enabled: bool | None = None,
+    keep_traces: bool = False,
+    execution: ExecutionPolicy = "queue_aware",
+    keep_quotes: bool = False,
+    max_position_lots: int | None = None,
+) -> Engine:
+    """Return the engine of the config's book over one venue port per symbol.
+
+    Each symbol gets its risk gate (its own caps), a mux when 2+ strategies quote it, and one
+    leg per strategy quoting it; one allocator splits the budget over every leg; a portfolio
+    config adds the book's caps (risk/book.py). strategy_id renames a one-strategy config's
+    strategy (None: the model's name).
+    """
+    spec = book_of(cfg, strategy_id)
+    maker_bps = starting_maker_bps(cfg)
+    mux_params = MuxParams.from_config(cfg)
+    books = []
+    for instrument in spec.instruments:
+        seqs = ClientSeqs()  # one venue connection per symbol: its legs share its order numbers
+        strategies = spec.strategies_of(instrument.symbol)
+        legs = [
+            Leg(strategy.id, instrument.symbol,
+                _leg_params(cfg, strategy, instrument, maker_bps, signals_enabled),
+                execution, seqs)
+            for strategy in strategies
+        ]  # fmt: skip
+        risk = RiskGate(replace(_risk_params(cfg, instrument), max_position_lots=max_position_lots))
+        mux = Mux(mux_params, [s.id for s in strategies]) if len(strategies) > 1 else None
+        books.append(SymbolBook(instrument.symbol, ports[instrument.symbol], risk, legs, mux))
     params = EngineParams(
-        strategy_id=strategy_id,
         decision_interval_ns=cfg.strategy.decision_interval_ms * _NS_PER_MS,
         keep_traces=keep_traces,
         execution=execution,
         keep_quotes=keep_quotes,
+        keep_book_trace=spec.is_portfolio,
     )
-    tick, lot = cfg.instrument.tick_size, cfg.instrument.lot_size
-    return Engine(
-        port,
-        strategy,
-        RiskGate(
-            replace(RiskParams.from_config(cfg, tick, lot), max_position_lots=max_position_lots)
-        ),
-        Allocator(AllocParams.from_config(cfg), [strategy_id]),
-        params,
-        clock,
-    )
+    keys = [leg.key for book in books for leg in book.legs]
+    limits = cfg.portfolio.risk if cfg.portfolio is not None else PortfolioRiskConfig()
+    book_risk = BookRisk(BookLimits.from_config(limits)) if spec.is_portfolio else None
+    return Engine(books, Allocator(AllocParams.from_config(cfg), keys), params, clock, book_risk)
+
+
+def _leg_params(
+    cfg: MmConfig,
+    strategy: StrategySpec,
+    instrument: InstrumentSpec,
+    maker_bps: float,
+    signals_enabled: bool | None,
+) -> StrategyParams:
+    params = StrategyParams.of(
+        strategy.config, instrument.tick_size, instrument.lot_size, instrument.max_position_usd,
+        maker_bps, cfg.strategy.decision_interval_ms,
+    )  # fmt: skip
+    return params if signals_enabled is None else replace(params, signals_enabled=signals_enabled)
+
+
+def _risk_params(cfg: MmConfig, instrument: InstrumentSpec) -> RiskParams:
+    return RiskParams.of(
+        cfg.risk, instrument.tick_size, instrument.lot_size, instrument.min_qty_lots,
+        instrument.min_notional_usd, instrument.max_position_usd, instrument.max_skew_usd,
+    )  # fmt: skip
 
 
 def sim_port(cfg: MmConfig, events: EventBatch) -> SimVenuePort:
@@ -85,7 +144,7 @@ def build_engine(
     execution: ExecutionPolicy = "queue_aware",
     keep_quotes: bool = False,
 ) -> Engine:
-    """Return an engine in backtest mode: sim clock, sim venue, the config's full stack.
+    """Return a one-symbol engine in backtest mode: sim clock, sim venue, the config's stack.
 
     strategy_id: None names the strategy after the config's model. With the defaults this is
     the backtest code's engine factory (backtest.wiring.EngineFactory); a module-level
@@ -100,6 +159,14 @@ def build_engine(
         keep_traces=keep_traces,
         execution=execution,
         keep_quotes=keep_quotes,
+    )
+
+
+def build_book_engine(cfg: MmConfig, events: Mapping[str, EventBatch]) -> Engine:
+    """Return the config's book in backtest mode: sim clock, one simulated venue per symbol
+    over that symbol's events (backtest.wiring.BookEngineFactory)."""
+    return book_engine(
+        cfg, {symbol: sim_port(cfg, batch) for symbol, batch in events.items()}, clock=SimClock(0)
     )
 
 

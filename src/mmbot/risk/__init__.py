@@ -2,6 +2,7 @@
 skew, intraday caps, venue minimums, throttle, replace policy and kill switch. Pure: no I/O,
 no wall clock; rejections are `Denied` values."""
 
+from mmbot.risk.book import BookLimits, BookRisk
 from mmbot.risk.gate import ACTIVE, HALTED, REDUCING, TRADING_STATES, RiskGate
 from mmbot.risk.throttle import TokenBucket
 from mmbot.risk.values import OpenOrder, RiskContext, RiskParams, RiskRecord
@@ -11,6 +12,8 @@ __all__ = [
     "HALTED",
     "REDUCING",
     "TRADING_STATES",
+    "BookLimits",
+    "BookRisk",
     "OpenOrder",
     "RiskContext",
     "RiskGate",

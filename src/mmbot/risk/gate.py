@@ -8,11 +8,13 @@ two token buckets and plain counters. Time is only ever `ctx.ts_ns`; the gate do
 * Trading state (NautilusTrader's TradingState), worked out from the latches and the context
   at every check(), shape_quote() and after_step(); each change is one E_RISK_TRADING_STATE
   record:
-    HALTED    the kill switch is tripped, or the day's order cap is reached. Every place and
+    HALTED    the kill switch is tripped, the day's order cap is reached, or the book's caps
+              halt every symbol (set_book_state; risk/book.py). Every place and
               replace is denied with the halt's code and shape_quote() rests nothing, so the
               engine cancels every resting order. Cancels still pass (throttle permitting).
     REDUCING  the day's loss or traded-notional cap is reached (reduce-only down to flat), or
-              |position| is over the position limit (reduce-only down to the limit). Orders
+              |position| is over the position limit (reduce-only down to the limit), or the
+              book's caps ask this symbol to reduce (reduce-only down to flat). Orders
               on the side that adds to |position| are denied E_RISK_REDUCE_ONLY; orders on
               the reducing side pass while the reducing side's resting orders plus the new
               one stay within the allowed reduction (|position| for a day cap, the lots over
@@ -105,6 +107,8 @@ class RiskGate:
 
     __slots__ = (
         "_allowance_lots",
+        "_book_cause",
+        "_book_state",
         "_cancel_bucket",
         "_cap_latch",
         "_exposure",
@@ -137,6 +141,9 @@ class RiskGate:
         self._state = ACTIVE
         self._state_cause = ""
         self._allowance_lots = 0  # REDUCING: lots the reducing side may carry in all
+        # What the book's caps ask of this symbol (set_book_state): ACTIVE unless in a book.
+        self._book_state = ACTIVE
+        self._book_cause = ""
         self._pending: list[RiskRecord] = []
         self._in_position_breach = False
         self._in_skew_breach = False
@@ -239,6 +246,12 @@ class RiskGate:
         self._kill_reason = None
         self._kill_record_due = False
 
+    def set_book_state(self, state: int, cause: str) -> None:
+        """Apply what the book's caps ask of this symbol from the next check on: HALTED (rest
+        nothing), REDUCING (reduce-only down to flat) or ACTIVE (this symbol's rules alone)."""
+        self._book_state = state
+        self._book_cause = cause
+
     def reset_intraday(self) -> None:
         """Clear the day-cap latch; call when the engine's day counters restart."""
         self._cap_latch = None
@@ -282,9 +295,13 @@ class RiskGate:
             state, cause = HALTED, self._kill_halt()[1]
         elif cap is not None and cap[0] == "E_RISK_INTRADAY_ORDERS":
             state, cause = HALTED, "intraday_max_orders"
+        elif self._book_state == HALTED:
+            state, cause = HALTED, self._book_cause
         elif cap is not None:
             state, self._allowance_lots = REDUCING, position_lots
             cause = cap[1].split(":", 1)[0]
+        elif self._book_state == REDUCING:
+            state, self._allowance_lots, cause = REDUCING, position_lots, self._book_cause
         elif position_lots > limit_lots:
             state, self._allowance_lots = REDUCING, position_lots - limit_lots
             cause = f"max_position: |position| {position_lots} lots > {limit_lots}"
@@ -302,8 +319,9 @@ class RiskGate:
         """Return why trading is HALTED: the kill switch first, else the day's order cap."""
         if self._kill_reason is not None:
             return self._kill_halt()
-        assert self._cap_latch is not None  # HALTED without the kill switch: the order cap
-        return self._cap_latch
+        if self._cap_latch is not None and self._cap_latch[0] == "E_RISK_INTRADAY_ORDERS":
+            return self._cap_latch
+        return "E_RISK_BOOK_HALT", f"book: {self._book_cause}"
 
     def _kill_halt(self) -> Reason:
         """Return the kill switch's denial/record code and message."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from mmbot.config.schema import MmConfig
+from mmbot.config.schema import MmConfig, RiskConfig
 from mmbot.core.text import ascii_single_line
 
 _NS_PER_MS = 1_000_000
@@ -65,12 +65,30 @@ class RiskParams:
     def from_config(cls, cfg: MmConfig, tick_size: float, lot_size: float) -> RiskParams:
         """Return the parameters of cfg.risk (and the venue minimums of cfg.instrument) for an
         instrument of tick_size and lot_size."""
-        risk, instrument = cfg.risk, cfg.instrument
+        instrument = cfg.instrument
+        return cls.of(
+            cfg.risk, tick_size, lot_size, instrument.min_qty_lots, instrument.min_notional_usd,
+            cfg.risk.max_position_usd, cfg.risk.max_skew_usd,
+        )  # fmt: skip
+
+    @classmethod
+    def of(
+        cls,
+        risk: RiskConfig,
+        tick_size: float,
+        lot_size: float,
+        min_qty_lots: int,
+        min_notional_usd: float,
+        max_position_usd: float,
+        max_skew_usd: float,
+    ) -> RiskParams:
+        """Return the gate's parameters for one symbol of the book: the risk section's limits,
+        the symbol's own position and skew caps, the venue's grid and minimums."""
         return cls(
             tick_size=tick_size,
             lot_size=lot_size,
-            max_position_usd=risk.max_position_usd,
-            max_skew_usd=risk.max_skew_usd,
+            max_position_usd=max_position_usd,
+            max_skew_usd=max_skew_usd,
             intraday_max_loss_usd=risk.intraday_max_loss_usd,
             intraday_max_notional_usd=risk.intraday_max_notional_usd,
             intraday_max_orders=risk.intraday_max_orders,
@@ -80,8 +98,8 @@ class RiskParams:
             cancels_burst=risk.cancels_burst,
             min_replace_ticks=risk.min_replace_ticks,
             min_order_age_ns=risk.min_order_age_ms * _NS_PER_MS,
-            min_qty_lots=instrument.min_qty_lots,
-            min_notional_usd=instrument.min_notional_usd,
+            min_qty_lots=min_qty_lots,
+            min_notional_usd=min_notional_usd,
         )
 
 

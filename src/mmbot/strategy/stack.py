@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from mmbot.config import MmConfig
+from mmbot.config import MmConfig, StrategyConfig
 from mmbot.core.types import MarketView, Quote
 from mmbot.strategy.intensity import IntensityEstimator
 from mmbot.strategy.models import avellaneda_stoikov, fixed_spread, glft
@@ -79,11 +79,31 @@ class StrategyParams:
     @classmethod
     def from_config(cls, cfg: MmConfig, maker_bps: float) -> StrategyParams:
         """Return the params of a validated config at the given maker fee (bps)."""
-        strategy = cfg.strategy
+        instrument = cfg.instrument
+        return cls.of(
+            cfg.strategy,
+            instrument.tick_size,
+            instrument.lot_size,
+            cfg.risk.max_position_usd,
+            maker_bps,
+            cfg.strategy.decision_interval_ms,
+        )
+
+    @classmethod
+    def of(
+        cls,
+        strategy: StrategyConfig,
+        tick_size: float,
+        lot_size: float,
+        max_position_usd: float,
+        maker_bps: float,
+        decision_interval_ms: int,
+    ) -> StrategyParams:
+        """Return the params of one strategy on one instrument (a leg of the book)."""
         signals = strategy.signals
         return cls(
-            tick_size=cfg.instrument.tick_size,
-            lot_size=cfg.instrument.lot_size,
+            tick_size=tick_size,
+            lot_size=lot_size,
             model=strategy.model,
             risk_aversion=strategy.risk_aversion,
             fixed_half_spread_ticks=strategy.fixed_half_spread_ticks,
@@ -91,9 +111,9 @@ class StrategyParams:
             as_horizon_s=strategy.as_horizon_s,
             order_qty_lots=strategy.order_qty_lots,
             max_size_delta_lots=strategy.max_size_delta_lots,
-            max_position_usd=cfg.risk.max_position_usd,
+            max_position_usd=max_position_usd,
             maker_bps=maker_bps,
-            decision_interval_s=strategy.decision_interval_ms / 1000.0,
+            decision_interval_s=decision_interval_ms / 1000.0,
             vol_half_life_s=strategy.vol_half_life_s,
             intensity_window_s=strategy.intensity_window_s,
             intensity_refit_s=strategy.intensity_refit_s,

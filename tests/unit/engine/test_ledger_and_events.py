@@ -262,14 +262,14 @@ def test_unknown_outcome_keeps_the_sides_slot_until_an_event_settles_it(
         return OrderEvent(0, 0, kind, order_id, seq, action.side, action.price_ticks, lots, lots,
                           0, 0, 0.0)  # fmt: skip
 
-    engine._apply(event(K.UNKNOWN_OUTCOME, 11, bid))
-    engine._apply(event(K.ACCEPTED, 12, ask))
+    engine._apply(engine.only_book(), event(K.UNKNOWN_OUTCOME, 11, bid))
+    engine._apply(engine.only_book(), event(K.ACCEPTED, 12, ask))
     assert (orders.unknown_outcomes_total, orders.unknown_reports_total) == (1, 0)
     assert orders.open_orders()[bid.client_id][:3] == (BUY, 99, 2)  # the risk gate counts it
     wanted = Quote(98, 102, 3, 3)
     assert orders.plan(wanted) == [ReplaceOrder(ask.client_id, ask.client_id, SELL, 102, 3)]
     assert orders.plan(None) == [CancelOrder(ask.client_id)]  # nothing to do on the bid yet
-    engine._apply(event(K.ACCEPTED, 11, bid))  # settled: it rests
+    engine._apply(engine.only_book(), event(K.ACCEPTED, 11, bid))  # settled: it rests
     assert orders.plan(wanted) == [
         ReplaceOrder(bid.client_id, bid.client_id, BUY, 98, 3),
         ReplaceOrder(ask.client_id, ask.client_id, SELL, 102, 3),

@@ -257,7 +257,7 @@ def test_start_session_after_an_order_was_numbered_or_past_the_last_epoch_refuse
 def test_a_session_never_numbers_into_the_next_sessions_block() -> None:
     orders = OrderManager("s")
     orders.start_session(1)
-    orders._seq = 2 * SEQS_PER_SESSION - 2  # the session's second-last number was used
+    orders.seqs._seq = 2 * SEQS_PER_SESSION - 2  # the session's second-last number was used
     assert orders.next_client_id() == f"s-{2 * SEQS_PER_SESSION - 1}"
     with pytest.raises(RuntimeError, match="used all"):
         orders.next_client_id()

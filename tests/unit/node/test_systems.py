@@ -78,7 +78,7 @@ def test_build_engine_backtest_is_the_sim_port_under_a_sim_clock(
 ) -> None:
     engine = build_engine(config, events)
     assert type(engine.venue) is SimVenuePort and isinstance(engine.clock, SimClock)
-    assert engine.params.strategy_id == config.strategy.model
+    assert engine.only_leg().strategy_id == config.strategy.model
 
 
 def test_build_live_sim_journals_the_sim_port_and_claims_the_next_session(
