@@ -13,10 +13,10 @@ import numpy as np
 
 from mmbot.audit import totals
 from mmbot.backtest.edge_audit import AuditedFills, group_totals, totals_payload
+from mmbot.config.schema import REGIMES
 from mmbot.engine.loop import Engine
 
 GROUP_TITLES: Final = ("symbol", "strategy", "leg")
-REGIME_LEVEL: Final = {"calm": 0.0, "trend": 1.0, "volatile": 2.0}
 _NS_PER_HOUR: Final = 3_600_000_000_000
 
 
@@ -39,26 +39,25 @@ def group_breakdown(audited: AuditedFills) -> dict[str, object]:
 def mux_chart_svg(engine: Engine) -> bytes:
     """Return the chart of each symbol's active regime and its strategies' weights over time
     (a symbol quoted by one strategy has no mux: weight 1 throughout, not drawn)."""
-    from mmbot.backtest.charts import series_chart_svg  # matplotlib only when drawing
+    from mmbot.backtest.charts import RegimePanel, regime_weights_svg  # matplotlib: on use
 
     trace = engine.mux_trace
     start_ns = trace[0].ts_ns if trace else 0
-    series: list[tuple[str, list[float], list[float]]] = []
+    panels = []
     for book in engine.books:
         rows = [row for row in trace if row.symbol == book.symbol]
         if not rows:
             continue
-        hours = [(row.ts_ns - start_ns) / _NS_PER_HOUR for row in rows]
-        series.append(
-            (f"{book.symbol} regime (0 calm, 1 trend, 2 volatile)", hours,
-             [REGIME_LEVEL[row.active_regime] for row in rows])
-        )  # fmt: skip
-        for index, leg in enumerate(book.legs):
-            series.append(
-                (
-                    f"{book.symbol} weight {leg.strategy_id}",
-                    hours,
-                    [row.weights[index] for row in rows],
-                )
+        weights = {
+            leg.strategy_id: [row.weights[index] for row in rows]
+            for index, leg in enumerate(book.legs)
+        }
+        panels.append(
+            RegimePanel(
+                book.symbol,
+                [(row.ts_ns - start_ns) / _NS_PER_HOUR for row in rows],
+                [REGIMES.index(row.active_regime) for row in rows],
+                weights,
             )
-    return series_chart_svg("Mux: regime and weights", series, "hours")
+        )
+    return regime_weights_svg("Mux: active regime and strategy weights", panels, REGIMES)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import matplotlib
 
@@ -27,6 +27,15 @@ _RC: dict[RcKeyType, Any] = {
     "grid.alpha": 0.3,
 }
 _MAX_POINTS = 2000
+
+
+class RegimePanel(NamedTuple):
+    """One symbol's mux over time: its active regime (as a level) and each strategy's weight."""
+
+    symbol: str
+    hours: Sequence[float]
+    regime_levels: Sequence[float]
+    weights: Mapping[str, Sequence[float]]
 
 
 def _thin(
@@ -82,18 +91,28 @@ def waterfall_svg(title: str, labels: Sequence[str], values_bps: Sequence[float]
         return _svg(figure)
 
 
-def series_chart_svg(
-    title: str, series: Sequence[tuple[str, Sequence[float], Sequence[float]]], x_label: str
-) -> bytes:
-    """Return an SVG chart of several labelled (x, y) step series on one axis, with a legend."""
+def regime_weights_svg(title: str, panels: Sequence[RegimePanel], regimes: Sequence[str]) -> bytes:
+    """Return an SVG with one panel per symbol: its strategies' weights (left axis, 0-1) and
+    its active regime (right axis, one level per name of regimes) over hours since start."""
     with plt.rc_context(_RC):
-        figure, axes = plt.subplots(figsize=(8.0, 4.0))
-        for label, x, y in series:
-            xs, ys = _thin(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
-            axes.step(xs, ys, where="post", linewidth=1.0, label=label)
-        axes.set_title(title)
-        axes.set_xlabel(f"{x_label} since start")
-        if series:
-            axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        figure, rows = plt.subplots(
+            len(panels), 1, sharex=True, squeeze=False, figsize=(8.0, 1.0 + 2.2 * len(panels))
+        )
+        for axes, panel in zip(rows[:, 0], panels, strict=True):
+            hours = np.asarray(panel.hours, dtype=np.float64)
+            for strategy_id, weights in panel.weights.items():
+                xs, ys = _thin(hours, np.asarray(weights, dtype=np.float64))
+                axes.step(xs, ys, where="post", linewidth=1.2, label=f"weight {strategy_id}")
+            axes.set_ylim(-0.05, 1.05)
+            axes.set_ylabel(f"{panel.symbol}\nweight")
+            regime_axes = axes.twinx()
+            xs, ys = _thin(hours, np.asarray(panel.regime_levels, dtype=np.float64))
+            regime_axes.step(xs, ys, where="post", linewidth=0.8, color="black", alpha=0.5,
+                             label="regime")  # fmt: skip
+            regime_axes.set_yticks(range(len(regimes)), list(regimes))
+            regime_axes.set_ylim(-0.2, len(regimes) - 0.8)
+            axes.legend(fontsize=7, loc="upper left")
+        rows[0, 0].set_title(title)
+        rows[-1, 0].set_xlabel("hours since start")
         figure.tight_layout()
         return _svg(figure)
