@@ -93,6 +93,7 @@ REGISTRY: Final[dict[str, str]] = {
     "E_RISK_BOOK_GROSS": "the book's gross notional is over its cap; every symbol reduce-only",
     "E_RISK_BOOK_NET_DELTA": "the book's net USD delta is over its cap; the adding symbols reduce",
     "E_RISK_BOOK_HALT": "the book's caps halted this symbol; only cancels pass",
+    "E_RISK_BOOK_LIMIT": "the order's worst case is beyond what the book's caps leave the symbol",
     # live venues: adapter, idempotency, guards
     "E_VENUE_TEMPORARY": "a venue call failed transiently (network, timeout, 5xx); retry",
     "E_VENUE_RATE_LIMIT": "the venue answered 429/418 or the weight budget is spent; wait",

@@ -166,12 +166,18 @@ class SymbolBook:
     @property
     def notional_usd(self) -> float:
         """Return the notional the symbol traded."""
-        return sum(leg.ledger.notional_usd for leg in self.legs)
+        legs = self.legs
+        if len(legs) == 1:
+            return legs[0].ledger.notional_usd
+        return sum(leg.ledger.notional_usd for leg in legs)
 
     @property
     def quotes_placed_total(self) -> int:
         """Return how many orders the symbol's legs placed."""
-        return sum(leg.orders.quotes_placed_total for leg in self.legs)
+        legs = self.legs
+        if len(legs) == 1:
+            return legs[0].orders.quotes_placed_total
+        return sum(leg.orders.quotes_placed_total for leg in legs)
 
     def open_orders(self) -> dict[str, OpenOrder]:
         """Return every leg's resting orders (client ids differ by strategy)."""

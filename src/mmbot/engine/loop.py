@@ -34,7 +34,15 @@ import numpy.typing as npt
 from mmbot.alloc import Allocator
 from mmbot.core.clock import Clock, SimClock
 from mmbot.core.events import FILL_KINDS, OrderEvent, OrderEventKind
-from mmbot.core.types import Action, CancelOrder, Denied, MarketView, PlaceOrder, ReplaceOrder
+from mmbot.core.types import (
+    BUY,
+    Action,
+    CancelOrder,
+    Denied,
+    MarketView,
+    PlaceOrder,
+    ReplaceOrder,
+)
 from mmbot.engine.book import (
     DayBook,
     EngineRecord,
@@ -45,7 +53,7 @@ from mmbot.engine.book import (
 )
 from mmbot.engine.ledger import Ledger
 from mmbot.engine.orders import ExecutionPolicy, ManagedOrder, OrderManager, client_seq_of
-from mmbot.risk import BookRisk, RiskContext, RiskGate, RiskRecord
+from mmbot.risk import BookRisk, Exposure, RiskContext, RiskGate, RiskRecord
 from mmbot.strategy import StrategyParams, decide
 
 __all__ = ["Engine", "EngineParams", "EngineRecord", "EngineVenue", "quantile_ms"]
@@ -202,19 +210,21 @@ class Engine:
         """Run one decision point at the clock's time; return False when every symbol's data
         ended."""
         ts_ns = self.clock.now_ns()
-        alive = False
-        deciding = False
-        for book in self.books:
-            alive = book.venue.run_until(ts_ns) or alive
-            for report in book.venue.reports():
+        books = self.books
+        alive = deciding = False
+        for book in books:
+            venue = book.venue
+            alive = venue.run_until(ts_ns) or alive
+            for report in venue.reports():
                 self._apply(book, report)
             deciding = self._look(book, ts_ns) or deciding
         if deciding:
             self._book_step(ts_ns)
-            for book in self.books:
-                if book.view is not None:
-                    self._decide(book, book.view)
-        for book in self.books:
+            for book in books:
+                view = book.view
+                if view is not None:
+                    self._decide(book, view)
+        for book in books:
             record = book.record
             record.decisions += 1
             exch_mid_x2 = book.venue.exch_mid_ticks_x2
@@ -281,21 +291,34 @@ class Engine:
 
     def _decide(self, book: SymbolBook, view: MarketView) -> None:
         # Runs at every decision point of every symbol: helpers that usually do nothing
-        # (denial count, empty send, walls of a one-leg symbol) are guarded here, not called.
+        # (denial count, empty send, walls of a one-leg symbol) are guarded here, not called,
+        # and a one-leg symbol (every one-symbol mode) reads its leg directly.
         ts_ns = view.ts_ns
-        risk, record = book.risk, book.record
+        risk, record, legs = book.risk, book.record, book.legs
+        if self.book_risk is not None:
+            self._limit_to_book(book)
         mid_usd = book.mid_usd
-        position = book.position_lots
         day_book = book.day
-        pnl_day = book.pnl_usd(mid_usd) - day_book.equity_start_usd
-        notional_day = book.notional_usd - day_book.notional_start_usd
-        ctx = RiskContext(
-            ts_ns, position, mid_usd, book.open_orders(), pnl_day, notional_day,
-            book.quotes_placed_total - day_book.orders_start,
-        )  # fmt: skip
+        if len(legs) == 1:
+            ledger, orders = legs[0].ledger, legs[0].orders
+            position = ledger.position_lots
+            ctx = RiskContext(
+                ts_ns, position, mid_usd, orders.open_orders(),
+                ledger.cash_usd + position * book.lot_size * mid_usd - day_book.equity_start_usd,
+                ledger.notional_usd - day_book.notional_start_usd,
+                orders.quotes_placed_total - day_book.orders_start,
+            )  # fmt: skip
+        else:
+            position = book.position_lots
+            ctx = RiskContext(
+                ts_ns, position, mid_usd, book.open_orders(),
+                book.pnl_usd(mid_usd) - day_book.equity_start_usd,
+                book.notional_usd - day_book.notional_start_usd,
+                book.quotes_placed_total - day_book.orders_start,
+            )  # fmt: skip
         record.risk_records.extend(risk.after_step(ctx))
         record.inventory_lots.append(position)
-        legs = book.legs
+        params = self.params
         for leg in legs:
             if leg is not legs[0]:  # the context of a later leg holds what earlier ones sent
                 ctx = ctx._replace(
@@ -305,9 +328,9 @@ class Engine:
             decision = decide(leg.state, view, leg.ledger.position_lots, leg.budget_lots,
                               leg.params)  # fmt: skip
             leg.state = decision.state
-            if self.params.keep_traces:
+            if params.keep_traces:
                 record.traces.append(decision.trace)
-            if self.params.keep_quotes:
+            if params.keep_quotes:
                 record.quotes.append((ts_ns, decision.quote))
             # REDUCING rests only the reducing side, cut to what may come off; HALTED rests
             # nothing, so plan() cancels every resting order.
@@ -347,18 +370,45 @@ class Engine:
             )  # fmt: skip
 
     def _apply_book_caps(self, ts_ns: int) -> None:
-        """Tell each symbol's gate what the book's caps allow it from now on."""
+        """Tell each symbol's gate what the book's day caps allow it from now on."""
         assert self.book_risk is not None
         books = self.books
         states, records = self.book_risk.evaluate(
             ts_ns,
-            [book.position_lots * book.lot_size * book.mid_usd for book in books],
+            [exposure.position_usd for exposure in self._exposures()],
             self._book_pnl_usd() - self._day.equity_start_usd,
             sum(book.quotes_placed_total for book in books) - self._day.orders_start,
         )
         for book, (state, cause) in zip(books, states, strict=True):
             book.risk.set_book_state(state, cause)
         self.book_risk_records.extend(records)
+
+    def _limit_to_book(self, book: SymbolBook) -> None:
+        """Give the symbol's gate the position the book's gross and net caps leave it, given
+        every other symbol's worst case as it stands (orders sent this step included)."""
+        assert self.book_risk is not None
+        long_lots, short_lots = self.book_risk.position_limits(
+            self.books.index(book), self._exposures(), book.lot_size * book.mid_usd
+        )
+        book.risk.set_book_limits(long_lots, short_lots)
+
+    def _exposures(self) -> list[Exposure]:
+        """Return each symbol's position in USD now and with every resting bid / ask filled."""
+        exposures = []
+        for book in self.books:
+            lot_usd = book.lot_size * book.mid_usd
+            position, bids, asks = book.position_lots, 0, 0
+            for order in book.open_orders().values():
+                if order.side == BUY:
+                    bids += order.leaves_lots
+                else:
+                    asks += order.leaves_lots
+            exposures.append(
+                Exposure(
+                    position * lot_usd, (position + bids) * lot_usd, (position - asks) * lot_usd
+                )
+            )
+        return exposures
 
     def _roll_day(self, day: int) -> None:
         """Start the intraday counters of a new UTC day (day: days since the epoch)."""
@@ -401,7 +451,8 @@ class Engine:
         if event.kind == OrderEventKind.POSITION_ADOPTED:
             book.legs[0].ledger.adopt(event.side * event.qty_lots)
             return
-        leg = book.leg_of(event)
+        legs = book.legs
+        leg = legs[0] if len(legs) == 1 else book.leg_of(event)
         order = leg.orders.lookup(event.order_id, event.client_seq)
         if order is not None:
             self._handlers[event.kind](leg, order, event)

@@ -91,8 +91,8 @@ class ManagedOrder:
 
     __slots__ = (
         "client_id", "ended_ts_ns", "filled_lots", "leaves_lots", "open_order",
-        "pending_price_ticks", "placed_ts_ns", "price_ticks", "priced_ts_ns", "qty_lots", "seq",
-        "side", "state", "venue_order_id",
+        "pending_price_ticks", "pending_qty_lots", "placed_ts_ns", "price_ticks", "priced_ts_ns",
+        "qty_lots", "seq", "side", "state", "venue_order_id",
     )  # fmt: skip
 
     def __init__(self, seq: int, client_id: str, side: int, price_ticks: int, qty_lots: int,
@@ -110,28 +110,36 @@ class ManagedOrder:
         self.state = OrderState.PENDING_NEW
         self.venue_order_id = -1
         self.pending_price_ticks = price_ticks  # the price a replace in flight asks for
+        self.pending_qty_lots = 0  # the size a replace in flight asks for (0: none in flight)
         # Rebuilt only when it changes (rest()), not by open_orders(), which runs at every
         # decision.
         self.open_order = OpenOrder(side, price_ticks, qty_lots, ts_ns)
 
     def rest(self, price_ticks: int, leaves_lots: int, priced_ts_ns: int) -> None:
-        """Set what rests at the venue after a fill or a replace, and the risk gate's view."""
+        """Set what rests at the venue after a fill or a replace, and the risk gate's view:
+        while a replace is in flight the larger of the two sizes, either of which may fill."""
         self.price_ticks = price_ticks
         self.leaves_lots = leaves_lots
         self.priced_ts_ns = priced_ts_ns
-        self.open_order = OpenOrder(self.side, price_ticks, leaves_lots, priced_ts_ns)
+        worst_lots = max(leaves_lots, self.pending_qty_lots)
+        self.open_order = OpenOrder(self.side, price_ticks, worst_lots, priced_ts_ns)
 
 
 class ClientSeqs:
     """The order numbers of one venue connection, shared by every strategy that sends on it,
-    so a report's client sequence names one order whoever sent it."""
+    so a report's client sequence names one order whoever sent it.
 
-    __slots__ = ("_numbered", "_seq", "_seq_end")
+    named: also keep the client id each number was drawn for (client_id_of), for a port that
+    journals its orders by client id but is handed only the number.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_client_ids", "_numbered", "_seq", "_seq_end")
+
+    def __init__(self, named: bool = False) -> None:
         self._seq = 0
         self._seq_end = SEQS_PER_SESSION  # the first seq past this session's block
         self._numbered = False
+        self._client_ids: dict[int, str] | None = {} if named else None
 
     def start_session(self, session: int) -> None:
         """Number the orders from session's block on (call before the first order)."""
@@ -149,6 +157,15 @@ class ClientSeqs:
         self._numbered = True
         self._seq += 1
         return self._seq
+
+    def note(self, seq: int, client_id: str) -> None:
+        """Keep the client id seq was drawn for (only when named)."""
+        if self._client_ids is not None:
+            self._client_ids[seq] = client_id
+
+    def client_id_of(self, seq: int) -> str | None:
+        """Return the client id seq was drawn for (None: not drawn here, or not named)."""
+        return None if self._client_ids is None else self._client_ids.get(seq)
 
 
 class OrderManager:
@@ -188,7 +205,10 @@ class OrderManager:
 
     def next_client_id(self) -> str:
         """Return the next deterministic client id."""
-        return make_client_id(self._strategy_id, self.seqs.next())
+        seq = self.seqs.next()
+        client_id = make_client_id(self._strategy_id, seq)
+        self.seqs.note(seq, client_id)
+        return client_id
 
     def working_prices(self) -> list[tuple[int, int]]:
         """Return (side, price_ticks) of every price an order of ours may rest at now: a
@@ -274,6 +294,9 @@ class OrderManager:
         """Record a replace request handed to the venue."""
         order = self._by_client[action.client_id]
         order.pending_price_ticks = action.price_ticks
+        order.pending_qty_lots = action.qty_lots
+        if action.qty_lots > order.leaves_lots:  # the risk gate's view: the larger size
+            order.rest(order.price_ticks, order.leaves_lots, order.priced_ts_ns)
         self._move(order, OrderState.PENDING_REPLACE, 0)
 
     def on_sent_cancel(self, action: CancelOrder) -> None:
@@ -314,6 +337,9 @@ class OrderManager:
             self._move(order, OrderState.REJECTED, ts_ns)
         elif order.state in (OrderState.PENDING_CANCEL, OrderState.PENDING_REPLACE):
             order.state = OrderState.LIVE
+            if order.pending_qty_lots:  # the replace was refused: the old size rests
+                order.pending_qty_lots = 0
+                order.rest(order.price_ticks, order.leaves_lots, order.priced_ts_ns)
 
     def on_fill(self, order: ManagedOrder, qty_lots: int, leaves_lots: int, ts_ns: int) -> None:
         """Apply a (partial) fill."""
@@ -337,6 +363,7 @@ class OrderManager:
             self.late_reports_total += 1
             return
         priced_ts_ns = ts_ns if price_ticks != order.price_ticks else order.priced_ts_ns
+        order.pending_qty_lots = 0
         order.rest(price_ticks, leaves_lots, priced_ts_ns)
         order.qty_lots = order.filled_lots + leaves_lots
         if order.state is OrderState.PENDING_REPLACE:

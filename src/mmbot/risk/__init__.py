@@ -2,7 +2,7 @@
 skew, intraday caps, venue minimums, throttle, replace policy and kill switch. Pure: no I/O,
 no wall clock; rejections are `Denied` values."""
 
-from mmbot.risk.book import BookLimits, BookRisk
+from mmbot.risk.book import BookLimits, BookRisk, Exposure
 from mmbot.risk.gate import ACTIVE, HALTED, REDUCING, TRADING_STATES, RiskGate
 from mmbot.risk.throttle import TokenBucket
 from mmbot.risk.values import OpenOrder, RiskContext, RiskParams, RiskRecord
@@ -14,6 +14,7 @@ __all__ = [
     "TRADING_STATES",
     "BookLimits",
     "BookRisk",
+    "Exposure",
     "OpenOrder",
     "RiskContext",
     "RiskGate",

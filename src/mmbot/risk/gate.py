@@ -72,6 +72,7 @@ from mmbot.risk.values import RiskContext, RiskParams, RiskRecord
 
 _NS_PER_MS = 1_000_000
 
+NO_BOOK_LIMIT: Final = 1 << 62  # lots: a gate outside a book has no book limit
 ACTIVE: Final = 0
 REDUCING: Final = 1
 HALTED: Final = 2
@@ -108,6 +109,8 @@ class RiskGate:
     __slots__ = (
         "_allowance_lots",
         "_book_cause",
+        "_book_long_lots",
+        "_book_short_lots",
         "_book_state",
         "_cancel_bucket",
         "_cap_latch",
@@ -144,6 +147,10 @@ class RiskGate:
         # What the book's caps ask of this symbol (set_book_state): ACTIVE unless in a book.
         self._book_state = ACTIVE
         self._book_cause = ""
+        # The longest and shortest position the book's gross and net caps leave this symbol
+        # (set_book_limits), in lots; no book: no limit.
+        self._book_long_lots = NO_BOOK_LIMIT
+        self._book_short_lots = NO_BOOK_LIMIT
         self._pending: list[RiskRecord] = []
         self._in_position_breach = False
         self._in_skew_breach = False
@@ -190,12 +197,16 @@ class RiskGate:
     def shape_quote(self, quote: Quote | None, ctx: RiskContext) -> Quote | None:
         """Return the part of quote the trading state lets rest (None: rest nothing).
 
-        ACTIVE: quote as it is. REDUCING: the adding side at 0 lots and the reducing side cut
-        to the allowed reduction (nothing when flat). HALTED: None, so every order is canceled.
+        ACTIVE: quote as it is, each side cut to what the book's limits leave it (so a resting
+        order the others' fills made too big shrinks). REDUCING: the adding side at 0 lots and
+        the reducing side cut to the allowed reduction (nothing when flat). HALTED: None, so
+        every order is canceled.
         """
         self._refresh_state(ctx)
-        if self._state == ACTIVE or quote is None:
+        if quote is None:
             return quote
+        if self._state == ACTIVE:
+            return quote if self._book_long_lots == NO_BOOK_LIMIT else self._fit_book(quote, ctx)
         position_lots = ctx.position_lots
         if self._state == HALTED or position_lots == 0:
             return None
@@ -203,6 +214,15 @@ class RiskGate:
         if position_lots > 0:
             return Quote(quote.bid_ticks, quote.ask_ticks, 0, min(quote.ask_lots, allowance))
         return Quote(quote.bid_ticks, quote.ask_ticks, min(quote.bid_lots, allowance), 0)
+
+    def _fit_book(self, quote: Quote, ctx: RiskContext) -> Quote:
+        """Return quote with each side cut to what the book's limits leave it."""
+        bid_room = max(0, self._book_long_lots - ctx.position_lots)
+        ask_room = max(0, self._book_short_lots + ctx.position_lots)
+        if quote.bid_lots <= bid_room and quote.ask_lots <= ask_room:
+            return quote
+        return Quote(quote.bid_ticks, quote.ask_ticks, min(quote.bid_lots, bid_room),
+                     min(quote.ask_lots, ask_room))  # fmt: skip
 
     def after_step(self, ctx: RiskContext) -> list[RiskRecord]:
         """Check the invariants on the step's end state; return the new records, in order."""
@@ -251,6 +271,13 @@ class RiskGate:
         nothing), REDUCING (reduce-only down to flat) or ACTIVE (this symbol's rules alone)."""
         self._book_state = state
         self._book_cause = cause
+
+    def set_book_limits(self, long_lots: int, short_lots: int) -> None:
+        """Cap the position the book's gross and net caps leave this symbol: at most long_lots
+        long and short_lots short, worst case (every resting order on a side filled), from
+        the next check on; over either, REDUCING down to it."""
+        self._book_long_lots = long_lots
+        self._book_short_lots = short_lots
 
     def reset_intraday(self) -> None:
         """Clear the day-cap latch; call when the engine's day counters restart."""
@@ -305,6 +332,12 @@ class RiskGate:
         elif position_lots > limit_lots:
             state, self._allowance_lots = REDUCING, position_lots - limit_lots
             cause = f"max_position: |position| {position_lots} lots > {limit_lots}"
+        elif self._book_long_lots != NO_BOOK_LIMIT and position_lots > (
+            book_lots := self._book_room_lots(ctx.position_lots)
+        ):
+            # Reduce-only reaches flat at most: a limit below 0 stops the adding, no more.
+            state, self._allowance_lots = REDUCING, position_lots - book_lots
+            cause = f"book limit: |position| {position_lots} lots > {book_lots}"
         else:
             state, cause = ACTIVE, "within every limit"
         if state != self._state:
@@ -314,6 +347,11 @@ class RiskGate:
             )))  # fmt: skip
             self._state = state
         self._state_cause = cause
+
+    def _book_room_lots(self, position_lots: int) -> int:
+        """Return how far the book's limits let the position go on its own side (>= 0)."""
+        limit = self._book_long_lots if position_lots > 0 else self._book_short_lots
+        return max(0, limit)
 
     def _halt_reason(self) -> Reason:
         """Return why trading is HALTED: the kill switch first, else the day's order cap."""
@@ -384,14 +422,13 @@ class RiskGate:
         side = action.side
         added_lots = action.qty_lots - (replaced_lots if replaced_side == side else 0)
         worst_lots = exposure.lots(side) + added_lots
+        book_lots = self._book_long_lots if side == BUY else self._book_short_lots
         if self._state == REDUCING:
             rejection = self._reduce_only_rejection(action, ctx.position_lots, worst_lots)
             if rejection is not None:
                 return rejection
-        elif worst_lots > exposure.limit_lots:
-            return "E_RISK_POSITION", (
-                f"max_position: {worst_lots} lots would be > {exposure.limit_lots}"
-            )
+        elif worst_lots > exposure.limit_lots or worst_lots > book_lots:
+            return _over_limit(worst_lots, exposure.limit_lots, book_lots)
         # An order that, with the reducing orders resting, closes the whole position goes as
         # reduce-only, which venues accept below their minimums.
         if worst_lots != 0 or side * ctx.position_lots >= 0:
@@ -460,3 +497,14 @@ class RiskGate:
                 f"{limit}: |position| {lots} lots ({position_usd:.2f} USD) > {limit_lots}",
             )
         )
+
+
+def _over_limit(worst_lots: int, limit_lots: int, book_lots: int) -> Reason:
+    """Return why an order whose worst case is over the symbol's limit or the book's is
+    denied (the symbol's own limit named first)."""
+    if worst_lots > limit_lots:
+        return "E_RISK_POSITION", f"max_position: {worst_lots} lots would be > {limit_lots}"
+    return "E_RISK_BOOK_LIMIT", (
+        f"book limit: {worst_lots} lots would be > {book_lots} (what the book's gross and net "
+        "caps leave this symbol)"
+    )

@@ -289,3 +289,50 @@ def test_mux_golden_from_an_engine_run_same_bytes_twice(
     again.run()
     assert _mux_golden_text(again) == first
     golden(GOLDEN, first)
+
+
+# --- the book's caps in the loop ------------------------------------------------------------
+
+
+def _tight_book(**risk: float) -> MmConfig:
+    cfg = _portfolio(["BTCUSDT", "ETHUSDT"])
+    assert cfg.portfolio is not None
+    book_risk = cfg.portfolio.risk.model_copy(update=risk)
+    return cfg.model_copy(
+        update={"portfolio": cfg.portfolio.model_copy(update={"risk": book_risk})}
+    )
+
+
+def _worst_usd(engine: Engine, measure: Callable[[float, float], float]) -> float:
+    """The largest measure of the two symbols' positions in USD over the run's decisions."""
+    btc, eth = engine.books
+    return max(
+        measure(a * 0.001 * x2 * 0.05, b * 0.001 * y2 * 0.05)
+        for a, b, x2, y2 in zip(btc.record.inventory_lots, eth.record.inventory_lots,
+                                btc.record.mid_ticks_x2, eth.record.mid_ticks_x2, strict=False)
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cap", "measure"),
+    [
+        ({"max_gross_notional_usd": 1_000.0}, lambda a, b: abs(a) + abs(b)),
+        ({"max_net_delta_usd": 600.0}, lambda a, b: abs(a + b)),
+    ],
+)
+def test_book_caps_hold_worst_case_across_symbols_while_both_keep_trading(
+    market: EventBatch, cap: dict[str, float], measure: Callable[[float, float], float]
+) -> None:
+    other = calm_then_trend(seed=11, calm_s=CALM_S, trend_s=TREND_S, mid_ticks=400_000)
+    data = {"BTCUSDT": market, "ETHUSDT": other}
+    free = build_book_engine(_tight_book(), data)  # the embedded book caps: far away here
+    free.run()
+    engine = build_book_engine(_tight_book(**cap), data)
+    engine.run()
+    limit = next(iter(cap.values()))
+    assert _worst_usd(free, measure) > 1.5 * limit  # the cap has work to do in this market
+    # Worst case within the cap (the mids' moves since a fill may carry it 1% past it) ...
+    assert 0.8 * limit <= _worst_usd(engine, measure) <= 1.01 * limit
+    # ... while every strategy keeps trading.
+    assert all(leg.ledger.fills > 0.5 * free_leg.ledger.fills
+               for leg, free_leg in zip(engine.legs, free.legs, strict=True))  # fmt: skip

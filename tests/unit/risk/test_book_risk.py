@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mmbot.risk import ACTIVE, HALTED, REDUCING, BookLimits, BookRisk
+from mmbot.risk import ACTIVE, HALTED, REDUCING, BookLimits, BookRisk, Exposure
 
 LIMITS = BookLimits(
     max_gross_notional_usd=1_000.0,
@@ -22,18 +22,28 @@ def test_within_every_cap_every_symbol_is_active() -> None:
     assert _states(risk, [400.0, -300.0, 299.0], pnl=-99.99, orders=49) == [ACTIVE] * 3
 
 
-def test_net_delta_over_its_cap_reduces_only_the_symbols_that_add_to_it() -> None:
+def test_limits_leave_each_symbol_the_gross_room_the_others_worst_cases_leave() -> None:
     risk = BookRisk(LIMITS)
-    # net +600 > 500: the long symbols add to it, the short one takes from it; gross 800 ok
-    assert _states(risk, [400.0, 300.0, -100.0]) == [REDUCING, REDUCING, ACTIVE]
-    assert _states(risk, [-400.0, -300.0, 100.0]) == [REDUCING, REDUCING, ACTIVE]
-    assert _states(risk, [250.0, 250.0, 0.0]) == [ACTIVE] * 3  # exactly at the cap: within
+    others = [Exposure(100.0, 300.0, -50.0), Exposure(-200.0, -100.0, -250.0)]
+    mine = Exposure(0.0, 0.0, 0.0)
+    # gross room: 1000 - (300 + 250) = 450; net room long: 500 - (300 - 100) = 300,
+    # short: 500 + (-50 - 250) = 200; at 10 USD a lot
+    assert risk.position_limits(2, [*others, mine], lot_usd=10.0) == (30, 20)
+    assert risk.position_limits(2, [*others, mine], lot_usd=7.0) == (42, 28)  # floor
 
 
-def test_gross_over_its_cap_reduces_every_symbol_and_clears_when_back_within() -> None:
+def test_limits_are_zero_when_the_others_already_use_the_caps() -> None:
     risk = BookRisk(LIMITS)
-    assert _states(risk, [600.0, -500.0]) == [REDUCING, REDUCING]  # gross 1100, net 100
-    assert _states(risk, [500.0, -500.0]) == [ACTIVE, ACTIVE]  # not latched
+    full = [Exposure(600.0, 600.0, 600.0), Exposure(-500.0, -500.0, -500.0), Exposure(0, 0, 0)]
+    assert risk.position_limits(2, full, lot_usd=10.0) == (0, 0)  # gross room -100
+    one = [Exposure(0.0, 0.0, 0.0)]  # alone in the book: the smaller of the two caps
+    assert risk.position_limits(0, one, lot_usd=10.0) == (50, 50)
+
+
+def test_gross_and_net_over_their_caps_are_recorded_but_only_day_caps_set_a_state() -> None:
+    risk = BookRisk(LIMITS)
+    assert _states(risk, [600.0, -500.0]) == [ACTIVE, ACTIVE]  # the gates' limits reduce it
+    assert risk.counters()["book_caps_breached"] == 1
 
 
 def test_day_loss_latches_reducing_and_order_cap_latches_halted_until_the_next_day() -> None:

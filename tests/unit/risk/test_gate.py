@@ -620,3 +620,22 @@ def test_gate_denies_a_second_replace_of_one_order_in_one_batch() -> None:
     # Each batch starts afresh: the same order may be replaced again.
     allowed, denied = gate.check([first], _ctx(ts_ns=T0 + 2 * MS, open_orders=resting))
     assert (allowed, denied) == ([first], [])
+
+
+def test_book_limits_deny_beyond_them_on_each_side_and_reduce_a_position_over_them() -> None:
+    gate = RiskGate(_params())  # its own cap: 10 lots at mid 100
+    gate.set_book_limits(long_lots=4, short_lots=2)
+    resting = {"s-1": OpenOrder(BUY, 99, 3, T0)}
+    orders = [PlaceOrder("s-2", BUY, 98, 1), PlaceOrder("s-3", BUY, 97, 1),
+              PlaceOrder("s-4", SELL, 101, 3)]  # fmt: skip
+    allowed, denied = gate.check(orders, _ctx(open_orders=resting))
+    assert [a.client_id for a in allowed] == ["s-2"]  # 3 resting + 1 = 4 long worst case
+    assert [(d.code, d.action.client_id) for d in denied] == [
+        ("E_RISK_BOOK_LIMIT", "s-3"), ("E_RISK_BOOK_LIMIT", "s-4"),
+    ]  # fmt: skip
+    assert "book limit: 5 lots would be > 4" in denied[0].reason
+    records = gate.after_step(_ctx(position_lots=-5))  # short 5 > 2: reduce down to 2
+    assert gate.trading_state == REDUCING
+    assert any("(book limit: |position| 5 lots > 2)" in r.detail for r in records)
+    quote = gate.shape_quote(Quote(99, 101, 4, 4), _ctx(position_lots=-5))
+    assert quote == Quote(99, 101, 3, 0)
