@@ -61,3 +61,18 @@ def mux_chart_svg(engine: Engine) -> bytes:
             )
         )
     return regime_weights_svg("Mux: active regime and strategy weights", panels, REGIMES)
+
+
+def group_lines(report: dict[str, object]) -> list[str]:
+    """Return one `symbol=<key> ...` line per symbol, then one `strategy=<key> ...` line per
+    strategy, each kind ending with TOTAL (nothing for a one-symbol, one-strategy report)."""
+    lines: list[str] = []
+    for title in ("symbol", "strategy"):
+        groups = report.get(f"by_{title}", [])
+        assert isinstance(groups, list)
+        lines.extend(
+            f"{title}={group['key']} net_bps={float(group['net_bps']):.6f} "
+            f"net_usd={float(group['net_usd']):.6f} fills={group['fills']}"
+            for group in groups
+        )
+    return lines

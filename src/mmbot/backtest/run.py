@@ -241,10 +241,10 @@ def build_backtest_report(
     span: DataSpan | None = None,
 ) -> dict[str, object]:
     """Return the backtest report of the run directory at out (span: of the replayed data)."""
-    return _audited_report(out, effective, values, span)[0]
+    return audited_report(out, effective, values, span)[0]
 
 
-def _audited_report(
+def audited_report(
     out: Path,
     effective: EffectiveConfig,
     values: dict[str, float | int],
@@ -374,7 +374,7 @@ def backtest_into(
     engine.run()
     values = engine.values()
     write_run(engine, folder, effective, meta, data_path)
-    report, audit, audited = _audited_report(folder, effective, values, DataSpan.of(batch))
+    report, audit, audited = audited_report(folder, effective, values, DataSpan.of(batch))
     write_json(folder / REPORT_JSON, report)
     write_text(folder / REPORT_MD, render_backtest_md(report))
     return BacktestOutcome(report=report, values=values, audit=audit, audited=audited)
@@ -414,7 +414,7 @@ def book_backtest_into(
     values = engine.values()
     write_book_run(engine, folder, effective, files)
     span = DataSpan.over([batch for batch, _, _ in files])
-    report, audit, audited = _audited_report(folder, effective, values, span, by_group=True)
+    report, audit, audited = audited_report(folder, effective, values, span, by_group=True)
     write_json(folder / REPORT_JSON, report)
     write_text(folder / REPORT_MD, render_backtest_md(report))
     atomic_write_bytes(folder / MUX_CHART, mux_chart_svg(engine))

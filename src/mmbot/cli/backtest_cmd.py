@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
+from mmbot.backtest.book_report import group_lines
 from mmbot.backtest.run import verdict_line
 from mmbot.backtest.wf import WfSpec
 from mmbot.backtest.wf_exec import ExecutorName
@@ -72,14 +73,8 @@ def run(
         f"order_age_p95_ms={float(figures['order_age_p95_ms']):.6f} "
         f"fills={figures['fills']} bottleneck={bottleneck['component']}"
     )
-    for title in ("symbol", "strategy"):
-        groups = report.get(f"by_{title}", [])  # a book's report only
-        assert isinstance(groups, list)
-        for group in groups:
-            typer.echo(
-                f"{title}={group['key']} net_bps={float(group['net_bps']):.6f} "
-                f"net_usd={float(group['net_usd']):.6f} fills={group['fills']}"
-            )
+    for line in group_lines(report):  # a book's report only
+        typer.echo(line)
     typer.echo(f"RESULT=OK reports={out}")
     exit_unless_pass(str(report["verdict"]), strict)
 

@@ -10,14 +10,18 @@ from typing import Annotated, Final
 
 import typer
 
+from mmbot.backtest.book_report import group_lines
 from mmbot.backtest.run import verdict_line
 from mmbot.config import EffectiveConfig, load_config
+from mmbot.config.book import book_of
 from mmbot.core.errors import UsageError
 from mmbot.engine.journal import SENDS, Journal
 from mmbot.engine.live import Pacing, RunOutcome, StatusEvery, parse_speed
 from mmbot.engine.live_canary import CanaryLimits
 from mmbot.node import (
     Mode,
+    Replay,
+    ReplaySet,
     VenueAccess,
     build_canary,
     build_live,
@@ -25,6 +29,7 @@ from mmbot.node import (
     build_shadow_on_venue,
     build_shadow_replay,
     load_replay,
+    load_replay_set,
     open_journal,
     run_live_sim,
     run_on_venue,
@@ -81,7 +86,11 @@ def run(
     out: Annotated[Path, typer.Option("--out", help="Run directory to write.")],
     data: Annotated[
         Path | None,
-        typer.Option("--data", help="Event file (Parquet) to replay (live-sim; shadow's feed)."),
+        typer.Option(
+            "--data",
+            help="Event file (Parquet) to replay (live-sim; shadow's feed); a book: a folder "
+            "of <symbol>.parquet.",
+        ),
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="YAML config (default: embedded).")
@@ -154,7 +163,8 @@ def run(
         system = build_shadow_on_venue(effective.config, access, pacing, journal)
         _print_outcome(mode, run_shadow(system, out, typer.echo), journal, out)
         return
-    if data is None:
+    is_book = book_of(effective.config).is_portfolio
+    if data is None and not is_book:
         raise UsageError("E_CLI_USAGE", f"--mode {mode.value} needs --data (the event file)")
     pacing = pacing_for(speed, duration_s, window_s, status=status)
     _run_replay(mode, effective, data, pacing, journal, out)
@@ -175,15 +185,22 @@ def _canary_limits(mode: Mode, max_order_lots: int | None, max_position_lots: in
         raise UsageError("E_CLI_USAGE", str(exc)) from None
 
 
-def _run_replay(mode: Mode, effective: EffectiveConfig, data: Path, pacing: Pacing,
+def _run_replay(mode: Mode, effective: EffectiveConfig, data: Path | None, pacing: Pacing,
                 journal: Journal, out: Path) -> None:  # fmt: skip
-    """live-sim (orders reach the simulator) or shadow (orders recorded, none sent)."""
-    replay = load_replay(effective.config, data)
+    """live-sim (orders reach the simulator) or shadow (orders recorded, none sent) over one
+    event file, or over a book's (a portfolio config: one file per symbol, node.replay)."""
+    config = effective.config
+    replay: Replay | ReplaySet
+    if book_of(config).is_portfolio:
+        replay = load_replay_set(config, data)
+    else:
+        assert data is not None
+        replay = load_replay(config, data)
     if mode is Mode.shadow:
-        system = build_shadow_replay(effective.config, replay.events, pacing, journal)
+        system = build_shadow_replay(config, replay.events, pacing, journal)
         _print_outcome(mode, run_shadow(system, out, typer.echo), journal, out)
         return
-    system = build_live_sim(effective.config, replay.events, pacing, journal)
+    system = build_live_sim(config, replay.events, pacing, journal)
     run = run_live_sim(system, effective, replay, out, typer.echo)
     figures = run.report["figures"]
     assert isinstance(figures, dict)
@@ -192,4 +209,6 @@ def _run_replay(mode: Mode, effective: EffectiveConfig, data: Path, pacing: Paci
         f"taker_share_pct={float(figures['taker_share_pct']):.6f} "
         f"order_age_p95_ms={float(figures['order_age_p95_ms']):.6f} fills={figures['fills']}"
     )
+    for line in group_lines(run.report):  # a book's report only
+        typer.echo(line)
     _print_outcome(mode, run.outcome, journal, out)

@@ -23,6 +23,10 @@ glued to that session's first line, and read_journal() skips it - a torn line ma
 where a session ended (at the end of the file, or before a later session's first line);
 anywhere else a line that is not an entry is corruption and refused.
 
+A book of several symbols writes one journal: its ports share it, and each of their lines
+names its `symbol` (client ids are numbered per symbol, so only the pair names an order); a
+one-symbol run's lines have no such field.
+
 Timestamps are the engine's local time (the sim clock in the sim modes), never the time of
 the write, so the sim modes write the same bytes every run into a fresh `--out`.
 """
@@ -49,7 +53,10 @@ _SIDES: Final = {1: "buy", -1: "sell", 0: ""}
 
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
-    """One order action or venue answer; detail carries the fill's liquidity or the reason."""
+    """One order action or venue answer; detail carries the fill's liquidity or the reason.
+
+    symbol: the order's symbol in a run of several (a line of a one-symbol run has no field).
+    """
 
     ts_ns: int
     event: str
@@ -59,6 +66,7 @@ class JournalEntry:
     qty_lots: int = 0
     leaves_lots: int = -1
     detail: str = ""
+    symbol: str = ""
 
     def __post_init__(self) -> None:
         if self.event not in SENDS and self.event not in FATES:
@@ -66,7 +74,7 @@ class JournalEntry:
 
     def payload(self, session: int) -> dict[str, object]:
         """Return the entry of session as one JSON object."""
-        return {
+        payload: dict[str, object] = {
             "client_id": self.client_id,
             "detail": self.detail,
             "event": self.event,
@@ -77,6 +85,9 @@ class JournalEntry:
             "side": _SIDES[self.side],
             "ts_ns": self.ts_ns,
         }
+        if self.symbol:
+            payload["symbol"] = self.symbol
+        return payload
 
 
 class Journal:

@@ -27,7 +27,9 @@ runner's asyncio loop (`run_live(runner, session)`).
 Every `every_s` wall seconds (loop time, at any speed) the runner prints one STATUS line
 (`status_line`): the decision's time - the data's for a replay, the wall's on a live venue -
 position, PnL (cash flow plus position at the mid), working orders, fills, and the code of
-the last error it saw (a quote block, an after-step risk record, the kill switch).
+the last error it saw (a quote block, an after-step risk record, the kill switch). A book of
+several symbols prints one line per symbol, each naming its symbol; the kill switch, the
+shutdown and the working-order count cover every symbol.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from typing import Final, Protocol
 from mmbot.artifacts import utc_iso
 from mmbot.core.clock import SimClock
 from mmbot.core.text import error_code
+from mmbot.engine.book import SymbolBook
 from mmbot.engine.journal import Journal
 from mmbot.engine.kill_switch import KillSwitchFile
 from mmbot.engine.loop import Engine
@@ -134,13 +137,15 @@ class Status:
     working_orders: int
     fills: int
     last_error: str = ""  # the E_* code of the last error seen; "" when none
+    symbol: str = ""  # the line's symbol in a book of several ("": no field)
 
 
 def status_line(status: Status) -> str:
     """Return the one-line, ASCII STATUS text of status (fields always in this order)."""
     pnl_usd = round(status.pnl_usd, 2) + 0.0  # never "-0.00"
+    symbol = f" symbol={status.symbol}" if status.symbol else ""
     return (
-        f"STATUS ts={utc_iso(status.ts_ns)} mode={status.mode} "
+        f"STATUS ts={utc_iso(status.ts_ns)} mode={status.mode}{symbol} "
         f"pos_lots={status.position_lots} pnl_usd={pnl_usd:.2f} "
         f"working={status.working_orders} fills={status.fills} "
         f"last_error={status.last_error or '-'}"
@@ -157,6 +162,38 @@ class VenueSession(Protocol):
     async def close(self) -> None:
         """Finish requests in flight and disconnect."""
         ...
+
+
+def working_orders(engine: Engine) -> int:
+    """Return how many orders rest (or are on their way) over every symbol of engine."""
+    return sum(len(book.open_orders()) for book in engine.books)
+
+
+def book_status(book: SymbolBook, ts_ns: int, mode: str, last_error: str,
+                symbol: str = "") -> Status:  # fmt: skip
+    """Return the STATUS of one symbol: its net position, its PnL at the venue's mid, its
+    working orders and its fills (every strategy quoting it)."""
+    mid_usd = 0.5 * book.venue.exch_mid_ticks_x2 * book.tick_size
+    fills = sum(leg.ledger.fills for leg in book.legs)
+    return Status(ts_ns, mode, book.position_lots, book.pnl_usd(mid_usd),
+                  len(book.open_orders()), fills, last_error, symbol)  # fmt: skip
+
+
+class _EveryGate:
+    """The risk gates of every symbol as one kill-switch latch."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def trip_kill_switch(self, reason: str) -> None:
+        """Trip every symbol's gate."""
+        for book in self._engine.books:
+            book.risk.trip_kill_switch(reason)
+
+    @property
+    def kill_switch_active(self) -> bool:
+        """Return whether any symbol's gate is tripped."""
+        return any(book.risk.kill_switch_active for book in self._engine.books)
 
 
 class LiveRunner:
@@ -177,10 +214,11 @@ class LiveRunner:
         self.on_step = on_step
         self.quote_block = quote_block
         self.kill_switch = kill_switch
+        self._gates = _EveryGate(engine)
         self._stop_reason: str | None = None
         self._wake = asyncio.Event()
         self._last_error = ""
-        self._risk_records_seen = 0
+        self._risk_records_seen = [0] * len(engine.books)
         self._next_status_s = 0.0
 
     def stop(self, reason: str) -> None:
@@ -191,7 +229,7 @@ class LiveRunner:
 
     def kill(self, reason: str) -> None:
         """Trip the kill switch: no new orders from the next decision, resting ones canceled."""
-        self.engine.risk.trip_kill_switch(reason)
+        self._gates.trip_kill_switch(reason)
 
     async def _sleep_until(self, due_s: float, interruptible: bool = True) -> None:
         delay = due_s - asyncio.get_running_loop().time()
@@ -214,7 +252,7 @@ class LiveRunner:
         engine, pacing = self.engine, self.pacing
         interval = engine.params.decision_interval_ns
         loop = asyncio.get_running_loop()
-        first_ts = ts = engine.venue.first_ts_ns()
+        first_ts = ts = engine.first_ts_ns()
         end_ts = None if pacing.window_ns is None else first_ts + pacing.window_ns
         wall_start = next_flush = loop.time()
         self._next_status_s = wall_start + (pacing.status.every_s if pacing.status else 0.0)
@@ -247,17 +285,17 @@ class LiveRunner:
             ts += interval
         cancels = await self._shutdown(last_ts, wall_start, first_ts)
         self.journal.flush()
-        return RunOutcome(reason, decisions, cancels, len(engine.orders.open_orders()))
+        return RunOutcome(reason, decisions, cancels, working_orders(engine))
 
     def _step_at(self, ts_ns: int) -> bool:
         """Run the decision of grid point ts_ns and what follows it; False once data ended."""
         engine = self.engine
         if self.kill_switch is not None:
-            self.kill_switch.poll(engine.risk)
+            self.kill_switch.poll(self._gates)
         now_ns = self._set_time(ts_ns)
         alive = engine.step()
         block = None if self.quote_block is None else self.quote_block()
-        if block is not None or engine.risk.kill_switch_active:
+        if block is not None or self._gates.kill_switch_active:
             engine.cancel_all()
         if self.on_step is not None:
             self.on_step(now_ns)
@@ -277,25 +315,25 @@ class LiveRunner:
         every = self.pacing.status
         if every is None:
             return
-        engine = self.engine
-        risk_records = engine.record.risk_records
-        if len(risk_records) > self._risk_records_seen:
-            self._risk_records_seen = len(risk_records)
-            self._last_error = risk_records[-1].code
-        if engine.risk.kill_switch_active:
+        books = self.engine.books
+        for index, book in enumerate(books):
+            risk_records = book.record.risk_records
+            if len(risk_records) > self._risk_records_seen[index]:
+                self._risk_records_seen[index] = len(risk_records)
+                self._last_error = risk_records[-1].code
+        if self._gates.kill_switch_active:
             self._last_error = "E_RISK_KILL_SWITCH"
         if block is not None:
             self._last_error = error_code(block)
         if now_s < self._next_status_s:
             return
         self._next_status_s = now_s + every.every_s
-        ledger = engine.ledger
-        mid_usd = 0.5 * engine.venue.exch_mid_ticks_x2 * engine.strategy.tick_size
-        status = Status(
-            ts_ns, every.mode, ledger.position_lots, ledger.pnl_usd(mid_usd),
-            len(engine.orders.open_orders()), ledger.fills, self._last_error,
-        )  # fmt: skip
-        every.emit(status_line(status))
+        if len(books) == 1:
+            every.emit(status_line(book_status(books[0], ts_ns, every.mode, self._last_error)))
+            return
+        for book in books:
+            status = book_status(book, ts_ns, every.mode, self._last_error, book.symbol)
+            every.emit(status_line(status))
 
     async def _shutdown(self, ts_ns: int, wall_start_s: float, first_ts_ns: int) -> int:
         """Cancel what rests and let the venue answer; return the cancels sent."""
@@ -303,7 +341,7 @@ class LiveRunner:
         interval = engine.params.decision_interval_ns
         cancels = engine.cancel_all()
         deadline = ts_ns + self.pacing.settle_ns
-        while engine.orders.open_orders() and ts_ns < deadline:
+        while working_orders(engine) and ts_ns < deadline:
             ts_ns += interval
             if self.pacing.live_venue and self.pacing.speed is not None:
                 due_s = self._due_s(wall_start_s, first_ts_ns, ts_ns)

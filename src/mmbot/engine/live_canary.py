@@ -30,8 +30,7 @@ from mmbot.core.events import (
     local_event,
 )
 from mmbot.engine.journal import Journal, JournalEntry
-from mmbot.engine.live_ports import LiveVenue, PassThroughVenue
-from mmbot.engine.orders import make_client_id
+from mmbot.engine.live_ports import LiveVenue, OrderNames, PassThroughVenue
 
 REFUSAL_REASONS: Final = ("gate_closed", "max_order_lots", "max_position_lots")
 # Events after which an order no longer rests.
@@ -89,13 +88,13 @@ class CanaryVenue(PassThroughVenue):
     """Pass requests within the caps while the gate is open; refuse the rest as values."""
 
     def __init__(self, inner: LiveVenue, gate: CanaryGate, limits: CanaryLimits | None,
-                 journal: Journal, strategy_id: str) -> None:  # fmt: skip
+                 journal: Journal, names: OrderNames) -> None:  # fmt: skip
         super().__init__(inner)
         self.gate = gate
         self.limits = limits
         self.refused: dict[str, int] = dict.fromkeys(REFUSAL_REASONS, 0)
         self._journal = journal
-        self._strategy_id = strategy_id
+        self._names = names
         self._orders: dict[int, tuple[int, int, int, int]] = {}  # id -> seq, side, price, qty
         self._resting: dict[int, list[int]] = {}  # id -> [side, leaves_lots] at the venue
         self._pending: list[OrderEvent] = []
@@ -132,9 +131,10 @@ class CanaryVenue(PassThroughVenue):
     def _refuse(self, reason: str, kind: OrderEventKind, order_id: int, seq: int, side: int,
                 price_ticks: int, qty_lots: int) -> None:  # fmt: skip
         self.refused[reason] += 1
-        client_id = make_client_id(self._strategy_id, seq)
-        self._journal.append(JournalEntry(self._now_ns, "refused", client_id, side, price_ticks,
-                                          qty_lots, detail=reason))  # fmt: skip
+        names = self._names
+        self._journal.append(JournalEntry(self._now_ns, "refused", names.client_id(seq), side,
+                                          price_ticks, qty_lots, detail=reason,
+                                          symbol=names.symbol))  # fmt: skip
         self._pending.append(local_event(self._now_ns, kind, order_id, seq, side, price_ticks,
                                          qty_lots, LOCAL_REJECT_REASON))  # fmt: skip
 

@@ -16,6 +16,12 @@ best price reaches it (a bid once the best ask is at or below it, an ask once th
 at or above it); the fill is reported at the next decision. That rule ignores the queue ahead
 of us (optimistic) and trades at our price that did not move the top of book (pessimistic);
 the paper fills and PnL say what the quotes would have met, not what a venue would have paid.
+
+A book of several symbols has one such stack per symbol, and the strategies quoting a symbol
+share its port and its order numbers. A port's wrappers name an order as the order manager of
+the strategy that sent it did (`<strategy>-<seq>`): OrderNames reads it from the port's named
+ClientSeqs, which the engine numbers from, and every journal line of a book of several
+symbols also names the symbol.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from mmbot.core.events import (
 from mmbot.core.types import MarketView
 from mmbot.engine.journal import Journal, JournalEntry
 from mmbot.engine.loop import EngineVenue
-from mmbot.engine.orders import make_client_id
+from mmbot.engine.orders import ClientSeqs, make_client_id
 
 # The journal's name for each event kind (docs/RUN_DIRECTORY.md, journal.jsonl).
 _FATES: Final[dict[int, str]] = {
@@ -47,6 +53,26 @@ _FATES: Final[dict[int, str]] = {
     OrderEventKind.POSITION_ADOPTED: "adopted",
 }
 _UNKNOWN_ORDER_REASON: Final = 2  # a paper replace/cancel of an order that already filled
+
+
+class OrderNames:
+    """The client ids of one port's orders, as the order managers that drew them made them.
+
+    seqs: the port's order numbers, shared by its strategies, named (ClientSeqs(named=True));
+    the engine numbers its orders from it. strategy_id names a number no strategy of this
+    session drew (an earlier session's order, a fill we did not place): the symbol's first
+    strategy, whose leg books such reports. symbol: what the port's journal lines name (""
+    in a run of one symbol: no field).
+    """
+
+    def __init__(self, strategy_id: str, symbol: str = "", seqs: ClientSeqs | None = None) -> None:
+        self.strategy_id = strategy_id
+        self.symbol = symbol
+        self.seqs = seqs or ClientSeqs(named=True)
+
+    def client_id(self, client_seq: int) -> str:
+        """Return the client id of the order numbered client_seq."""
+        return self.seqs.client_id_of(client_seq) or make_client_id(self.strategy_id, client_seq)
 
 
 class FeedSource(Protocol):
@@ -114,10 +140,10 @@ class PassThroughVenue:
 class JournalingVenue(PassThroughVenue):
     """Pass every call to the inner port; journal each request and each report on the way."""
 
-    def __init__(self, inner: EngineVenue, journal: Journal, strategy_id: str) -> None:
+    def __init__(self, inner: EngineVenue, journal: Journal, names: OrderNames) -> None:
         super().__init__(inner)
         self.journal = journal
-        self._strategy_id = strategy_id
+        self.names = names
         self._client_of: dict[int, str] = {}  # venue order id -> client id
         self._side_of: dict[int, int] = {}
 
@@ -126,7 +152,7 @@ class JournalingVenue(PassThroughVenue):
         events = self.inner.reports()
         for event in events:
             client_id = self._client_of.get(event.order_id) or (
-                make_client_id(self._strategy_id, event.client_seq) if event.client_seq else ""
+                self.names.client_id(event.client_seq) if event.client_seq else ""
             )  # seq 0: no order of ours (an adopted position, a fill we did not place)
             kind = event.kind
             if kind in FILL_KINDS:
@@ -138,16 +164,15 @@ class JournalingVenue(PassThroughVenue):
             self.journal.append(
                 JournalEntry(event.ts_local_ns, _FATES[kind], client_id,
                              event.side, event.price_ticks, event.qty_lots, event.leaves_lots,
-                             detail)
+                             detail, self.names.symbol)
             )  # fmt: skip
         return events
 
     def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int:
         """Journal and hand on a place request; return the venue order id."""
-        client_id = make_client_id(self._strategy_id, client_seq)
-        self.journal.append(
-            JournalEntry(self._now_ns, "place", client_id, side, price_ticks, qty_lots)
-        )
+        client_id = self.names.client_id(client_seq)
+        self.journal.append(JournalEntry(self._now_ns, "place", client_id, side, price_ticks,
+                                         qty_lots, symbol=self.names.symbol))  # fmt: skip
         order_id = self.inner.place(side, price_ticks, qty_lots, client_seq)
         self._client_of[order_id] = client_id
         self._side_of[order_id] = side
@@ -157,7 +182,8 @@ class JournalingVenue(PassThroughVenue):
         """Journal and hand on a replace request."""
         self.journal.append(
             JournalEntry(self._now_ns, "replace", self._client_of.get(order_id, ""),
-                         self._side_of.get(order_id, 0), price_ticks, qty_lots)
+                         self._side_of.get(order_id, 0), price_ticks, qty_lots,
+                         symbol=self.names.symbol)
         )  # fmt: skip
         self.inner.replace(order_id, price_ticks, qty_lots)
 
@@ -165,7 +191,7 @@ class JournalingVenue(PassThroughVenue):
         """Journal and hand on a cancel request."""
         self.journal.append(
             JournalEntry(self._now_ns, "cancel", self._client_of.get(order_id, ""),
-                         self._side_of.get(order_id, 0))
+                         self._side_of.get(order_id, 0), symbol=self.names.symbol)
         )  # fmt: skip
         self.inner.cancel(order_id)
 

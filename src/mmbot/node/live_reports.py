@@ -1,19 +1,36 @@
 """The live modes' reports: live_sim.json/LIVE_SIM.md (the backtest report of the run
 directory plus how the run ended), shadow.json and canary.json (the engine's ledger, the
-wrappers' counts, how the run ended)."""
+wrappers' counts, how the run ended).
+
+A book's live-sim report is its backtest report (by_symbol/by_strategy/by_leg, mux.svg); a
+book's ledger block adds the figures by symbol, by strategy and by leg to the book's totals.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
 from mmbot.artifacts import write_json, write_text
-from mmbot.backtest.run import DataSpan, build_backtest_report, render_backtest_md, write_run
+from mmbot.artifacts.atomic import atomic_write_bytes
+from mmbot.backtest.book_report import mux_chart_svg
+from mmbot.backtest.run import (
+    MUX_CHART,
+    DataSpan,
+    audited_report,
+    build_backtest_report,
+    render_backtest_md,
+    write_book_run,
+    write_run,
+)
 from mmbot.config import EffectiveConfig
+from mmbot.engine.book import Leg, SymbolBook
+from mmbot.engine.journal import SENDS
 from mmbot.engine.live import RunOutcome
 from mmbot.engine.loop import Engine
 from mmbot.engine.rundir_commit import building_run_dir
-from mmbot.node.replay import Replay
+from mmbot.node.replay import Replay, ReplaySet
 from mmbot.node.systems import Mode, System
 
 LIVE_SIM_JSON: Final = "live_sim.json"
@@ -30,9 +47,33 @@ def _live_payload(system: System, outcome: RunOutcome) -> dict[str, object]:
 
 
 def _ledger_payload(engine: Engine) -> dict[str, object]:
-    """Return the engine ledger's figures for a mode's report (shadow: paper fills)."""
-    ledger = engine.ledger
-    mid_usd = 0.5 * engine.venue.exch_mid_ticks_x2 * engine.strategy.tick_size
+    """Return the engine ledgers' figures for a mode's report (shadow: paper fills): a
+    one-leg engine's as they are; a book's totals, then by symbol, by strategy and by leg
+    (positions only where they are in one symbol's lots: by symbol and by leg)."""
+    if len(engine.legs) == 1:
+        return dict(_leg_figures(engine.books[0], engine.legs[0]))
+    by_leg = {leg.key: _leg_figures(book, leg) for book in engine.books for leg in book.legs}
+    by_symbol = {
+        book.symbol: _summed([by_leg[leg.key] for leg in book.legs], _FIGURES)
+        for book in engine.books
+    }
+    by_strategy = {
+        strategy: _summed([by_leg[leg.key] for leg in engine.legs if leg.strategy_id == strategy],
+                          _MONEY)
+        for strategy in dict.fromkeys(leg.strategy_id for leg in engine.legs)
+    }  # fmt: skip
+    return {**_summed(list(by_symbol.values()), _MONEY), "by_leg": by_leg,
+            "by_strategy": by_strategy, "by_symbol": by_symbol}  # fmt: skip
+
+
+_MONEY: Final = ("cash_usd", "fees_usd", "fills", "notional_usd", "pnl_usd")
+_FIGURES: Final = (*_MONEY, "position_lots")
+
+
+def _leg_figures(book: SymbolBook, leg: Leg) -> dict[str, float | int]:
+    """Return a leg's figures, its position marked at its symbol's venue mid."""
+    ledger = leg.ledger
+    mid_usd = 0.5 * book.venue.exch_mid_ticks_x2 * book.tick_size
     return {
         "cash_usd": ledger.cash_usd,
         "fees_usd": ledger.fees_usd,
@@ -43,20 +84,38 @@ def _ledger_payload(engine: Engine) -> dict[str, object]:
     }
 
 
+def _summed(rows: Sequence[dict[str, float | int]], names: Sequence[str]
+            ) -> dict[str, float | int]:  # fmt: skip
+    """Return the sums of the named figures over rows (money and fills add over symbols;
+    positions only within one symbol)."""
+    return {name: sum(row[name] for row in rows) for name in names}
+
+
 def write_live_sim_report(
-    out: Path, system: System, outcome: RunOutcome, effective: EffectiveConfig, replay: Replay
+    out: Path,
+    system: System,
+    outcome: RunOutcome,
+    effective: EffectiveConfig,
+    replay: Replay | ReplaySet,
 ) -> dict[str, object]:
-    """Write the run directory and the live-sim report (backtest report + how the run ended).
+    """Write the run directory and the live-sim report (backtest report + how the run ended);
+    a book's (replay: a ReplaySet) as its backtest writes them, with mux.svg.
 
     They are built aside and moved into out with their manifest last; out's journal stays.
     """
-    engine = system.engine
+    engine, mode = system.engine, Mode.live_sim.value
     with building_run_dir(out, keep_foreign=True) as stage:
-        write_run(engine, stage, effective, replay.meta, replay.path, mode=Mode.live_sim.value)
-        report = build_backtest_report(
-            stage, effective, engine.values(), DataSpan.of(replay.events)
-        )
-        report["mode"] = Mode.live_sim.value
+        if isinstance(replay, ReplaySet):
+            write_book_run(engine, stage, effective, replay.files, mode=mode)
+            report = audited_report(stage, effective, engine.values(), replay.span,
+                                     by_group=True)[0]  # fmt: skip
+            atomic_write_bytes(stage / MUX_CHART, mux_chart_svg(engine))
+        else:
+            write_run(engine, stage, effective, replay.meta, replay.path, mode=mode)
+            report = build_backtest_report(
+                stage, effective, engine.values(), DataSpan.of(replay.events)
+            )
+        report["mode"] = mode
         report["live"] = _live_payload(system, outcome)
         write_json(stage / LIVE_SIM_JSON, report)
         write_text(stage / LIVE_SIM_MD, render_live_sim_md(report))
@@ -85,15 +144,19 @@ def render_live_sim_md(report: dict[str, object]) -> str:
 def write_shadow_report(out: Path, system: System, outcome: RunOutcome) -> Path:
     """Write shadow.json: what would have been sent, how the run ended, the engine values;
     on a venue's feed also the bridge's figures (its blocked decisions, zero sends)."""
-    shadow = system.shadow
-    assert shadow is not None, "a shadow report needs a shadow system"
+    shadows = system.shadows
+    assert shadows, "a shadow report needs a shadow system"
     venue = {} if system.bridge is None else {"venue": system.bridge.summary()}
+    by_symbol = {symbol: dict(shadow.sends) for symbol, shadow in shadows.items()}
+    totals = {action: sum(sends[action] for sends in by_symbol.values()) for action in SENDS}
+    several = {"shadow_orders_by_symbol": by_symbol} if len(shadows) > 1 else {}
     return write_json(out / SHADOW_JSON, {
         "live": _live_payload(system, outcome),
         "mode": Mode.shadow.value,
         "ledger": _ledger_payload(system.engine),
-        "shadow_orders_total": dict(shadow.sends),
+        "shadow_orders_total": totals,
         "values": system.engine.values(),
+        **several,
         **venue,
     })  # fmt: skip
 

@@ -11,7 +11,7 @@ from mmbot.engine.journal import JOURNAL_FILE, Journal
 from mmbot.engine.live import RunOutcome
 from mmbot.engine.rundir_commit import check_out_dir
 from mmbot.node.live_reports import write_live_sim_report, write_shadow_report, write_venue_report
-from mmbot.node.replay import Replay
+from mmbot.node.replay import Replay, ReplaySet
 from mmbot.node.systems import System
 
 Say = Callable[[str], None]
@@ -47,9 +47,10 @@ def _raise_fatal(system: System) -> None:
 
 
 def run_live_sim(
-    system: System, effective: EffectiveConfig, replay: Replay, out: Path, say: Say
+    system: System, effective: EffectiveConfig, replay: Replay | ReplaySet, out: Path, say: Say
 ) -> LiveSimRun:
-    """Run live-sim over replay; write its run directory and report into out."""
+    """Run live-sim over replay (one symbol's file or a book's); write its run directory and
+    report into out."""
     outcome = _started(system, say)
     return LiveSimRun(outcome, write_live_sim_report(out, system, outcome, effective, replay))
 

@@ -15,7 +15,6 @@ from mmbot.core.clock import Clock, SimClock
 from mmbot.data import EventBatch
 from mmbot.engine.book import Leg, SymbolBook
 from mmbot.engine.kill_switch import KillSwitchFile
-from mmbot.engine.live_ports import FeedSource, ShadowVenue
 from mmbot.engine.loop import Engine, EngineParams, EngineVenue
 from mmbot.engine.orders import ClientSeqs, ExecutionPolicy
 from mmbot.risk import BookLimits, BookRisk, RiskGate, RiskParams
@@ -71,6 +70,7 @@ def book_engine(
     execution: ExecutionPolicy = "queue_aware",
     keep_quotes: bool = False,
     max_position_lots: int | None = None,
+    seqs: Mapping[str, ClientSeqs] | None = None,
 ) -> Engine:
     """Return the engine of the config's book over one venue port per symbol.
 
@@ -84,12 +84,13 @@ def book_engine(
     mux_params = MuxParams.from_config(cfg)
     books = []
     for instrument in spec.instruments:
-        seqs = ClientSeqs()  # one venue connection per symbol: its legs share its order numbers
+        # One venue connection per symbol: its legs share its order numbers.
+        numbers = seqs[instrument.symbol] if seqs is not None else ClientSeqs()
         strategies = spec.strategies_of(instrument.symbol)
         legs = [
             Leg(strategy.id, instrument.symbol,
                 _leg_params(cfg, strategy, instrument, maker_bps, signals_enabled),
-                execution, seqs)
+                execution, numbers)
             for strategy in strategies
         ]  # fmt: skip
         risk = RiskGate(replace(_risk_params(cfg, instrument), max_position_lots=max_position_lots))
@@ -182,9 +183,3 @@ def kill_switch_watcher(cfg: MmConfig) -> KillSwitchFile | None:
     """Return the watcher of the config's kill-switch flag file (None: no file configured)."""
     path = cfg.risk.kill_switch_file
     return KillSwitchFile(Path(path)) if path else None
-
-
-def paper_venue(cfg: MmConfig, feed: FeedSource) -> ShadowVenue:
-    """Return shadow mode's venue over feed: paper fills at the config's starting maker fee."""
-    inst = cfg.instrument
-    return ShadowVenue(feed, inst.tick_size, inst.lot_size, starting_maker_bps(cfg))

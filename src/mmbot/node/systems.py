@@ -10,6 +10,11 @@ A mode is a clock and a stack of wrappers around the port that owns the market d
     canary    WallClock  JournalingVenue(CanaryVenue(LiveBridge, caps, gate))
     live      WallClock  JournalingVenue(CanaryVenue(LiveBridge, gate))
 
+A book of several symbols (a portfolio config) gets one such stack per symbol - the
+engine's one port per symbol, shared by the strategies quoting it - over one journal, one
+clock and one runner. Each symbol's OrderNames learns which strategy drew each order number,
+so the journal names every order as its order manager did (engine/live_ports.py).
+
 Every builder claims the run directory's next session epoch (journal.start_session, which
 numbers the engine's orders) after its inputs are checked - the venue opened, its
 credentials read - and before the runner exists, so before any order is sent; a build
@@ -18,20 +23,23 @@ refused on its inputs claims none (engine/journal.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from mmbot.config import MmConfig
+from mmbot.config.book import book_of
 from mmbot.core.clock import Clock, SimClock, WallClock
+from mmbot.core.errors import UsageError
 from mmbot.data import EventBatch
 from mmbot.engine.journal import Journal
 from mmbot.engine.live import LiveRunner, Pacing, RunOutcome, run_live
 from mmbot.engine.live_canary import CanaryGate, CanaryLimits, CanaryVenue, FileGate, FlagGate
-from mmbot.engine.live_ports import FeedSource, JournalingVenue, ShadowVenue
+from mmbot.engine.live_ports import FeedSource, JournalingVenue, OrderNames, ShadowVenue
 from mmbot.engine.loop import Engine, EngineVenue
-from mmbot.node.stack import engine_over, kill_switch_watcher, paper_venue, sim_port
+from mmbot.node.stack import book_engine, kill_switch_watcher, sim_port, starting_maker_bps
 from mmbot.node.venue_access import VenueAccess, open_live_venue
 from mmbot.venues import BridgeConfig, LiveBridge
 
@@ -49,17 +57,25 @@ class Mode(StrEnum):
 class System:
     """A live mode's system, fully wired: run() starts it.
 
-    shadow, canary, bridge: the wrappers the mode's report reads (None where the mode has
-    none); bridge is also the venue session run() starts and closes.
+    shadows: shadow's paper venue of each symbol (empty in the other modes); canary, bridge:
+    the wrappers the mode's report reads (None where the mode has none); bridge is also the
+    venue session run() starts and closes.
     """
 
     mode: Mode
     engine: Engine
     runner: LiveRunner
     journal: Journal
-    shadow: ShadowVenue | None = None
+    shadows: Mapping[str, ShadowVenue] = field(default_factory=dict)
     canary: CanaryVenue | None = None
     bridge: LiveBridge | None = None
+
+    @property
+    def shadow(self) -> ShadowVenue | None:
+        """Return the paper venue of a one-symbol shadow run (None in the other modes)."""
+        if len(self.shadows) > 1:
+            raise TypeError(f"a shadow of {len(self.shadows)} symbols: use system.shadows")
+        return next(iter(self.shadows.values()), None)
 
     def run(self, on_started: Callable[[], None] | None = None) -> RunOutcome:
         """Run until the data or window ends or a signal stops it; return how it ended.
@@ -67,47 +83,105 @@ class System:
         return run_live(self.runner, self.bridge, on_started)
 
 
-def _wired(mode: Mode, cfg: MmConfig, port: EngineVenue, pacing: Pacing, journal: Journal,
-           clock: Clock, *, shadow: ShadowVenue | None = None, canary: CanaryVenue | None = None,
+_T = TypeVar("_T")
+
+
+def _per_symbol(cfg: MmConfig, given: _T | Mapping[str, _T]) -> Mapping[str, _T]:
+    """Return given by symbol: a mapping as it is, one value as the one symbol's."""
+    if isinstance(given, Mapping):
+        return given
+    return {_only_symbol(cfg): given}
+
+
+def _only_symbol(cfg: MmConfig) -> str:
+    """Return the symbol of a one-symbol book (E_CLI_USAGE for a book of several)."""
+    symbols = book_of(cfg).symbols
+    if len(symbols) != 1:
+        raise UsageError(
+            "E_CLI_USAGE",
+            f"the book has {len(symbols)} symbols {list(symbols)}; canary, live and shadow on a "
+            "venue run one symbol (live-sim and shadow over --data DIR run a book)",
+        )
+    return symbols[0]
+
+
+def order_names(cfg: MmConfig) -> dict[str, OrderNames]:
+    """Return each symbol's OrderNames: its first strategy names what no strategy drew; the
+    symbol is named in the journal when the book has several."""
+    book = book_of(cfg)
+    several = len(book.symbols) > 1
+    return {
+        symbol: OrderNames(book.strategies_of(symbol)[0].id, symbol if several else "")
+        for symbol in book.symbols
+    }
+
+
+def _wired(mode: Mode, cfg: MmConfig, ports: Mapping[str, EngineVenue], pacing: Pacing,
+           journal: Journal, clock: Clock, names: Mapping[str, OrderNames], *,
+           shadows: Mapping[str, ShadowVenue] | None = None, canary: CanaryVenue | None = None,
            bridge: LiveBridge | None = None, max_position_lots: int | None = None,
            ) -> System:  # fmt: skip
-    """Return the system over port: journaled, its session claimed, under its runner."""
-    strategy_id = cfg.strategy.model
-    engine = engine_over(cfg, JournalingVenue(port, journal, strategy_id), strategy_id,
-                         clock=clock, max_position_lots=max_position_lots)  # fmt: skip
-    engine.orders.start_session(journal.start_session())  # before any order is sent
+    """Return the system over one port per symbol: journaled, its session claimed, under its
+    runner."""
+    journaled = {
+        symbol: JournalingVenue(port, journal, names[symbol]) for symbol, port in ports.items()
+    }
+    seqs = {symbol: name.seqs for symbol, name in names.items()}
+    engine = book_engine(
+        cfg, journaled, clock=clock, max_position_lots=max_position_lots, seqs=seqs
+    )
+    session = journal.start_session()  # before any order is sent
+    for leg in engine.legs:
+        leg.orders.start_session(session)
     runner = LiveRunner(engine, journal, pacing,
                         quote_block=None if bridge is None else bridge.quote_block,
                         kill_switch=kill_switch_watcher(cfg))  # fmt: skip
-    return System(mode, engine, runner, journal, shadow, canary, bridge)
+    return System(mode, engine, runner, journal, shadows or {}, canary, bridge)
 
 
-def build_live_sim(cfg: MmConfig, events: EventBatch, pacing: Pacing, journal: Journal) -> System:
-    """Return live-sim over events: the backtest's simulator, paced by the runner."""
-    return _wired(Mode.live_sim, cfg, sim_port(cfg, events), pacing, journal, SimClock(0))
+def _sim_ports(cfg: MmConfig, events: EventBatch | Mapping[str, EventBatch]
+               ) -> dict[str, EngineVenue]:  # fmt: skip
+    return {symbol: sim_port(cfg, batch) for symbol, batch in _per_symbol(cfg, events).items()}
 
 
-def build_shadow(cfg: MmConfig, feed: FeedSource, pacing: Pacing, journal: Journal, clock: Clock,
-                 bridge: LiveBridge | None = None) -> System:  # fmt: skip
-    """Return shadow over any market-data feed: orders journaled and paper-filled, none sent.
+def build_live_sim(cfg: MmConfig, events: EventBatch | Mapping[str, EventBatch], pacing: Pacing,
+                   journal: Journal) -> System:  # fmt: skip
+    """Return live-sim over events (one symbol's, or each symbol's of a book): the backtest's
+    simulators, paced by the runner."""
+    ports = _sim_ports(cfg, events)
+    return _wired(Mode.live_sim, cfg, ports, pacing, journal, SimClock(0), order_names(cfg))
+
+
+def build_shadow(cfg: MmConfig, feed: FeedSource | Mapping[str, FeedSource], pacing: Pacing,
+                 journal: Journal, clock: Clock, bridge: LiveBridge | None = None
+                 ) -> System:  # fmt: skip
+    """Return shadow over any market-data feed (one, or one per symbol of a book): orders
+    journaled and paper-filled, none sent.
 
     bridge: the feed when it is a real venue's (its session and quote block join the run).
     """
-    shadow = paper_venue(cfg, feed)
-    return _wired(Mode.shadow, cfg, shadow, pacing, journal, clock, shadow=shadow, bridge=bridge)
+    book, maker_bps = book_of(cfg), starting_maker_bps(cfg)
+    shadows: dict[str, ShadowVenue] = {}
+    for symbol, source in _per_symbol(cfg, feed).items():
+        inst = book.instrument(symbol)
+        shadows[symbol] = ShadowVenue(source, inst.tick_size, inst.lot_size, maker_bps)
+    return _wired(Mode.shadow, cfg, shadows, pacing, journal, clock, order_names(cfg),
+                  shadows=shadows, bridge=bridge)  # fmt: skip
 
 
 def build_shadow_replay(
-    cfg: MmConfig, events: EventBatch, pacing: Pacing, journal: Journal
+    cfg: MmConfig, events: EventBatch | Mapping[str, EventBatch], pacing: Pacing, journal: Journal
 ) -> System:
-    """Return shadow over a replay of events (sim clock)."""
-    return build_shadow(cfg, sim_port(cfg, events), pacing, journal, SimClock(0))
+    """Return shadow over a replay of events (one symbol's, or each symbol's of a book; sim
+    clock)."""
+    return build_shadow(cfg, _sim_ports(cfg, events), pacing, journal, SimClock(0))
 
 
 def build_shadow_on_venue(
     cfg: MmConfig, access: VenueAccess, pacing: Pacing, journal: Journal
 ) -> System:
     """Return shadow on a real venue's public feed (wall clock); no credentials are read."""
+    _only_symbol(cfg)
     bridge = open_live_venue(cfg, access, BridgeConfig(), market_data_only=True)
     return build_shadow(cfg, bridge, pacing, journal, WallClock(), bridge)
 
@@ -133,9 +207,11 @@ def _on_venue(mode: Mode, cfg: MmConfig, access: VenueAccess, limits: CanaryLimi
 
     adopt: take over the venue's position and open orders at start (else refuse them).
     """
+    symbol = _only_symbol(cfg)
     gate: CanaryGate = FileGate(gate_file) if gate_file is not None else FlagGate(True)
     bridge = open_live_venue(cfg, access, BridgeConfig(adopt=adopt))
-    canary = CanaryVenue(bridge, gate, limits, journal, cfg.strategy.model)
+    names = order_names(cfg)
+    canary = CanaryVenue(bridge, gate, limits, journal, names[symbol])
     cap_lots = None if limits is None else limits.max_position_lots
-    return _wired(mode, cfg, canary, pacing, journal, WallClock(), canary=canary, bridge=bridge,
-                  max_position_lots=cap_lots)  # fmt: skip
+    return _wired(mode, cfg, {symbol: canary}, pacing, journal, WallClock(), names,
+                  canary=canary, bridge=bridge, max_position_lots=cap_lots)  # fmt: skip

@@ -15,6 +15,7 @@ from functools import partial
 from typing import Final
 
 from mmbot.config import MmConfig
+from mmbot.config.book import book_of
 from mmbot.core.errors import UsageError
 from mmbot.venues import BridgeableVenue, BridgeConfig, Credentials, LiveBridge, linear_instrument
 
@@ -62,8 +63,10 @@ def _open_ccxt(dialect: str, symbol: str, cfg: MmConfig, access: VenueAccess,
     # Imported here: ccxt takes ~0.7 s to import, which no other command should pay.
     from mmbot.venues import CcxtFeed, CcxtVenue, CcxtVenueConfig
 
+    book = book_of(cfg)  # a book of one symbol here (the live modes refuse more on a venue)
+    grid = book.instruments[0]
     try:
-        instrument = linear_instrument(symbol, cfg.instrument.tick_size, cfg.instrument.lot_size)
+        instrument = linear_instrument(symbol, grid.tick_size, grid.lot_size)
     except ValueError as exc:
         raise UsageError("E_CLI_USAGE", f"--symbol {exc}") from None
     env = access.env
@@ -84,8 +87,8 @@ def _open_ccxt(dialect: str, symbol: str, cfg: MmConfig, access: VenueAccess,
             return CcxtFeed(config)
         return CcxtVenue(config, credentials)
 
-    return LiveBridge(make_venue, cfg.strategy.model, cfg.instrument.tick_size,
-                      cfg.instrument.lot_size, config=bridge)  # fmt: skip
+    return LiveBridge(make_venue, book.strategies[0].id, grid.tick_size, grid.lot_size,
+                      config=bridge)  # fmt: skip
 
 
 VenueOpener = Callable[[str, MmConfig, VenueAccess, BridgeConfig, bool], LiveBridge]

@@ -18,7 +18,7 @@ from mmbot.data.synth_params import preset
 from mmbot.engine.journal import Journal
 from mmbot.engine.live import LiveRunner, Pacing, run_live
 from mmbot.engine.live_canary import CanaryLimits, CanaryVenue, FlagGate
-from mmbot.engine.live_ports import JournalingVenue
+from mmbot.engine.live_ports import JournalingVenue, OrderNames
 from mmbot.engine.loop import Engine
 from mmbot.engine.orders import OrderState
 from mmbot.node import engine_over
@@ -46,8 +46,9 @@ def _canary(config: MmConfig, events: EventBatch, gate: FlagGate, limits: Canary
     sid = config.strategy.model
     venue = CountingPort(events, SimParams.from_config(config))
     journal = Journal(None)
-    canary = CanaryVenue(venue, gate, limits, journal, sid)
-    engine = engine_over(config, JournalingVenue(canary, journal, sid), sid, clock=SimClock(0))
+    names = OrderNames(sid)
+    canary = CanaryVenue(venue, gate, limits, journal, names)
+    engine = engine_over(config, JournalingVenue(canary, journal, names), sid, clock=SimClock(0))
     runner = LiveRunner(engine, journal, Pacing(None, WINDOW_NS))
     if on_step is not None:
         runner.on_step = lambda ts_ns: on_step(engine, ts_ns)
@@ -144,8 +145,9 @@ def test_canary_adopted_position_over_cap_reduces_to_the_cap_and_no_further(
     sid = config.strategy.model
     venue = _StartingInventoryPort(events, SimParams.from_config(config), 15)
     journal = Journal(None)
-    canary = CanaryVenue(venue, FlagGate(True), CanaryLimits(5, 5), journal, sid)
-    engine = engine_over(config, JournalingVenue(canary, journal, sid), sid, clock=SimClock(0))
+    names = OrderNames(sid)
+    canary = CanaryVenue(venue, FlagGate(True), CanaryLimits(5, 5), journal, names)
+    engine = engine_over(config, JournalingVenue(canary, journal, names), sid, clock=SimClock(0))
     run_live(LiveRunner(engine, journal, Pacing(None, WINDOW_NS)))
     fills = venue.venue.fill_log()
     position = 15 + np.cumsum(fills.side * fills.qty_lots)
@@ -181,7 +183,7 @@ class _FakeInner:
 
 def _canary_over(inner: _FakeInner) -> CanaryVenue:
     """Return a canary (caps 5, 5) over inner that has taken in inner's starting position."""
-    canary = CanaryVenue(inner, FlagGate(True), CanaryLimits(5, 5), Journal(None), "s")  # type: ignore[arg-type]
+    canary = CanaryVenue(inner, FlagGate(True), CanaryLimits(5, 5), Journal(None), OrderNames("s"))  # type: ignore[arg-type]
     canary.reports()  # the adoption, as the engine's first decision reads it
     return canary
 
