@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 import mmbot.engine.loop as engine_loop
 from mmbot.engine.loop import Engine
@@ -47,40 +48,44 @@ class _Probed:
 def probe_components(engine: Engine) -> dict[str, list[int]]:
     """Wrap the engine's per-step collaborators; return component name -> durations (ns).
 
-    Restore `mmbot.engine.loop.decide` with `unprobe()` when done.
+    Every symbol's venue and risk gate and every leg's order manager are probed; a component's
+    durations pool the calls of all of them. Restore `mmbot.engine.loop.decide` with
+    `unprobe()` when done.
     """
     sinks: dict[str, list[int]] = {}
 
     def sink(name: str) -> list[int]:
         return sinks.setdefault(name, [])
 
-    venue, orders = engine.venue, engine.orders
-    for name in ("run_until", "reports", "market_view"):
-        setattr(venue, name, timed(getattr(venue, name), sink(name)))
-    for name in ("open_orders", "plan"):
-        setattr(orders, name, timed(getattr(orders, name), sink(name)))
-    risk = _Probed(engine.risk)
-    for name in ("after_step", "check"):
-        setattr(risk, name, timed(getattr(engine.risk, name), sink(name)))
+    def probe(target: object, names: tuple[str, ...]) -> None:
+        for name in names:
+            setattr(target, name, timed(getattr(target, name), sink(name)))
+
+    for book in engine.books:
+        probe(book.venue, ("run_until", "reports", "market_view"))
+        for leg in book.legs:
+            probe(leg.orders, ("open_orders", "plan"))
+        risk = _Probed(book.risk)
+        probe(risk, ("after_step", "check"))
+        book.risk = risk  # type: ignore[assignment]
     allocator = _Probed(engine.allocator)
     allocator.update = timed(engine.allocator.update, sink("allocator"))  # type: ignore[attr-defined]
-    engine.risk = risk  # type: ignore[assignment]
     engine.allocator = allocator  # type: ignore[assignment]
     for name in ("_apply", "_send"):
         setattr(engine, name, timed(getattr(engine, name), sink(name.lstrip("_"))))
-    engine_loop.decide = timed(engine_loop.decide, sink("decide"))  # type: ignore[assignment]
+    engine_loop.decide = timed(engine_loop.decide, sink("decide"))  # type: ignore[attr-defined]
     return sinks
 
 
-_ORIGINAL_DECIDE = engine_loop.decide
+_ORIGINAL_DECIDE = engine_loop.decide  # type: ignore[attr-defined]
 
 
 def unprobe() -> None:
     """Put back the module-level decide that probe_components wrapped."""
-    engine_loop.decide = _ORIGINAL_DECIDE
+    engine_loop.decide = _ORIGINAL_DECIDE  # type: ignore[attr-defined]
 
 
-def quantiles_us(durations_ns: list[int] | np.ndarray) -> dict[str, float]:
+def quantiles_us(durations_ns: list[int] | npt.NDArray[np.int64]) -> dict[str, float]:
     """Return mean, p50, p99 and p999 of durations in microseconds."""
     values = np.asarray(durations_ns, dtype=np.float64) / _NS_PER_US
     if len(values) == 0:

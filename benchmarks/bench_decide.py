@@ -6,8 +6,9 @@ Drives a real Engine (mmbot.node.build_engine, config in _engine_setup.py: GLFT,
 micro signals, sizing, risk gate, allocator) over bench_sim's event file and times every
 decision point with time.perf_counter_ns:
 
-* decision: Engine._decide without the hand-off to the venue - allocator (every 1 s), risk
-  context, risk invariants, signals + model + sizing (`decide`), order planning, risk check;
+* decision: Engine._book_step + Engine._decide without the hand-off to the venue - day roll and
+  allocator (every 1 s), risk context, risk invariants, signals + model + sizing (`decide`),
+  order planning, risk check;
 * send: handing the allowed actions to the venue port;
 * step: the whole Engine.step (venue catch-up, reports, market view, decision, send).
 
@@ -21,14 +22,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from _engine_setup import CONFIG_LABEL, N_EVENTS, SEED, load_bench_events, new_engine
 from _engine_timing import probe_components, quantiles_us, unprobe
 from mmbot.core.clock import SimClock
+from mmbot.core.types import Action, MarketView
 from mmbot.data import EventBatch
+from mmbot.engine.book import Leg, SymbolBook
 from mmbot.engine.loop import Engine
 
 TARGET_DECISION_P99_US = 50.0
@@ -40,7 +43,7 @@ def _drive(engine: Engine) -> list[int]:
     clock = time.perf_counter_ns
     step, advance_to = engine.step, engine_clock(engine).advance_to
     interval_ns = engine.params.decision_interval_ns
-    ts_ns = engine.venue.first_ts_ns()
+    ts_ns = engine.first_ts_ns()
     step_ns: list[int] = []
     append = step_ns.append
     alive = True
@@ -59,28 +62,39 @@ def engine_clock(engine: Engine) -> SimClock:
     return engine.clock
 
 
-def headline(batch: EventBatch) -> dict[str, np.ndarray]:
+def headline(batch: EventBatch) -> dict[str, npt.NDArray[np.int64]]:
     """Return per-call durations (ns) of decision, send and step over the whole batch."""
     engine = new_engine(batch)
     clock = time.perf_counter_ns
-    decide, send = engine._decide, engine._send
+    book_step, decide, send = engine._book_step, engine._decide, engine._send
     decision_ns: list[int] = []
     send_ns: list[int] = []
-    sent_ns = [0]  # venue hand-off time inside the current decision (0 when nothing is sent)
+    # Within the current decision point: the book-wide part's time (day roll, allocator),
+    # then the venue hand-off time (0 when nothing is sent).
+    book_step_ns = [0]
+    sent_ns = [0]
 
-    def timed_send(*args: Any) -> None:
+    def timed_book_step(ts_ns: int) -> None:
         started_ns = clock()
-        send(*args)
+        book_step(ts_ns)
+        book_step_ns[0] = clock() - started_ns
+
+    def timed_send(book: SymbolBook, leg: Leg, actions: list[Action], ts_ns: int) -> None:
+        started_ns = clock()
+        send(book, leg, actions, ts_ns)
         sent_ns[0] += clock() - started_ns
 
-    def timed_decide(*args: Any) -> None:
+    def timed_decide(book: SymbolBook, view: MarketView) -> None:
         sent_ns[0] = 0
         started_ns = clock()
-        decide(*args)
-        decision_ns.append(clock() - started_ns - sent_ns[0])
+        decide(book, view)
+        decision_ns.append(book_step_ns[0] + clock() - started_ns - sent_ns[0])
         send_ns.append(sent_ns[0])
+        book_step_ns[0] = 0
 
-    # Instance attributes shadow the methods: _decide calls self._send, so both are seen.
+    # Instance attributes shadow the methods: step calls self._book_step and self._decide, and
+    # _decide calls self._send, so all three are seen. One leg: one _decide per _book_step.
+    engine._book_step = timed_book_step  # type: ignore[method-assign]
     engine._decide = timed_decide  # type: ignore[method-assign]
     engine._send = timed_send  # type: ignore[method-assign]
     step_ns = _drive(engine)
@@ -126,7 +140,7 @@ def main() -> int:
         "decisions": str(n_decisions),
         "events_per_step": f"{len(batch) / n_steps:.2f}",
     }
-    print("headline pass (decision = Engine._decide minus the venue hand-off):")
+    print("headline pass (decision = Engine._book_step + _decide minus the venue hand-off):")
     for name, durations in timings.items():
         q = quantiles_us(durations)
         print(

@@ -1,4 +1,5 @@
-"""Engine throughput benchmark: a whole backtest of the 1M-event file with the full stack.
+"""Engine throughput benchmark: a whole backtest of the 1M-event file with the full stack, and
+the same stack over a book of 4 symbols x 3 strategies.
 
     python benchmarks/bench_engine.py [--events 1000000] [--seed 7]
 
@@ -7,14 +8,24 @@
    sizing + risk gate + allocator, decisions every 100 ms; config in _engine_setup.py), warm
    it on the first 20,000 events, then run the whole file 3 times, a fresh engine each time;
    the median Engine.run() is reported (load and compile excluded). Peak RSS is this
-   process's VmHWM read before the peer is loaded: interpreter, data, compiled simulator and
-   three engine runs.
-3. hftbacktest 2.4.4 running bench_sim's simple quoter (the same file, the same rule and
+   process's VmHWM read before the book and the peer: interpreter, data, compiled simulator
+   and three engine runs.
+3. The book (build_book_engine; config and market in _engine_setup.py, runs in
+   _engine_runs.py): BTCUSDT, ETHUSDT, SOLUSDT and XRPUSDT from the multi-symbol synth
+   (--events per symbol, mids correlated 0.7, generated in memory), each quoted by glft,
+   fixed_spread and avellaneda_stoikov: 12 legs. Warmed like step 2, then 3 runs, each right
+   after a run of step 2's engine. Cost per leg decision = run seconds / leg decisions (a
+   symbol's decision points with a two-sided book, times its legs); the pair whose ratio
+   book / single is the median is reported. Cost growing no worse than linearly with
+   symbols x strategies keeps that ratio <= TARGET_BOOK_COST_RATIO (1.2). Peak RSS: VmHWM
+   again (Linux's ru_maxrss), read after the book's runs and before the peer, so it also
+   covers step 2's peak.
+4. hftbacktest 2.4.4 running bench_sim's simple quoter (the same file, the same rule and
    code as bench_sim: _hftbacktest_peer.py, risk-averse queue), in this process, timed the
    same way; ratio = mmbot engine events/s / hftbacktest simple-quoter events/s.
 
-Ends with key=value lines and `RESULT=OK|BELOW_TARGET`; exits 1 when mmbot's engine is below
-TARGET_EVENTS_PER_S.
+Ends with key=value lines and two lines `RESULT=OK|BELOW_TARGET` (the engine's throughput, then
+the book's cost per leg decision); exits 1 when either target is missed.
 """
 
 from __future__ import annotations
@@ -22,54 +33,22 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
-from pathlib import Path
 
 import _hftbacktest_peer
-from _engine_setup import CONFIG_LABEL, N_EVENTS, SEED, load_bench_events, new_engine
+from _engine_runs import (
+    N_REPEATS,
+    WARMUP_EVENTS,
+    bench_mmbot,
+    book_case,
+    book_result_line,
+    peak_rss_mib,
+)
+from _engine_setup import CONFIG_LABEL, N_EVENTS, SEED, book_market, load_bench_events, new_engine
 from _quoting import QuoteRule
 from mmbot.data import EventBatch
 
-N_REPEATS = 3
-WARMUP_EVENTS = 20_000
 PEER_QUEUE = "risk_averse"
 TARGET_EVENTS_PER_S = 2_000_000
-_KIB_PER_MIB = 1024
-
-
-def peak_rss_mib() -> float:
-    """Return this process's peak resident set size so far (Linux VmHWM)."""
-    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / _KIB_PER_MIB
-    raise RuntimeError("VmHWM missing from /proc/self/status (Linux only)")
-
-
-def bench_mmbot(batch: EventBatch) -> dict[str, float]:
-    """Return the median whole-file engine run: seconds, decisions, fills, orders."""
-    new_engine(batch.slice(0, WARMUP_EVENTS)).run()  # compile / bind outside the timed runs
-    runs = []
-    for _ in range(N_REPEATS):
-        started_s = time.perf_counter()
-        engine = new_engine(batch)
-        built_s = time.perf_counter()
-        record = engine.run()
-        done_s = time.perf_counter()
-        runs.append(
-            {
-                "run_s": done_s - built_s,
-                "build_s": built_s - started_s,
-                "decisions": float(record.decisions),
-                "quoted_decisions": float(len(record.inventory_lots)),
-                "fills": float(engine.ledger.fills),
-                "orders": float(engine.orders.quotes_placed_total),
-                "denials": float(sum(record.denials.values())),
-                "final_position_lots": float(engine.ledger.position_lots),
-            }
-        )
-    runs.sort(key=lambda run: run["run_s"])
-    print("  mmbot engine run_s sorted=[" + ", ".join(f"{r['run_s']:.3f}" for r in runs) + "]")
-    return runs[len(runs) // 2]
 
 
 def bench_peer(batch: EventBatch, tick_size: float, lot_size: float) -> tuple[float, int]:
@@ -89,13 +68,15 @@ def bench_peer(batch: EventBatch, tick_size: float, lot_size: float) -> tuple[fl
 
 def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="mmbot engine throughput benchmark")
-    parser.add_argument("--events", type=int, default=N_EVENTS, help="events in the file")
+    parser.add_argument(
+        "--events", type=int, default=N_EVENTS, help="events in the file (the book: per symbol)"
+    )
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the synthetic market")
     return parser.parse_args()
 
 
 def main() -> int:
-    """Run the benchmark; return 0 when the throughput target is met, 1 otherwise."""
+    """Run the benchmark; return 0 when both targets are met, 1 otherwise."""
     args = _parse_args()
     event_file, batch, meta = load_bench_events(args.seed, args.events)
     n_events = len(batch)
@@ -104,6 +85,7 @@ def main() -> int:
     print(f"whole backtest, median of {N_REPEATS} (load and compile excluded):")
     mmbot = bench_mmbot(batch)
     rss_mib = peak_rss_mib()
+    book = book_case(book_market(args.seed, args.events), lambda: new_engine(batch))
     peer_s, peer_fills = bench_peer(batch, meta.tick_size, meta.lot_size)
 
     events_per_s = n_events / mmbot["run_s"]
@@ -130,7 +112,7 @@ def main() -> int:
     met = events_per_s >= TARGET_EVENTS_PER_S
     summary["result"] = "OK" if met else "BELOW_TARGET"
     print("--- summary")
-    for key, value in summary.items():
+    for key, value in {**summary, **book}.items():
         print(f"{key}={value}")
     print(
         f"RESULT={summary['result']} mmbot engine {events_per_s:,.0f} events/s (target >= "
@@ -138,7 +120,8 @@ def main() -> int:
         f"{summary['events_per_decision']} events/decision, ratio to hftbacktest's simple "
         f"quoter {ratio:.3f}, peak RSS {rss_mib:.0f} MiB"
     )
-    return 0 if met else 1
+    print(book_result_line(book))
+    return 0 if met and book["book_result"] == "OK" else 1
 
 
 if __name__ == "__main__":
