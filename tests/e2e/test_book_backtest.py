@@ -124,3 +124,21 @@ def test_a_book_without_its_data_is_one_line(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("E_DATA_FILE_MISSING: ")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("backtest", "wf", "--train-s", "60", "--test-s", "60"),
+        ("demo",),
+    ],
+)
+def test_one_symbol_commands_refuse_a_book_in_one_line(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    done = mmbot(*args, "-c", CONFIG, *(("--data", str(tmp_path)) if args[0] == "backtest" else ()),
+                 "--out", str(tmp_path / "out"))  # fmt: skip
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("E_CLI_USAGE: ")
+    assert "is a book" in lines[0]

@@ -370,10 +370,13 @@ class OrderManagerMachine(RuleBasedStateMachine):
                 continue
             assert order.client_id in working, f"{order.client_id} is {order.state.name}, unworked"
             assert (order.state is OrderState.PENDING_NEW) == (order.seq not in told.acked)
-            told_view = told.resting[order.seq]
+            told_price, told_lots = told.resting[order.seq]
+            if order.state is OrderState.PENDING_REPLACE:  # either size may fill: the larger
+                told_lots = max(told_lots, order.pending_qty_lots)
             resting = working[order.client_id]  # what the risk gate sees
-            assert (resting.price_ticks, resting.leaves_lots) == told_view, (
-                f"{order.client_id} rests as {resting} but the venue told {told_view}"
+            assert (resting.price_ticks, resting.leaves_lots) == (told_price, told_lots), (
+                f"{order.client_id} rests as {resting} but the venue told "
+                f"{(told_price, told_lots)}"
             )
 
     @precondition(lambda self: not self.venue.queued)  # else the manager cannot know yet

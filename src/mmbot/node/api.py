@@ -21,7 +21,7 @@ from mmbot.backtest.run import BacktestOutcome, backtest_into
 from mmbot.config import EffectiveConfig, MmConfig, load_config
 from mmbot.data import EventBatch, InstrumentMeta, write_events
 from mmbot.engine.rundir_read import read_run_dir
-from mmbot.node.backtests import run_backtest
+from mmbot.node.backtests import refuse_book, run_backtest
 from mmbot.node.stack import build_engine
 
 ConfigSource = str | os.PathLike[str] | MmConfig | None
@@ -81,6 +81,7 @@ def backtest(
     --out` does; None writes nothing that outlives the call.
     """
     effective = _effective(config)
+    refuse_book(effective.config, "mmbot.api.backtest")
     with tempfile.TemporaryDirectory(prefix="mmbot-api-") as scratch:
         data_path, events = _data_file(data, meta, effective.config, Path(scratch))
         if out is None:

@@ -73,9 +73,22 @@ def book_data_paths(cfg: MmConfig, data_path: Path | None) -> list[Path]:
 def walk_forward(effective: EffectiveConfig, data_path: Path, out: Path, spec: wf.WfSpec,
                  say: Say, ticker: Ticker | None = None) -> dict[str, object]:  # fmt: skip
     """Walk forward over data_path; write wf.json and WF.md into out (`mmbot backtest wf`)."""
+    refuse_book(effective.config, "backtest wf")
     return wf.walk_forward(effective, data_path, out, spec, say, ticker, make_engine=build_engine)
 
 
 def run_demo(effective: EffectiveConfig, out: Path, clock: Clock, say: Say) -> demo.DemoOutcome:
     """Synthesize, backtest and audit under out (`mmbot demo`)."""
+    refuse_book(effective.config, "demo")
     return demo.run_demo(effective, out, clock, say, make_engine=build_engine)
+
+
+def refuse_book(cfg: MmConfig, command: str) -> None:
+    """E_CLI_USAGE when cfg is a book (`portfolio` or `strategies`): command runs one-symbol,
+    one-strategy configs only."""
+    if book_of(cfg).is_portfolio:
+        raise UsageError(
+            "E_CLI_USAGE",
+            f"{command} runs a one-symbol, one-strategy config; this config is a book "
+            "(portfolio/strategies sections): backtest it with `mmbot backtest run`",
+        )
