@@ -127,3 +127,16 @@ def test_engine_fill_rate_counts_an_order_filled_in_parts_once(
     assert engine.cost_fillrate_ewma == 0.0  # not ended yet
     engine._apply(engine.only_book(), fill(OrderEventKind.FILLED, 2, 0))
     assert engine.cost_fillrate_ewma == pytest.approx(0.05)  # one filled order, weight 0.05
+
+
+def test_fill_ratio_falls_to_zero_when_quotes_stop_filling(
+    config: MmConfig, events: EventBatch
+) -> None:
+    near = _run(config, events)
+    far_cfg = config.model_copy(update={"strategy": config.strategy.model_copy(
+        update={"model": "fixed_spread", "fixed_half_spread_ticks": 400})})  # fmt: skip
+    far = _run(far_cfg, events)  # 400 ticks from the mid: nothing trades that far
+    assert far.ledger.fills == 0 and far.values()["replace_allowed"] > 10  # episodes closed
+    assert far.cost_fillrate_ewma == 0.0
+    assert 0.0 < near.cost_fillrate_ewma < 1.0 and near.ledger.fills > 10
+    assert near.orders.fill_ratio_ewma == near.cost_fillrate_ewma  # one leg: the same fold

@@ -52,7 +52,13 @@ from mmbot.engine.book import (
     clamp_to_walls,
 )
 from mmbot.engine.ledger import Ledger
-from mmbot.engine.orders import ExecutionPolicy, ManagedOrder, OrderManager, client_seq_of
+from mmbot.engine.orders import (
+    FILL_RATIO_ALPHA,
+    ExecutionPolicy,
+    ManagedOrder,
+    OrderManager,
+    client_seq_of,
+)
 from mmbot.risk import BookRisk, Exposure, RiskContext, RiskGate, RiskRecord
 from mmbot.strategy import StrategyParams, decide
 
@@ -60,7 +66,6 @@ __all__ = ["Engine", "EngineParams", "EngineRecord", "EngineVenue", "quantile_ms
 
 _NS_PER_DAY = 86_400 * 1_000_000_000
 _NS_PER_MS = 1_000_000
-_FILL_RATE_ALPHA = 0.05  # weight of the newest order outcome in cost_fillrate_ewma
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,15 +138,13 @@ class Engine:
         self._budget_usd = allocator.values()["portfolio_budget_available_usd"]
         self._next_alloc_ns = 0
         self._handlers: dict[int, Callable[[Leg, ManagedOrder, OrderEvent], None]] = {
-            OrderEventKind.ACCEPTED: lambda leg, order, _: leg.orders.on_ack(order),
+            OrderEventKind.ACCEPTED: lambda leg, order, e: leg.orders.on_ack(order, e.ts_local_ns),
             OrderEventKind.REJECTED: self._on_reject,
             OrderEventKind.REPLACE_REJECTED: self._on_reject,
             OrderEventKind.PARTIALLY_FILLED: self._on_fill,
             OrderEventKind.FILLED: self._on_fill,
-            OrderEventKind.CANCELED: self._on_done_unfilled,
-            OrderEventKind.REPLACE_ACCEPTED: lambda leg, order, e: leg.orders.on_modified(
-                order, e.price_ticks, e.leaves_lots, e.ts_local_ns
-            ),
+            OrderEventKind.CANCELED: self._on_canceled,
+            OrderEventKind.REPLACE_ACCEPTED: self._on_modified,
             OrderEventKind.UNKNOWN_OUTCOME: lambda leg, order, _: leg.orders.on_unknown_outcome(
                 order
             ),
@@ -464,16 +467,25 @@ class Engine:
 
     def _on_fill(self, leg: Leg, order: ManagedOrder, event: OrderEvent) -> None:
         leg.ledger.on_fill(event)
-        leg.orders.on_fill(order, event.qty_lots, event.leaves_lots, event.ts_local_ns)
-        if event.leaves_lots == 0:  # the order ends filled, in one fill or several
-            self._order_outcome(1.0)
+        ratio = leg.orders.on_fill(order, event.qty_lots, event.leaves_lots, event.ts_local_ns)
+        if ratio is not None:
+            self._episode_closed(ratio)
 
-    def _on_done_unfilled(self, leg: Leg, order: ManagedOrder, event: OrderEvent) -> None:
-        leg.orders.on_canceled(order, event.ts_local_ns)
-        self._order_outcome(1.0 if order.filled_lots > 0 else 0.0)
+    def _on_canceled(self, leg: Leg, order: ManagedOrder, event: OrderEvent) -> None:
+        ratio = leg.orders.on_canceled(order, event.ts_local_ns)
+        if ratio is not None:
+            self._episode_closed(ratio)
 
-    def _order_outcome(self, filled: float) -> None:
-        self.cost_fillrate_ewma += _FILL_RATE_ALPHA * (filled - self.cost_fillrate_ewma)
+    def _on_modified(self, leg: Leg, order: ManagedOrder, event: OrderEvent) -> None:
+        ratio = leg.orders.on_modified(order, event.price_ticks, event.leaves_lots,
+                                       event.ts_local_ns)  # fmt: skip
+        if ratio is not None:
+            self._episode_closed(ratio)
+
+    def _episode_closed(self, ratio: float) -> None:
+        """Fold a quote episode's fill ratio into the book's cost_fillrate_ewma (each leg keeps
+        its own in its order manager)."""
+        self.cost_fillrate_ewma += FILL_RATIO_ALPHA * (ratio - self.cost_fillrate_ewma)
 
     def values(self) -> dict[str, float | int]:
         """Return the engine's metric values, ready for export (obs issue)."""

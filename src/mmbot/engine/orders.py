@@ -22,6 +22,12 @@ order is canceled and a fresh one placed in the same batch, even at an unchanged
 every order goes to the back of its queue. The superseded order waits for its cancel outside
 the one-working-order-per-side slot (`_leaving`); it still counts as resting for the risk
 gate (it can fill before the cancel lands) and is canceled again if its cancel was denied.
+
+Quote episodes (cost_fillrate_ewma). An episode is an order at one price: it opens when the
+order is placed or a replace moves its price, and closes when the price moves again or the
+order ends. Its fill ratio is the lots filled in it over the lots offered in it (the largest
+size it showed at that price); `fill_ratio_ewma` folds each closed episode's ratio with weight
+FILL_RATIO_ALPHA. Quotes that stop filling drive it toward 0; quotes filled in full toward 1.
 """
 
 from __future__ import annotations
@@ -69,6 +75,8 @@ def client_seq_of(client_id: str) -> int:
     return int(client_id.rsplit("-", 1)[1])
 
 
+# The weight of the newest quote episode in fill_ratio_ewma (cost_fillrate_ewma).
+FILL_RATIO_ALPHA: Final = 0.05
 TERMINAL: Final = frozenset({OrderState.FILLED, OrderState.CANCELED, OrderState.REJECTED})
 # Which transitions a report may cause; anything else is a protocol error worth counting.
 _ALLOWED: Final = {
@@ -90,9 +98,9 @@ class ManagedOrder:
     """
 
     __slots__ = (
-        "client_id", "ended_ts_ns", "filled_lots", "leaves_lots", "open_order",
-        "pending_price_ticks", "pending_qty_lots", "placed_ts_ns", "price_ticks", "priced_ts_ns",
-        "qty_lots", "seq", "side", "state", "venue_order_id",
+        "client_id", "ended_ts_ns", "episode_filled_lots", "episode_quoted_lots", "filled_lots",
+        "leaves_lots", "open_order", "pending_price_ticks", "pending_qty_lots", "placed_ts_ns",
+        "price_ticks", "priced_ts_ns", "qty_lots", "seq", "side", "state", "venue_order_id",
     )  # fmt: skip
 
     def __init__(self, seq: int, client_id: str, side: int, price_ticks: int, qty_lots: int,
@@ -111,6 +119,9 @@ class ManagedOrder:
         self.venue_order_id = -1
         self.pending_price_ticks = price_ticks  # the price a replace in flight asks for
         self.pending_qty_lots = 0  # the size a replace in flight asks for (0: none in flight)
+        # The quote episode at the current price (cost_fillrate_ewma): lots offered, filled.
+        self.episode_quoted_lots = qty_lots
+        self.episode_filled_lots = 0
         # Rebuilt only when it changes (rest()), not by open_orders(), which runs at every
         # decision.
         self.open_order = OpenOrder(side, price_ticks, qty_lots, ts_ns)
@@ -195,6 +206,9 @@ class OrderManager:
         self.unknown_reports_total = 0
         self.unknown_outcomes_total = 0
         self.late_reports_total = 0  # replace confirmations for orders that had ended
+        # EWMA over quote episodes of filled / quoted lots (see close_episode)
+        self.fill_ratio_ewma = 0.0
+        self.ack_latencies_ns: list[int] = []  # place to acknowledgement, per acked order
         self.bad_transitions_total = 0
         self.quotes_placed_total = 0
         self.order_ages_ns: list[int] = []
@@ -326,10 +340,12 @@ class OrderManager:
         nothing is placed in its stead until a later event settles it."""
         self.unknown_outcomes_total += 1
 
-    def on_ack(self, order: ManagedOrder) -> None:
-        """Apply an ack: the order rests at the venue."""
+    def on_ack(self, order: ManagedOrder, ts_ns: int = -1) -> None:
+        """Apply an ack: the order rests at the venue (ts_ns: when we learned it; -1 unknown)."""
         if order.state is OrderState.PENDING_NEW:
             self._move(order, OrderState.LIVE, 0)
+            if ts_ns >= 0:
+                self.ack_latencies_ns.append(ts_ns - order.placed_ts_ns)
 
     def on_reject(self, order: ManagedOrder, ts_ns: int) -> None:
         """Apply a reject: of a new order it ends it; of a cancel/replace the order stays live."""
@@ -341,30 +357,58 @@ class OrderManager:
                 order.pending_qty_lots = 0
                 order.rest(order.price_ticks, order.leaves_lots, order.priced_ts_ns)
 
-    def on_fill(self, order: ManagedOrder, qty_lots: int, leaves_lots: int, ts_ns: int) -> None:
-        """Apply a (partial) fill."""
+    def on_fill(
+        self, order: ManagedOrder, qty_lots: int, leaves_lots: int, ts_ns: int
+    ) -> float | None:
+        """Apply a (partial) fill; return the fill ratio of the quote episode it closed."""
         order.filled_lots += qty_lots
+        order.episode_filled_lots += qty_lots
         order.rest(order.price_ticks, leaves_lots, order.priced_ts_ns)
         if leaves_lots == 0:
             self._move(order, OrderState.FILLED, ts_ns)
+            return self._close_episode(order)
+        return None
 
-    def on_canceled(self, order: ManagedOrder, ts_ns: int) -> None:
-        """Apply a cancel confirmation (or an IOC expiry)."""
-        if order.state not in TERMINAL:
-            self._move(order, OrderState.CANCELED, ts_ns)
+    def _close_episode(self, order: ManagedOrder) -> float | None:
+        """End the order's quote episode (its time at one price): fold filled / quoted lots
+        into fill_ratio_ewma and return the ratio (None: nothing was offered)."""
+        quoted = order.episode_quoted_lots
+        if quoted <= 0:
+            return None
+        ratio = min(1.0, order.episode_filled_lots / quoted)
+        self.fill_ratio_ewma += FILL_RATIO_ALPHA * (ratio - self.fill_ratio_ewma)
+        order.episode_quoted_lots = order.episode_filled_lots = 0
+        return ratio
+
+    def on_canceled(self, order: ManagedOrder, ts_ns: int) -> float | None:
+        """Apply a cancel confirmation (or an IOC expiry); return the closed episode's ratio."""
+        if order.state in TERMINAL:
+            return None
+        self._move(order, OrderState.CANCELED, ts_ns)
+        return self._close_episode(order)
 
     def on_modified(self, order: ManagedOrder, price_ticks: int, leaves_lots: int,
-                    ts_ns: int) -> None:  # fmt: skip
+                    ts_ns: int) -> float | None:  # fmt: skip
         """Apply a replace confirmation: new price/size; a new price restarts the order's age.
 
         A confirmation that arrives after the order ended (filled or canceled first) changes
-        nothing: the order's record keeps how it ended."""
+        nothing: the order's record keeps how it ended. A new price closes the quote episode
+        (returns its ratio) and starts the next."""
         if order.state in TERMINAL:
             self.late_reports_total += 1
-            return
-        priced_ts_ns = ts_ns if price_ticks != order.price_ticks else order.priced_ts_ns
+            return None
+        closed = None
+        if price_ticks != order.price_ticks:  # a new price: a new quote episode
+            closed = self._close_episode(order)
+            order.episode_quoted_lots = leaves_lots
+            priced_ts_ns = ts_ns
+        else:
+            quoted = order.episode_filled_lots + leaves_lots
+            order.episode_quoted_lots = max(order.episode_quoted_lots, quoted)
+            priced_ts_ns = order.priced_ts_ns
         order.pending_qty_lots = 0
         order.rest(price_ticks, leaves_lots, priced_ts_ns)
         order.qty_lots = order.filled_lots + leaves_lots
         if order.state is OrderState.PENDING_REPLACE:
             self._move(order, OrderState.LIVE, ts_ns)
+        return closed

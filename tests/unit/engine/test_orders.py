@@ -130,3 +130,37 @@ def test_a_replace_confirmation_after_the_order_ended_changes_nothing() -> None:
     assert (bid.price_ticks, bid.leaves_lots, bid.qty_lots, bid.ended_ts_ns) == (99, 0, 3, 2_000)
     assert manager.late_reports_total == 1 and manager.bad_transitions_total == 0
     assert manager.open_orders() == {}
+
+
+def test_quote_episodes_fold_filled_over_quoted_lots_per_price() -> None:
+    manager = OrderManager("s")
+    (bid, _) = _placed(manager, Quote(99, 101, 10, 10))
+    order = manager.lookup(101, 1)
+    assert order is not None and order.client_id == bid.client_id
+    manager.on_ack(order, 5)
+    assert manager.ack_latencies_ns == [5]  # placed at 0, acknowledged at 5
+    assert manager.on_fill(order, 4, 6, 10) is None  # the episode at 99 goes on
+    ratios = [manager.on_modified(order, 98, 6, 20)]  # new price: 4 of 10 filled at 99
+    assert manager.on_modified(order, 98, 8, 30) is None  # same price, larger: offers 8
+    ratios.append(manager.on_fill(order, 8, 0, 40))  # ends filled: 8 of 8 at 98
+    assert ratios == [0.4, 1.0]
+    expected = 0.05 * 0.4
+    expected += 0.05 * (1.0 - expected)
+    assert manager.fill_ratio_ewma == pytest.approx(expected)
+    ask = manager.lookup(102, 2)
+    assert ask is not None
+    assert manager.on_canceled(ask, 50) == 0.0  # rested, never filled
+    assert manager.on_canceled(ask, 60) is None  # already ended: no second episode
+
+
+def test_quotes_that_never_fill_drive_the_fill_ratio_down() -> None:
+    manager = OrderManager("s")
+    _placed(manager, Quote(99, 101, 10, 10))
+    order = manager.lookup(101, 1)
+    assert order is not None
+    manager.on_ack(order)
+    for step in range(60):  # re-priced 60 times, nothing ever fills
+        manager.on_modified(order, 98 - step % 2, 10, step)
+    assert manager.fill_ratio_ewma == 0.0
+    manager.on_fill(order, 10, 0, 100)
+    assert manager.fill_ratio_ewma == pytest.approx(0.05)
