@@ -19,7 +19,7 @@ from _cli import mmbot as _mmbot
 
 FIXTURES = REPO_ROOT / "configs" / "fixtures"
 RUN_FILES = ("backtest.json", "BACKTEST.md", "fills.csv", "orders.csv", "mids.csv",
-             "risk_records.csv", "risk_denials.csv", "run.json")  # fmt: skip
+             "risk_records.csv", "risk_denials.csv", "run.json", "metrics.prom")  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -96,7 +96,7 @@ def test_rerun_replaces_the_directory_whole_no_stale_audit(
     assert not [name for name in AUDIT_FILES if (out / name).exists()]
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["BACKTEST.md", "backtest.json", "fills.csv", "orders.csv", "mids.csv",
-         "risk_records.csv", "risk_denials.csv", "run.json", MANIFEST]
+         "risk_records.csv", "risk_denials.csv", "run.json", "metrics.prom", MANIFEST]
     )  # fmt: skip
     capsys.readouterr()
     assert run_cli("edge-audit", "--run", str(out), "--dry-run") == 0

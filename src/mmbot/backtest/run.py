@@ -36,6 +36,7 @@ from mmbot.config import EffectiveConfig
 from mmbot.core.errors import DataError
 from mmbot.data import EventBatch, InstrumentMeta, load_events
 from mmbot.engine.loop import Engine
+from mmbot.engine.metrics import engine_samples
 from mmbot.engine.records import (
     book_tables,
     fill_records,
@@ -47,6 +48,7 @@ from mmbot.engine.records import (
 from mmbot.engine.rundir import InstrumentRecord, MidSeriesRecord, RunInfo, write_run_dir
 from mmbot.engine.rundir_commit import building_run_dir, file_sha256
 from mmbot.engine.rundir_read import read_run_dir
+from mmbot.obs.exporter import exposition
 
 REPORT_JSON: Final = "backtest.json"
 REPORT_MD: Final = "BACKTEST.md"
@@ -168,7 +170,7 @@ def write_run(
     info = _run_info(effective, mode, file_sha256(data_path), [meta])
     write_run_dir(
         out, info, fill_records(engine, meta.symbol), order_records(engine, meta.symbol), [mids],
-        risk_log(engine),
+        risk_log(engine), metrics=exposition(engine_samples(engine)),
     )  # fmt: skip
 
 
@@ -186,7 +188,7 @@ def write_book_run(
     info = _run_info(effective, mode, book_data_sha256(files), [meta for _, meta, _ in files])
     write_run_dir(
         out, info, fill_records(engine), order_records(engine), mids, risk_log(engine),
-        book_tables(engine),
+        book_tables(engine), exposition(engine_samples(engine)),
     )  # fmt: skip
 
 

@@ -21,6 +21,10 @@ REGISTRY: Final[dict[str, str]] = {
     "E_ART_BADTYPE": "an artifact payload holds a value the writer cannot serialize",
     "E_ART_CSV_SHAPE": "a CSV/Markdown row does not match the declared columns",
     "E_ART_NEWLINE": "a text artifact holds a CR or a cell holds a line break",
+    # observability: metrics and their exporter
+    "E_OBS_METRIC": "a metric sample names no metric of obs/catalog.py",
+    "E_OBS_LABEL": "a metric sample's labels break the catalogue (names or a non-name value)",
+    "E_OBS_PORT": "the metrics exporter cannot listen on the port given",
     # config: loading and validation
     "E_CFG_FILE_MISSING": "the config file does not exist or cannot be read",
     "E_CFG_YAML": "the config file is not well-formed YAML",
@@ -155,6 +159,13 @@ class ArtifactError(MmError):
     """A payload cannot be written deterministically: a bug in the caller's data."""
 
     exit_code = 3
+
+
+class ObsError(MmError):
+    """A metric the catalogue does not allow, or an exporter that cannot serve: a bug in the
+    caller's samples, or a human picking another port."""
+
+    exit_code = 2
 
 
 class UsageError(MmError):

@@ -35,8 +35,8 @@ class _FillColumns:
 class Ledger:
     """Position, cash, traded notional and fees, and the fills they come from."""
 
-    __slots__ = ("_fills", "_lot_size", "_tick_size", "cash_usd", "fees_usd", "notional_usd",
-                 "position_lots")  # fmt: skip
+    __slots__ = ("_fills", "_lot_size", "_tick_size", "cash_usd", "fees_usd", "filled_lots",
+                 "notional_usd", "position_lots")  # fmt: skip
 
     def __init__(self, tick_size: float, lot_size: float) -> None:
         self._tick_size = tick_size
@@ -46,6 +46,7 @@ class Ledger:
         self.cash_usd = 0.0
         self.notional_usd = 0.0
         self.fees_usd = 0.0
+        self.filled_lots = 0
 
     def adopt(self, position_lots: int) -> None:
         """Take over a position the venue held at start (no cash moves)."""
@@ -58,6 +59,7 @@ class Ledger:
         self.cash_usd -= event.side * notional + event.fee_usd
         self.notional_usd += notional
         self.fees_usd += event.fee_usd
+        self.filled_lots += event.qty_lots
         c = self._fills
         c.ts_ns.append(event.ts_exch_ns)
         c.ts_local_ns.append(event.ts_local_ns)

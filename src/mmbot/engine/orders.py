@@ -209,6 +209,9 @@ class OrderManager:
         # EWMA over quote episodes of filled / quoted lots (see close_episode)
         self.fill_ratio_ewma = 0.0
         self.ack_latencies_ns: list[int] = []  # place to acknowledgement, per acked order
+        self.replaces_sent_total = 0
+        self.canceled_total = 0  # orders that ended canceled
+        self.rejected_total = 0  # places, replaces and cancels the venue refused
         self.bad_transitions_total = 0
         self.quotes_placed_total = 0
         self.order_ages_ns: list[int] = []
@@ -307,6 +310,7 @@ class OrderManager:
     def on_sent_replace(self, action: ReplaceOrder) -> None:
         """Record a replace request handed to the venue."""
         order = self._by_client[action.client_id]
+        self.replaces_sent_total += 1
         order.pending_price_ticks = action.price_ticks
         order.pending_qty_lots = action.qty_lots
         if action.qty_lots > order.leaves_lots:  # the risk gate's view: the larger size
@@ -350,8 +354,10 @@ class OrderManager:
     def on_reject(self, order: ManagedOrder, ts_ns: int) -> None:
         """Apply a reject: of a new order it ends it; of a cancel/replace the order stays live."""
         if order.state is OrderState.PENDING_NEW:
+            self.rejected_total += 1
             self._move(order, OrderState.REJECTED, ts_ns)
         elif order.state in (OrderState.PENDING_CANCEL, OrderState.PENDING_REPLACE):
+            self.rejected_total += 1
             order.state = OrderState.LIVE
             if order.pending_qty_lots:  # the replace was refused: the old size rests
                 order.pending_qty_lots = 0
@@ -384,6 +390,7 @@ class OrderManager:
         """Apply a cancel confirmation (or an IOC expiry); return the closed episode's ratio."""
         if order.state in TERMINAL:
             return None
+        self.canceled_total += 1
         self._move(order, OrderState.CANCELED, ts_ns)
         return self._close_episode(order)
 

@@ -7,6 +7,7 @@ Files (documented in docs/RUN_DIRECTORY.md):
     risk_records.csv  the risk gate's records, in order (ts_ns, code, detail)
     risk_denials.csv  how many actions the risk gate denied, by code (code, denials)
     mux.csv, allocations.csv  a book's mux trace and allocations (engine/records.py book_tables)
+    metrics.prom  the engine's metric values at the end of the run (Prometheus text format)
     run.json    config/data sha256, seed, mode, instruments, versions
     manifest.json  every file's sha256, written last (engine/rundir_commit.py)
 
@@ -25,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mmbot.artifacts import fmt_exact, write_csv, write_json
+from mmbot.artifacts.atomic import atomic_write_bytes
 from mmbot.core.text import ascii_single_line
 from mmbot.core.types import Side
 from mmbot.engine.rundir_commit import seal_run_dir
@@ -41,6 +43,7 @@ ORDER_COLUMNS: Final = (
 MID_COLUMNS: Final = ("ts_ns", "symbol", "mid")
 RISK_RECORD_COLUMNS: Final = ("ts_ns", "code", "detail")
 RISK_DENIAL_COLUMNS: Final = ("code", "denials")
+METRICS_FILE: Final = "metrics.prom"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +200,7 @@ def write_run_dir(
     mids: Sequence[MidSeriesRecord],
     risk: RiskLog = RiskLog(),
     tables: Sequence[Table] = (),
+    metrics: bytes | None = None,
 ) -> list[Path]:
     """Write fills.csv, orders.csv, mids.csv, risk_records.csv, risk_denials.csv and run.json
     into out, then the manifest over out's files; return their paths.
@@ -204,7 +208,8 @@ def write_run_dir(
     out is a fresh folder: building_run_dir's stage (or a test's own folder). risk: the run's
     risk log (engine/records.py's risk_log); the default, no records and no denials, is for
     a directory made without a risk gate (a test's hand-made run). tables: a book's extra
-    files (mux.csv, allocations.csv).
+    files (mux.csv, allocations.csv). metrics: the engine's final metric values in the
+    Prometheus text format (metrics.prom; None: a hand-made run has none).
     """
     written = [
         write_csv(out / "fills.csv", FILL_COLUMNS, [fill.row() for fill in fills]),
@@ -215,5 +220,7 @@ def write_run_dir(
         write_json(out / "run.json", info.payload()),
         *(write_csv(out / table.name, table.columns, table.rows) for table in tables),
     ]
+    if metrics is not None:
+        written.append(atomic_write_bytes(out / METRICS_FILE, metrics))
     seal_run_dir(out)
     return written
