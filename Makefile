@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SRC_LINTS := check_atomic_writer check_ascii_logs check_deterministic_json check_error_codes
+PROMTOOL ?= promtool
 
-.PHONY: venv lint test test-selected golden demo bench clean
+.PHONY: venv lint monitoring-check test test-selected golden demo bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +16,19 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools benchmarks
-	$(BIN)/ruff format --check src tests tools benchmarks
+	$(BIN)/ruff check src tests tools benchmarks monitoring
+	$(BIN)/ruff format --check src tests tools benchmarks monitoring
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	@for lint in $(SRC_LINTS); do $(BIN)/python tools/ci/$$lint.py src || exit 1; done
+	@if command -v $(PROMTOOL) >/dev/null; then $(MAKE) --no-print-directory monitoring-check; \
+	else echo "SKIP monitoring-check: $(PROMTOOL) not found (Debian package prometheus)"; fi
+
+# Alert and recording rules: syntax, the promtool unit tests, and the example scrape config.
+monitoring-check:
+	$(PROMTOOL) check rules monitoring/alerts/mm_bot.rules.yml
+	$(PROMTOOL) test rules monitoring/alerts/mm_bot.rules.test.yml
+	$(PROMTOOL) check config monitoring/prometheus.yml
 
 test: lint
 	$(BIN)/python -m pytest -q

@@ -20,6 +20,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _metrics_on_any_free_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mmbot run` serves metrics on 127.0.0.1:9108 by default; tests that run it (several,
+    some at once) take any free port instead."""
+    monkeypatch.setenv("MM_METRICS_PORT", "0")
+
+
 @pytest.fixture
 def repo_root() -> Path:
     """Return the repository root."""

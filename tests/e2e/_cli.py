@@ -13,7 +13,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def clean_env() -> dict[str, str]:
     """Return this process's environment without MM_* and RAY_ADDRESS (what a user's shell
     would not set for a test run: settings, keys and a Ray cluster to join)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("MM_", "RAY_ADDRESS"))}
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("MM_", "RAY_ADDRESS"))}
+    return {**kept, "MM_METRICS_PORT": "0"}  # several runs at once: any free port each
 
 
 def mmbot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -375,8 +375,7 @@ class OrderManagerMachine(RuleBasedStateMachine):
                 told_lots = max(told_lots, order.pending_qty_lots)
             resting = working[order.client_id]  # what the risk gate sees
             assert (resting.price_ticks, resting.leaves_lots) == (told_price, told_lots), (
-                f"{order.client_id} rests as {resting} but the venue told "
-                f"{(told_price, told_lots)}"
+                f"{order.client_id} rests as {resting} but the venue told {(told_price, told_lots)}"
             )
 
     @precondition(lambda self: not self.venue.queued)  # else the manager cannot know yet

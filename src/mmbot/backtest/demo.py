@@ -13,13 +13,16 @@ from pathlib import Path
 from typing import Final
 
 from mmbot import __version__
-from mmbot.artifacts import utc_iso, write_json, write_text
+from mmbot.artifacts import write_json, write_text
 from mmbot.backtest import edge_audit, run
 from mmbot.backtest.wiring import EngineFactory
 from mmbot.config import EffectiveConfig, load_config, shipped_configs_dir
 from mmbot.core.clock import Clock
 from mmbot.data import preset, synthesize, write_events
+from mmbot.engine.rundir import METRICS_FILE
 from mmbot.engine.rundir_commit import building_run_dir, check_out_dir
+from mmbot.engine.rundir_read import read_run_info
+from mmbot.obs.metrics_json import metrics_document
 
 DEMO_PRESET: Final = "fixture_alt"
 DEMO_SEED: Final = 7
@@ -74,16 +77,17 @@ def run_demo(
         audit = edge_audit.write_edge_audit(outcome.audit, outcome.audited, stage, False, _silent)
     for name in (*run.REPORT_FILES, *edge_audit.REPORT_FILES):
         say(f"wrote {run_dir / name}")
+    # The unified metrics JSON (`mmbot metrics dump` of the run), with the profile and env
+    # the run directory does not record.
     metrics_path = out / "metrics.json"
-    write_json(
-        metrics_path,
-        {
-            "config": {"env": effective.env, "profile": effective.profile,
-                       "sha256": description.sha256},
-            "metrics": outcome.values,
-            "runtime": {"utc": utc_iso(clock.now_ns()), "version": __version__},
-        },
+    document = metrics_document(
+        (run_dir / METRICS_FILE).read_text(encoding="ascii"), read_run_info(run_dir),
+        clock.now_ns(), __version__,
     )  # fmt: skip
+    config_block = document["config"]
+    assert isinstance(config_block, dict)
+    config_block.update(env=effective.env, profile=effective.profile)
+    write_json(metrics_path, document)
     say(f"wrote {metrics_path}")
     worst = audit["bottleneck"]
     assert isinstance(worst, dict)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +10,7 @@ import typer
 
 from mmbot.backtest.demo import demo_config
 from mmbot.cli.backtest_cmd import StrictOption, exit_unless_pass
-from mmbot.core.clock import Clock, SimClock, WallClock
-from mmbot.core.errors import UsageError
+from mmbot.cli.clock import clock_at
 from mmbot.engine.rundir_commit import check_out_dir
 from mmbot.node import run_demo
 
@@ -20,16 +18,6 @@ EXAMPLES = (
     "mmbot demo",
     "mmbot demo --out out/demo --at 2026-01-01T00:00:00Z --strict",
 )
-
-
-def _clock_at(at: str | None) -> Clock:
-    if at is None:
-        return WallClock()
-    try:
-        moment = datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        raise UsageError("E_CLI_USAGE", f"--at value={at} expected=YYYY-MM-DDTHH:MM:SSZ") from None
-    return SimClock(int(moment.timestamp()) * 1_000_000_000)
 
 
 def demo(
@@ -49,7 +37,7 @@ def demo(
     description = effective.describe()
     typer.echo(description.text, nl=False)
     typer.echo(f"sha256={description.sha256}")
-    outcome = run_demo(effective, out, _clock_at(at), typer.echo)
+    outcome = run_demo(effective, out, clock_at(at), typer.echo)
     typer.echo(
         f"{outcome.verdict_line} BOTTLENECK={outcome.bottleneck} "
         f"bottleneck_bps={outcome.bottleneck_bps:.6f}"

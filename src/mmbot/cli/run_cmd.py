@@ -4,6 +4,7 @@ root (mmbot.node) build and run the mode's system, print the result lines."""
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Final
@@ -19,6 +20,7 @@ from mmbot.engine.journal import SENDS, Journal
 from mmbot.engine.live import Pacing, RunOutcome, StatusEvery, parse_speed
 from mmbot.engine.live_canary import CanaryLimits
 from mmbot.node import (
+    MetricsOptions,
     Mode,
     Replay,
     ReplaySet,
@@ -37,6 +39,14 @@ from mmbot.node import (
 )
 
 _NS_PER_S: Final = 1_000_000_000
+DEFAULT_METRICS_PORT: Final = 9108
+
+
+class Colour(StrEnum):
+    """The deployment colours of a blue/green rollout."""
+
+    blue = "blue"
+    green = "green"
 
 
 def pacing_for(speed_text: str, duration_s: float | None, window_s: float | None,
@@ -134,6 +144,20 @@ def run(
         typer.Option("--status-every-s", help="Print a STATUS line on stderr this often (wall s)."),
     ] = 10.0,
     quiet: Annotated[bool, typer.Option("--quiet", help="No STATUS lines.")] = False,
+    metrics_port: Annotated[
+        int,
+        typer.Option(
+            "--metrics-port",
+            envvar="MM_METRICS_PORT",
+            min=-1,
+            max=65535,
+            help="Serve Prometheus metrics on 127.0.0.1:PORT (0: any free port; -1: none).",
+        ),
+    ] = DEFAULT_METRICS_PORT,
+    colour: Annotated[
+        Colour,
+        typer.Option("--colour", envvar="MM_COLOUR", help="Deployment colour (latency metric)."),
+    ] = Colour.blue,
 ) -> None:
     """Run the engine in a live mode; SIGTERM/SIGINT cancel resting orders and exit 0."""
     if adopt and mode not in (Mode.canary, Mode.live):
@@ -145,6 +169,8 @@ def run(
     effective = load_config(config, os.environ)
     journal = open_journal(out)
     access = VenueAccess(venue, symbol, base_url, ws_url, os.environ)
+    metrics = MetricsOptions(None if metrics_port < 0 else metrics_port, colour.value,
+                             partial(typer.echo, err=True))  # fmt: skip
     status = status_every(mode, status_every_s, quiet)
     if mode in (Mode.canary, Mode.live):
         limits = _canary_limits(mode, max_order_lots, max_position_lots, gate_file)
@@ -156,18 +182,18 @@ def run(
             else build_canary(cfg, access, limits, pacing, journal, gate_file=gate_file,
                               adopt=adopt)
         )  # fmt: skip
-        _print_outcome(mode, run_on_venue(system, out, typer.echo), journal, out)
+        _print_outcome(mode, run_on_venue(system, out, typer.echo, metrics), journal, out)
         return
     if mode is Mode.shadow and venue is not None:
         pacing = pacing_for("1", duration_s, window_s, live_venue=True, status=status)
         system = build_shadow_on_venue(effective.config, access, pacing, journal)
-        _print_outcome(mode, run_shadow(system, out, typer.echo), journal, out)
+        _print_outcome(mode, run_shadow(system, out, typer.echo, metrics), journal, out)
         return
     is_book = book_of(effective.config).is_portfolio
     if data is None and not is_book:
         raise UsageError("E_CLI_USAGE", f"--mode {mode.value} needs --data (the event file)")
     pacing = pacing_for(speed, duration_s, window_s, status=status)
-    _run_replay(mode, effective, data, pacing, journal, out)
+    _run_replay(mode, effective, data, pacing, journal, out, metrics)
 
 
 def _canary_limits(mode: Mode, max_order_lots: int | None, max_position_lots: int | None,
@@ -186,7 +212,7 @@ def _canary_limits(mode: Mode, max_order_lots: int | None, max_position_lots: in
 
 
 def _run_replay(mode: Mode, effective: EffectiveConfig, data: Path | None, pacing: Pacing,
-                journal: Journal, out: Path) -> None:  # fmt: skip
+                journal: Journal, out: Path, metrics: MetricsOptions) -> None:  # fmt: skip
     """live-sim (orders reach the simulator) or shadow (orders recorded, none sent) over one
     event file, or over a book's (a portfolio config: one file per symbol, node.replay)."""
     config = effective.config
@@ -198,10 +224,10 @@ def _run_replay(mode: Mode, effective: EffectiveConfig, data: Path | None, pacin
         replay = load_replay(config, data)
     if mode is Mode.shadow:
         system = build_shadow_replay(config, replay.events, pacing, journal)
-        _print_outcome(mode, run_shadow(system, out, typer.echo), journal, out)
+        _print_outcome(mode, run_shadow(system, out, typer.echo, metrics), journal, out)
         return
     system = build_live_sim(config, replay.events, pacing, journal)
-    run = run_live_sim(system, effective, replay, out, typer.echo)
+    run = run_live_sim(system, effective, replay, out, typer.echo, metrics)
     figures = run.report["figures"]
     assert isinstance(figures, dict)
     typer.echo(

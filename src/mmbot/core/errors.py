@@ -25,6 +25,9 @@ REGISTRY: Final[dict[str, str]] = {
     "E_OBS_METRIC": "a metric sample names no metric of obs/catalog.py",
     "E_OBS_LABEL": "a metric sample's labels break the catalogue (names or a non-name value)",
     "E_OBS_PORT": "the metrics exporter cannot listen on the port given",
+    "E_MON_DASHBOARD_STALE": "monitoring/grafana/mm_bot.json differs from what the catalogue builds",
+    "E_MON_PANEL_ID": "two dashboard panels would get the same id",
+    "E_CI_INSTALL": "CI could not install a Debian package its tests need",
     # config: loading and validation
     "E_CFG_FILE_MISSING": "the config file does not exist or cannot be read",
     "E_CFG_YAML": "the config file is not well-formed YAML",

@@ -164,3 +164,17 @@ def read_run_dir(path: Path) -> RunData:
     _check_sorted(data.mids, path / "mids.csv", by_symbol=True)
     _check_references(data)
     return data
+
+
+def read_run_info(path: Path) -> dict[str, object]:
+    """Return the run.json of the folder at path ({} when it has none: a shadow or canary
+    folder, whose metrics.prom stands alone)."""
+    info_path = path / "run.json"
+    if not info_path.is_file():
+        return {}
+    try:
+        info = json.loads(info_path.read_text(encoding="ascii"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AuditError("E_AUDIT_BAD_VALUE", f"file={info_path} row=? {exc}") from None
+    assert isinstance(info, dict)
+    return info

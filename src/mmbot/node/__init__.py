@@ -17,7 +17,14 @@ constructed here, wired whole before the engine starts; nothing rewires a built 
 from mmbot.node.api import BacktestResult, EdgeAudit, backtest
 from mmbot.node.backtests import run_backtest, run_demo, walk_forward
 from mmbot.node.live_reports import CANARY_JSON, LIVE_SIM_JSON, LIVE_SIM_MD, SHADOW_JSON
-from mmbot.node.live_runs import LiveSimRun, open_journal, run_live_sim, run_on_venue, run_shadow
+from mmbot.node.live_runs import (
+    LiveSimRun,
+    MetricsOptions,
+    open_journal,
+    run_live_sim,
+    run_on_venue,
+    run_shadow,
+)
 from mmbot.node.replay import Replay, ReplaySet, load_replay, load_replay_set
 from mmbot.node.stack import (
     book_engine,
@@ -47,6 +54,7 @@ __all__ = [
     "BacktestResult",
     "EdgeAudit",
     "LiveSimRun",
+    "MetricsOptions",
     "Mode",
     "Replay",
     "ReplaySet",

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from mmbot.config import EffectiveConfig
 from mmbot.engine.journal import JOURNAL_FILE, Journal
 from mmbot.engine.live import RunOutcome
 from mmbot.engine.rundir_commit import check_out_dir
 from mmbot.node.live_reports import write_live_sim_report, write_shadow_report, write_venue_report
+from mmbot.node.metrics_serving import serving_metrics, write_metrics
 from mmbot.node.replay import Replay, ReplaySet
 from mmbot.node.systems import System
 
@@ -32,12 +34,28 @@ def open_journal(out: Path) -> Journal:
     return Journal(out / JOURNAL_FILE)
 
 
-def _started(system: System, say: Say) -> RunOutcome:
-    """Run system; say RUNNING once its venue session started (a refused start says only
-    its E_* line)."""
-    return system.run(
-        lambda: say(f"RUNNING mode={system.mode.value} journal={system.journal.path}")
-    )
+@dataclass(frozen=True, slots=True)
+class MetricsOptions:
+    """Where a live run serves its metrics: port on 127.0.0.1 (0: any free port; None: no
+    exporter), the deployment colour, and where to announce the URL (`METRICS url=...`)."""
+
+    port: int | None = None
+    colour: str = "blue"
+    announce: Say = print
+
+
+NO_METRICS: Final = MetricsOptions()
+
+
+def _started(system: System, say: Say, metrics: MetricsOptions) -> RunOutcome:
+    """Run system, serving its metrics meanwhile; say RUNNING once its venue session started
+    (a refused start says only its E_* line)."""
+    with serving_metrics(system, metrics.port, metrics.colour) as url:
+        if url is not None:
+            metrics.announce(f"METRICS url={url}")
+        return system.run(
+            lambda: say(f"RUNNING mode={system.mode.value} journal={system.journal.path}")
+        )
 
 
 def _raise_fatal(system: System) -> None:
@@ -47,25 +65,32 @@ def _raise_fatal(system: System) -> None:
 
 
 def run_live_sim(
-    system: System, effective: EffectiveConfig, replay: Replay | ReplaySet, out: Path, say: Say
-) -> LiveSimRun:
-    """Run live-sim over replay (one symbol's file or a book's); write its run directory and
-    report into out."""
-    outcome = _started(system, say)
+    system: System, effective: EffectiveConfig, replay: Replay | ReplaySet, out: Path, say: Say,
+    metrics: MetricsOptions = NO_METRICS,
+) -> LiveSimRun:  # fmt: skip
+    """Run live-sim over replay (one symbol's file or a book's); write its run directory
+    (metrics.prom included) and report into out."""
+    outcome = _started(system, say, metrics)
     return LiveSimRun(outcome, write_live_sim_report(out, system, outcome, effective, replay))
 
 
-def run_shadow(system: System, out: Path, say: Say) -> RunOutcome:
-    """Run shadow (over a replay or a venue's feed); write shadow.json into out."""
-    outcome = _started(system, say)
+def run_shadow(
+    system: System, out: Path, say: Say, metrics: MetricsOptions = NO_METRICS
+) -> RunOutcome:
+    """Run shadow (over a replay or a venue's feed); write shadow.json and metrics.prom."""
+    outcome = _started(system, say, metrics)
     say(f"wrote {write_shadow_report(out, system, outcome)}")
+    write_metrics(system, out, metrics.colour)
     _raise_fatal(system)
     return outcome
 
 
-def run_on_venue(system: System, out: Path, say: Say) -> RunOutcome:
-    """Run canary or live against its venue; write canary.json into out."""
-    outcome = _started(system, say)
+def run_on_venue(
+    system: System, out: Path, say: Say, metrics: MetricsOptions = NO_METRICS
+) -> RunOutcome:
+    """Run canary or live against its venue; write canary.json and metrics.prom into out."""
+    outcome = _started(system, say, metrics)
     write_venue_report(out, system, outcome)
+    write_metrics(system, out, metrics.colour)
     _raise_fatal(system)
     return outcome

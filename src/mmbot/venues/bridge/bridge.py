@@ -137,6 +137,11 @@ class LiveBridge:
         self._pumps = StreamPumps(self._router, self._fail)
 
     # ---- lifecycle (the runner awaits these inside its loop) ------------------------------
+    @property
+    def order_idem_hits_total(self) -> int:
+        """Return the venue adapter's idempotency hits (0 before it started)."""
+        return 0 if self.venue is None else self.venue.order_idem_hits_total
+
     async def start(self) -> None:
         """Build and start the venue (reconciliation with a flat, order-less local state).
 

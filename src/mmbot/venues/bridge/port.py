@@ -16,6 +16,11 @@ class BridgeableVenue(Venue, Protocol):
 
     journal: FillJournal
 
+    @property
+    def order_idem_hits_total(self) -> int:
+        """Return how many places were answered from the idempotency store (retries)."""
+        ...
+
     async def start(self, local: LocalState | None = None, adopt: bool = False) -> ReconReport:
         """Connect, reconcile with local state, start the streams."""
         ...

@@ -58,6 +58,11 @@ class CcxtFeed:
         self.dialect, self.exchange, self.clock_guard = s.dialect, s.client.exchange, s.clock_guard
         self.journal = s.journal
 
+    @property
+    def order_idem_hits_total(self) -> int:
+        """Return 0: a market-data-only adapter places nothing."""
+        return 0
+
     async def start(self, local: LocalState | None = None, adopt: bool = False) -> ReconReport:
         """Load markets, check the grid, sample the clock, start the book stream; no account.
 

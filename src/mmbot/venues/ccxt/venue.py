@@ -84,6 +84,11 @@ class CcxtVenue:
         self._fill_q, self._redactor = s.tracker.fill_q, s.redactor
 
     @property
+    def order_idem_hits_total(self) -> int:
+        """Return how many places were answered from the idempotency store (retries)."""
+        return self._session.idem.order_idem_hits_total
+
+    @property
     def budget(self) -> WeightBudget:
         """Return the venue-wide weight budget (sized from the venue's limit at start)."""
         return self._session.client.budget

@@ -1,0 +1,1 @@
+"""Entry points the release checklist names (`python -m mmbot.tools.<name>`)."""
