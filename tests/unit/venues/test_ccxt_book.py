@@ -1,0 +1,137 @@
+"""One ccxt session for a book of two symbols (BTCUSDT, ETHUSDT) on both loopback venues.
+
+One connection: one markets load, one private stream (its fills routed to the right
+symbol), a book stream per symbol's top; per symbol: orders, fills, position, the startup
+and reconnect reconciliation, and the dead-man switch (Binance's countdown is per symbol).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from tests.loopback.harness import (
+    BOOK_SYMBOLS,
+    VENUES,
+    ZERO,
+    Fake,
+    intent,
+    invariants,
+    make_book,
+    new_fake,
+    settle,
+    until,
+)
+
+from mmbot.venues.ccxt import CcxtBook, CcxtBookVenue
+from mmbot.venues.recon import ReconRefusedError
+
+pytestmark = pytest.mark.asyncio
+DEAD_MAN_MS = {"binance": 2000, "bybit": 3000}  # Bybit's DCP window is 3 s at least
+Ports = dict[str, CcxtBookVenue]
+
+
+@asynccontextmanager
+async def book_on(fake: Fake, **overrides: Any) -> AsyncIterator[tuple[CcxtBook, Ports]]:
+    """Start a book session on fake (both ports); close both ports at the end."""
+    book = make_book(fake, **overrides)
+    ports = {symbol: book.venue(symbol) for symbol in BOOK_SYMBOLS}
+    try:
+        for port in ports.values():
+            await port.start()
+        yield book, ports
+    finally:
+        for port in ports.values():
+            await port.close()
+
+
+async def _quotable(ports: Ports) -> None:
+    await until(lambda: all(p.quote_block() is None for p in ports.values()), what="quoting")
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_book_session_one_connection_routes_fills_per_symbol(venue: str) -> None:
+    async with new_fake(venue, symbols=BOOK_SYMBOLS) as fake, book_on(fake) as (book, ports):
+        btc, eth = ports["BTCUSDT"], ports["ETHUSDT"]
+        await fake.push_book(1000, 1010)
+        assert btc.quote_block() is not None and eth.quote_block() is not None  # no ETH top yet
+        await fake.push_book(2000, 2010, symbol="ETHUSDT")
+        await _quotable(ports)
+        btc_bid = await btc.place(intent(1, price=990, qty=3))
+        eth_ask = await eth.place(intent(1, side=-1, price=2020, qty=4))
+        assert btc_bid.client_id != eth_ask.client_id  # the same intent seq on two symbols
+        await fake.fill(eth_ask.client_id, [1, 3])
+        await fake.fill(btc_bid.client_id, [2])
+        await until(lambda: (btc.journal.position_lots, eth.journal.position_lots) == (2, -4))
+        await settle()
+        assert set(btc.local_open_orders()) == {btc_bid.client_id} and not eth.local_open_orders()
+        for port in ports.values():
+            assert (await port.reconcile()).ok
+            assert invariants(fake, port) == ZERO
+        assert fake.stats.private_streams == 1
+        # One markets load for both symbols, as one symbol's session makes: the budget's
+        # call and ccxt's own (Bybit's: and its PreLaunch page).
+        markets = {"binance": ("GET exchangeInfo", 2), "bybit": ("GET market/instruments-info", 3)}
+        path, calls = markets[venue]
+        assert fake.stats.requests[path] == calls
+        assert book.accounts["ETHUSDT"].client.budget is book.client.budget  # one account's
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_book_session_reconciles_every_symbol_after_a_reconnect(venue: str) -> None:
+    async with new_fake(venue, symbols=BOOK_SYMBOLS) as fake, book_on(fake) as (book, ports):
+        await fake.push_book(1000, 1010)
+        await fake.push_book(2000, 2010, symbol="ETHUSDT")
+        await _quotable(ports)
+        btc_bid = await ports["BTCUSDT"].place(intent(1, price=990, qty=3))
+        eth_bid = await ports["ETHUSDT"].place(intent(1, price=1990, qty=2))
+        fake.faults.ws_drop_fills = 2  # both fills happen while nobody listens
+        await fake.fill(btc_bid.client_id, [3])
+        await fake.fill(eth_bid.client_id, [2])
+        await fake.disconnect()
+        await until(lambda: book.stats.reconnects_total >= 1, what="a reconnect")
+        await _quotable(ports)
+        assert (ports["BTCUSDT"].journal.position_lots, ports["ETHUSDT"].journal.position_lots) \
+            == (3, 2)  # fmt: skip
+        for port in ports.values():
+            assert invariants(fake, port) == ZERO
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_book_start_refused_on_one_symbol_arms_and_subscribes_nothing(venue: str) -> None:
+    async with new_fake(venue, symbols=BOOK_SYMBOLS) as fake:
+        fake.positions["ETHUSDT"] = 3  # left by an earlier session
+        book = make_book(fake, dead_man_countdown_ms=DEAD_MAN_MS[venue])
+        ports = [book.venue(symbol) for symbol in BOOK_SYMBOLS]
+        with pytest.raises(ReconRefusedError, match="ETHUSDT"):
+            await ports[0].start()
+        with pytest.raises(ReconRefusedError):  # the second port shares the refusal
+            await ports[1].start()
+        for port in ports:
+            await port.close()
+        assert not fake.dead_man_armed and fake.stats.private_streams == 0
+
+
+async def test_binance_book_close_disarms_only_the_clean_symbols_countdown() -> None:
+    async with new_fake("binance", symbols=BOOK_SYMBOLS) as fake:
+        book = make_book(fake, dead_man_countdown_ms=DEAD_MAN_MS["binance"])
+        btc, eth = book.venue("BTCUSDT"), book.venue("ETHUSDT")
+        await btc.start()
+        await eth.start()
+        assert fake.countdown_symbols() == set(BOOK_SYMBOLS)
+        await fake.push_book(2000, 2010, symbol="ETHUSDT")
+        await eth.place(intent(1, price=1990, qty=2))  # left resting at close
+        await btc.close()
+        assert fake.countdown_symbols() == set(BOOK_SYMBOLS)  # the session is still open
+        await eth.close()
+        assert fake.countdown_symbols() == {"ETHUSDT"}  # its order keeps its switch armed
+
+
+async def test_bybit_book_close_keeps_the_accounts_switch_while_one_symbol_rests() -> None:
+    async with new_fake("bybit", symbols=BOOK_SYMBOLS) as fake:
+        async with book_on(fake, dead_man_countdown_ms=DEAD_MAN_MS["bybit"]) as (_, ports):
+            await fake.push_book(2000, 2010, symbol="ETHUSDT")
+            await ports["ETHUSDT"].place(intent(1, price=1990, qty=2))
+        assert fake.dead_man_armed and fake.open_client_ids("ETHUSDT")  # DCP: the order's net
