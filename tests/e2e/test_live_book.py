@@ -187,7 +187,7 @@ def test_status_names_each_symbol_and_kill_stops_every_symbol(
 
 
 @pytest.mark.usefixtures("cli_env")
-def test_canary_with_a_book_of_several_symbols_is_refused_before_anything_starts(
+def test_canary_book_symbol_list_not_naming_each_symbol_is_refused_before_anything_starts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = run_cli(
@@ -197,7 +197,7 @@ def test_canary_with_a_book_of_several_symbols_is_refused_before_anything_starts
     )  # fmt: skip
     assert code == 2
     assert capsys.readouterr().err.splitlines() == [
-        "E_CLI_USAGE: the book has 2 symbols ['BTCUSDT', 'ETHUSDT']; canary, live and shadow "
-        "on a venue run one symbol (live-sim and shadow over --data DIR run a book)"
+        "E_CLI_USAGE: --symbol value=BTCUSDT expected one venue symbol per book symbol "
+        "['BTCUSDT', 'ETHUSDT'], comma-separated in that order (or no --symbol: the book's own)"
     ]
     assert not (tmp_path / "out" / "session.json").exists()

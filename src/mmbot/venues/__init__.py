@@ -23,7 +23,13 @@ from mmbot.venues.base import (
     VenueFill,
     VenueOrder,
 )
-from mmbot.venues.bridge import BridgeableVenue, BridgeConfig, LiveBridge, linear_instrument
+from mmbot.venues.bridge import (
+    BridgeableVenue,
+    BridgeConfig,
+    BridgeSet,
+    LiveBridge,
+    linear_instrument,
+)
 from mmbot.venues.credentials import Credentials
 from mmbot.venues.sim import SimVenuePort
 
@@ -53,6 +59,7 @@ __all__ = [
     "Balance",
     "BookTop",
     "BridgeConfig",
+    "BridgeSet",
     "BridgeableVenue",
     "CcxtBook",
     "CcxtFeed",
