@@ -1,14 +1,18 @@
 """One ccxt session for a book of two symbols (BTCUSDT, ETHUSDT) on both loopback venues.
 
 One connection: one markets load, one private stream (its fills routed to the right
-symbol), a book stream per symbol's top; per symbol: orders, fills, position, the startup
-and reconnect reconciliation, and the dead-man switch (Binance's countdown is per symbol).
+symbol), one book stream for every symbol's top; per symbol: orders, fills, position, the
+startup and reconnect reconciliation, and the dead-man switch (Binance's countdown is per
+symbol). Over it, a LiveBridge per symbol run as one BridgeSet (start, blocks, summary,
+close).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import pytest
@@ -25,6 +29,7 @@ from tests.loopback.harness import (
     until,
 )
 
+from mmbot.venues.bridge import BridgeSet, LiveBridge
 from mmbot.venues.ccxt import CcxtBook, CcxtBookVenue
 from mmbot.venues.recon import ReconRefusedError
 
@@ -92,6 +97,8 @@ async def test_book_session_reconciles_every_symbol_after_a_reconnect(venue: str
         await fake.fill(eth_bid.client_id, [2])
         await fake.disconnect()
         await until(lambda: book.stats.reconnects_total >= 1, what="a reconnect")
+        await fake.push_book(1000, 1010)  # fresh tops: the wait above may outlast their age
+        await fake.push_book(2000, 2010, symbol="ETHUSDT")
         await _quotable(ports)
         assert (ports["BTCUSDT"].journal.position_lots, ports["ETHUSDT"].journal.position_lots) \
             == (3, 2)  # fmt: skip
@@ -135,3 +142,45 @@ async def test_bybit_book_close_keeps_the_accounts_switch_while_one_symbol_rests
             await fake.push_book(2000, 2010, symbol="ETHUSDT")
             await ports["ETHUSDT"].place(intent(1, price=1990, qty=2))
         assert fake.dead_man_armed and fake.open_client_ids("ETHUSDT")  # DCP: the order's net
+
+
+async def test_bridge_set_runs_each_symbols_bridge_over_the_one_session() -> None:
+    async with new_fake("binance", symbols=BOOK_SYMBOLS) as fake:
+        book = make_book(fake, dead_man_countdown_ms=DEAD_MAN_MS["binance"])
+        grids = {"BTCUSDT": (0.1, 0.001), "ETHUSDT": (0.01, 0.01)}
+        bridges = BridgeSet({
+            symbol: LiveBridge(partial(book.venue, symbol), f"{symbol}mm", *grids[symbol])
+            for symbol in BOOK_SYMBOLS
+        })  # fmt: skip
+        await bridges.start()
+        await fake.push_book(1000, 1010)
+        await until(lambda: _blocks(bridges) == [None, "E_VENUE_STALE_BOOK"], what="BTC's top")
+        assert (bridges.quote_block() or "").startswith("E_VENUE_STALE_BOOK")  # ETH's: no top
+        await fake.push_book(2000, 2010, symbol="ETHUSDT")
+        await until(lambda: _blocks(bridges) == [None, None], what="ETH's top")
+        assert bridges.quote_block() is None
+        eth = bridges.bridges["ETHUSDT"]
+        eth.place(1, 1990, 2, client_seq=7)
+        bridges.bridges["BTCUSDT"].place(1, 990, 3, client_seq=7)  # the same number
+        await until(lambda: len(fake.open_orders()) == 2, what="both places at the fake")
+        assert {o["clientOrderId"].split("-")[0] for o in fake.open_orders()} == {
+            "BTCUSDTmm", "ETHUSDTmm"}  # fmt: skip
+        await fake.fill(fake.open_client_ids("ETHUSDT").pop(), [2])
+        await until(lambda: eth.summary()["fills"] == 1, what="ETH's fill at its bridge")
+        await bridges.close()  # each bridge cancels its orders; the last closes the session
+        summary = bridges.summary()
+        assert fake.open_orders() == [] and not fake.dead_man_armed
+        assert summary["fills"] == 1 and summary["close_cancels"] == 1
+        assert {s: row["fills"] for s, row in summary["by_symbol"].items()} == {
+            "BTCUSDT": 0, "ETHUSDT": 1}  # fmt: skip
+        assert bridges.fatal is None
+
+
+def _blocks(bridges: BridgeSet) -> list[str | None]:
+    """Read each bridge's quote block at a decision now (its code only)."""
+    codes = []
+    for bridge in bridges.bridges.values():
+        bridge.run_until(time.time_ns())
+        line = bridge.quote_block()
+        codes.append(None if line is None else line.split(":")[0])
+    return codes
