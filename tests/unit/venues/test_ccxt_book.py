@@ -121,6 +121,24 @@ async def test_book_start_refused_on_one_symbol_arms_and_subscribes_nothing(venu
         assert not fake.dead_man_armed and fake.stats.private_streams == 0
 
 
+@pytest.mark.parametrize("venue", VENUES)
+async def test_book_adopting_start_takes_each_symbols_own_position(venue: str) -> None:
+    async with new_fake(venue, symbols=BOOK_SYMBOLS) as fake:
+        fake.positions["ETHUSDT"] = -3  # left by an earlier session, on ETH only
+        book = make_book(fake)
+        ports = {symbol: book.venue(symbol) for symbol in BOOK_SYMBOLS}
+        try:
+            reports = {symbol: await port.start(adopt=True) for symbol, port in ports.items()}
+        finally:
+            for port in ports.values():
+                await port.close()
+        assert {s: r.venue_position_lots for s, r in reports.items()} == {
+            "BTCUSDT": 0, "ETHUSDT": -3}  # fmt: skip
+        assert not reports["BTCUSDT"].adopted and reports["ETHUSDT"].adopted
+        assert ports["ETHUSDT"].journal.position_lots == -3
+        assert ports["BTCUSDT"].journal.position_lots == 0
+
+
 async def test_binance_book_close_disarms_only_the_clean_symbols_countdown() -> None:
     async with new_fake("binance", symbols=BOOK_SYMBOLS) as fake:
         book = make_book(fake, dead_man_countdown_ms=DEAD_MAN_MS["binance"])
