@@ -98,6 +98,10 @@ def open_book_venues(
         symbol: _instrument(names[symbol], inst.tick_size, inst.lot_size)
         for symbol, inst in zip(book.symbols, book.instruments, strict=True)
     }
+    venue_symbols = [inst.venue_symbol for inst in instruments.values()]
+    if len(set(venue_symbols)) != len(venue_symbols):
+        raise UsageError("E_CLI_USAGE", f"venue symbols {venue_symbols} of the book symbols "
+                         f"{list(book.symbols)} expected one venue market per symbol")  # fmt: skip
     connection = _connection(dialect, access, market_data_only)
     session = _SharedSession(connection, tuple(instruments.values()))
     bridges: dict[str, LiveBridge] = {}
