@@ -187,17 +187,24 @@ def test_status_names_each_symbol_and_kill_stops_every_symbol(
 
 
 @pytest.mark.usefixtures("cli_env")
-def test_canary_with_a_book_of_several_symbols_is_refused_before_anything_starts(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("symbols", "line"),
+    [
+        ("BTCUSDT", "E_CLI_USAGE: --symbol value=BTCUSDT expected one venue symbol per book "
+         "symbol ['BTCUSDT', 'ETHUSDT'], comma-separated in that order (or no --symbol: the "
+         "book's own)"),
+        ("BTCUSDT,BTC/USDT:USDT", "E_CLI_USAGE: venue symbols ['BTCUSDT', 'BTCUSDT'] of the "
+         "book symbols ['BTCUSDT', 'ETHUSDT'] expected one venue market per symbol"),
+    ],
+)  # fmt: skip
+def test_canary_book_symbol_list_not_naming_each_symbol_is_refused_before_anything_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], symbols: str, line: str
 ) -> None:
     code = run_cli(
         "run", "--mode", "canary", "-c", str(CONFIG), "--venue", "binance-usdm", "--symbol",
-        "BTCUSDT", "--out", str(tmp_path / "out"), "--max-order-lots", "1",
+        symbols, "--out", str(tmp_path / "out"), "--max-order-lots", "1",
         "--max-position-lots", "1", "--gate-file", str(tmp_path / "gate"),
     )  # fmt: skip
     assert code == 2
-    assert capsys.readouterr().err.splitlines() == [
-        "E_CLI_USAGE: the book has 2 symbols ['BTCUSDT', 'ETHUSDT']; canary, live and shadow "
-        "on a venue run one symbol (live-sim and shadow over --data DIR run a book)"
-    ]
+    assert capsys.readouterr().err.splitlines() == [line]
     assert not (tmp_path / "out" / "session.json").exists()

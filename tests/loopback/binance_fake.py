@@ -12,6 +12,8 @@ REST (signed requests are HMAC-SHA256 checked like the venue does):
   POST /fapi/v1/countdownCancelAll (dead-man switch; countdownTime 0 disarms it),
   POST/PUT/DELETE /fapi/v1/listenKey
 WS: /private/ws?listenKey=K (ORDER_TRADE_UPDATE), /public/ws (SUBSCRIBE ...@bookTicker).
+Several symbols (`symbols`): every order, trade, position read and countdown names its
+symbol (a countdown cancels only its symbol's orders); one user stream carries them all.
 Limits: weight_limit request weight per weight_window_s (429 + Retry-After beyond), reported
 in X-MBX-USED-WEIGHT-<interval>.
 """
@@ -21,12 +23,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
-from tests.loopback.market import LOT, SYMBOL, TICK, fmt_px, fmt_qty, to_lots, to_ticks
+from tests.loopback.market import SYMBOL, Market
 from tests.loopback.server import LoopbackServer, send_all
 
 API_KEY = "loopback-key-0123456789"
@@ -50,11 +53,12 @@ class FakeBinance(LoopbackServer):
     api_key = API_KEY
     api_secret = API_SECRET
 
-    def __init__(self, weight_limit: int = 2400, weight_window_s: float = 60.0) -> None:
-        super().__init__(weight_limit, weight_window_s)
+    def __init__(self, weight_limit: int = 2400, weight_window_s: float = 60.0,
+                 symbols: Sequence[str] = (SYMBOL,)) -> None:  # fmt: skip
+        super().__init__(weight_limit, weight_window_s, symbols)
         self._next_order_id = 1000
         self._next_trade_id = 5000
-        self._countdown_deadline_ms: int | None = None
+        self._countdown_deadline_ms: dict[str, int] = {}  # symbol -> when its countdown fires
         self._listen_keys: set[str] = set()
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -69,36 +73,46 @@ class FakeBinance(LoopbackServer):
         return order["status"] in _OPEN
 
     def _leaves_lots(self, order: dict[str, Any]) -> int:
-        return to_lots(order["origQty"]) - to_lots(order["executedQty"])
+        market = self.markets[order["symbol"]]
+        return market.to_lots(order["origQty"]) - market.to_lots(order["executedQty"])
 
-    def trade_ids(self) -> set[str]:
-        """Return every trade id."""
-        return {str(t["id"]) for t in self.trades}
+    def trade_ids(self, symbol: str | None = None) -> set[str]:
+        """Return every trade id in symbol (None: in every symbol)."""
+        return {str(t["id"]) for t in self.trades if symbol in (None, t["symbol"])}
 
     @property
     def dead_man_armed(self) -> bool:
-        """Return True while a countdown is running."""
-        return self._countdown_deadline_ms is not None
+        """Return True while a countdown is running (on any symbol)."""
+        return bool(self._countdown_deadline_ms)
 
-    def _book_msg(self, bid_ticks: int, ask_ticks: int, lots: int) -> dict[str, Any]:
-        now = self.now_ms()
+    def countdown_symbols(self) -> set[str]:
+        """Return the symbols whose countdown is running."""
+        return set(self._countdown_deadline_ms)
+
+    def _book_msg(self, market: Market, bid_ticks: int, ask_ticks: int,
+                  lots: int) -> dict[str, Any]:  # fmt: skip
+        now, m = self.now_ms(), market
         return {
-            "e": "bookTicker", "u": now, "E": now, "T": now, "s": SYMBOL,
-            "b": fmt_px(bid_ticks), "B": fmt_qty(lots), "a": fmt_px(ask_ticks), "A": fmt_qty(lots),
+            "e": "bookTicker", "u": now, "E": now, "T": now, "s": m.symbol,
+            "b": m.fmt_px(bid_ticks), "B": m.fmt_qty(lots), "a": m.fmt_px(ask_ticks),
+            "A": m.fmt_qty(lots),
         }  # fmt: skip
 
     def _execute(self, order: dict[str, Any], qty_lots: int) -> list[dict[str, Any]]:
         self._next_trade_id += 1
+        market = self.markets[order["symbol"]]
         side = 1 if order["side"] == "BUY" else -1
-        self.position_lots += side * qty_lots
-        executed = to_lots(order["executedQty"]) + qty_lots
-        order["executedQty"] = fmt_qty(executed)
-        order["status"] = "FILLED" if executed == to_lots(order["origQty"]) else "PARTIALLY_FILLED"
+        self.positions[market.symbol] += side * qty_lots
+        executed = market.to_lots(order["executedQty"]) + qty_lots
+        order["executedQty"] = market.fmt_qty(executed)
+        filled = executed == market.to_lots(order["origQty"])
+        order["status"] = "FILLED" if filled else "PARTIALLY_FILLED"
         order["updateTime"] = self.now_ms()
         trade = {
-            "symbol": SYMBOL, "id": self._next_trade_id, "orderId": order["orderId"],
-            "side": order["side"], "price": order["price"], "qty": fmt_qty(qty_lots),
-            "realizedPnl": "0", "quoteQty": str(Decimal(order["price"]) * qty_lots * LOT),
+            "symbol": market.symbol, "id": self._next_trade_id, "orderId": order["orderId"],
+            "side": order["side"], "price": order["price"], "qty": market.fmt_qty(qty_lots),
+            "realizedPnl": "0",
+            "quoteQty": str(Decimal(order["price"]) * qty_lots * market.lot),
             "commission": "0.0001", "commissionAsset": "USDT", "time": self.now_ms(),
             "positionSide": "BOTH", "buyer": side > 0, "maker": True,
         }  # fmt: skip
@@ -109,10 +123,11 @@ class FakeBinance(LoopbackServer):
         await send_all(self._private, msg)
 
     async def _dead_man_tick(self) -> None:
-        deadline = self._countdown_deadline_ms
-        if deadline is not None and self.now_ms() >= deadline:
-            self._countdown_deadline_ms = None
-            await self._dead_man_fire()
+        now = self.now_ms()
+        for symbol, deadline in list(self._countdown_deadline_ms.items()):
+            if now >= deadline:
+                del self._countdown_deadline_ms[symbol]
+                await self._dead_man_fire(symbol)
 
     # ---- plumbing ----------------------------------------------------------------------
     @web.middleware
@@ -169,8 +184,9 @@ class FakeBinance(LoopbackServer):
 
     # ---- REST handlers -----------------------------------------------------------------
     async def _get_exchangeInfo(self, _: dict[str, str]) -> web.StreamResponse:
+        rows = [_symbol_info(m, self.min_qty_of(m)) for m in self.markets.values()]
         return web.json_response(_exchange_info(self.now_ms(), self.weight_limit,
-                                                self.weight_window_s, self.min_qty))  # fmt: skip
+                                                self.weight_window_s, rows))  # fmt: skip
 
     async def _get_time(self, _: dict[str, str]) -> web.StreamResponse:
         return web.json_response({"serverTime": self.now_ms()})
@@ -180,21 +196,16 @@ class FakeBinance(LoopbackServer):
         self.stats.posts_by_client_id[cid] += 1
         if self.faults.take("drop_next"):
             return web.Response(status=503, text="Service Unavailable")
-        if self.faults.take("reject_next"):
-            return _error(400, -5022, _POST_ONLY_REJECT)
-        if cid in self.orders:
-            return _error(400, -4116, "ClientOrderId is duplicated.")
-        price_ticks = to_ticks(p["price"])
-        side = p["side"]
-        if self.book is not None and p.get("timeInForce") == "GTX":
-            bid, _, ask, _ = self.book
-            if (side == "BUY" and price_ticks >= ask) or (side == "SELL" and price_ticks <= bid):
-                return _error(400, -5022, _POST_ONLY_REJECT)
+        refusal = self._post_refusal(cid, p)
+        if refusal is not None:
+            return refusal
+        market = self.markets[p["symbol"]]
+        price_ticks, side = market.to_ticks(p["price"]), p["side"]
         self._next_order_id += 1
         now = self.now_ms()
         order = {
-            "orderId": self._next_order_id, "symbol": SYMBOL, "status": "NEW",
-            "clientOrderId": cid, "price": fmt_px(price_ticks), "avgPrice": "0",
+            "orderId": self._next_order_id, "symbol": market.symbol, "status": "NEW",
+            "clientOrderId": cid, "price": market.fmt_px(price_ticks), "avgPrice": "0",
             "origQty": p["quantity"], "executedQty": "0", "cumQuote": "0",
             "timeInForce": p.get("timeInForce", "GTC"), "type": "LIMIT", "reduceOnly": False,
             "side": side, "positionSide": "BOTH", "time": now, "updateTime": now,
@@ -205,13 +216,31 @@ class FakeBinance(LoopbackServer):
             return web.Response(status=503, text="Service Unavailable")
         return web.json_response(order)
 
+    def _post_refusal(self, cid: str, p: dict[str, str]) -> web.Response | None:
+        """Return the venue's answer refusing an order post, or None when it may rest."""
+        if self.faults.take("reject_next"):
+            return _error(400, -5022, _POST_ONLY_REJECT)
+        if cid in self.orders:
+            return _error(400, -4116, "ClientOrderId is duplicated.")
+        market = self.markets.get(p.get("symbol", ""))
+        if market is None:
+            return _error(400, -1121, "Invalid symbol.")
+        book, price_ticks = self.books.get(market.symbol), market.to_ticks(p["price"])
+        if book is not None and p.get("timeInForce") == "GTX":
+            bid, _, ask, _ = book
+            side = p["side"]
+            if (side == "BUY" and price_ticks >= ask) or (side == "SELL" and price_ticks <= bid):
+                return _error(400, -5022, _POST_ONLY_REJECT)
+        return None
+
     async def _put_order(self, p: dict[str, str]) -> web.StreamResponse:
         order = self.orders.get(p.get("origClientOrderId", ""))
         if order is None or not self._is_open(order):
             return _error(400, -2013, "Order does not exist.")
-        if to_lots(p["quantity"]) <= to_lots(order["executedQty"]):
+        market = self.markets[order["symbol"]]
+        if market.to_lots(p["quantity"]) <= market.to_lots(order["executedQty"]):
             return _error(400, -4005, "Quantity greater than max quantity.")
-        order.update(price=fmt_px(to_ticks(p["price"])), origQty=p["quantity"],
+        order.update(price=market.fmt_px(market.to_ticks(p["price"])), origQty=p["quantity"],
                      updateTime=self.now_ms())  # fmt: skip
         await send_all(self._private, self._update(order, "AMENDMENT"))
         return web.json_response(order)
@@ -231,17 +260,19 @@ class FakeBinance(LoopbackServer):
             return _error(400, -2013, "Order does not exist.")
         return web.json_response(order)
 
-    async def _get_openOrders(self, _: dict[str, str]) -> web.StreamResponse:
+    async def _get_openOrders(self, p: dict[str, str]) -> web.StreamResponse:
         if self.faults.fail_open_orders:
             return web.Response(status=503, text="Service Unavailable")
-        return web.json_response(self.open_orders())
+        return web.json_response(self.open_orders(p.get("symbol")))
 
-    async def _get_positionRisk(self, _: dict[str, str]) -> web.StreamResponse:
-        if self.position_lots == 0:
-            return web.json_response([])
-        row = {"symbol": SYMBOL, "positionSide": "BOTH", "entryPrice": "0",
-               "positionAmt": fmt_qty(self.position_lots), "updateTime": self.now_ms()}  # fmt: skip
-        return web.json_response([row])
+    async def _get_positionRisk(self, p: dict[str, str]) -> web.StreamResponse:
+        rows = [
+            {"symbol": symbol, "positionSide": "BOTH", "entryPrice": "0",
+             "positionAmt": self.markets[symbol].fmt_qty(lots), "updateTime": self.now_ms()}
+            for symbol, lots in self.positions.items()
+            if lots and p.get("symbol") in (None, symbol)
+        ]  # fmt: skip
+        return web.json_response(rows)
 
     async def _get_balance(self, _: dict[str, str]) -> web.StreamResponse:
         row = {"accountAlias": "fake", "asset": "USDT", "balance": "1000.0",
@@ -250,7 +281,7 @@ class FakeBinance(LoopbackServer):
         return web.json_response([row])
 
     async def _get_userTrades(self, p: dict[str, str]) -> web.StreamResponse:
-        rows = self.trades
+        rows = [t for t in self.trades if p.get("symbol") in (None, t["symbol"])]
         if "fromId" in p:
             rows = [t for t in rows if t["id"] >= int(p["fromId"])]
         elif "startTime" in p:
@@ -258,10 +289,13 @@ class FakeBinance(LoopbackServer):
         return web.json_response(rows[: int(p.get("limit", 500))])
 
     async def _post_countdownCancelAll(self, p: dict[str, str]) -> web.StreamResponse:
-        countdown_ms = int(p["countdownTime"])
-        self._countdown_deadline_ms = self.now_ms() + countdown_ms if countdown_ms else None
+        symbol, countdown_ms = p["symbol"], int(p["countdownTime"])
+        if countdown_ms:
+            self._countdown_deadline_ms[symbol] = self.now_ms() + countdown_ms
+        else:
+            self._countdown_deadline_ms.pop(symbol, None)
         self.dead_man_window_ms = countdown_ms or None
-        return web.json_response({"symbol": SYMBOL, "countdownTime": str(countdown_ms)})
+        return web.json_response({"symbol": symbol, "countdownTime": str(countdown_ms)})
 
     async def _post_listenKey(self, _: dict[str, str]) -> web.StreamResponse:
         key = f"lk{len(self._listen_keys) + 1}"
@@ -290,6 +324,7 @@ class FakeBinance(LoopbackServer):
         await ws.prepare(request)
         if private:
             self._private[ws] = set()  # the user stream has no topics
+            self.stats.private_streams += 1
         else:
             self._public.add(ws)
         try:
@@ -309,7 +344,7 @@ class FakeBinance(LoopbackServer):
                 trade: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
         now = self.now_ms()
         o = {
-            "s": SYMBOL, "c": order["clientOrderId"], "S": order["side"], "o": "LIMIT",
+            "s": order["symbol"], "c": order["clientOrderId"], "S": order["side"], "o": "LIMIT",
             "f": order["timeInForce"], "q": order["origQty"], "p": order["price"], "ap": "0",
             "sp": "0", "x": exec_type, "X": order["status"], "i": order["orderId"],
             "l": trade["qty"] if trade else "0", "z": order["executedQty"],
@@ -331,7 +366,8 @@ def _error(status: int, code: int, msg: str) -> web.Response:
     return web.json_response({"code": code, "msg": msg}, status=status)
 
 
-def _exchange_info(now_ms: int, limit: int, window_s: float, min_qty: Decimal) -> dict[str, Any]:
+def _exchange_info(now_ms: int, limit: int, window_s: float,
+                   symbols: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
     interval, num = ("MINUTE", int(window_s // 60)) if window_s >= 60 else ("SECOND", int(window_s))
     return {
         "timezone": "UTC", "serverTime": now_ms, "futuresType": "U_MARGINED",
@@ -342,28 +378,38 @@ def _exchange_info(now_ms: int, limit: int, window_s: float, min_qty: Decimal) -
         ],
         "exchangeFilters": [],
         "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "0"}],
-        "symbols": [{
-            "symbol": SYMBOL, "pair": SYMBOL, "contractType": "PERPETUAL",
-            "deliveryDate": 4133404800000, "onboardDate": 1569398400000, "status": "TRADING",
-            "maintMarginPercent": "2.5000", "requiredMarginPercent": "5.0000",
-            "baseAsset": "BTC", "quoteAsset": "USDT", "marginAsset": "USDT",
-            "pricePrecision": 1, "quantityPrecision": 3, "baseAssetPrecision": 8,
-            "quotePrecision": 8, "underlyingType": "COIN", "underlyingSubType": [],
-            "settlePlan": 0, "triggerProtect": "0.0500", "liquidationFee": "0.012500",
-            "marketTakeBound": "0.05",
-            "filters": [
-                {"filterType": "PRICE_FILTER", "minPrice": "0.1", "maxPrice": "1000000",
-                 "tickSize": str(TICK)},
-                {"filterType": "LOT_SIZE", "minQty": str(min_qty), "maxQty": "1000",
-                 "stepSize": str(LOT)},
-                {"filterType": "MARKET_LOT_SIZE", "minQty": "0.001", "maxQty": "120",
-                 "stepSize": str(LOT)},
-                {"filterType": "MAX_NUM_ORDERS", "limit": 200},
-                {"filterType": "MIN_NOTIONAL", "notional": "5"},
-                {"filterType": "PERCENT_PRICE", "multiplierUp": "1.05",
-                 "multiplierDown": "0.95", "multiplierDecimal": "4"},
-            ],
-            "orderTypes": ["LIMIT", "MARKET"],
-            "timeInForce": ["GTC", "IOC", "FOK", "GTX"],
-        }],
+        "symbols": symbols,
     }  # fmt: skip
+
+
+def _symbol_info(market: Market, min_qty: str) -> dict[str, Any]:
+    tick, lot = market.tick, market.lot
+    return {
+        "symbol": market.symbol, "pair": market.symbol, "contractType": "PERPETUAL",
+        "deliveryDate": 4133404800000, "onboardDate": 1569398400000, "status": "TRADING",
+        "maintMarginPercent": "2.5000", "requiredMarginPercent": "5.0000",
+        "baseAsset": market.base, "quoteAsset": "USDT", "marginAsset": "USDT",
+        "pricePrecision": _places(tick), "quantityPrecision": _places(lot),
+        "baseAssetPrecision": 8, "quotePrecision": 8, "underlyingType": "COIN",
+        "underlyingSubType": [], "settlePlan": 0, "triggerProtect": "0.0500",
+        "liquidationFee": "0.012500", "marketTakeBound": "0.05",
+        "filters": [
+            {"filterType": "PRICE_FILTER", "minPrice": str(tick), "maxPrice": "1000000",
+             "tickSize": str(tick)},
+            {"filterType": "LOT_SIZE", "minQty": min_qty, "maxQty": "1000",
+             "stepSize": str(lot)},
+            {"filterType": "MARKET_LOT_SIZE", "minQty": str(lot), "maxQty": "120",
+             "stepSize": str(lot)},
+            {"filterType": "MAX_NUM_ORDERS", "limit": 200},
+            {"filterType": "MIN_NOTIONAL", "notional": "5"},
+            {"filterType": "PERCENT_PRICE", "multiplierUp": "1.05",
+             "multiplierDown": "0.95", "multiplierDecimal": "4"},
+        ],
+        "orderTypes": ["LIMIT", "MARKET"],
+        "timeInForce": ["GTC", "IOC", "FOK", "GTX"],
+    }  # fmt: skip
+
+
+def _places(step: Decimal) -> int:
+    """Return the decimal places of a grid step (0.01 -> 2)."""
+    return -int(step.as_tuple().exponent)

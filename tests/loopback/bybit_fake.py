@@ -19,7 +19,8 @@ WS: /v5/private (op auth, subscribe/unsubscribe order/execution/dcp.future, ping
 /v5/public/linear
 (subscribe orderbook.1.<symbol>). Limits: weight_limit requests per weight_window_s (the IP
 limit; HTTP 403 beyond) and per-endpoint per-second limits (retCode 10006 beyond), reported in
-X-Bapi-Limit headers.
+X-Bapi-Limit headers. Several symbols (`symbols`): orders, executions, positions and books
+name their symbol; the private stream and DCP are the account's, for every symbol at once.
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ import hashlib
 import hmac
 import json
 import time
-from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
-from tests.loopback.market import LOT, SYMBOL, TICK, fmt_px, fmt_qty, to_lots, to_ticks
+from tests.loopback.market import SYMBOL, Market
 from tests.loopback.server import LoopbackServer, send_all
 
 API_KEY = "bybit-loopback-key-0123"
@@ -52,8 +53,10 @@ class FakeBybit(LoopbackServer):
     api_secret = API_SECRET
 
     def __init__(self, weight_limit: int = 600, weight_window_s: float = 5.0,
-                 endpoint_limits: dict[str, int] | None = None) -> None:  # fmt: skip
-        super().__init__(weight_limit, weight_window_s)  # the IP limit: each request weighs 1
+                 endpoint_limits: dict[str, int] | None = None,
+                 symbols: Sequence[str] = (SYMBOL,)) -> None:  # fmt: skip
+        # The IP limit: each request weighs 1.
+        super().__init__(weight_limit, weight_window_s, symbols)
         self.endpoint_limits = dict(ENDPOINT_LIMITS if endpoint_limits is None
                                     else endpoint_limits)  # fmt: skip
         self._dcp_armed = False  # a private stream subscribed to dcp.* and did not leave it
@@ -72,39 +75,43 @@ class FakeBybit(LoopbackServer):
         return order["orderStatus"] in _OPEN
 
     def _leaves_lots(self, order: dict[str, Any]) -> int:
-        return to_lots(order["qty"]) - to_lots(order["cumExecQty"])
+        market = self.markets[order["symbol"]]
+        return market.to_lots(order["qty"]) - market.to_lots(order["cumExecQty"])
 
-    def trade_ids(self) -> set[str]:
-        """Return every execId."""
-        return {t["execId"] for t in self.trades}
+    def trade_ids(self, symbol: str | None = None) -> set[str]:
+        """Return every trade id in symbol (None: in every symbol)."""
+        return {t["execId"] for t in self.trades if symbol in (None, t["symbol"])}
 
     @property
     def dead_man_armed(self) -> bool:
         """Return True while DCP would fire once the dcp-subscribed streams are gone."""
         return self.dead_man_window_ms is not None and self._dcp_armed
 
-    def _book_msg(self, bid_ticks: int, ask_ticks: int, lots: int) -> dict[str, Any]:
-        now = self.now_ms()
+    def _book_msg(self, market: Market, bid_ticks: int, ask_ticks: int,
+                  lots: int) -> dict[str, Any]:  # fmt: skip
+        now, m = self.now_ms(), market
         self._next_id += 1
-        return {"topic": f"orderbook.1.{SYMBOL}", "type": "snapshot", "ts": now, "cts": now,
-                "data": {"s": SYMBOL, "b": [[fmt_px(bid_ticks), fmt_qty(lots)]],
-                         "a": [[fmt_px(ask_ticks), fmt_qty(lots)]], "u": self._next_id,
+        return {"topic": f"orderbook.1.{m.symbol}", "type": "snapshot", "ts": now, "cts": now,
+                "data": {"s": m.symbol, "b": [[m.fmt_px(bid_ticks), m.fmt_qty(lots)]],
+                         "a": [[m.fmt_px(ask_ticks), m.fmt_qty(lots)]], "u": self._next_id,
                          "seq": self._next_id}}  # fmt: skip
 
     def _execute(self, order: dict[str, Any], qty_lots: int) -> list[dict[str, Any]]:
         leaves = self._leaves_lots(order)
         self._next_id += 1
+        market = self.markets[order["symbol"]]
         side = 1 if order["side"] == "Buy" else -1
-        self.position_lots += side * qty_lots
-        executed = to_lots(order["cumExecQty"]) + qty_lots
+        self.positions[market.symbol] += side * qty_lots
+        executed = market.to_lots(order["cumExecQty"]) + qty_lots
         now = str(self.now_ms())
-        order.update(cumExecQty=fmt_qty(executed), leavesQty=fmt_qty(leaves - qty_lots),
-                     updatedTime=now, orderStatus="Filled" if executed == to_lots(order["qty"])
+        order.update(cumExecQty=market.fmt_qty(executed),
+                     leavesQty=market.fmt_qty(leaves - qty_lots), updatedTime=now,
+                     orderStatus="Filled" if executed == market.to_lots(order["qty"])
                      else "PartiallyFilled")  # fmt: skip
-        trade = {"category": "linear", "symbol": SYMBOL, "execId": f"e{self._next_id}",
+        trade = {"category": "linear", "symbol": market.symbol, "execId": f"e{self._next_id}",
                  "orderId": order["orderId"], "orderLinkId": order["orderLinkId"],
                  "side": order["side"], "execPrice": order["price"],
-                 "execQty": fmt_qty(qty_lots), "execFee": "0.0001", "execType": "Trade",
+                 "execQty": market.fmt_qty(qty_lots), "execFee": "0.0001", "execType": "Trade",
                  "isMaker": True, "execTime": now, "orderPrice": order["price"],
                  "orderQty": order["qty"], "leavesQty": order["leavesQty"],
                  "orderType": "Limit", "feeRate": "0.0001"}  # fmt: skip
@@ -202,7 +209,10 @@ class FakeBybit(LoopbackServer):
         return {"timeSecond": str(now_ns // 10**9), "timeNano": str(now_ns)}
 
     async def _get_market_instruments_info(self, p: dict[str, Any]) -> Any:
-        rows = [] if p.get("status") == "PreLaunch" else [_instrument(self.min_qty)]
+        rows = [] if p.get("status") == "PreLaunch" else [
+            _instrument(m, self.min_qty_of(m)) for m in self.markets.values()
+            if p.get("symbol") in (None, m.symbol)
+        ]  # fmt: skip
         return {"category": "linear", "list": rows, "nextPageCursor": ""}
 
     async def _post_order_create(self, p: dict[str, Any]) -> Any:
@@ -214,19 +224,23 @@ class FakeBybit(LoopbackServer):
             return _ret(110007, "ab not enough for new order", {}, self.now_ms())
         if cid in self.orders:
             return _ret(110072, "OrderLinkedID is duplicate", {}, self.now_ms())
+        market = self.markets.get(p.get("symbol", ""))
+        if market is None:
+            return _ret(10001, "params error: symbol invalid", {}, self.now_ms())
         self._next_id += 1
         now = str(self.now_ms())
-        order = {"orderId": f"o{self._next_id}", "orderLinkId": cid, "symbol": SYMBOL,
+        price = market.to_ticks(p["price"])
+        order = {"orderId": f"o{self._next_id}", "orderLinkId": cid, "symbol": market.symbol,
                  "category": "linear", "side": p["side"], "orderType": "Limit",
-                 "price": fmt_px(to_ticks(p["price"])), "qty": p["qty"], "cumExecQty": "0",
+                 "price": market.fmt_px(price), "qty": p["qty"], "cumExecQty": "0",
                  "leavesQty": p["qty"], "cumExecValue": "0", "cumExecFee": "0",
                  "avgPrice": "", "orderStatus": "New", "timeInForce": p["timeInForce"],
                  "positionIdx": 0, "rejectReason": "EC_NoError", "createdTime": now,
                  "updatedTime": now, "reduceOnly": False}  # fmt: skip
         self.orders[cid] = order
-        if self.book is not None and p["timeInForce"] == "PostOnly":
-            bid, _, ask, _ = self.book
-            price = to_ticks(p["price"])
+        book = self.books.get(market.symbol)
+        if book is not None and p["timeInForce"] == "PostOnly":
+            bid, _, ask, _ = book
             if (p["side"] == "Buy" and price >= ask) or (p["side"] == "Sell" and price <= bid):
                 order.update(orderStatus="Cancelled", leavesQty="0",
                              rejectReason="EC_PostOnlyWillTakeLiquidity")  # fmt: skip
@@ -239,11 +253,12 @@ class FakeBybit(LoopbackServer):
         order = self.orders.get(p.get("orderLinkId", ""))
         if order is None or not self._is_open(order):
             return _ret(110001, "order not exists or too late to replace", {}, self.now_ms())
-        if to_lots(p["qty"]) <= to_lots(order["cumExecQty"]):
+        market = self.markets[order["symbol"]]
+        leaves = market.to_lots(p["qty"]) - market.to_lots(order["cumExecQty"])
+        if leaves <= 0:
             return _ret(110003, "Order quantity exceeded lower limit.", {}, self.now_ms())
-        leaves = to_lots(p["qty"]) - to_lots(order["cumExecQty"])
-        order.update(price=fmt_px(to_ticks(p["price"])), qty=p["qty"], leavesQty=fmt_qty(leaves),
-                     updatedTime=str(self.now_ms()))  # fmt: skip
+        order.update(price=market.fmt_px(market.to_ticks(p["price"])), qty=p["qty"],
+                     leavesQty=market.fmt_qty(leaves), updatedTime=str(self.now_ms()))  # fmt: skip
         await self._publish(self._msg("order", order))
         return {"orderId": order["orderId"], "orderLinkId": order["orderLinkId"]}
 
@@ -258,19 +273,23 @@ class FakeBybit(LoopbackServer):
         if "orderLinkId" not in p:
             if self.faults.fail_open_orders:
                 return web.Response(status=503, text="Service Unavailable")
-            return _page(self.open_orders(), p, max_limit=50)
+            return _page(self.open_orders(p.get("symbol")), p, max_limit=50)
         if self.faults.fail_queries:
             return web.Response(status=503, text="Service Unavailable")
         order = self.orders.get(p["orderLinkId"])
         return {"category": "linear", "list": [] if order is None else [order],
                 "nextPageCursor": ""}  # fmt: skip
 
-    async def _get_position_list(self, _: dict[str, Any]) -> Any:
-        lots = self.position_lots
+    async def _get_position_list(self, p: dict[str, Any]) -> Any:
+        rows = [self._position_row(symbol, lots) for symbol, lots in self.positions.items()
+                if p.get("symbol") in (None, symbol)]  # fmt: skip
+        return {"category": "linear", "list": rows, "nextPageCursor": ""}
+
+    def _position_row(self, symbol: str, lots: int) -> dict[str, Any]:
         side = "" if lots == 0 else ("Buy" if lots > 0 else "Sell")
-        row = {"symbol": SYMBOL, "positionIdx": 0, "side": side, "size": fmt_qty(abs(lots)),
-               "avgPrice": "0", "updatedTime": str(self.now_ms())}  # fmt: skip
-        return {"category": "linear", "list": [row], "nextPageCursor": ""}
+        return {"symbol": symbol, "positionIdx": 0, "side": side,
+                "size": self.markets[symbol].fmt_qty(abs(lots)), "avgPrice": "0",
+                "updatedTime": str(self.now_ms())}  # fmt: skip
 
     async def _get_account_wallet_balance(self, _: dict[str, Any]) -> Any:
         coin = {"coin": "USDT", "walletBalance": "1000", "availableToWithdraw": "900",
@@ -278,7 +297,8 @@ class FakeBybit(LoopbackServer):
         return {"list": [{"accountType": "UNIFIED", "coin": [coin]}]}
 
     async def _get_execution_list(self, p: dict[str, Any]) -> Any:
-        rows = [t for t in self.trades if int(t["execTime"]) >= int(p.get("startTime", 0))]
+        rows = [t for t in self.trades if int(t["execTime"]) >= int(p.get("startTime", 0))
+                and p.get("symbol") in (None, t["symbol"])]  # fmt: skip
         return _page(rows, p, max_limit=100)
 
     async def _post_order_disconnected_cancel_all(self, p: dict[str, Any]) -> Any:
@@ -316,6 +336,7 @@ class FakeBybit(LoopbackServer):
                 reply.update(success=False, ret_msg="error:USVC1111")
             else:
                 self._private[ws] = set()
+                self.stats.private_streams += 1
         elif op == "subscribe":
             if private and ws not in self._private:
                 reply.update(success=False, ret_msg="error:not authorized")
@@ -363,14 +384,16 @@ def _page(rows: list[dict[str, Any]], p: dict[str, Any], max_limit: int) -> dict
     return {"category": "linear", "list": rows[start : start + limit], "nextPageCursor": cursor}
 
 
-def _instrument(min_qty: Decimal) -> dict[str, Any]:
+def _instrument(market: Market, min_qty: str) -> dict[str, Any]:
+    tick, lot = market.tick, market.lot
     return {
-        "symbol": SYMBOL, "contractType": "LinearPerpetual", "status": "Trading",
-        "baseCoin": "BTC", "quoteCoin": "USDT", "settleCoin": "USDT", "launchTime": "1585526400000",
-        "deliveryTime": "0", "deliveryFeeRate": "", "priceScale": "1",
+        "symbol": market.symbol, "contractType": "LinearPerpetual", "status": "Trading",
+        "baseCoin": market.base, "quoteCoin": "USDT", "settleCoin": "USDT",
+        "launchTime": "1585526400000", "deliveryTime": "0", "deliveryFeeRate": "",
+        "priceScale": str(-int(tick.as_tuple().exponent)),
         "leverageFilter": {"minLeverage": "1", "maxLeverage": "100.00", "leverageStep": "0.01"},
-        "priceFilter": {"minPrice": "0.1", "maxPrice": "1999999.8", "tickSize": str(TICK)},
-        "lotSizeFilter": {"maxOrderQty": "1190", "minOrderQty": str(min_qty), "qtyStep": str(LOT),
+        "priceFilter": {"minPrice": str(tick), "maxPrice": "1999999.8", "tickSize": str(tick)},
+        "lotSizeFilter": {"maxOrderQty": "1190", "minOrderQty": min_qty, "qtyStep": str(lot),
                           "postOnlyMaxOrderQty": "1190", "minNotionalValue": "5"},
         "unifiedMarginTrade": True, "fundingInterval": 480, "copyTrading": "both",
     }  # fmt: skip

@@ -21,11 +21,13 @@ from tests.loopback.binance_fake import FakeBinance
 from tests.loopback.bybit_fake import FakeBybit
 
 from mmbot.venues.base import Instrument, OrderIntent, TemporaryVenueError
-from mmbot.venues.ccxt import CcxtVenue, CcxtVenueConfig
+from mmbot.venues.ccxt import CcxtBook, CcxtBookVenue, CcxtVenue, CcxtVenueConfig
 from mmbot.venues.credentials import Credentials
 from mmbot.venues.recon import LocalState
 
 INSTRUMENT = Instrument("BTC/USDT:USDT", "BTCUSDT", Decimal("0.1"), Decimal("0.001"))
+ETH_INSTRUMENT = Instrument("ETH/USDT:USDT", "ETHUSDT", Decimal("0.01"), Decimal("0.01"))
+BOOK_SYMBOLS = (INSTRUMENT.venue_symbol, ETH_INSTRUMENT.venue_symbol)  # a fake of two markets
 Fake = FakeBinance | FakeBybit
 VENUES = ["binance", "bybit"]
 # What `invariants` returns when the adapter and the fake agree.
@@ -63,12 +65,15 @@ async def until(
 
 
 @asynccontextmanager
-async def publishing(fake: Fake, bid: int, ask: int, period_s: float) -> AsyncIterator[None]:
-    """Push the book bid/ask to fake every period_s while the block runs."""
+async def publishing(fake: Fake, bid: int, ask: int, period_s: float,
+                     symbols: tuple[str, ...] = ()) -> AsyncIterator[None]:  # fmt: skip
+    """Push the book bid/ask of each of symbols (none given: the fake's first) to fake every
+    period_s while the block runs."""
 
     async def publish() -> None:
         while True:
-            await fake.push_book(bid, ask)
+            for symbol in symbols or fake.symbols[:1]:
+                await fake.push_book(bid, ask, symbol=symbol)
             await asyncio.sleep(period_s)
 
     publisher = asyncio.create_task(publish())
@@ -85,16 +90,26 @@ def intent(seq: int, side: int = 1, price: int = 990, qty: int = 3) -> OrderInte
     return OrderIntent("mm1", seq, side, price, qty)
 
 
-def make_venue(fake: Fake, **overrides: Any) -> CcxtVenue:
-    """Return an adapter pointed at fake (fast timeouts for tests), in the fake's dialect."""
+def venue_config(fake: Fake, **overrides: Any) -> CcxtVenueConfig:
+    """Return an adapter's config pointed at fake (fast timeouts for tests), in its dialect."""
     settings: dict[str, Any] = {
         "instrument": INSTRUMENT, "timeout_ms": 1000, "heartbeat_ms": 1000,
         "dead_man_countdown_ms": 0, "retry_backoff_ms": 5, "reconnect_backoff_ms": 5,
         "close_grace_ms": 0, "venue": fake.venue,
     }  # fmt: skip
     settings.update(overrides)
-    config = CcxtVenueConfig(rest_base_url=fake.rest_url, ws_base_url=fake.ws_url, **settings)
-    return CcxtVenue(config, Credentials(fake.api_key, fake.api_secret))
+    return CcxtVenueConfig(rest_base_url=fake.rest_url, ws_base_url=fake.ws_url, **settings)
+
+
+def make_venue(fake: Fake, **overrides: Any) -> CcxtVenue:
+    """Return an adapter pointed at fake (fast timeouts for tests), in the fake's dialect."""
+    return CcxtVenue(venue_config(fake, **overrides), Credentials(fake.api_key, fake.api_secret))
+
+
+def make_book(fake: Fake, **overrides: Any) -> CcxtBook:
+    """Return one session for BTCUSDT and ETHUSDT pointed at fake (see venue_config)."""
+    return CcxtBook(venue_config(fake, **overrides), (INSTRUMENT, ETH_INSTRUMENT),
+                    Credentials(fake.api_key, fake.api_secret))  # fmt: skip
 
 
 @asynccontextmanager
@@ -120,14 +135,15 @@ async def settle(seconds: float = 0.02) -> None:
     await asyncio.sleep(seconds)
 
 
-def invariants(fake: Fake, venue: CcxtVenue) -> dict[str, int]:
-    """Return the fault-suite figures: each must be 0 after a reconcile."""
-    venue_trades = fake.trade_ids()
+def invariants(fake: Fake, venue: CcxtVenue | CcxtBookVenue) -> dict[str, int]:
+    """Return the fault-suite figures of the venue's symbol: each must be 0 after a reconcile."""
+    symbol = venue.config.instrument.venue_symbol
+    venue_trades = fake.trade_ids(symbol)
     local_trades = venue.journal.trade_ids()
-    fake_open = fake.open_client_ids()
+    fake_open = fake.open_client_ids(symbol)
     local_open = set(venue.local_open_orders())
     return {
-        "position_diff_lots": abs(venue.journal.position_lots - fake.position_lots),
+        "position_diff_lots": abs(venue.journal.position_lots - fake.positions[symbol]),
         "orphan_orders": len(fake_open - local_open),
         "ghost_orders": len(local_open - fake_open),
         "unexplained_fills": len(local_trades - venue_trades) + len(venue.stats.unexplained_fills),

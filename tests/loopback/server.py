@@ -8,6 +8,11 @@ its dead-man switch fires (`_dead_man_tick`). This base starts and stops the ser
 what a test drives the same way on every venue: `faults` (one-shot counters consumed as they
 fire), `stats`, `fill`, `push_book`, `disconnect`, the periodic task (a partition closes every
 stream; the dead-man switch is checked) and the views the harness reads.
+
+A fake lists the markets of `symbols` (tests.loopback.market; BTCUSDT alone unless told):
+orders, fills, positions and books are kept per symbol, one account holds them all. The
+first symbol is the default of every control and view that names none (`position_lots`,
+`push_book`), so a one-symbol test reads as before.
 """
 
 from __future__ import annotations
@@ -17,12 +22,12 @@ import contextlib
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
 from aiohttp import web
-from tests.loopback.market import LOT
+from tests.loopback.market import MARKETS, SYMBOL, Market
 
 
 @dataclass
@@ -64,6 +69,7 @@ class FakeStats:
     injected_429s: int = 0
     dead_man_cancels: int = 0
     bad_signatures: int = 0
+    private_streams: int = 0  # private websockets opened (Bybit: authenticated)
 
 
 class LoopbackServer:
@@ -73,7 +79,10 @@ class LoopbackServer:
     api_key: ClassVar[str]
     api_secret: ClassVar[str]
 
-    def __init__(self, weight_limit: int, weight_window_s: float) -> None:
+    def __init__(self, weight_limit: int, weight_window_s: float,
+                 symbols: Sequence[str] = (SYMBOL,)) -> None:  # fmt: skip
+        self.markets: dict[str, Market] = {symbol: MARKETS[symbol] for symbol in symbols}
+        self.symbols = tuple(self.markets)
         self.weight_limit = weight_limit
         self.weight_window_s = weight_window_s
         self.endpoint_limits: dict[str, int] = {}  # per-endpoint requests per second
@@ -83,9 +92,9 @@ class LoopbackServer:
         self.stats = FakeStats()
         self.orders: dict[str, dict[str, Any]] = {}  # client id -> the venue's order JSON
         self.trades: list[dict[str, Any]] = []
-        self.position_lots = 0
-        self.book: tuple[int, int, int, int] | None = None
-        self.min_qty = LOT  # the minimum order quantity the venue's market serves
+        self.positions = dict.fromkeys(self.symbols, 0)  # signed lots by symbol
+        self.books: dict[str, tuple[int, int, int, int]] = {}  # symbol -> bid, lots, ask, lots
+        self.min_qty = MARKETS[symbols[0]].lot  # the first market's minimum order quantity
         self.dead_man_window_ms: int | None = None  # the window last set at the venue
         self._window: tuple[int, int] = (0, 0)  # (window index, weight)
         self._private: dict[web.WebSocketResponse, set[str]] = {}  # private ws -> topics
@@ -110,7 +119,8 @@ class LoopbackServer:
         """Fill qty_lots of order (state, position, trade); return the messages telling it."""
         raise NotImplementedError
 
-    def _book_msg(self, bid_ticks: int, ask_ticks: int, lots: int) -> dict[str, Any]:
+    def _book_msg(self, market: Market, bid_ticks: int, ask_ticks: int,
+                  lots: int) -> dict[str, Any]:  # fmt: skip
         raise NotImplementedError
 
     async def _send_private(self, msg: dict[str, Any]) -> None:
@@ -122,8 +132,8 @@ class LoopbackServer:
     async def _dead_man_tick(self) -> None:
         raise NotImplementedError
 
-    def trade_ids(self) -> set[str]:
-        """Return every trade id the fake executed."""
+    def trade_ids(self, symbol: str | None = None) -> set[str]:
+        """Return every trade id the fake executed in symbol (None: in every symbol)."""
         raise NotImplementedError
 
     @property
@@ -132,13 +142,28 @@ class LoopbackServer:
         raise NotImplementedError
 
     # ---- the views the harness reads -------------------------------------------------------
-    def open_orders(self) -> list[dict[str, Any]]:
-        """Return the open orders (the venue's JSON)."""
-        return [o for o in self.orders.values() if self._is_open(o)]
+    @property
+    def position_lots(self) -> int:
+        """Return the position in the first symbol, signed lots."""
+        return self.positions[self.symbols[0]]
 
-    def open_client_ids(self) -> set[str]:
-        """Return the client ids of the open orders."""
-        return {cid for cid, o in self.orders.items() if self._is_open(o)}
+    @position_lots.setter
+    def position_lots(self, lots: int) -> None:
+        self.positions[self.symbols[0]] = lots
+
+    def min_qty_of(self, market: Market) -> str:
+        """Return the minimum order quantity the venue lists for market."""
+        return str(self.min_qty if market.symbol == self.symbols[0] else market.lot)
+
+    def open_orders(self, symbol: str | None = None) -> list[dict[str, Any]]:
+        """Return the open orders (the venue's JSON) of symbol (None: of every symbol)."""
+        return [o for o in self.orders.values()
+                if self._is_open(o) and symbol in (None, o["symbol"])]  # fmt: skip
+
+    def open_client_ids(self, symbol: str | None = None) -> set[str]:
+        """Return the client ids of the open orders of symbol (None: of every symbol)."""
+        return {cid for cid, o in self.orders.items()
+                if self._is_open(o) and symbol in (None, o["symbol"])}  # fmt: skip
 
     def leaves(self) -> list[tuple[str, int]]:
         """Return (client id, leaves lots) of each open order."""
@@ -152,11 +177,14 @@ class LoopbackServer:
         self._private.clear()
         self._public.clear()
 
-    async def push_book(self, bid_ticks: int, ask_ticks: int, lots: int = 5) -> None:
-        """Publish the top of book (skipped while the stale-book fault is on)."""
-        self.book = (bid_ticks, lots, ask_ticks, lots)
+    async def push_book(self, bid_ticks: int, ask_ticks: int, lots: int = 5,
+                        symbol: str | None = None) -> None:  # fmt: skip
+        """Publish the top of book of symbol (the first unless told); skipped while the
+        stale-book fault is on."""
+        market = self.markets[symbol or self.symbols[0]]
+        self.books[market.symbol] = (bid_ticks, lots, ask_ticks, lots)
         if not self.faults.stale_book:
-            await send_all(self._public, self._book_msg(bid_ticks, ask_ticks, lots))
+            await send_all(self._public, self._book_msg(market, bid_ticks, ask_ticks, lots))
 
     async def fill(self, client_id: str, parts: list[int], out_of_order: bool = False) -> None:
         """Fill an open order in parts (lots each); optionally deliver the WS messages reversed."""
@@ -201,11 +229,13 @@ class LoopbackServer:
         self.faults.partition = self.faults.partition or self.faults.partition_on_ack_lost
         return True
 
-    async def _dead_man_fire(self) -> None:
-        """Cancel every open order, as the venue's dead-man switch does."""
+    async def _dead_man_fire(self, symbol: str | None = None) -> None:
+        """Cancel the open orders of symbol (None: every symbol's), as the venue's dead-man
+        switch does."""
         for order in self.open_orders():
-            await self._cancel(order)
-            self.stats.dead_man_cancels += 1
+            if symbol is None or order["symbol"] == symbol:
+                await self._cancel(order)
+                self.stats.dead_man_cancels += 1
 
     async def _timers(self) -> None:
         while True:

@@ -116,7 +116,14 @@ def run(
         float | None, typer.Option("--window-s", help="Stop after this many data seconds.")
     ] = None,
     venue: Annotated[str | None, typer.Option("--venue", help="canary/live/shadow venue.")] = None,
-    symbol: Annotated[str | None, typer.Option("--symbol", help="The --venue's symbol.")] = None,
+    symbol: Annotated[
+        str | None,
+        typer.Option(
+            "--symbol",
+            help="The --venue's symbol; a book: one per book symbol, "
+            "comma-separated in its order (default: the book's symbols).",
+        ),
+    ] = None,
     max_order_lots: Annotated[
         int | None, typer.Option("--max-order-lots", help="canary: hard cap per order, lots.")
     ] = None,

@@ -28,6 +28,7 @@ from mmbot.config import EffectiveConfig
 from mmbot.engine.book import Leg, SymbolBook
 from mmbot.engine.journal import SENDS
 from mmbot.engine.live import RunOutcome
+from mmbot.engine.live_canary import REFUSAL_REASONS
 from mmbot.engine.loop import Engine
 from mmbot.engine.rundir_commit import building_run_dir
 from mmbot.node.replay import Replay, ReplaySet
@@ -162,14 +163,20 @@ def write_shadow_report(out: Path, system: System, outcome: RunOutcome) -> Path:
 
 
 def write_venue_report(out: Path, system: System, outcome: RunOutcome) -> Path:
-    """Write canary.json (canary and live): refusals, ledger, how the run ended, the venue."""
-    canary, bridge = system.canary, system.bridge
-    assert canary is not None and bridge is not None, "a venue report needs a venue system"
+    """Write canary.json (canary and live): refusals, ledger, how the run ended, the venue;
+    a book's refusals are summed over its symbols and given by symbol (`venue` has its
+    figures by symbol too)."""
+    canaries, bridge = system.canaries, system.bridge
+    assert canaries and bridge is not None, "a venue report needs a venue system"
+    by_symbol = {symbol: dict(canary.refused) for symbol, canary in canaries.items()}
+    totals = {reason: sum(row[reason] for row in by_symbol.values()) for reason in REFUSAL_REASONS}
+    several = {"canary_refused_by_symbol": by_symbol} if len(canaries) > 1 else {}
     return write_json(out / CANARY_JSON, {
-        "canary_refused_total": dict(canary.refused),
+        "canary_refused_total": totals,
         "ledger": _ledger_payload(system.engine),
         "live": _live_payload(system, outcome),
         "mode": system.mode.value,
         "values": system.engine.values(),
         "venue": bridge.summary(),
+        **several,
     })  # fmt: skip

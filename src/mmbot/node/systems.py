@@ -13,7 +13,10 @@ A mode is a clock and a stack of wrappers around the port that owns the market d
 A book of several symbols (a portfolio config) gets one such stack per symbol - the
 engine's one port per symbol, shared by the strategies quoting it - over one journal, one
 clock and one runner. Each symbol's OrderNames learns which strategy drew each order number,
-so the journal names every order as its order manager did (engine/live_ports.py).
+so the journal names every order as its order manager did (engine/live_ports.py). On a
+venue (canary, live, shadow on its feed) each symbol's LiveBridge is a port of ONE venue
+session (node/venue_access.py: one connection, one account rate limit); the runner starts,
+closes and reads the quote block of them all as one BridgeSet. Canary caps apply per symbol.
 
 Every builder claims the run directory's next session epoch (journal.start_session, which
 numbers the engine's orders) after its inputs are checked - the venue opened, its
@@ -40,8 +43,8 @@ from mmbot.engine.live_canary import CanaryGate, CanaryLimits, CanaryVenue, File
 from mmbot.engine.live_ports import FeedSource, JournalingVenue, OrderNames, ShadowVenue
 from mmbot.engine.loop import Engine, EngineVenue
 from mmbot.node.stack import book_engine, kill_switch_watcher, sim_port, starting_maker_bps
-from mmbot.node.venue_access import VenueAccess, open_live_venue
-from mmbot.venues import BridgeConfig, LiveBridge
+from mmbot.node.venue_access import VenueAccess, open_book_venues, open_live_venue
+from mmbot.venues import BridgeConfig, BridgeSet, LiveBridge
 
 
 class Mode(StrEnum):
@@ -57,9 +60,10 @@ class Mode(StrEnum):
 class System:
     """A live mode's system, fully wired: run() starts it.
 
-    shadows: shadow's paper venue of each symbol (empty in the other modes); canary, bridge:
-    the wrappers the mode's report reads (None where the mode has none); bridge is also the
-    venue session run() starts and closes.
+    shadows: shadow's paper venue of each symbol (empty in the other modes); canaries: the
+    canary/live wrapper of each symbol (empty in the other modes); bridge: the venue session
+    run() starts and closes and the mode's report reads (None off a venue; a BridgeSet for
+    a book of several symbols).
     """
 
     mode: Mode
@@ -67,8 +71,8 @@ class System:
     runner: LiveRunner
     journal: Journal
     shadows: Mapping[str, ShadowVenue] = field(default_factory=dict)
-    canary: CanaryVenue | None = None
-    bridge: LiveBridge | None = None
+    canaries: Mapping[str, CanaryVenue] = field(default_factory=dict)
+    bridge: LiveBridge | BridgeSet | None = None
 
     @property
     def shadow(self) -> ShadowVenue | None:
@@ -76,6 +80,13 @@ class System:
         if len(self.shadows) > 1:
             raise TypeError(f"a shadow of {len(self.shadows)} symbols: use system.shadows")
         return next(iter(self.shadows.values()), None)
+
+    @property
+    def canary(self) -> CanaryVenue | None:
+        """Return the wrapper of a one-symbol canary/live run (None in the other modes)."""
+        if len(self.canaries) > 1:
+            raise TypeError(f"a canary of {len(self.canaries)} symbols: use system.canaries")
+        return next(iter(self.canaries.values()), None)
 
     def run(self, on_started: Callable[[], None] | None = None) -> RunOutcome:
         """Run until the data or window ends or a signal stops it; return how it ended.
@@ -99,10 +110,22 @@ def _only_symbol(cfg: MmConfig) -> str:
     if len(symbols) != 1:
         raise UsageError(
             "E_CLI_USAGE",
-            f"the book has {len(symbols)} symbols {list(symbols)}; canary, live and shadow on a "
-            "venue run one symbol (live-sim and shadow over --data DIR run a book)",
+            f"the book has {len(symbols)} symbols {list(symbols)}; expected one market per "
+            "symbol (--data DIR of <symbol>.parquet, or --venue)",
         )
     return symbols[0]
+
+
+def _venue_bridges(cfg: MmConfig, access: VenueAccess, bridge: BridgeConfig,
+                   market_data_only: bool = False
+                   ) -> tuple[dict[str, LiveBridge], LiveBridge | BridgeSet]:  # fmt: skip
+    """Return each symbol's bridge to the venue and the session the runner drives: a
+    one-symbol book's one bridge, or a BridgeSet over one shared venue session."""
+    if len(book_of(cfg).symbols) == 1:
+        one = open_live_venue(cfg, access, bridge, market_data_only)
+        return {_only_symbol(cfg): one}, one
+    bridges = open_book_venues(cfg, access, bridge, market_data_only)
+    return bridges, BridgeSet(bridges)
 
 
 def order_names(cfg: MmConfig) -> dict[str, OrderNames]:
@@ -118,8 +141,9 @@ def order_names(cfg: MmConfig) -> dict[str, OrderNames]:
 
 def _wired(mode: Mode, cfg: MmConfig, ports: Mapping[str, EngineVenue], pacing: Pacing,
            journal: Journal, clock: Clock, names: Mapping[str, OrderNames], *,
-           shadows: Mapping[str, ShadowVenue] | None = None, canary: CanaryVenue | None = None,
-           bridge: LiveBridge | None = None, max_position_lots: int | None = None,
+           shadows: Mapping[str, ShadowVenue] | None = None,
+           canaries: Mapping[str, CanaryVenue] | None = None,
+           bridge: LiveBridge | BridgeSet | None = None, max_position_lots: int | None = None,
            ) -> System:  # fmt: skip
     """Return the system over one port per symbol: journaled, its session claimed, under its
     runner."""
@@ -136,7 +160,7 @@ def _wired(mode: Mode, cfg: MmConfig, ports: Mapping[str, EngineVenue], pacing: 
     runner = LiveRunner(engine, journal, pacing,
                         quote_block=None if bridge is None else bridge.quote_block,
                         kill_switch=kill_switch_watcher(cfg))  # fmt: skip
-    return System(mode, engine, runner, journal, shadows or {}, canary, bridge)
+    return System(mode, engine, runner, journal, shadows or {}, canaries or {}, bridge)
 
 
 def _sim_ports(cfg: MmConfig, events: EventBatch | Mapping[str, EventBatch]
@@ -153,7 +177,7 @@ def build_live_sim(cfg: MmConfig, events: EventBatch | Mapping[str, EventBatch],
 
 
 def build_shadow(cfg: MmConfig, feed: FeedSource | Mapping[str, FeedSource], pacing: Pacing,
-                 journal: Journal, clock: Clock, bridge: LiveBridge | None = None
+                 journal: Journal, clock: Clock, bridge: LiveBridge | BridgeSet | None = None
                  ) -> System:  # fmt: skip
     """Return shadow over any market-data feed (one, or one per symbol of a book): orders
     journaled and paper-filled, none sent.
@@ -180,10 +204,10 @@ def build_shadow_replay(
 def build_shadow_on_venue(
     cfg: MmConfig, access: VenueAccess, pacing: Pacing, journal: Journal
 ) -> System:
-    """Return shadow on a real venue's public feed (wall clock); no credentials are read."""
-    _only_symbol(cfg)
-    bridge = open_live_venue(cfg, access, BridgeConfig(), market_data_only=True)
-    return build_shadow(cfg, bridge, pacing, journal, WallClock(), bridge)
+    """Return shadow on a real venue's public feed (wall clock; a book: every symbol's over
+    one session); no credentials are read."""
+    feeds, session = _venue_bridges(cfg, access, BridgeConfig(), market_data_only=True)
+    return build_shadow(cfg, feeds, pacing, journal, WallClock(), session)
 
 
 def build_canary(cfg: MmConfig, access: VenueAccess, limits: CanaryLimits, pacing: Pacing,
@@ -203,15 +227,18 @@ def build_live(cfg: MmConfig, access: VenueAccess, pacing: Pacing, journal: Jour
 def _on_venue(mode: Mode, cfg: MmConfig, access: VenueAccess, limits: CanaryLimits | None,
               pacing: Pacing, journal: Journal, gate_file: Path | None,
               adopt: bool) -> System:  # fmt: skip
-    """canary (caps and gate) or live (gate only) against a real venue, under its block.
+    """canary (caps and gate) or live (gate only) against a real venue, under its block; a
+    book: every symbol's wrapper (the caps per symbol) over one venue session.
 
     adopt: take over the venue's position and open orders at start (else refuse them).
     """
-    symbol = _only_symbol(cfg)
     gate: CanaryGate = FileGate(gate_file) if gate_file is not None else FlagGate(True)
-    bridge = open_live_venue(cfg, access, BridgeConfig(adopt=adopt))
+    bridges, session = _venue_bridges(cfg, access, BridgeConfig(adopt=adopt))
     names = order_names(cfg)
-    canary = CanaryVenue(bridge, gate, limits, journal, names[symbol])
+    canaries = {
+        symbol: CanaryVenue(bridge, gate, limits, journal, names[symbol])
+        for symbol, bridge in bridges.items()
+    }
     cap_lots = None if limits is None else limits.max_position_lots
-    return _wired(mode, cfg, {symbol: canary}, pacing, journal, WallClock(), names,
-                  canary=canary, bridge=bridge, max_position_lots=cap_lots)  # fmt: skip
+    return _wired(mode, cfg, canaries, pacing, journal, WallClock(), names,
+                  canaries=canaries, bridge=session, max_position_lots=cap_lots)  # fmt: skip

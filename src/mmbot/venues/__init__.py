@@ -23,17 +23,25 @@ from mmbot.venues.base import (
     VenueFill,
     VenueOrder,
 )
-from mmbot.venues.bridge import BridgeableVenue, BridgeConfig, LiveBridge, linear_instrument
+from mmbot.venues.bridge import (
+    BridgeableVenue,
+    BridgeConfig,
+    BridgeSet,
+    LiveBridge,
+    linear_instrument,
+)
 from mmbot.venues.credentials import Credentials
 from mmbot.venues.sim import SimVenuePort
 
 if TYPE_CHECKING:
+    from mmbot.venues.ccxt.book import CcxtBook
     from mmbot.venues.ccxt.config import CcxtVenueConfig
     from mmbot.venues.ccxt.feed import CcxtFeed
     from mmbot.venues.ccxt.venue import CcxtVenue
 
 # The ccxt adapters import ccxt (~0.7 s): loaded on first use, not with the package.
 _LAZY: Final = {
+    "CcxtBook": "mmbot.venues.ccxt.book",
     "CcxtFeed": "mmbot.venues.ccxt.feed",
     "CcxtVenue": "mmbot.venues.ccxt.venue",
     "CcxtVenueConfig": "mmbot.venues.ccxt.config",
@@ -51,7 +59,9 @@ __all__ = [
     "Balance",
     "BookTop",
     "BridgeConfig",
+    "BridgeSet",
     "BridgeableVenue",
+    "CcxtBook",
     "CcxtFeed",
     "CcxtVenue",
     "CcxtVenueConfig",

@@ -9,10 +9,12 @@ from mmbot.venues.bridge.bridge import (
     linear_instrument,
     venue_tag,
 )
+from mmbot.venues.bridge.bridge_set import BridgeSet
 
 __all__ = [
     "REJECT_REASONS",
     "BridgeConfig",
+    "BridgeSet",
     "BridgeStats",
     "BridgeableVenue",
     "LiveBridge",

@@ -9,13 +9,17 @@ the venue's answer and reads the instrument's grid from ccxt's markets. Response
 back to the client (the venue's own weight count, per-endpoint limits); raw stream messages
 go to the hooks it is built with. A client opened for market data only sends the dialect's
 two public calls (markets, time) and refuses every other before it is sent
-(E_VENUE_MARKET_DATA_ONLY).
+(E_VENUE_MARKET_DATA_ONLY). A book of several symbols on one account shares one client:
+`for_instrument` returns a view naming another symbol over the same ccxt instance and the
+same budgets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -55,7 +59,8 @@ class ExchangeClient:
         self._now_ns = now_ns
         self._public_only = public_only
         limit, window_s = dialect.default_limit
-        self.budget = self._new_budget(limit, window_s)
+        self._root = self  # the client whose budget a view (for_instrument) shares
+        self._budget = self._new_budget(limit, window_s)
         self.endpoint_budgets: dict[str, WeightBudget] = {
             ep: self._new_budget(lim, win) for ep, (lim, win) in dialect.endpoint_limits.items()
         }
@@ -72,12 +77,25 @@ class ExchangeClient:
         if config.rest_base_url is not None and config.ws_base_url is not None:
             dialect.use_loopback(self.exchange, config.rest_base_url, config.ws_base_url)
 
+    def for_instrument(self, inst: Instrument) -> ExchangeClient:
+        """Return a view of this client whose requests name inst: the same ccxt instance,
+        the same venue-wide and endpoint budgets (one account's), the same hooks."""
+        view = copy.copy(self)
+        view.inst = inst
+        view.config = replace(self.config, instrument=inst)
+        return view
+
     # ---- the weight budgets ------------------------------------------------------------
+    @property
+    def budget(self) -> WeightBudget:
+        """Return the venue-wide weight budget (every view of the client shares it)."""
+        return self._root._budget
+
     def _configure_budget(self, venue_limit: tuple[int, float]) -> None:
         """Size the venue-wide budget: the configured limit/window, else the venue's."""
         limit = self.config.weight_limit or venue_limit[0]
         window_s = self.config.weight_window_s or venue_limit[1]
-        self.budget = self._new_budget(limit, window_s)
+        self._root._budget = self._new_budget(limit, window_s)
 
     def _on_headers(self, headers: Mapping[str, str], url: str) -> None:
         now_ns = self._now_ns()
@@ -106,9 +124,10 @@ class ExchangeClient:
         self._configure_budget(d.rate_limit(info))
         await self.admit(d.load_markets_weight)  # ccxt's own markets call(s)
         await self.exchange.load_markets()
-        return self._venue_market()
+        return self.venue_market()
 
-    def _venue_market(self) -> VenueMarket:
+    def venue_market(self) -> VenueMarket:
+        """Return the instrument's grid in the loaded markets (E_RECON_INSTRUMENT: unlisted)."""
         market = self.exchange.markets.get(self.inst.symbol)
         if market is None:
             listed = f"symbol={self.inst.symbol} not listed by {self.dialect.name}"

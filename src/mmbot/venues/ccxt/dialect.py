@@ -12,7 +12,7 @@ it; `dialect_for` picks one by the venue's name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -178,8 +178,8 @@ class Dialect(Protocol):
         """Leave the stream topic that keeps the switch armed (a countdown venue has none)."""
         ...
 
-    async def watch_public(self, exchange: Any, inst: Instrument) -> Any:
-        """Subscribe to (and wait on) the best bid/ask stream."""
+    async def watch_public(self, exchange: Any, instruments: Sequence[Instrument]) -> Any:
+        """Subscribe to (and wait on) the best bid/ask stream of every one of instruments."""
         ...
 
     def is_stream_url(self, kind: str, url: str) -> bool:

@@ -4,18 +4,20 @@ Theory of operation. Every `heartbeat_ms` the heartbeat samples the venue clock 
 trip: the guard blocks quoting while the skew is too large) and, where the venue's switch is
 a countdown (Binance), re-arms it; a switch kept alive by the private stream (Bybit DCP) is
 armed once at start. A clean close disarms it: a countdown of 0, or leaving the stream topic
-that keeps it alive. A failed beat is logged and the next one tries again.
+that keeps it alive. A failed beat is logged and the next one tries again. On a session of
+several symbols a countdown is armed per symbol (Binance's is), a stream-kept switch once
+(Bybit's DCP is the account's).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ccxt.base import errors as cx  # type: ignore[import-untyped]
 
-from mmbot.venues.base import TemporaryVenueError
+from mmbot.venues.base import Instrument, TemporaryVenueError
 from mmbot.venues.ccxt.client import ExchangeClient, reason
 from mmbot.venues.ccxt.config import CcxtVenueConfig, VenueStats
 from mmbot.venues.guards import ClockGuard
@@ -33,8 +35,10 @@ class Heartbeat:
         clock_guard: ClockGuard,
         stats: VenueStats,
         now_ns: Callable[[], int],
+        instruments: Sequence[Instrument] = (),
     ) -> None:
         self._client = client
+        self._instruments = tuple(instruments) or (client.inst,)
         self._config = config
         self._clock_guard = clock_guard
         self._stats = stats
@@ -49,19 +53,23 @@ class Heartbeat:
         self._clock_guard.observe(sent_ns, d.time_ms(raw), self._now_ns())
 
     async def arm_dead_man(self) -> None:
-        """(Re)arm the venue's cancel-on-disconnect switch (countdown / DCP window)."""
+        """(Re)arm the venue's cancel-on-disconnect switch (each symbol's countdown / the
+        account's DCP window)."""
         d = self._client.dialect
-        params = d.dead_man_params(self._client.inst, self._config.dead_man_countdown_ms)
-        await self._client.request(d.ep.dead_man, params)
-        self._stats.dead_man_arms_total += 1
+        for inst in self._instruments if d.rearm_dead_man else self._instruments[:1]:
+            params = d.dead_man_params(inst, self._config.dead_man_countdown_ms)
+            await self._client.request(d.ep.dead_man, params)
+            self._stats.dead_man_arms_total += 1
         self.dead_man_armed = True
 
-    async def disarm_dead_man(self) -> None:
-        """Turn the venue's switch off: a countdown of 0, or leave the topic keeping it alive."""
+    async def disarm_dead_man(self, instruments: Sequence[Instrument] | None = None) -> None:
+        """Turn the venue's switch off: a countdown of 0 for each of instruments (None: every
+        symbol's), or leave the topic keeping the account's switch alive."""
         d = self._client.dialect
         if d.rearm_dead_man:
-            params = d.dead_man_params(self._client.inst, 0)
-            await self._client.request_once(d.ep.dead_man, params)
+            for inst in self._instruments if instruments is None else instruments:
+                params = d.dead_man_params(inst, 0)
+                await self._client.request_once(d.ep.dead_man, params)
         else:
             await d.unwatch_dead_man(self._client.exchange)
         self.dead_man_armed = False

@@ -82,11 +82,7 @@ class CcxtSession:
 
     async def stop_streams(self) -> None:
         """Cancel the stream and heartbeat tasks and wait until they have stopped."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_tasks(self._tasks)
         self._tasks = []
 
     async def close(self) -> None:
@@ -100,3 +96,12 @@ class CcxtSession:
         return self.clock_guard.block() or self.book_guard.block(
             self.now_ns(), self.clock_guard.offset_ms
         )
+
+
+async def cancel_tasks(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel tasks (stream and heartbeat loops) and wait until they have stopped."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task

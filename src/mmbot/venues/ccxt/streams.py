@@ -7,14 +7,17 @@ the top of book to the book guard and the reader of `books()`. `Streams` keeps e
 subscribed and, after a reconnect of the private one, runs the reconciliation over REST
 before the stream counts as up again. While the private stream is down, or up again but not
 yet reconciled, the venue's `quote_block` reports E_VENUE_DISCONNECTED (a market-data-only
-feed, `feed`: while the book stream is down).
+feed, `feed`: while the book stream is down). On a session of several symbols the one book
+stream is subscribed to every symbol's top of book, and the one private stream carries
+every symbol's orders and fills (the watch waits on the first symbol's; each message goes
+through the hooks whatever its symbol).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from ccxt.base import errors as cx  # type: ignore[import-untyped]
@@ -82,11 +85,13 @@ class Streams:
         config: CcxtVenueConfig,
         stats: VenueStats,
         now_ns: Callable[[], int],
+        instruments: Sequence[Instrument] = (),
     ) -> None:
         self._client = client
         self._config = config
         self._stats = stats
         self._now_ns = now_ns
+        self._instruments = tuple(instruments) or (client.inst,)
         self.up: set[str] = set()  # "private" once reconciled, "public" once connected
 
     async def run(self, kind: str, reconcile: Reconcile | None = None) -> None:
@@ -130,7 +135,7 @@ class Streams:
             return await client.dialect.watch_private(
                 client.exchange, client.inst, self._config.dead_man_enabled
             )
-        return await client.dialect.watch_public(client.exchange, client.inst)
+        return await client.dialect.watch_public(client.exchange, self._instruments)
 
     async def _until_connected(self, kind: str, pending: asyncio.Future[Any]) -> None:
         deadline_ns = self._now_ns() + self._config.timeout_ms * NS_PER_MS

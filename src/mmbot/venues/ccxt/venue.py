@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from ccxt.base import errors as cx  # type: ignore[import-untyped]
 
@@ -123,23 +123,12 @@ class CcxtVenue:
         """Disarm only when no order of ours may rest - whoever placed it: the switch is the
         safety net of every order on the symbol, a crashed or parallel session's too."""
         timeout_s = self.config.timeout_ms / 1000
-        try:
-            venue_open: list[VenueOrder] | None = await asyncio.wait_for(
-                self.open_orders(), timeout_s
-            )
-        except (MmError, cx.BaseError, TimeoutError) as exc:
-            log.warning("close: open orders unreadable: %s", reason(exc) or type(exc).__name__)
-            venue_open = None
-        keep = dead_man_keep_reason(
-            venue_open, len(self.local_open_orders()), len(self.idem.unknown_client_ids())
-        )
+        keep = await close_keep_reason(self.open_orders, len(self.local_open_orders()),
+                                       len(self.idem.unknown_client_ids()), timeout_s)  # fmt: skip
         if keep is not None:
             log.warning("close: %s; dead-man switch left armed", keep)
             return
-        try:
-            await asyncio.wait_for(self._session.heartbeat.disarm_dead_man(), timeout_s)
-        except (MmError, cx.BaseError, TimeoutError) as exc:
-            log.warning("close: dead-man switch left armed: %s", reason(exc) or type(exc).__name__)
+        await disarm_quietly(self._session.heartbeat.disarm_dead_man(), timeout_s)
 
     async def reconcile(self) -> ReconReport:
         """Catch up fills over REST, refresh orders and compare positions with the venue."""
@@ -195,3 +184,27 @@ class CcxtVenue:
         if "private" not in self._session.streams.up:
             return "E_VENUE_DISCONNECTED: private stream down or not reconciled yet"
         return self._session.market_block()
+
+
+async def close_keep_reason(
+    open_orders: Callable[[], Awaitable[list[VenueOrder]]],
+    local_open: int,
+    unknown: int,
+    timeout_s: float,
+) -> str | None:
+    """Return why a symbol's dead-man switch must stay armed at close (None: it may go off):
+    the venue's open orders on it (read within timeout_s), ours still open or unknown."""
+    try:
+        venue_open: list[VenueOrder] | None = await asyncio.wait_for(open_orders(), timeout_s)
+    except (MmError, cx.BaseError, TimeoutError) as exc:
+        log.warning("close: open orders unreadable: %s", reason(exc) or type(exc).__name__)
+        venue_open = None
+    return dead_man_keep_reason(venue_open, local_open, unknown)
+
+
+async def disarm_quietly(disarm: Awaitable[None], timeout_s: float) -> None:
+    """Await a disarm within timeout_s; a failure leaves the switch armed (logged)."""
+    try:
+        await asyncio.wait_for(disarm, timeout_s)
+    except (MmError, cx.BaseError, TimeoutError) as exc:
+        log.warning("close: dead-man switch left armed: %s", reason(exc) or type(exc).__name__)

@@ -10,7 +10,7 @@ X-MBX-USED-WEIGHT-* header is the venue's count for the current window.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from mmbot.venues.base import Balance, BookTop, Instrument, OrderIntent, VenueFill, VenueOrder
@@ -185,9 +185,9 @@ class BinanceDialect:
     async def unwatch_dead_man(self, exchange: Any) -> None:
         """Nothing: the countdown is not tied to a stream (countdownTime 0 disarms it)."""
 
-    async def watch_public(self, exchange: Any, inst: Instrument) -> Any:
-        """bookTicker."""
-        return await exchange.watch_bids_asks([inst.symbol])
+    async def watch_public(self, exchange: Any, instruments: Sequence[Instrument]) -> Any:
+        """bookTicker of each symbol."""
+        return await exchange.watch_bids_asks([inst.symbol for inst in instruments])
 
     def is_stream_url(self, kind: str, url: str) -> bool:
         """ccxt's USD-M stream URLs contain /private/ and /public/."""

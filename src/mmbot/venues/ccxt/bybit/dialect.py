@@ -22,7 +22,7 @@ limits reported in X-Bapi-Limit / X-Bapi-Limit-Status; both budgets are kept und
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import urlparse
 
@@ -225,9 +225,9 @@ class BybitDialect:
         await exchange.un_watch_topics(_private_url(exchange), "dcp", [], ["unsubscribe:dcp"],
                                        ["dcp"], [DCP_TOPIC])  # fmt: skip
 
-    async def watch_public(self, exchange: Any, inst: Instrument) -> Any:
-        """orderbook.1 (ccxt's watch_bids_asks)."""
-        return await exchange.watch_bids_asks([inst.symbol])
+    async def watch_public(self, exchange: Any, instruments: Sequence[Instrument]) -> Any:
+        """orderbook.1 of each symbol (ccxt's watch_bids_asks)."""
+        return await exchange.watch_bids_asks([inst.symbol for inst in instruments])
 
     def is_stream_url(self, kind: str, url: str) -> bool:
         """/v5/private and /v5/public/<category>."""
