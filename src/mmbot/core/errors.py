@@ -25,7 +25,7 @@ REGISTRY: Final[dict[str, str]] = {
     "E_OBS_METRIC": "a metric sample names no metric of obs/catalog.py",
     "E_OBS_LABEL": "a metric sample's labels break the catalogue (names or a non-name value)",
     "E_OBS_PORT": "the metrics exporter cannot listen on the port given",
-    "E_MON_DASHBOARD_STALE": "monitoring/grafana/mm_bot.json differs from what the catalogue builds",
+    "E_MON_DASHBOARD_STALE": "monitoring/grafana/mm_bot.json is not what the catalogue builds",
     "E_MON_PANEL_ID": "two dashboard panels would get the same id",
     "E_CI_INSTALL": "CI could not install a Debian package its tests need",
     # config: loading and validation
@@ -60,6 +60,9 @@ REGISTRY: Final[dict[str, str]] = {
     "E_DATA_METADATA": "instrument metadata is missing or inconsistent",
     "E_DATA_EMPTY": "an event file (or an import or synth) holds no events",
     "E_DATA_TOO_SHORT": "an event file holds too few events to run over",
+    "E_DATA_SEQUENCE_GAP": "a depth diff does not follow the one before (pu) or the snapshot",
+    "E_DATA_NO_SNAPSHOT": "a depth stream recording has no snapshot to start the book from",
+    "E_DATA_BOOK_MISMATCH": "the book rebuilt from depth diffs differs from the venue's top",
     # edge audit and run directories
     "E_AUDIT_MISSING_FILE": "a run directory lacks a file the audit needs",
     "E_AUDIT_BAD_VALUE": "a row of a run-directory file cannot be parsed",
@@ -71,6 +74,25 @@ REGISTRY: Final[dict[str, str]] = {
     "E_RUN_INCOMPLETE": "a run directory has no manifest or a file differs from it; rerun",
     "E_RUN_OUT_NOT_DIR": "--out names a file, not a folder",
     "E_RUN_OUT_FOREIGN": "--out holds files no mmbot run wrote; a rerun would replace them",
+    # finops: ledger export and reconciliation against a venue statement
+    "E_FINOPS_NO_RUNS": "--runs is not a run directory and holds none",
+    "E_FINOPS_DATE": "--date is not a UTC day written YYYYMMDD",
+    "E_FINOPS_DAY_EMPTY": "no run has mids on the day asked for",
+    "E_FINOPS_OUT_FOREIGN": "the export folder holds files finops export did not write",
+    "E_FINOPS_STATEMENT_LAYOUT": "the statement's header is not a known venue trade-history export",
+    "E_FINOPS_STATEMENT_VALUE": "a statement cell cannot be parsed",
+    "E_FINOPS_FEE_ASSET": "a statement fee is not paid in a quote currency",
+    "E_FINOPS_MISSING_FILL": "a ledger fill is not on the venue statement",
+    "E_FINOPS_EXTRA_FILL": "a statement execution is not in the ledger",
+    "E_FINOPS_DUPLICATE": "a statement row repeats an earlier row's trade id",
+    "E_FINOPS_QTY_MISMATCH": "ledger and statement quantities of one fill differ beyond 1e-8",
+    "E_FINOPS_PRICE_MISMATCH": "ledger and statement prices of one fill differ beyond 1e-8",
+    "E_FINOPS_AMOUNT_MISMATCH": "ledger and statement notionals of one fill differ beyond 1e-8",
+    "E_FINOPS_FEE_MISMATCH": "ledger and statement fees of one fill differ beyond 1e-8",
+    # investor package: exports, deck, SOP
+    "E_INVESTOR_CONFIG_MISMATCH": "the config is not the one the runs were made with (sha256)",
+    "E_INVESTOR_SOURCE": "a document the SOP is built from is missing or not in its known shape",
+    "E_INVESTOR_OUT_FOREIGN": "--out holds files that are not an earlier investor package",
     # walk-forward backtest
     "E_WF_GRID": "a --grid option is malformed or repeats a key",
     "E_WF_WINDOW": "train/test/step windows are not positive or do not fit the data",
@@ -120,6 +142,22 @@ REGISTRY: Final[dict[str, str]] = {
     "E_RECON_OPEN_ORDERS": "local open orders differ from the venue's; quoting refused",
     "E_RECON_FILL": "a venue fill matches no order of ours; quoting refused",
     "E_RECON_INSTRUMENT": "configured tick/lot size differ from the venue's market; start refused",
+    # regions: config, compare, switch and rollout (docs/REGIONS.md)
+    "E_REGION_UNKNOWN_KEY": "the regions config holds a key its schema does not define",
+    "E_REGION_MISSING_KEY": "the regions config lacks a required key",
+    "E_REGION_TYPE": "a regions config value has the wrong type (enabled must be a bool)",
+    "E_REGION_RANGE": "a regions config value is outside its allowed range",
+    "E_REGION_ENUM": "a regions config value is not one of the allowed choices",
+    "E_REGION_NAME": "a region name is not lowercase letters, digits and '-'",
+    "E_REGION_DUPLICATE_NAME": "two regions of the regions config have the same name",
+    "E_REGION_URL": "a region's venue endpoint is not an https:// or wss:// URL with a host",
+    "E_REGION_WINDOW": "the change window repeats a day or does not start before it ends",
+    "E_REGION_UNKNOWN": "a region named on the command line is not in the regions config",
+    "E_REGION_RUN_MISSING": "a region has no run folder, report or metrics.prom under --runs",
+    "E_REGION_RUN_UNKNOWN": "a folder under --runs is named after no configured region",
+    "E_REGION_RUN_BAD": "a region's run report or metrics.prom lacks a figure or is malformed",
+    "E_REGION_JOURNAL": "the regions journal holds a line that is not a journal entry",
+    "E_REGION_STATE": "the active-region state file is not what region rollout writes",
 }
 
 

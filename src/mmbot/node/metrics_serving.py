@@ -26,8 +26,8 @@ def book_extras(system: System, colour: str) -> BookExtras:
     """Return the values the engine does not own, for system now."""
     if system.mode is Mode.shadow:
         gate_open = 0  # shadow never sends an order
-    elif system.canary is not None:
-        gate_open = int(system.canary.gate.is_open())
+    elif system.canaries:  # canary/live: open while every symbol's gate is
+        gate_open = int(all(canary.gate.is_open() for canary in system.canaries.values()))
     else:
         gate_open = 1
     hits = 0 if system.bridge is None else system.bridge.order_idem_hits_total

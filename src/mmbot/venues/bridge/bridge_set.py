@@ -48,6 +48,11 @@ class BridgeSet:
         return None
 
     @property
+    def order_idem_hits_total(self) -> int:
+        """Return the idempotency hits of every symbol's adapter."""
+        return sum(bridge.order_idem_hits_total for bridge in self.bridges.values())
+
+    @property
     def fatal(self) -> MmError | None:
         """Return the error that ended the first failed symbol's bridge, if any."""
         return next((b.fatal for b in self.bridges.values() if b.fatal is not None), None)

@@ -240,6 +240,11 @@ class CcxtBookVenue:
         # The symbol's state that tests and a report read, under the adapter's names.
         self.journal, self.idem, self.stats = account.journal, account.idem, account.stats
 
+    @property
+    def order_idem_hits_total(self) -> int:
+        """Return how many of this symbol's places were answered from its idempotency store."""
+        return self.idem.order_idem_hits_total
+
     async def start(self, local: LocalState | None = None, adopt: bool = False) -> ReconReport:
         """Start the shared session (once); return this symbol's startup reconciliation.
 
