@@ -126,7 +126,7 @@ def test_engine_fill_rate_counts_an_order_filled_in_parts_once(
     engine._apply(engine.only_book(), fill(OrderEventKind.PARTIALLY_FILLED, 1, 2))
     assert engine.cost_fillrate_ewma == 0.0  # not ended yet
     engine._apply(engine.only_book(), fill(OrderEventKind.FILLED, 2, 0))
-    assert engine.cost_fillrate_ewma == pytest.approx(0.05)  # one filled order, weight 0.05
+    assert engine.cost_fillrate_ewma == 1.0  # one episode, filled in full: it seeds the EWMA
 
 
 def test_fill_ratio_falls_to_zero_when_quotes_stop_filling(

@@ -36,7 +36,7 @@ from mmbot.config import EffectiveConfig
 from mmbot.core.errors import DataError
 from mmbot.data import EventBatch, InstrumentMeta, load_events
 from mmbot.engine.loop import Engine
-from mmbot.engine.metrics import engine_samples
+from mmbot.engine.metrics import NO_EXTRAS, BookExtras, engine_samples
 from mmbot.engine.records import (
     book_tables,
     fill_records,
@@ -162,15 +162,17 @@ def write_run(
     meta: InstrumentMeta,
     data_path: Path,
     mode: str = "backtest",
+    extras: BookExtras = NO_EXTRAS,
 ) -> None:
     """Write the run directory of a finished one-symbol engine run over data_path (mode as
-    recorded in run.json); E_DATA_TOO_SHORT when no decision point saw a two-sided book."""
+    recorded in run.json; extras: the metric values the engine does not own); E_DATA_TOO_SHORT
+    when no decision point saw a two-sided book."""
     mids = mid_record(engine, meta.symbol)
     _refuse_no_mids(engine, [mids], effective, {meta.symbol: data_path})
     info = _run_info(effective, mode, file_sha256(data_path), [meta])
     write_run_dir(
         out, info, fill_records(engine, meta.symbol), order_records(engine, meta.symbol), [mids],
-        risk_log(engine), metrics=exposition(engine_samples(engine)),
+        risk_log(engine), metrics=exposition(engine_samples(engine, extras)),
     )  # fmt: skip
 
 
@@ -180,6 +182,7 @@ def write_book_run(
     effective: EffectiveConfig,
     files: Sequence[BookFile],
     mode: str = "backtest",
+    extras: BookExtras = NO_EXTRAS,
 ) -> None:
     """Write the run directory of a finished book run: every symbol's fills, orders and mids,
     the mux trace and the allocations (mux.csv, allocations.csv; docs/RUN_DIRECTORY.md)."""
@@ -188,7 +191,7 @@ def write_book_run(
     info = _run_info(effective, mode, book_data_sha256(files), [meta for _, meta, _ in files])
     write_run_dir(
         out, info, fill_records(engine), order_records(engine), mids, risk_log(engine),
-        book_tables(engine), exposition(engine_samples(engine)),
+        book_tables(engine), exposition(engine_samples(engine, extras)),
     )  # fmt: skip
 
 

@@ -35,8 +35,8 @@ class _FillColumns:
 class Ledger:
     """Position, cash, traded notional and fees, and the fills they come from."""
 
-    __slots__ = ("_fills", "_lot_size", "_tick_size", "cash_usd", "fees_usd", "filled_lots",
-                 "notional_usd", "position_lots")  # fmt: skip
+    __slots__ = ("_fills", "_lot_size", "_tick_size", "cash_usd", "fees_paid_usd", "fees_usd",
+                 "filled_lots", "notional_usd", "position_lots", "rebates_usd")  # fmt: skip
 
     def __init__(self, tick_size: float, lot_size: float) -> None:
         self._tick_size = tick_size
@@ -45,7 +45,9 @@ class Ledger:
         self.position_lots = 0
         self.cash_usd = 0.0
         self.notional_usd = 0.0
-        self.fees_usd = 0.0
+        self.fees_usd = 0.0  # paid minus rebated
+        self.fees_paid_usd = 0.0
+        self.rebates_usd = 0.0  # rebates received, positive
         self.filled_lots = 0
 
     def adopt(self, position_lots: int) -> None:
@@ -59,6 +61,10 @@ class Ledger:
         self.cash_usd -= event.side * notional + event.fee_usd
         self.notional_usd += notional
         self.fees_usd += event.fee_usd
+        if event.fee_usd >= 0.0:
+            self.fees_paid_usd += event.fee_usd
+        else:
+            self.rebates_usd -= event.fee_usd
         self.filled_lots += event.qty_lots
         c = self._fills
         c.ts_ns.append(event.ts_exch_ns)
@@ -76,6 +82,17 @@ class Ledger:
     def fills(self) -> int:
         """Return how many fills were booked."""
         return len(self._fills.ts_ns)
+
+    def recent_fees(self, fills: int) -> tuple[float, float]:
+        """Return (fees USD, notional USD) of the last `fills` fills (a recent fee rate)."""
+        c = self._fills
+        start = max(0, len(c.ts_ns) - fills)
+        tick, lot = self._tick_size, self._lot_size
+        notional = sum(
+            price * tick * qty * lot
+            for price, qty in zip(c.price_ticks[start:], c.qty_lots[start:], strict=True)
+        )
+        return sum(c.fee_usd[start:]), notional
 
     @property
     def effective_fee_bps(self) -> float:

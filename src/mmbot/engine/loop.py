@@ -53,11 +53,11 @@ from mmbot.engine.book import (
 )
 from mmbot.engine.ledger import Ledger
 from mmbot.engine.orders import (
-    FILL_RATIO_ALPHA,
     ExecutionPolicy,
     ManagedOrder,
     OrderManager,
     client_seq_of,
+    fold_fill_ratio,
 )
 from mmbot.risk import BookRisk, Exposure, RiskContext, RiskGate, RiskRecord
 from mmbot.strategy import StrategyParams, decide
@@ -133,6 +133,7 @@ class Engine:
         self.allocations: list[AllocRow] = []
         self.self_cross_prevented_total = 0
         self.cost_fillrate_ewma = 0.0
+        self._episodes_closed = 0
         self._single = len(self.legs) == 1
         self._day = DayBook()
         self._budget_usd = allocator.values()["portfolio_budget_available_usd"]
@@ -485,7 +486,10 @@ class Engine:
     def _episode_closed(self, ratio: float) -> None:
         """Fold a quote episode's fill ratio into the book's cost_fillrate_ewma (each leg keeps
         its own in its order manager)."""
-        self.cost_fillrate_ewma += FILL_RATIO_ALPHA * (ratio - self.cost_fillrate_ewma)
+        self.cost_fillrate_ewma = fold_fill_ratio(
+            self.cost_fillrate_ewma, ratio, self._episodes_closed
+        )
+        self._episodes_closed += 1
 
     def values(self) -> dict[str, float | int]:
         """Return the engine's metric values, ready for export (obs issue)."""

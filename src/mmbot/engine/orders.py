@@ -27,7 +27,8 @@ Quote episodes (cost_fillrate_ewma). An episode is an order at one price: it ope
 order is placed or a replace moves its price, and closes when the price moves again or the
 order ends. Its fill ratio is the lots filled in it over the lots offered in it (the largest
 size it showed at that price); `fill_ratio_ewma` folds each closed episode's ratio with weight
-FILL_RATIO_ALPHA. Quotes that stop filling drive it toward 0; quotes filled in full toward 1.
+FILL_RATIO_ALPHA, seeded by the first episode's. Quotes that stop filling drive it toward 0;
+quotes filled in full toward 1.
 """
 
 from __future__ import annotations
@@ -77,6 +78,16 @@ def client_seq_of(client_id: str) -> int:
 
 # The weight of the newest quote episode in fill_ratio_ewma (cost_fillrate_ewma).
 FILL_RATIO_ALPHA: Final = 0.05
+
+
+def fold_fill_ratio(ewma: float, ratio: float, episodes_before: int) -> float:
+    """Return the fill-ratio EWMA after one more episode; the first episode seeds it (an EWMA
+    started at 0 would read "nothing fills" until ~1/alpha episodes had closed)."""
+    if episodes_before == 0:
+        return ratio
+    return ewma + FILL_RATIO_ALPHA * (ratio - ewma)
+
+
 TERMINAL: Final = frozenset({OrderState.FILLED, OrderState.CANCELED, OrderState.REJECTED})
 # Which transitions a report may cause; anything else is a protocol error worth counting.
 _ALLOWED: Final = {
@@ -208,6 +219,7 @@ class OrderManager:
         self.late_reports_total = 0  # replace confirmations for orders that had ended
         # EWMA over quote episodes of filled / quoted lots (see close_episode)
         self.fill_ratio_ewma = 0.0
+        self.episodes_closed = 0
         self.ack_latencies_ns: list[int] = []  # place to acknowledgement, per acked order
         self.replaces_sent_total = 0
         self.canceled_total = 0  # orders that ended canceled
@@ -382,7 +394,8 @@ class OrderManager:
         if quoted <= 0:
             return None
         ratio = min(1.0, order.episode_filled_lots / quoted)
-        self.fill_ratio_ewma += FILL_RATIO_ALPHA * (ratio - self.fill_ratio_ewma)
+        self.fill_ratio_ewma = fold_fill_ratio(self.fill_ratio_ewma, ratio, self.episodes_closed)
+        self.episodes_closed += 1
         order.episode_quoted_lots = order.episode_filled_lots = 0
         return ratio
 

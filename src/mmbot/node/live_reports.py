@@ -30,6 +30,7 @@ from mmbot.engine.journal import SENDS
 from mmbot.engine.live import RunOutcome
 from mmbot.engine.live_canary import REFUSAL_REASONS
 from mmbot.engine.loop import Engine
+from mmbot.engine.metrics import BookExtras
 from mmbot.engine.rundir_commit import building_run_dir
 from mmbot.node.replay import Replay, ReplaySet
 from mmbot.node.systems import Mode, System
@@ -98,21 +99,24 @@ def write_live_sim_report(
     outcome: RunOutcome,
     effective: EffectiveConfig,
     replay: Replay | ReplaySet,
+    colour: str = "blue",
 ) -> dict[str, object]:
     """Write the run directory and the live-sim report (backtest report + how the run ended);
-    a book's (replay: a ReplaySet) as its backtest writes them, with mux.svg.
+    a book's (replay: a ReplaySet) as its backtest writes them, with mux.svg. colour: the
+    deployment's, in metrics.prom's latency metric.
 
     They are built aside and moved into out with their manifest last; out's journal stays.
     """
     engine, mode = system.engine, Mode.live_sim.value
+    extras = BookExtras(colour=colour)  # live-sim: orders always reach the simulator
     with building_run_dir(out, keep_foreign=True) as stage:
         if isinstance(replay, ReplaySet):
-            write_book_run(engine, stage, effective, replay.files, mode=mode)
+            write_book_run(engine, stage, effective, replay.files, mode=mode, extras=extras)
             report = audited_report(stage, effective, engine.values(), replay.span,
                                      by_group=True)[0]  # fmt: skip
             atomic_write_bytes(stage / MUX_CHART, mux_chart_svg(engine))
         else:
-            write_run(engine, stage, effective, replay.meta, replay.path, mode=mode)
+            write_run(engine, stage, effective, replay.meta, replay.path, mode=mode, extras=extras)
             report = build_backtest_report(
                 stage, effective, engine.values(), DataSpan.of(replay.events)
             )

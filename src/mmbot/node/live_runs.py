@@ -71,7 +71,8 @@ def run_live_sim(
     """Run live-sim over replay (one symbol's file or a book's); write its run directory
     (metrics.prom included) and report into out."""
     outcome = _started(system, say, metrics)
-    return LiveSimRun(outcome, write_live_sim_report(out, system, outcome, effective, replay))
+    report = write_live_sim_report(out, system, outcome, effective, replay, metrics.colour)
+    return LiveSimRun(outcome, report)
 
 
 def run_shadow(

@@ -14,7 +14,7 @@ from typing import Final
 
 from mmbot.artifacts.atomic import atomic_write_bytes
 from mmbot.core.clock import WallClock
-from mmbot.engine.metrics import BookExtras, engine_samples
+from mmbot.engine.metrics import BookExtras, EngineSampler, engine_samples
 from mmbot.engine.rundir import METRICS_FILE
 from mmbot.node.systems import Mode, System
 from mmbot.obs.exporter import MetricsServer, exposition
@@ -39,6 +39,7 @@ class _Publisher:
 
     def __init__(self, system: System, server: MetricsServer, colour: str) -> None:
         self._system, self._server, self._colour = system, server, colour
+        self._sampler = EngineSampler(system.engine)
         self._wall = WallClock()  # paces publishing whatever the replay speed
         self._next_ns = 0
 
@@ -51,15 +52,14 @@ class _Publisher:
     def publish(self) -> None:
         """Publish the engine's samples now."""
         system = self._system
-        extras = book_extras(system, self._colour)
-        self._server.collector.publish(engine_samples(system.engine, extras))
+        self._server.collector.publish(self._sampler.samples(book_extras(system, self._colour)))
 
 
 @contextmanager
 def serving_metrics(system: System, port: int | None, colour: str) -> Iterator[str | None]:
     """Serve system's metrics on 127.0.0.1:port while the block runs (port None: not at all;
-    0: any free port); yield the URL. The last snapshot is published before the server
-    stops, so a final scrape sees the run's end."""
+    0: any free port); yield the URL. The server stops with the block: a scrape after the
+    last publish is unlikely to land, so the run's final values are its metrics.prom."""
     if port is None:
         yield None
         return
@@ -69,7 +69,6 @@ def serving_metrics(system: System, port: int | None, colour: str) -> Iterator[s
     publisher.publish()  # counters exist at 0 from the start (FACTS.md: increase())
     try:
         yield server.url
-        publisher.publish()
     finally:
         server.close()
 

@@ -20,6 +20,10 @@ LEG: Final = ("symbol", "strategy")
 SYMBOL: Final = ("symbol",)
 BOOK: Final[tuple[str, ...]] = ()
 COLOURS: Final = ("blue", "green")
+# The recent window of the "now" values: they must move within an alert's window (minutes),
+# not average a whole run.
+RECENT_FILLS: Final = 200
+RECENT_ACKS: Final = 1000
 # order_age_ms buckets (ms): a quote refreshed every 100 ms rests 100-400 ms; stuck ones longer.
 ORDER_AGE_BUCKETS_MS: Final = (10.0, 25.0, 50.0, 100.0, 200.0, 350.0, 500.0, 1000.0, 2500.0,
                                5000.0, 10000.0, 30000.0, 60000.0)  # fmt: skip
@@ -44,7 +48,8 @@ METRICS: Final = (
     MetricSpec("fills_total", "counter", LEG, "fills booked"),
     MetricSpec("filled_lots_total", "counter", LEG, "lots filled"),
     MetricSpec("traded_notional_usd_total", "counter", LEG, "notional traded, USD"),
-    MetricSpec("fees_usd_total", "counter", LEG, "fees paid, USD (a rebate counts negative)"),
+    MetricSpec("fees_paid_usd_total", "counter", LEG, "fees paid, USD"),
+    MetricSpec("fee_rebates_usd_total", "counter", LEG, "maker rebates received, USD"),
     MetricSpec("position_lots", "gauge", LEG, "the strategy's position on the symbol, lots"),
     MetricSpec("pnl_usd", "gauge", LEG, "cash plus position at the mid, USD"),
     MetricSpec("working_orders", "gauge", LEG, "orders resting or on their way"),
@@ -84,7 +89,12 @@ METRICS: Final = (
         "the allocator's drawdown-scaled budget, USD",
     ),
     MetricSpec("allocator_hwm_equity_usd", "gauge", BOOK, "the allocator's equity high-water mark"),
-    MetricSpec("effective_fee_bps_now", "gauge", BOOK, "fees paid per notional traded, bps"),
+    MetricSpec(
+        "effective_fee_bps_now",
+        "gauge",
+        BOOK,
+        f"fees net of rebates per notional over each strategy's last {RECENT_FILLS} fills, bps",
+    ),
     MetricSpec("fee_tier_distance_usd", "gauge", BOOK, "30-day volume left to the next fee tier"),
     MetricSpec("book_caps_breached", "gauge", BOOK, "1 while a book cap condition holds"),
     MetricSpec(
@@ -117,7 +127,8 @@ METRICS: Final = (
             f"latency_ms_p95_{colour}",
             "gauge",
             BOOK,
-            f"p95 of place-to-acknowledgement time, ms, of the {colour} deployment",
+            f"p95 of place-to-acknowledgement time over each strategy's last {RECENT_ACKS} "
+            f"acknowledgements, ms, of the {colour} deployment",
         )
         for colour in COLOURS
     ),

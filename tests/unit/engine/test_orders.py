@@ -144,9 +144,7 @@ def test_quote_episodes_fold_filled_over_quoted_lots_per_price() -> None:
     assert manager.on_modified(order, 98, 8, 30) is None  # same price, larger: offers 8
     ratios.append(manager.on_fill(order, 8, 0, 40))  # ends filled: 8 of 8 at 98
     assert ratios == [0.4, 1.0]
-    expected = 0.05 * 0.4
-    expected += 0.05 * (1.0 - expected)
-    assert manager.fill_ratio_ewma == pytest.approx(expected)
+    assert manager.fill_ratio_ewma == pytest.approx(0.4 + 0.05 * (1.0 - 0.4))  # 0.4 seeds it
     ask = manager.lookup(102, 2)
     assert ask is not None
     assert manager.on_canceled(ask, 50) == 0.0  # rested, never filled
