@@ -9,7 +9,16 @@ from typing import Annotated
 
 import typer
 
-from mmbot.cli import audit_cmd, backtest_cmd, config_cmd, data_cmd, demo, metrics_cmd, run_cmd
+from mmbot.cli import (
+    audit_cmd,
+    backtest_cmd,
+    config_cmd,
+    data_cmd,
+    demo,
+    metrics_cmd,
+    region_cmd,
+    run_cmd,
+)
 from mmbot.cli.errors import run_guarded
 from mmbot.cli.examples import examples
 
@@ -24,6 +33,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(backtest_cmd.app, name="backtest")
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(metrics_cmd.app, name="metrics")
+app.add_typer(region_cmd.app, name="region")
 app.command(name="demo", epilog=examples(*demo.EXAMPLES))(demo.demo)
 app.command(name="edge-audit", epilog=examples(*audit_cmd.EXAMPLES))(audit_cmd.edge_audit)
 app.command(
