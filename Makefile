@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SRC_LINTS := check_atomic_writer check_ascii_logs check_deterministic_json check_error_codes
 PROMTOOL ?= promtool
 
-.PHONY: venv lint monitoring-check test test-selected golden demo bench clean
+.PHONY: venv lint monitoring-check test test-selected golden demo bench clean go-nogo verify-links
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,15 @@ test-selected: $(STAMP)
 # Regenerate every golden: run each command in tests/golden/MANIFEST, then refresh its sha256s.
 golden: $(STAMP)
 	$(BIN)/python tools/golden_manifest.py --regenerate
+
+# The release verdict over every report and the goldens (docs/RUNBOOK.md): VERDICT=GO, or
+# one NO-GO line per cause and VERDICT=NO-GO (exit 1).
+go-nogo: $(STAMP)
+	$(BIN)/mmbot go-nogo
+
+# Every relative link and anchor of README.md and docs/*.md resolves: [OK] all links valid.
+verify-links: $(STAMP)
+	$(BIN)/mmbot docs verify-links
 
 demo: $(STAMP)
 	$(BIN)/mmbot demo --out out/demo

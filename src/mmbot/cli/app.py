@@ -15,8 +15,11 @@ from mmbot.cli import (
     config_cmd,
     data_cmd,
     demo,
+    docs_cmd,
     metrics_cmd,
+    preflight,
     region_cmd,
+    release_cmd,
     run_cmd,
 )
 from mmbot.cli.errors import run_guarded
@@ -33,6 +36,10 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(backtest_cmd.app, name="backtest")
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(metrics_cmd.app, name="metrics")
+app.add_typer(release_cmd.rc_app, name="rc")
+app.add_typer(docs_cmd.app, name="docs")
+app.command(name="preflight", epilog=examples(*preflight.EXAMPLES))(preflight.preflight)
+app.command(name="go-nogo", epilog=examples(*release_cmd.GO_NOGO_EXAMPLES))(release_cmd.go_nogo)
 app.add_typer(region_cmd.app, name="region")
 app.command(name="demo", epilog=examples(*demo.EXAMPLES))(demo.demo)
 app.command(name="edge-audit", epilog=examples(*audit_cmd.EXAMPLES))(audit_cmd.edge_audit)
