@@ -116,3 +116,26 @@ def regime_weights_svg(title: str, panels: Sequence[RegimePanel], regimes: Seque
         rows[-1, 0].set_xlabel("hours since start")
         figure.tight_layout()
         return _svg(figure)
+
+
+def bar_chart_svg(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    y_label: str,
+    reference: float | None = None,
+) -> bytes:
+    """Return an SVG bar chart (green >= 0, red < 0) with an optional dashed line at
+    reference (a limit)."""
+    with plt.rc_context(_RC):
+        figure, axes = plt.subplots()
+        colors = ["#2ca02c" if value >= 0 else "#d62728" for value in values]
+        axes.bar(range(len(values)), values, color=colors)
+        axes.set_xticks(range(len(labels)), list(labels), rotation=20, ha="right", fontsize=8)
+        axes.axhline(0.0, color="black", linewidth=0.8)
+        if reference is not None:
+            axes.axhline(reference, color="#d62728", linewidth=1.0, linestyle="--")
+        axes.set_title(title)
+        axes.set_ylabel(y_label)
+        figure.tight_layout()
+        return _svg(figure)

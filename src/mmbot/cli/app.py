@@ -16,6 +16,8 @@ from mmbot.cli import (
     data_cmd,
     demo,
     docs_cmd,
+    finops_cmd,
+    investor_cmd,
     metrics_cmd,
     preflight,
     region_cmd,
@@ -38,6 +40,8 @@ app.add_typer(data_cmd.app, name="data")
 app.add_typer(metrics_cmd.app, name="metrics")
 app.add_typer(release_cmd.rc_app, name="rc")
 app.add_typer(docs_cmd.app, name="docs")
+app.add_typer(finops_cmd.app, name="finops")
+app.add_typer(investor_cmd.app, name="investor")
 app.command(name="preflight", epilog=examples(*preflight.EXAMPLES))(preflight.preflight)
 app.command(name="go-nogo", epilog=examples(*release_cmd.GO_NOGO_EXAMPLES))(release_cmd.go_nogo)
 app.add_typer(region_cmd.app, name="region")

@@ -142,6 +142,12 @@ REGISTRY: Final[dict[str, str]] = {
     "E_RECON_OPEN_ORDERS": "local open orders differ from the venue's; quoting refused",
     "E_RECON_FILL": "a venue fill matches no order of ours; quoting refused",
     "E_RECON_INSTRUMENT": "configured tick/lot size differ from the venue's market; start refused",
+    # high availability: leader lease and fencing (mmbot.ha, docs/HA.md)
+    "E_HA_BACKEND": "the lease backend (SQLite file or Redis) could not be reached",
+    "E_HA_SPEC": "--ha/--instance is not sqlite:PATH or redis://HOST:PORT/DB, or a bad name",
+    "E_HA_LEASE_TIMING": "the lease's ttl, renew interval and margin do not fit together",
+    "E_HA_EPOCH": "a fencing token is not past the order numbers already used",
+    "E_HA_STANDBY": "this instance is a standby: another holds the leader lease",
     # operations: canary record, soak, daily check and snapshot (mmbot.ops, docs/OPS.md)
     "E_OPS_MISSING_ARTIFACT": "a file an ops step needs is missing; the error names its maker",
     "E_OPS_STALE_ARTIFACT": "a daily artifact is older than the allowed age",
