@@ -12,6 +12,7 @@ import typer
 from mmbot.cli import (
     audit_cmd,
     backtest_cmd,
+    canary_cmd,
     config_cmd,
     data_cmd,
     demo,
@@ -19,10 +20,12 @@ from mmbot.cli import (
     finops_cmd,
     investor_cmd,
     metrics_cmd,
+    ops_cmd,
     preflight,
     region_cmd,
     release_cmd,
     run_cmd,
+    soak_cmd,
 )
 from mmbot.cli.errors import run_guarded
 from mmbot.cli.examples import examples
@@ -42,6 +45,9 @@ app.add_typer(release_cmd.rc_app, name="rc")
 app.add_typer(docs_cmd.app, name="docs")
 app.add_typer(finops_cmd.app, name="finops")
 app.add_typer(investor_cmd.app, name="investor")
+app.add_typer(canary_cmd.app, name="canary")
+app.add_typer(soak_cmd.app, name="soak")
+app.add_typer(ops_cmd.app, name="ops")
 app.command(name="preflight", epilog=examples(*preflight.EXAMPLES))(preflight.preflight)
 app.command(name="go-nogo", epilog=examples(*release_cmd.GO_NOGO_EXAMPLES))(release_cmd.go_nogo)
 app.add_typer(region_cmd.app, name="region")

@@ -1,0 +1,1 @@
+"""Ops entry points the release checklist names (`python -m mmbot.tools.ops.<name>`)."""
