@@ -53,7 +53,6 @@ WRITER_FUNCTIONS = {
     "numpy.savetxt",
     "pq.write_table",
     "tarfile.open",
-    "gzip.open",
 }
 
 
@@ -75,7 +74,7 @@ def _open_writes(call: ast.Call, position: int) -> str | None:
 
 def _classify(call: ast.Call) -> str | None:
     name = dotted_name(call.func)
-    if name in ("open", "io.open", "builtins.open"):
+    if name in ("open", "io.open", "builtins.open", "gzip.open"):
         return _open_writes(call, 1)
     if name == "os.open":
         flags = ast.unparse(call.args[1]) if len(call.args) > 1 else ""

@@ -1,4 +1,4 @@
-"""`mmbot data synth|info|import tardis|import binance`."""
+"""`mmbot data synth|info|import tardis|import binance|import binance-stream`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from mmbot.data.synth_params import preset as synth_preset
 app = typer.Typer(
     help="Market data: synthesize, import and inspect event files.", no_args_is_help=True
 )
-import_app = typer.Typer(help="Import venue CSV files into an event file.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import venue files (CSV, stream recordings) into an event file.", no_args_is_help=True
+)
 app.add_typer(import_app, name="import")
 
 
@@ -175,13 +177,14 @@ def info(
     json_out: JsonOption = None,
 ) -> None:
     """Print what event files hold, one key=value a line, then RESULT=OK; for 2+ files
-    each file's lines, then a summary of the set (symbols, rows, common time span)."""
+    each file's lines, then a summary of the set (symbols, rows, common time span). A file
+    an import recorded (binance-stream) adds import_* lines: clock offset, gaps, checks."""
     paths = [
         path
         for given in files
         for path in (data.event_files_in(given) if given.is_dir() else [given])
     ]
-    _print_report(data.info(paths[0]) if len(paths) == 1 else data.info_set(paths), json_out)
+    _print_report(data.describe(paths), json_out)
 
 
 @import_app.command("tardis")
@@ -221,3 +224,48 @@ def import_binance(
     meta = _meta(venue, symbol, tick_size, lot_size)
     report = data.import_binance(file, kind.value, meta, out, strict=not lenient)
     _print_report(report, json_out)
+
+
+@import_app.command(
+    "binance-stream",
+    epilog=examples(
+        "mmbot data import binance-stream btcusdt_20240718.gz btcusdt_20240719.gz "
+        "--out out/data/real/BTCUSDT.parquet",
+        "mmbot data import binance-stream solusdt_*.gz --symbol SOLUSDT --tick-size 0.001 "
+        "--lot-size 1 --out out/data/sol.parquet --lenient",
+    ),
+)
+def import_binance_stream(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Day files of one symbol's recording (.gz or text), in order."),
+    ],
+    out: OutOption,
+    symbol: Annotated[
+        str | None, typer.Option("--symbol", help="Symbol (default: the recording's).")
+    ] = None,
+    tick_size: Annotated[
+        float | None, typer.Option("--tick-size", help="Price tick (default: the venue's).")
+    ] = None,
+    lot_size: Annotated[
+        float | None, typer.Option("--lot-size", help="Size lot (default: the venue's).")
+    ] = None,
+    lenient: Annotated[
+        bool,
+        typer.Option(
+            "--lenient",
+            help="Drop and count bad lines, resync from the next snapshot after a gap "
+            "(default: fail on the first problem).",
+        ),
+    ] = False,
+    json_out: JsonOption = None,
+) -> None:
+    """Import a Binance USD-M stream recording (hftbacktest's collector format: depth diffs,
+    snapshot, trades, bookTicker) into an event file; check the book; estimate the clock offset
+    (docs/DATA.md, "Stream recordings")."""
+    name = symbol or data.recorded_symbol(files)
+    try:
+        meta = data.usdm_instrument(name, tick_size, lot_size)
+    except ValueError as exc:
+        raise UsageError("E_CLI_USAGE", str(exc)) from None
+    _print_report(data.import_binance_stream(files, meta, out, strict=not lenient), json_out)

@@ -10,6 +10,7 @@ import pytest
 
 from mmbot.config import EMBEDDED, available_profiles, load_config
 from mmbot.config.yaml_source import LEGACY_KEYS
+from mmbot.regions.config import load_regions
 
 pytestmark = pytest.mark.selected
 
@@ -85,6 +86,9 @@ def test_shipped_configs_have_no_legacy_keys(repo_root: Path) -> None:
     assert shipped, "no shipped configs found"
     for path in shipped:
         text = path.read_text()
+        if path.name == "regions.yaml":  # the regions file: its own schema (docs/REGIONS.md)
+            load_regions(path)
+            continue
         for key in LEGACY_KEYS:
             assert f"{key}:" not in text, f"{path} holds legacy key {key}"
         load_config(path, {})

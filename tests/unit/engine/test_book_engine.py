@@ -336,3 +336,13 @@ def test_book_caps_hold_worst_case_across_symbols_while_both_keep_trading(
     # ... while every strategy keeps trading.
     assert all(leg.ledger.fills > 0.5 * free_leg.ledger.fills
                for leg, free_leg in zip(engine.legs, free.legs, strict=True))  # fmt: skip
+
+
+def test_a_symbol_whose_data_starts_later_waits_for_it(market: EventBatch) -> None:
+    other = calm_then_trend(seed=11, calm_s=CALM_S, trend_s=TREND_S, mid_ticks=400_000)
+    late = EventBatch(other.ts_exch_ns + 43_000_000, other.ts_local_ns + 43_000_000, other.kind,
+                      other.side, other.price_ticks, other.qty_lots)  # fmt: skip
+    engine = build_book_engine(_portfolio(["BTCUSDT", "ETHUSDT"]),
+                               {"BTCUSDT": market, "ETHUSDT": late})  # fmt: skip
+    engine.run()  # starts at BTCUSDT's first event, 43 ms before ETHUSDT has any
+    assert all(leg.ledger.fills > 10 for leg in engine.legs)

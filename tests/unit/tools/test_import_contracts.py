@@ -21,11 +21,11 @@ PLANTS = {
     "core/__init__.py": "import mmbot.backtest\n",
     "risk/__init__.py": "import socket\n",
     "strategy/__init__.py": "import os\n",
-    "ops/__init__.py": '"""A new package nobody added to the layers contract."""\n',
+    "unlisted/__init__.py": '"""A new package nobody added to the layers contract."""\n',
     "engine/__init__.py": "import mmbot.sim\n",
 }
 EXPECTED_BREAKS = [
-    ("layers", ["- mmbot.core -> mmbot.backtest (l.", "- mmbot.ops\n"]),
+    ("layers", ["- mmbot.core -> mmbot.backtest (l.", "- mmbot.unlisted\n"]),
     ("pure-no-network", ["mmbot.risk -> socket (l."]),
     ("pure-no-io", ["mmbot.strategy -> os (l."]),
     ("engine-venue-neutral", ["mmbot.engine -> mmbot.sim (l."]),

@@ -26,7 +26,7 @@ def _plant(root: Path, relative: str, code: str) -> Path:
     return path
 
 
-ATOMIC_PRELUDE = "import json\nimport shutil\nfrom pathlib import Path\np = f = df = m = None\n"
+ATOMIC_PRELUDE = "import gzip\nimport json, shutil\nfrom pathlib import Path\np = f = df = m = None\n"
 ATOMIC_CASES = [
     ("open(p, 'w').write('x')", "mode 'w'"),
     ("open(p, mode='a')", "mode 'a'"),
@@ -38,6 +38,7 @@ ATOMIC_CASES = [
     ("Path(p).open('w')", "mode 'w'"),
     ("df.write_parquet('x.parquet')", ".write_parquet()"),
     ("open(p, m)", "mode not a literal"),
+    ("gzip.open(p, 'wb')", "mode 'wb'"),
 ]
 
 
@@ -52,7 +53,8 @@ def test_atomic_writer_lint_catches_planted_write(
 
 
 def test_atomic_writer_lint_allows_reads_and_the_writer_itself(tmp_path: Path) -> None:
-    _plant(tmp_path, "src/mmbot/data/ok.py", "open('x').read()\nopen('x', 'rb').read()\n")
+    reads = "import gzip\nopen('x').read()\nopen('x', 'rb').read()\ngzip.open('x', 'rb')\n"
+    _plant(tmp_path, "src/mmbot/data/ok.py", reads)
     _plant(tmp_path, "src/mmbot/artifacts/atomic.py", "open('x', 'xb')\n")
     assert check_atomic_writer.main([str(tmp_path / "src")]) == 0
 

@@ -64,7 +64,12 @@ class SimVenuePort:
         self._fills_reported = 0  # fill log rows already turned into fill events
 
     def run_until(self, ts_ns: int) -> bool:
-        """Advance the simulation to local time ts_ns; False once the data is used up."""
+        """Advance the simulation to local time ts_ns; False once the data is used up.
+
+        In a book the engine starts at the earliest symbol's first event: a symbol whose data
+        starts later has nothing to do until then (its view is empty, so nothing is decided)."""
+        if ts_ns < self.venue.now_ns:
+            return True
         return self.venue.run_until(ts_ns)
 
     def first_ts_ns(self) -> int:
