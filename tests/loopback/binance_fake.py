@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 from tests.loopback.market import SYMBOL, Market
-from tests.loopback.server import LoopbackServer, send_all
+from tests.loopback.server import STALE_TOKEN, LoopbackServer, send_all
 
 API_KEY = "loopback-key-0123456789"
 API_SECRET = "loopback-secret-do-not-log-9876543210"
@@ -222,6 +222,8 @@ class FakeBinance(LoopbackServer):
             return _error(400, -5022, _POST_ONLY_REJECT)
         if cid in self.orders:
             return _error(400, -4116, "ClientOrderId is duplicated.")
+        if self.stale_token(cid):
+            return _error(400, -4116, STALE_TOKEN)
         market = self.markets.get(p.get("symbol", ""))
         if market is None:
             return _error(400, -1121, "Invalid symbol.")
@@ -237,6 +239,8 @@ class FakeBinance(LoopbackServer):
         order = self.orders.get(p.get("origClientOrderId", ""))
         if order is None or not self._is_open(order):
             return _error(400, -2013, "Order does not exist.")
+        if self.stale_token(order["clientOrderId"]):
+            return _error(400, -4116, STALE_TOKEN)
         market = self.markets[order["symbol"]]
         if market.to_lots(p["quantity"]) <= market.to_lots(order["executedQty"]):
             return _error(400, -4005, "Quantity greater than max quantity.")

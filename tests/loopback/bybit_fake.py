@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 from tests.loopback.market import SYMBOL, Market
-from tests.loopback.server import LoopbackServer, send_all
+from tests.loopback.server import STALE_TOKEN, LoopbackServer, send_all
 
 API_KEY = "bybit-loopback-key-0123"
 API_SECRET = "bybit-loopback-secret-do-not-log-5678"
@@ -222,8 +222,10 @@ class FakeBybit(LoopbackServer):
             return web.Response(status=503, text="Service Unavailable")
         if self.faults.take("reject_next"):
             return _ret(110007, "ab not enough for new order", {}, self.now_ms())
-        if cid in self.orders:
-            return _ret(110072, "OrderLinkedID is duplicate", {}, self.now_ms())
+        duplicate = "OrderLinkedID is duplicate" if cid in self.orders else None
+        refusal = duplicate or (STALE_TOKEN if self.stale_token(cid) else None)
+        if refusal is not None:
+            return _ret(110072, refusal, {}, self.now_ms())
         market = self.markets.get(p.get("symbol", ""))
         if market is None:
             return _ret(10001, "params error: symbol invalid", {}, self.now_ms())
@@ -253,6 +255,8 @@ class FakeBybit(LoopbackServer):
         order = self.orders.get(p.get("orderLinkId", ""))
         if order is None or not self._is_open(order):
             return _ret(110001, "order not exists or too late to replace", {}, self.now_ms())
+        if self.stale_token(order["orderLinkId"]):
+            return _ret(110072, STALE_TOKEN, {}, self.now_ms())
         market = self.markets[order["symbol"]]
         leaves = market.to_lots(p["qty"]) - market.to_lots(order["cumExecQty"])
         if leaves <= 0:

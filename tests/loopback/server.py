@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -28,6 +29,8 @@ from typing import Any, ClassVar, Self
 
 from aiohttp import web
 from tests.loopback.market import MARKETS, SYMBOL, Market
+
+from mmbot.engine.orders import SEQS_PER_SESSION
 
 
 @dataclass
@@ -68,8 +71,13 @@ class FakeStats:
     limit_429s: int = 0  # the venue's own limit answered 429/403/10006
     injected_429s: int = 0
     dead_man_cancels: int = 0
+    stale_token_refusals: int = 0  # posts/amends under an older epoch than the newest posted
     bad_signatures: int = 0
     private_streams: int = 0  # private websockets opened (Bybit: authenticated)
+
+
+STALE_TOKEN = "stale fencing token: an older epoch than the newest order posted"
+_ENGINE_CLIENT_ID = re.compile(r"^[A-Za-z0-9_]+-([0-9a-z]{1,10})-[0-9a-f]{8}$")
 
 
 class LoopbackServer:
@@ -96,11 +104,27 @@ class LoopbackServer:
         self.books: dict[str, tuple[int, int, int, int]] = {}  # symbol -> bid, lots, ask, lots
         self.min_qty = MARKETS[symbols[0]].lot  # the first market's minimum order quantity
         self.dead_man_window_ms: int | None = None  # the window last set at the venue
+        self.newest_epoch = 0  # the fencing token of the newest client id posted (ha/)
         self._window: tuple[int, int] = (0, 0)  # (window index, weight)
         self._private: dict[web.WebSocketResponse, set[str]] = {}  # private ws -> topics
         self._public: set[web.WebSocketResponse] = set()
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
+
+    def stale_token(self, client_id: str) -> bool:
+        """Return whether client_id's epoch - its fencing token, `<tag>-<seq base 36>-<hex>`
+        with seq = epoch * SEQS_PER_SESSION + n (docs/HA.md) - is older than the newest
+        posted, counting the refusal; a newer one becomes the newest. A real venue cannot do
+        this check; the fake does it to show that no stale-token order is accepted."""
+        match = _ENGINE_CLIENT_ID.match(client_id)
+        if match is None:  # not an engine's id: no epoch to check
+            return False
+        epoch = int(match.group(1), 36) // SEQS_PER_SESSION
+        if epoch < self.newest_epoch:
+            self.stats.stale_token_refusals += 1
+            return True
+        self.newest_epoch = epoch
+        return False
 
     # ---- what a fake adds ----------------------------------------------------------------
     def _add_routes(self, app: web.Application) -> None:

@@ -19,6 +19,7 @@ from mmbot.core.errors import UsageError
 from mmbot.engine.journal import SENDS, Journal
 from mmbot.engine.live import Pacing, RunOutcome, StatusEvery, parse_speed
 from mmbot.engine.live_canary import CanaryLimits
+from mmbot.ha import HaOptions, HaParts, ha_parts
 from mmbot.node import (
     MetricsOptions,
     Mode,
@@ -165,6 +166,17 @@ def run(
         Colour,
         typer.Option("--colour", envvar="MM_COLOUR", help="Deployment colour (latency metric)."),
     ] = Colour.blue,
+    ha: Annotated[
+        str | None,
+        typer.Option(
+            "--ha",
+            help="live-sim: the leader lease, sqlite:PATH or redis://HOST:PORT/DB; one "
+            "instance of several quotes (docs/HA.md).",
+        ),
+    ] = None,
+    instance: Annotated[
+        str | None, typer.Option("--instance", help="With --ha: this instance's name.")
+    ] = None,
 ) -> None:
     """Run the engine in a live mode; SIGTERM/SIGINT cancel resting orders and exit 0."""
     if adopt and mode not in (Mode.canary, Mode.live):
@@ -173,8 +185,10 @@ def run(
     if venue is not None and data is not None:
         raise UsageError("E_CLI_USAGE", "--venue with --data expected one market: a venue's "
                          "stream (--venue) or a replay (--data)")  # fmt: skip
+    ha_options = _ha_options(mode, ha, instance)
     effective = load_config(config, os.environ)
     journal = open_journal(out)
+    lease = None if ha_options is None else ha_parts(ha_options, out)
     access = VenueAccess(venue, symbol, base_url, ws_url, os.environ)
     metrics = MetricsOptions(None if metrics_port < 0 else metrics_port, colour.value,
                              partial(typer.echo, err=True))  # fmt: skip
@@ -200,7 +214,21 @@ def run(
     if data is None and not is_book:
         raise UsageError("E_CLI_USAGE", f"--mode {mode.value} needs --data (the event file)")
     pacing = pacing_for(speed, duration_s, window_s, status=status)
-    _run_replay(mode, effective, data, pacing, journal, out, metrics)
+    _run_replay(mode, effective, data, pacing, journal, out, metrics, lease)
+
+
+def _ha_options(mode: Mode, spec: str | None, instance: str | None) -> HaOptions | None:
+    """Return the --ha/--instance options (None: one instance, no lease)."""
+    if spec is None and instance is None:
+        return None
+    if spec is None or instance is None or mode is not Mode.live_sim:
+        raise UsageError("E_CLI_USAGE", "--ha and --instance go together, with --mode "
+                         "live-sim (on a venue, a standby's start would reconcile and adopt "
+                         "the leader's orders: docs/HA.md)")  # fmt: skip
+    try:
+        return HaOptions(spec, instance)
+    except ValueError as exc:
+        raise UsageError("E_CLI_USAGE", str(exc)) from None
 
 
 def _canary_limits(mode: Mode, max_order_lots: int | None, max_position_lots: int | None,
@@ -219,7 +247,8 @@ def _canary_limits(mode: Mode, max_order_lots: int | None, max_position_lots: in
 
 
 def _run_replay(mode: Mode, effective: EffectiveConfig, data: Path | None, pacing: Pacing,
-                journal: Journal, out: Path, metrics: MetricsOptions) -> None:  # fmt: skip
+                journal: Journal, out: Path, metrics: MetricsOptions,
+                ha: HaParts | None = None) -> None:  # fmt: skip
     """live-sim (orders reach the simulator) or shadow (orders recorded, none sent) over one
     event file, or over a book's (a portfolio config: one file per symbol, node.replay)."""
     config = effective.config
@@ -233,7 +262,7 @@ def _run_replay(mode: Mode, effective: EffectiveConfig, data: Path | None, pacin
         system = build_shadow_replay(config, replay.events, pacing, journal)
         _print_outcome(mode, run_shadow(system, out, typer.echo, metrics), journal, out)
         return
-    system = build_live_sim(config, replay.events, pacing, journal)
+    system = build_live_sim(config, replay.events, pacing, journal, ha)
     run = run_live_sim(system, effective, replay, out, typer.echo, metrics)
     figures = run.report["figures"]
     assert isinstance(figures, dict)

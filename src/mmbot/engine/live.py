@@ -22,7 +22,9 @@ so quoting stops within one decision: the risk gate already denies every place a
 A live venue's quote block (its clock/book/stream guards, `quote_block`) does the same for
 that decision: its market view has no sizes, so nothing is decided, and what rests is
 canceled. A live venue's session (connect, streams) is started and closed inside the
-runner's asyncio loop (`run_live(runner, session)`).
+runner's asyncio loop (`run_live(runner, session)`). With a Leadership (ha/, docs/HA.md) the
+runner asks it before each decision; a standby decides nothing (its block is E_HA_STANDBY)
+and, after the shutdown's cancels, the lease is released.
 
 Every `every_s` wall seconds (loop time, at any speed) the runner prints one STATUS line
 (`status_line`): the decision's time - the data's for a replay, the wall's on a live venue -
@@ -54,6 +56,7 @@ SPEED_MAX: Final = "max"
 _NS_PER_S: Final = 1_000_000_000
 _YIELD_EVERY: Final = 256  # at max speed, give signal handlers a turn this often
 _FLUSH_EVERY_S: Final = 5.0  # paced runs: flush the journal this often (wall seconds)
+_STANDBY: Final = "E_HA_STANDBY: another instance holds the leader lease"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,20 @@ def status_line(status: Status) -> str:
     )
 
 
+class Leadership(Protocol):
+    """Which of several instances quotes (ha/): asked before every decision. A standby's
+    fenced ports show no sizes, so its engine decides nothing (as under a quote block) while
+    its venue catches up and its run records the market."""
+
+    def on_decision(self, engine: Engine) -> bool:
+        """Renew or win the lease, acting on a change; return whether this instance quotes."""
+        ...
+
+    def release(self) -> None:
+        """Give the lease up (after the shutdown cancels)."""
+        ...
+
+
 class VenueSession(Protocol):
     """A live venue's connection: started before the first decision, closed after the last."""
 
@@ -207,8 +224,10 @@ class LiveRunner:
         on_step: Callable[[int], None] | None = None,
         quote_block: Callable[[], str | None] | None = None,
         kill_switch: KillSwitchFile | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         self.engine = engine
+        self.leadership = leadership
         self.journal = journal
         self.pacing = pacing
         self.on_step = on_step
@@ -284,6 +303,8 @@ class LiveRunner:
                 break
             ts += interval
         cancels = await self._shutdown(last_ts, wall_start, first_ts)
+        if self.leadership is not None:
+            self.leadership.release()
         self.journal.flush()
         return RunOutcome(reason, decisions, cancels, working_orders(engine))
 
@@ -293,8 +314,11 @@ class LiveRunner:
         if self.kill_switch is not None:
             self.kill_switch.poll(self._gates)
         now_ns = self._set_time(ts_ns)
+        standby = self.leadership is not None and not self.leadership.on_decision(engine)
         alive = engine.step()
         block = None if self.quote_block is None else self.quote_block()
+        if standby and block is None:
+            block = _STANDBY
         if block is not None or self._gates.kill_switch_active:
             engine.cancel_all()
         if self.on_step is not None:

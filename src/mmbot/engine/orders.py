@@ -172,6 +172,16 @@ class ClientSeqs:
         self._seq = session * SEQS_PER_SESSION
         self._seq_end = self._seq + SEQS_PER_SESSION
 
+    def claim_epoch(self, epoch: int) -> None:
+        """Number the next orders from epoch's block on: an HA leader's fencing token (ha/),
+        claimed at each election, so its client ids carry it; never back into a used block."""
+        if not 0 <= epoch <= MAX_SESSION:
+            raise ValueError(f"epoch={epoch} expected 0..{MAX_SESSION}")
+        first = epoch * SEQS_PER_SESSION
+        if first < self._seq:
+            raise RuntimeError(f"E_HA_EPOCH: epoch={epoch} expected a block past seq={self._seq}")
+        self._seq, self._seq_end = first, first + SEQS_PER_SESSION
+
     def next(self) -> int:
         """Return the next order number."""
         if self._seq + 1 >= self._seq_end:

@@ -30,8 +30,8 @@ from mmbot.engine.journal import SENDS
 from mmbot.engine.live import RunOutcome
 from mmbot.engine.live_canary import REFUSAL_REASONS
 from mmbot.engine.loop import Engine
-from mmbot.engine.metrics import BookExtras
 from mmbot.engine.rundir_commit import building_run_dir
+from mmbot.node.metrics_serving import book_extras
 from mmbot.node.replay import Replay, ReplaySet
 from mmbot.node.systems import Mode, System
 
@@ -108,7 +108,7 @@ def write_live_sim_report(
     They are built aside and moved into out with their manifest last; out's journal stays.
     """
     engine, mode = system.engine, Mode.live_sim.value
-    extras = BookExtras(colour=colour)  # live-sim: orders always reach the simulator
+    extras = book_extras(system, colour)
     with building_run_dir(out, keep_foreign=True) as stage:
         if isinstance(replay, ReplaySet):
             write_book_run(engine, stage, effective, replay.files, mode=mode, extras=extras)

@@ -31,7 +31,9 @@ def book_extras(system: System, colour: str) -> BookExtras:
     else:
         gate_open = 1
     hits = 0 if system.bridge is None else system.bridge.order_idem_hits_total
-    return BookExtras(canary_gate_open=gate_open, order_idem_hits_total=hits, colour=colour)
+    elections = 0 if system.leader is None else system.leader.elections_total
+    return BookExtras(canary_gate_open=gate_open, order_idem_hits_total=hits, colour=colour,
+                      leader_elections_total=elections)  # fmt: skip
 
 
 class _Publisher:

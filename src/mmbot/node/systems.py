@@ -10,6 +10,9 @@ A mode is a clock and a stack of wrappers around the port that owns the market d
     canary    WallClock  JournalingVenue(CanaryVenue(LiveBridge, caps, gate))
     live      WallClock  JournalingVenue(CanaryVenue(LiveBridge, gate))
 
+With `--ha` (live-sim; docs/HA.md) each port is fenced first - JournalingVenue(FencedVenue(
+SimVenuePort)) - and the runner asks the instance's LeaderRole before every decision.
+
 A book of several symbols (a portfolio config) gets one such stack per symbol - the
 engine's one port per symbol, shared by the strategies quoting it - over one journal, one
 clock and one runner. Each symbol's OrderNames learns which strategy drew each order number,
@@ -42,6 +45,7 @@ from mmbot.engine.live import LiveRunner, Pacing, RunOutcome, run_live
 from mmbot.engine.live_canary import CanaryGate, CanaryLimits, CanaryVenue, FileGate, FlagGate
 from mmbot.engine.live_ports import FeedSource, JournalingVenue, OrderNames, ShadowVenue
 from mmbot.engine.loop import Engine, EngineVenue
+from mmbot.ha import FencedVenue, HaParts, LeaderRole
 from mmbot.node.stack import book_engine, kill_switch_watcher, sim_port, starting_maker_bps
 from mmbot.node.venue_access import VenueAccess, open_book_venues, open_live_venue
 from mmbot.venues import BridgeConfig, BridgeSet, LiveBridge
@@ -73,6 +77,7 @@ class System:
     shadows: Mapping[str, ShadowVenue] = field(default_factory=dict)
     canaries: Mapping[str, CanaryVenue] = field(default_factory=dict)
     bridge: LiveBridge | BridgeSet | None = None
+    leader: LeaderRole | None = None  # --ha: this instance's role among several
 
     @property
     def shadow(self) -> ShadowVenue | None:
@@ -144,9 +149,12 @@ def _wired(mode: Mode, cfg: MmConfig, ports: Mapping[str, EngineVenue], pacing: 
            shadows: Mapping[str, ShadowVenue] | None = None,
            canaries: Mapping[str, CanaryVenue] | None = None,
            bridge: LiveBridge | BridgeSet | None = None, max_position_lots: int | None = None,
-           ) -> System:  # fmt: skip
+           ha: HaParts | None = None) -> System:  # fmt: skip
     """Return the system over one port per symbol: journaled, its session claimed, under its
-    runner."""
+    runner; with ha, fenced by the lease and quoting only while this instance leads."""
+    if ha is not None:
+        ports = {symbol: FencedVenue(port, ha.lease, ha.registry, ha.log)
+                 for symbol, port in ports.items()}  # fmt: skip
     journaled = {
         symbol: JournalingVenue(port, journal, names[symbol]) for symbol, port in ports.items()
     }
@@ -159,8 +167,10 @@ def _wired(mode: Mode, cfg: MmConfig, ports: Mapping[str, EngineVenue], pacing: 
         leg.orders.start_session(session)
     runner = LiveRunner(engine, journal, pacing,
                         quote_block=None if bridge is None else bridge.quote_block,
-                        kill_switch=kill_switch_watcher(cfg))  # fmt: skip
-    return System(mode, engine, runner, journal, shadows or {}, canaries or {}, bridge)
+                        kill_switch=kill_switch_watcher(cfg),
+                        leadership=None if ha is None else ha.role)  # fmt: skip
+    return System(mode, engine, runner, journal, shadows or {}, canaries or {}, bridge,
+                  None if ha is None else ha.role)  # fmt: skip
 
 
 def _sim_ports(cfg: MmConfig, events: EventBatch | Mapping[str, EventBatch]
@@ -169,11 +179,12 @@ def _sim_ports(cfg: MmConfig, events: EventBatch | Mapping[str, EventBatch]
 
 
 def build_live_sim(cfg: MmConfig, events: EventBatch | Mapping[str, EventBatch], pacing: Pacing,
-                   journal: Journal) -> System:  # fmt: skip
+                   journal: Journal, ha: HaParts | None = None) -> System:  # fmt: skip
     """Return live-sim over events (one symbol's, or each symbol's of a book): the backtest's
-    simulators, paced by the runner."""
+    simulators, paced by the runner; with ha, one of several instances (docs/HA.md)."""
     ports = _sim_ports(cfg, events)
-    return _wired(Mode.live_sim, cfg, ports, pacing, journal, SimClock(0), order_names(cfg))
+    return _wired(Mode.live_sim, cfg, ports, pacing, journal, SimClock(0), order_names(cfg),
+                  ha=ha)  # fmt: skip
 
 
 def build_shadow(cfg: MmConfig, feed: FeedSource | Mapping[str, FeedSource], pacing: Pacing,

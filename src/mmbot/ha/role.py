@@ -1,0 +1,59 @@
+"""An instance's HA role in the live runner: poll the lease before every decision, act on
+what changed, and say whether this instance quotes (engine/live.py's Leadership port).
+
+On election the instance claims the new token as its order epoch (every client id it sends
+from now on carries it) and cancels every order it still knows of from an earlier epoch
+before it quotes; on a step-down it cancels what rests at once, while the lease is still
+valid for the others. A standby lets its venue catch up (reports, market data) and decides
+nothing.
+"""
+
+from __future__ import annotations
+
+from mmbot.engine.loop import Engine
+from mmbot.engine.orders import ClientSeqs
+from mmbot.ha.fence import ActionLog
+from mmbot.ha.lease import Change, LeaderLease
+
+
+class LeaderRole:
+    """The runner's Leadership over one lease."""
+
+    def __init__(self, lease: LeaderLease, log: ActionLog) -> None:
+        self.lease = lease
+        self.log = log
+
+    @property
+    def elections_total(self) -> int:
+        """Return how many times this instance was elected."""
+        return self.lease.elections_total
+
+    def on_decision(self, engine: Engine) -> bool:
+        """Poll the lease; claim the epoch on election, cancel on step-down; return whether
+        this instance quotes at this decision."""
+        change = self.lease.poll()
+        if change is Change.ELECTED:
+            self.log.write("elected", self.lease.token)
+            for seqs in _distinct_seqs(engine):
+                seqs.claim_epoch(self.lease.token)
+            engine.cancel_all()  # what an earlier leadership of ours left resting
+        elif change is Change.STEPPED_DOWN:
+            self.log.write("stepped_down", self.lease.token, why=self.lease.last_error)
+            engine.cancel_all()
+        return self.lease.may_send()
+
+    def release(self) -> None:
+        """Give the lease up after the runner's shutdown cancels; close the log."""
+        if self.lease.is_leader:
+            self.log.write("released", self.lease.token)
+        self.lease.release()
+        self.log.close()
+
+
+def _distinct_seqs(engine: Engine) -> list[ClientSeqs]:
+    """Return each port's order numbers once (the legs of a symbol share them)."""
+    seen: dict[int, ClientSeqs] = {}
+    for leg in engine.legs:
+        seqs = leg.orders.seqs
+        seen.setdefault(id(seqs), seqs)
+    return list(seen.values())
