@@ -4,7 +4,6 @@ root (mmbot.node) build and run the mode's system, print the result lines."""
 from __future__ import annotations
 
 import os
-from enum import StrEnum
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Final
@@ -13,6 +12,20 @@ import typer
 
 from mmbot.backtest.book_report import group_lines
 from mmbot.backtest.run import verdict_line
+from mmbot.cli.live_options import (
+    DEFAULT_METRICS_PORT,
+    BaseUrlOption,
+    Colour,
+    ColourOption,
+    ConfigOption,
+    MaxOrderLotsOption,
+    MaxPositionLotsOption,
+    MetricsPortOption,
+    QuietOption,
+    StatusEveryOption,
+    WsUrlOption,
+    metrics_options,
+)
 from mmbot.config import EffectiveConfig, load_config
 from mmbot.config.book import book_of
 from mmbot.core.errors import UsageError
@@ -40,14 +53,6 @@ from mmbot.node import (
 )
 
 _NS_PER_S: Final = 1_000_000_000
-DEFAULT_METRICS_PORT: Final = 9108
-
-
-class Colour(StrEnum):
-    """The deployment colours of a blue/green rollout."""
-
-    blue = "blue"
-    green = "green"
 
 
 def pacing_for(speed_text: str, duration_s: float | None, window_s: float | None,
@@ -103,9 +108,7 @@ def run(
             "of <symbol>.parquet.",
         ),
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="YAML config (default: embedded).")
-    ] = None,
+    config: ConfigOption = None,
     speed: Annotated[
         str,
         typer.Option("--speed", help="Replay speed: data s per wall s (1: real time) or 'max'."),
@@ -125,47 +128,22 @@ def run(
             "comma-separated in its order (default: the book's symbols).",
         ),
     ] = None,
-    max_order_lots: Annotated[
-        int | None, typer.Option("--max-order-lots", help="canary: hard cap per order, lots.")
-    ] = None,
-    max_position_lots: Annotated[
-        int | None, typer.Option("--max-position-lots", help="canary: hard position cap, lots.")
-    ] = None,
+    max_order_lots: MaxOrderLotsOption = None,
+    max_position_lots: MaxPositionLotsOption = None,
     gate_file: Annotated[
         Path | None,
         typer.Option("--gate-file", help="canary/live: orders go out only while it exists."),
     ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option("--base-url", help="With --venue: REST base URL (test/loopback)."),
-    ] = None,
-    ws_url: Annotated[
-        str | None,
-        typer.Option("--ws-url", help="With --venue: WS base URL (default: from --base-url)."),
-    ] = None,
+    base_url: BaseUrlOption = None,
+    ws_url: WsUrlOption = None,
     adopt: Annotated[
         bool,
         typer.Option("--adopt", help="canary/live: adopt the venue's position/open orders."),
     ] = False,
-    status_every_s: Annotated[
-        float,
-        typer.Option("--status-every-s", help="Print a STATUS line on stderr this often (wall s)."),
-    ] = 10.0,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No STATUS lines.")] = False,
-    metrics_port: Annotated[
-        int,
-        typer.Option(
-            "--metrics-port",
-            envvar="MM_METRICS_PORT",
-            min=-1,
-            max=65535,
-            help="Serve Prometheus metrics on 127.0.0.1:PORT (0: any free port; -1: none).",
-        ),
-    ] = DEFAULT_METRICS_PORT,
-    colour: Annotated[
-        Colour,
-        typer.Option("--colour", envvar="MM_COLOUR", help="Deployment colour (latency metric)."),
-    ] = Colour.blue,
+    status_every_s: StatusEveryOption = 10.0,
+    quiet: QuietOption = False,
+    metrics_port: MetricsPortOption = DEFAULT_METRICS_PORT,
+    colour: ColourOption = Colour.blue,
     ha: Annotated[
         str | None,
         typer.Option(
@@ -190,8 +168,7 @@ def run(
     journal = open_journal(out)
     lease = None if ha_options is None else ha_parts(ha_options, out)
     access = VenueAccess(venue, symbol, base_url, ws_url, os.environ)
-    metrics = MetricsOptions(None if metrics_port < 0 else metrics_port, colour.value,
-                             partial(typer.echo, err=True))  # fmt: skip
+    metrics = metrics_options(metrics_port, colour)
     status = status_every(mode, status_every_s, quiet)
     if mode in (Mode.canary, Mode.live):
         limits = _canary_limits(mode, max_order_lots, max_position_lots, gate_file)

@@ -14,7 +14,21 @@ from typing import Annotated, Final
 import typer
 
 from mmbot.cli.examples import examples
-from mmbot.cli.run_cmd import DEFAULT_METRICS_PORT, Colour, pacing_for, status_every
+from mmbot.cli.live_options import (
+    DEFAULT_METRICS_PORT,
+    BaseUrlOption,
+    Colour,
+    ColourOption,
+    ConfigOption,
+    MaxOrderLotsOption,
+    MaxPositionLotsOption,
+    MetricsPortOption,
+    QuietOption,
+    StatusEveryOption,
+    WsUrlOption,
+    metrics_options,
+)
+from mmbot.cli.run_cmd import pacing_for, status_every
 from mmbot.config import EffectiveConfig, load_config
 from mmbot.core.clock import WallClock
 from mmbot.core.errors import UsageError
@@ -78,44 +92,23 @@ def run(
     data: Annotated[
         Path | None, typer.Option("--data", help="Event file to replay (live-sim, shadow).")
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="YAML config (default: embedded).")
-    ] = None,
+    config: ConfigOption = None,
     speed: Annotated[
         str, typer.Option("--speed", help="Replay speed: data s per wall s (1: real time).")
     ] = "1",
     venue: Annotated[str | None, typer.Option("--venue", help="canary/shadow venue.")] = None,
     symbol: Annotated[str | None, typer.Option("--symbol", help="The --venue's symbol.")] = None,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", help="With --venue: REST base URL.")
-    ] = None,
-    ws_url: Annotated[str | None, typer.Option("--ws-url", help="With --venue: WS URL.")] = None,
-    max_order_lots: Annotated[
-        int | None, typer.Option("--max-order-lots", help="canary: hard cap per order, lots.")
-    ] = None,
-    max_position_lots: Annotated[
-        int | None, typer.Option("--max-position-lots", help="canary: hard position cap, lots.")
-    ] = None,
+    base_url: BaseUrlOption = None,
+    ws_url: WsUrlOption = None,
+    max_order_lots: MaxOrderLotsOption = None,
+    max_position_lots: MaxPositionLotsOption = None,
     gate_file: Annotated[
         Path | None, typer.Option("--gate-file", help="canary: orders go out while it exists.")
     ] = None,
-    status_every_s: Annotated[
-        float, typer.Option("--status-every-s", help="STATUS line on stderr this often (wall s).")
-    ] = 10.0,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No STATUS lines.")] = False,
-    metrics_port: Annotated[
-        int,
-        typer.Option(
-            "--metrics-port",
-            envvar="MM_METRICS_PORT",
-            min=-1,
-            max=65535,
-            help="Serve metrics on 127.0.0.1:PORT (0: any free port; -1: none).",
-        ),
-    ] = DEFAULT_METRICS_PORT,
-    colour: Annotated[
-        Colour, typer.Option("--colour", envvar="MM_COLOUR", help="Deployment colour.")
-    ] = Colour.blue,
+    status_every_s: StatusEveryOption = 10.0,
+    quiet: QuietOption = False,
+    metrics_port: MetricsPortOption = DEFAULT_METRICS_PORT,
+    colour: ColourOption = Colour.blue,
 ) -> None:
     """Run a live mode for --duration-s, then record the session's figures and its incidents
     (S0-S3) in --out (soak.json, incidents.jsonl) beside the mode's own reports."""
@@ -131,8 +124,7 @@ def run(
                         status=status_every(Mode(mode.value), status_every_s, quiet))  # fmt: skip
     assert pacing.window_ns is not None
     journal = open_journal(out)
-    metrics = MetricsOptions(None if metrics_port < 0 else metrics_port, colour.value,
-                             partial(typer.echo, err=True))  # fmt: skip
+    metrics = metrics_options(metrics_port, colour)
     access = VenueAccess(venue, symbol, base_url, ws_url, os.environ)
     if limits is not None:
         system = build_canary(effective.config, access, limits, pacing, journal,

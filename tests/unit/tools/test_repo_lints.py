@@ -26,7 +26,9 @@ def _plant(root: Path, relative: str, code: str) -> Path:
     return path
 
 
-ATOMIC_PRELUDE = "import gzip\nimport json, shutil\nfrom pathlib import Path\np = f = df = m = None\n"
+ATOMIC_PRELUDE = (
+    "import gzip\nimport json, shutil\nfrom pathlib import Path\np = f = df = m = None\n"
+)
 ATOMIC_CASES = [
     ("open(p, 'w').write('x')", "mode 'w'"),
     ("open(p, mode='a')", "mode 'a'"),
