@@ -12,15 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _cli import REPO_ROOT, clean_env
+from _bot import Bot, running_bot
 from tests.loopback import API_KEY, API_SECRET, FakeBinance
 from tests.loopback.harness import BOOK_SYMBOLS, publishing, until
 
@@ -53,45 +50,11 @@ alloc: {{budget_usd: 100000.0, smoothing: 0.0}}
 """
 
 
-@dataclass
-class Bot:
-    """A running `mmbot run` subprocess and its files."""
-
-    process: asyncio.subprocess.Process
-    out: Path
-    stderr_path: Path
-
-    def journal(self) -> list[dict[str, Any]]:
-        path = self.out / "journal.jsonl"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines()]
-
-    def journaled(self, event: str) -> list[dict[str, Any]]:
-        return [e for e in self.journal() if e["event"] == event]
-
-
-@asynccontextmanager
-async def _bot(fake: FakeBinance, tmp_path: Path, mode: str, *options: str,
-               keys: bool = True) -> AsyncIterator[Bot]:  # fmt: skip
-    config = tmp_path / "cfg.yaml"
-    config.write_text(CONFIG.format(kill=tmp_path / "KILL"))
-    env = clean_env()
-    if keys:
-        env.update(MM_BINANCE_API_KEY=API_KEY, MM_BINANCE_API_SECRET=API_SECRET)
-    out, stderr_path = tmp_path / "run", tmp_path / "stderr.txt"
-    with stderr_path.open("wb") as stderr:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "mmbot", "run", "--mode", mode, "--venue", "binance-usdm",
-            "--config", str(config), "--out", str(out), "--base-url", fake.rest_url, *options,
-            stdout=asyncio.subprocess.PIPE, stderr=stderr, env=env, cwd=REPO_ROOT,
-        )  # fmt: skip
-    try:
-        yield Bot(process, out, stderr_path)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+def _bot(fake: FakeBinance, tmp_path: Path, mode: str, *options: str,
+         keys: bool = True) -> AbstractAsyncContextManager[Bot]:  # fmt: skip
+    config = CONFIG.format(kill=tmp_path / "KILL")
+    args = ("--mode", mode, "--venue", "binance-usdm", "--base-url", fake.rest_url, *options)
+    return running_bot(tmp_path, config, args, keys)
 
 
 async def _sigterm(bot: Bot) -> str:
