@@ -76,8 +76,6 @@ class BookSpec:
 
 def _instrument(section: InstrumentConfig, cfg: MmConfig) -> InstrumentSpec:
     own = section if isinstance(section, PortfolioInstrumentConfig) else None
-    max_position_usd = own.max_position_usd if own and own.max_position_usd else None
-    max_skew_usd = own.max_skew_usd if own and own.max_skew_usd else None
     return InstrumentSpec(
         symbol=section.symbol,
         venue=section.venue,
@@ -85,8 +83,8 @@ def _instrument(section: InstrumentConfig, cfg: MmConfig) -> InstrumentSpec:
         lot_size=section.lot_size,
         min_qty_lots=section.min_qty_lots,
         min_notional_usd=section.min_notional_usd,
-        max_position_usd=max_position_usd or cfg.risk.max_position_usd,
-        max_skew_usd=max_skew_usd or cfg.risk.max_skew_usd,
+        max_position_usd=(own and own.max_position_usd) or cfg.risk.max_position_usd,
+        max_skew_usd=(own and own.max_skew_usd) or cfg.risk.max_skew_usd,
         data=own.data if own else None,
     )
 

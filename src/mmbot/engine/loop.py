@@ -491,26 +491,30 @@ class Engine:
         )
         self._episodes_closed += 1
 
+    @property
+    def fee_tier_distance_usd(self) -> float:
+        """Return the 30-day volume left to the next fee tier (the nearest of the venues')."""
+        return min(book.venue.fee_tier_distance_usd for book in self.books)
+
     def values(self) -> dict[str, float | int]:
         """Return the engine's metric values, ready for export (obs issue)."""
         if self._single:
             book, leg = self.books[0], self.legs[0]
             ages: Sequence[int] = leg.orders.order_ages_ns
             risk_values = book.risk.counters()
-            fee_bps, tier_usd = book.venue.effective_fee_bps, book.venue.fee_tier_distance_usd
+            fee_bps = book.venue.effective_fee_bps
         else:
             ages = sorted(age for leg in self.legs for age in leg.orders.order_ages_ns)
             risk_values = _book_counters([book.risk.counters() for book in self.books])
             assert self.book_risk is not None
             risk_values.update(self.book_risk.counters())
             fee_bps = _effective_fee_bps([leg.ledger for leg in self.legs])
-            tier_usd = min(book.venue.fee_tier_distance_usd for book in self.books)
         values: dict[str, float | int] = {
             **risk_values,
             **self.allocator.values(),
             "cost_fillrate_ewma": self.cost_fillrate_ewma,
             "effective_fee_bps_now": fee_bps,
-            "fee_tier_distance_usd": tier_usd,
+            "fee_tier_distance_usd": self.fee_tier_distance_usd,
             "order_age_ms_p50": quantile_ms(ages, 0.5),
             "order_age_ms_p95": quantile_ms(ages, 0.95),
             "quotes_placed_total": sum(leg.orders.quotes_placed_total for leg in self.legs),

@@ -132,17 +132,17 @@ def _leg_samples(book: SymbolBook, leg: Leg, now_ns: int) -> list[Sample | Histo
 
 
 def _book_samples(engine: Engine, extras: BookExtras) -> list[Sample | HistogramSample]:
-    values = engine.values()
+    allocator = engine.allocator.values()  # not engine.values(): its order-age quantiles
     acks = [ack for leg in engine.legs for ack in leg.orders.ack_latencies_ns[-RECENT_ACKS:]]
     recent = [leg.ledger.recent_fees(RECENT_FILLS) for leg in engine.legs]
     notional = sum(notional for _, notional in recent)
     fee_bps = 1e4 * sum(fees for fees, _ in recent) / notional if notional > 0 else 0.0
     book_risk = engine.book_risk
     named = {
-        "portfolio_budget_available_usd": values["portfolio_budget_available_usd"],
-        "allocator_hwm_equity_usd": values["allocator_hwm_equity_usd"],
+        "portfolio_budget_available_usd": allocator["portfolio_budget_available_usd"],
+        "allocator_hwm_equity_usd": allocator["allocator_hwm_equity_usd"],
         "effective_fee_bps_now": fee_bps,
-        "fee_tier_distance_usd": values["fee_tier_distance_usd"],
+        "fee_tier_distance_usd": engine.fee_tier_distance_usd,
         "book_caps_breached": book_risk.counters()["book_caps_breached"] if book_risk else 0,
         "self_cross_prevented_total": engine.self_cross_prevented_total,
         "canary_gate_open": extras.canary_gate_open,
