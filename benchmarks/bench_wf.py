@@ -19,8 +19,9 @@ tier, GLFT with micro signals). Wall time includes starting the pool (spawned in
 import mmbot and load the compiled simulator from numba's cache). The two runs of a case
 must write the same report bytes; speed-up = 1-worker seconds / 2-worker seconds. Printed,
 not asserted: key=value lines, then `RESULT=OK` (or `RESULT=MISMATCH` and exit 1 when the
-reports differ). machine_parallel_capacity says how many cores two busy processes actually
-got on the machine at the time (2.00 on two free cores): the ceiling of the speed-up.
+reports differ). machine_parallel_capacity_before/_after (measured before and after the
+cases) say how many cores two busy processes actually got on the machine (2.00 on two free
+cores): the ceiling of the speed-up.
 --small: 200,000 events instead of 1M and 20,000 events a day (a smoke run, seconds).
 """
 
@@ -186,6 +187,7 @@ def main() -> int:
     print(f"day_files={days[0].parent} files={len(days)} events_per_day={per_day}")
     print(f"config={CONFIG_LABEL}; cpus={os.cpu_count()}")
     span_s = _span_s(event_file.path)
+    capacity_before = machine_parallel_capacity()
     with tempfile.TemporaryDirectory() as temp:
         work = Path(temp)
         config = work / "bench.yaml"
@@ -201,7 +203,8 @@ def main() -> int:
     summary = {
         "events": str(count_events(event_file.path)),
         "events_per_day": str(per_day),
-        "machine_parallel_capacity": f"{machine_parallel_capacity():.2f}",
+        "machine_parallel_capacity_before": f"{capacity_before:.2f}",
+        "machine_parallel_capacity_after": f"{machine_parallel_capacity():.2f}",
     }
     for case in cases:
         summary[f"{case.name}_tasks"] = str(case.tasks)
