@@ -9,6 +9,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from _cli import mmbot
 from tests.cli_runner import run_cli
@@ -140,6 +142,26 @@ def test_wf_over_the_events_split_in_three_files_gives_the_one_file_reports(
     digests = "".join(f"{file_sha256(path)}\n" for path in files).encode()
     report = json.loads((tmp_path / "out" / "wf.json").read_text())
     assert report["data_sha256"] == hashlib.sha256(digests).hexdigest()
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_wf_a_bad_row_in_a_later_file_is_one_e_data_line_before_any_fold_runs(
+    inputs: Inputs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_events(
+        tmp_path / "a.parquet", [EventBatch.concat(synthesize(3, 2_000))], SYNTH_META
+    )
+    table = pq.read_table(good)
+    kinds = table.column("kind").to_numpy().copy()
+    kinds[1_500] = 9
+    bad = table.set_column(table.schema.get_field_index("kind"), "kind", pa.array(kinds))
+    pq.write_table(bad, tmp_path / "b.parquet")
+    returncode = run_cli(*_wf_args(inputs, tmp_path / "out", data=tmp_path))
+    lines = capsys.readouterr().err.splitlines()
+    assert returncode == 2
+    assert len(lines) == 1 and lines[0].startswith("E_DATA_UNKNOWN_KIND: file="), lines
+    assert "b.parquet row=1501 " in lines[0]
+    assert not (tmp_path / "out" / "wf.json").exists()
 
 
 BAD_INPUTS = [

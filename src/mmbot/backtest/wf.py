@@ -33,7 +33,7 @@ from mmbot.backtest.wf_tasks import (
 from mmbot.backtest.wiring import EngineFactory, check_instrument
 from mmbot.config import EffectiveConfig
 from mmbot.core.errors import UsageError
-from mmbot.data import read_meta
+from mmbot.data import iter_events, read_meta
 from mmbot.data.windows import WindowReader
 from mmbot.engine.rundir_commit import check_out_dir, file_sha256
 
@@ -53,6 +53,14 @@ class WfSpec:
     executor: ExecutorName = "local"
     workers: int = 2
     ray_address: str | None = None
+
+
+def _check_events(data_paths: Sequence[Path]) -> None:
+    """Stream every file through the schema checks (E_DATA_* naming the file and row) before
+    any task runs: tasks read row groups, not whole files, and do not check them again."""
+    for path in data_paths:
+        for _batch in iter_events(path):
+            pass
 
 
 def data_set_sha256(data_paths: Sequence[Path]) -> str:
@@ -295,6 +303,7 @@ def walk_forward(
     meta = read_meta(data_paths[0])
     for point in points:
         check_instrument(point.config, meta, data_paths[0])
+    _check_events(data_paths)
     span_ns = WindowReader(data_paths).span_ns()
     step_s = spec.step_s if spec.step_s is not None else spec.test_s
     folds = split_windows(

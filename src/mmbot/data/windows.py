@@ -116,7 +116,7 @@ class RowGroupReader:
         self.rows_read += group.rows
 
 
-def book_levels(rows: EventBatch) -> EventBatch:
+def _book_levels(rows: EventBatch) -> EventBatch:
     """Return the book rows leave behind, read from their first row: one snapshot row per
     live level, bids best first then asks best first, times zero (stamp them to use them)."""
     is_level = (rows.kind == KIND_DEPTH) | (rows.kind == KIND_SNAPSHOT)
@@ -200,14 +200,14 @@ class WindowReader:
         none when start replaces the book or is the first row."""
         reset = self._last_reset(start, head.kind, start_kind)
         if reset is None:
-            return book_levels(EventBatch.empty())
+            return _book_levels(EventBatch.empty())
         levels = EventBatch.empty()
         for position in range(reset.group, start.group):
             rows = self.reader.events(self._groups[position])
             from_row = reset.row if position == reset.group else 0
-            levels = book_levels(EventBatch.concat([levels, rows.slice(from_row, len(rows))]))
+            levels = _book_levels(EventBatch.concat([levels, rows.slice(from_row, len(rows))]))
         from_row = reset.row if reset.group == start.group else 0
-        return book_levels(EventBatch.concat([levels, head.slice(from_row, len(head))]))
+        return _book_levels(EventBatch.concat([levels, head.slice(from_row, len(head))]))
 
     def _last_reset(self, start: _Row, head_kinds: I64, start_kind: int) -> _Row | None:
         """Return the last book reset before start: a CLEAR, or the first row of the snapshot
