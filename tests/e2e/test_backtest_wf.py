@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from _cli import mmbot
 from tests.cli_runner import run_cli
 
 from mmbot.backtest.run import file_sha256
 from mmbot.config import load_config
-from mmbot.data import SYNTH_META, EventBatch, synthesize, write_events
+from mmbot.data import SYNTH_META, EventBatch, load_events, synthesize, write_events
 
 N_EVENTS = 150_000
 # The default base fee tier (maker 1 bp) puts the fee floor far from the touch: no fills.
@@ -112,6 +116,52 @@ def test_wf_ray_engine_gives_the_local_reports(
     result = _wf(inputs, tmp_path, "--engine", "ray", "--workers", "2")
     assert result.returncode == 0, result.stderr
     assert _report_bytes(tmp_path) == _report_bytes(local_run)
+
+
+def _without_data_sha256(out: Path) -> tuple[dict[str, object], str]:
+    report = json.loads((out / "wf.json").read_text())
+    digest = report.pop("data_sha256")
+    return report, (out / "WF.md").read_text().replace(digest, "DATA_SHA256")
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_wf_over_the_events_split_in_three_files_gives_the_one_file_reports(
+    inputs: Inputs, local_run: Path, tmp_path: Path
+) -> None:
+    # Small row groups and cuts inside them: windows, and the books that open them, span files
+    # and row groups.
+    events = load_events(inputs.data)[0]
+    cuts = [0, 41_234, 97_001, len(events)]
+    folder = tmp_path / "days"
+    files = [
+        write_events(folder / f"part{i}.parquet", [events.slice(lo, hi)], SYNTH_META, 4_000)
+        for i, (lo, hi) in enumerate(itertools.pairwise(cuts))
+    ]
+    assert run_cli(*_wf_args(inputs, tmp_path / "out", "--quiet", data=folder)) == 0
+    assert _without_data_sha256(tmp_path / "out") == _without_data_sha256(local_run)
+    digests = "".join(f"{file_sha256(path)}\n" for path in files).encode()
+    report = json.loads((tmp_path / "out" / "wf.json").read_text())
+    assert report["data_sha256"] == hashlib.sha256(digests).hexdigest()
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_wf_a_bad_row_in_a_later_file_is_one_e_data_line_before_any_fold_runs(
+    inputs: Inputs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_events(
+        tmp_path / "a.parquet", [EventBatch.concat(synthesize(3, 2_000))], SYNTH_META
+    )
+    table = pq.read_table(good)
+    kinds = table.column("kind").to_numpy().copy()
+    kinds[1_500] = 9
+    bad = table.set_column(table.schema.get_field_index("kind"), "kind", pa.array(kinds))
+    pq.write_table(bad, tmp_path / "b.parquet")
+    returncode = run_cli(*_wf_args(inputs, tmp_path / "out", data=tmp_path))
+    lines = capsys.readouterr().err.splitlines()
+    assert returncode == 2
+    assert len(lines) == 1 and lines[0].startswith("E_DATA_UNKNOWN_KIND: file="), lines
+    assert "b.parquet row=1501 " in lines[0]
+    assert not (tmp_path / "out" / "wf.json").exists()
 
 
 BAD_INPUTS = [

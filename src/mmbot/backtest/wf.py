@@ -10,6 +10,7 @@ of the same inputs give the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from mmbot.backtest.wiring import EngineFactory, check_instrument
 from mmbot.config import EffectiveConfig
 from mmbot.core.errors import UsageError
 from mmbot.data import iter_events, read_meta
+from mmbot.data.windows import WindowReader
 from mmbot.engine.rundir_commit import check_out_dir, file_sha256
 
 REPORT_JSON: Final = "wf.json"
@@ -53,17 +55,21 @@ class WfSpec:
     ray_address: str | None = None
 
 
-def _event_span_ns(data_path: Path) -> tuple[int, int]:
-    """Return the first and last ts_exch_ns of the file, streaming (ts_exch_ns never falls)."""
-    first_ns: int | None = None
-    last_ns = 0
-    for batch in iter_events(data_path):
-        if len(batch):
-            first_ns = int(batch.ts_exch_ns[0]) if first_ns is None else first_ns
-            last_ns = int(batch.ts_exch_ns[-1])
-    if first_ns is None:
-        raise UsageError("E_WF_WINDOW", f"data={data_path} holds no events")
-    return first_ns, last_ns
+def _check_events(data_paths: Sequence[Path]) -> None:
+    """Stream every file through the schema checks (E_DATA_* naming the file and row) before
+    any task runs: tasks read row groups, not whole files, and do not check them again."""
+    for path in data_paths:
+        for _batch in iter_events(path):
+            pass
+
+
+def data_set_sha256(data_paths: Sequence[Path]) -> str:
+    """Return the sha256 of one file, or for several the sha256 of their sha256s, one hex
+    digest and a newline each, in order."""
+    digests = [file_sha256(path) for path in data_paths]
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.sha256("".join(f"{digest}\n" for digest in digests).encode()).hexdigest()
 
 
 def _choose(objectives: Sequence[float]) -> int:
@@ -278,7 +284,7 @@ def render_wf_md(
 
 def walk_forward(
     effective: EffectiveConfig,
-    data_path: Path,
+    data_paths: Sequence[Path],
     out: Path,
     spec: WfSpec,
     say: Callable[[str], None],
@@ -286,29 +292,30 @@ def walk_forward(
     *,
     make_engine: EngineFactory,
 ) -> dict[str, object]:
-    """Walk forward over data_path with make_engine's engines, write wf.json and WF.md into
-    out, return the report."""
+    """Walk forward over one symbol's event files (in time order) with make_engine's engines,
+    write wf.json and WF.md into out, return the report."""
     if spec.objective not in OBJECTIVES:
         raise UsageError(
             "E_WF_OBJECTIVE", f"objective={spec.objective} expected=one of {','.join(OBJECTIVES)}"
         )
     check_out_dir(out, keep_foreign=True)  # before the folds run, not after
     points = grid_points(effective.config, spec.grid, effective.source)
-    meta = read_meta(data_path)
+    meta = read_meta(data_paths[0])
     for point in points:
-        check_instrument(point.config, meta, data_path)
-    span_ns = _event_span_ns(data_path)
+        check_instrument(point.config, meta, data_paths[0])
+    _check_events(data_paths)
+    span_ns = WindowReader(data_paths).span_ns()
     step_s = spec.step_s if spec.step_s is not None else spec.test_s
     folds = split_windows(
         *span_ns, *(round(s * NS_PER_S) for s in (spec.train_s, spec.test_s, step_s))
     )
-    data_sha256 = file_sha256(data_path)
-    path = str(data_path.resolve())
+    data_sha256 = data_set_sha256(data_paths)
+    paths = tuple(str(path.resolve()) for path in data_paths)
     with open_runner(spec.executor, spec.workers, spec.ray_address) as runner:
         ticker = ticker or SilentTicker()
         ticker.start(len(folds) * (len(points) + 1))
         train = runner.run(
-            [Task(p.config, path, data_sha256, f.train_start_ns, f.test_start_ns, make_engine)
+            [Task(p.config, paths, data_sha256, f.train_start_ns, f.test_start_ns, make_engine)
              for f in folds for p in points],
             ticker.advance,
         )  # fmt: skip
@@ -317,7 +324,7 @@ def walk_forward(
             points[_choose([_objective(f, spec.objective) for f in figs])] for figs in per_fold
         ]
         tests = runner.run(
-            [Task(c.config, path, data_sha256, f.test_start_ns, f.test_end_ns, make_engine)
+            [Task(c.config, paths, data_sha256, f.test_start_ns, f.test_end_ns, make_engine)
              for f, c in zip(folds, chosen, strict=True)],
             ticker.advance,
         )  # fmt: skip

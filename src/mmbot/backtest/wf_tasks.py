@@ -1,11 +1,10 @@
 """Walk-forward building blocks: the grid, the windows, and the task every executor runs.
 
-A task is one config evaluated over one window of the event file. It carries the file path
-and the window bounds, not events: a worker loads the file once (cached per process) and
-slices it, so a pool holds one copy of the data per worker however many tasks it runs.
-A window that starts mid-file opens with a snapshot of the book as it stood just before
-the window, rebuilt from the rows before it; without it the simulated book would start
-empty and fill only as levels happen to update.
+A task is one config evaluated over one window of a symbol's event files. It carries the
+file paths and the window bounds, not events: a worker reads only the row groups the window
+needs (data.windows), so its memory follows the window, not the data set. A window that
+starts mid-data opens with a snapshot of the book as it stood just before the window;
+without it the simulated book would start empty and fill only as levels happen to update.
 """
 
 from __future__ import annotations
@@ -15,26 +14,19 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Final, Literal, NoReturn, get_origin
 
 import numpy as np
 import yaml
-from numpy.typing import NDArray
 from pydantic import BaseModel
 
 from mmbot.audit import to_bps
 from mmbot.backtest.wiring import EngineFactory
 from mmbot.config import MmConfig, validate_document
 from mmbot.core.errors import MmError, UsageError
-from mmbot.data import (
-    KIND_CLEAR,
-    KIND_DEPTH,
-    KIND_SNAPSHOT,
-    SIDE_ASK,
-    SIDE_BID,
-    EventBatch,
-    load_events,
-)
+from mmbot.data import EventBatch
+from mmbot.data.windows import WindowReader
 
 NS_PER_S: Final = 1_000_000_000
 Figures = dict[str, float | int]
@@ -73,11 +65,12 @@ class Fold:
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """One config over one exchange-time window of one event file, run by make_engine's
-    engine (a module-level function: it pickles by reference to a worker)."""
+    """One config over one exchange-time window of a symbol's event files (in time order),
+    run by make_engine's engine (a module-level function: it pickles by reference to a
+    worker)."""
 
     config: MmConfig
-    data_path: str
+    data_paths: tuple[str, ...]
     data_sha256: str
     start_ns: int
     stop_ns: int
@@ -216,60 +209,6 @@ def split_windows(
     return folds
 
 
-def _is_book_reset(kind: NDArray[np.int64], row: int) -> bool:
-    """Return True when row replaces the whole book (a CLEAR, or a snapshot run's first row)."""
-    if kind[row] == KIND_CLEAR:
-        return True
-    return bool(kind[row] == KIND_SNAPSHOT and (row == 0 or kind[row - 1] != KIND_SNAPSHOT))
-
-
-def book_snapshot(events: EventBatch, row: int) -> EventBatch:
-    """Return the book as it stands just before row, as snapshot rows stamped with row's times.
-
-    Bids come best first, then asks best first. Empty when row itself replaces the book.
-    """
-    kind = events.kind
-    if row == 0 or _is_book_reset(kind, row):
-        return EventBatch.empty()
-    resets = (kind[:row] == KIND_CLEAR) | (kind[:row] == KIND_SNAPSHOT)
-    resets[1:] &= (kind[1:row] == KIND_CLEAR) | (kind[: row - 1] != KIND_SNAPSHOT)
-    starts = np.flatnonzero(resets)
-    begin = int(starts[-1]) if len(starts) else 0
-    part = events.slice(begin, row)
-    is_level = (part.kind == KIND_DEPTH) | (part.kind == KIND_SNAPSHOT)
-    sides, prices, qtys = [], [], []
-    for side in (SIDE_BID, SIDE_ASK):
-        mask = is_level & (part.side == side)
-        # The newest row of a level wins: unique() on the reversed rows finds it first.
-        newest_first = part.price_ticks[mask][::-1]
-        level_prices, first = np.unique(newest_first, return_index=True)
-        level_qtys = part.qty_lots[mask][::-1][first]
-        live = level_qtys > 0
-        level_prices, level_qtys = level_prices[live], level_qtys[live]
-        if side == SIDE_BID:
-            level_prices, level_qtys = level_prices[::-1], level_qtys[::-1]
-        sides.append(np.full(len(level_prices), side, dtype=np.int64))
-        prices.append(level_prices)
-        qtys.append(level_qtys)
-    count = sum(len(p) for p in prices)
-    return EventBatch(
-        np.full(count, events.ts_exch_ns[row], dtype=np.int64),
-        np.full(count, events.ts_local_ns[row], dtype=np.int64),
-        np.full(count, KIND_SNAPSHOT, dtype=np.int64),
-        np.ascontiguousarray(np.concatenate(sides)),
-        np.ascontiguousarray(np.concatenate(prices)),
-        np.ascontiguousarray(np.concatenate(qtys)),
-    )
-
-
-def window_events(events: EventBatch, start_ns: int, stop_ns: int) -> EventBatch:
-    """Return the events with start_ns <= ts_exch_ns < stop_ns, opened by the book before them."""
-    start, stop = (int(i) for i in np.searchsorted(events.ts_exch_ns, [start_ns, stop_ns]))
-    if start == stop:
-        return EventBatch.empty()
-    return EventBatch.concat([book_snapshot(events, start), events.slice(start, stop)])
-
-
 def evaluate(cfg: MmConfig, events: EventBatch, make_engine: EngineFactory) -> Figures:
     """Run make_engine's engine over events; return its fills, notional, net (USD and bps),
     inventory."""
@@ -305,16 +244,24 @@ def evaluate(cfg: MmConfig, events: EventBatch, make_engine: EngineFactory) -> F
 
 
 @lru_cache(maxsize=1)
-def _file_events(data_path: str, data_sha256: str) -> EventBatch:
-    # data_sha256 is part of the key so a long-lived (Ray) worker rereads a file that changed.
-    return load_events(data_path)[0]
+def _reader(data_paths: tuple[str, ...], data_sha256: str) -> WindowReader:
+    # data_sha256 is part of the key so a long-lived (Ray) worker rereads files that changed.
+    return WindowReader([Path(path) for path in data_paths])
+
+
+@lru_cache(maxsize=1)
+def _window(
+    data_paths: tuple[str, ...], data_sha256: str, start_ns: int, stop_ns: int
+) -> EventBatch:
+    # Tasks go out window by window, grid point by grid point: a worker's next task most
+    # often runs another point over the window it just read.
+    return _reader(data_paths, data_sha256).window(start_ns, stop_ns)
 
 
 def run_task(task: Task) -> Figures | Failure:
     """Evaluate one task in a worker; an MmError comes back as a Failure value."""
     try:
-        events = _file_events(task.data_path, task.data_sha256)
-        window = window_events(events, task.start_ns, task.stop_ns)
+        window = _window(task.data_paths, task.data_sha256, task.start_ns, task.stop_ns)
         return evaluate(task.config, window, task.make_engine)
     except MmError as exc:
         return Failure(type(exc), exc.code, exc.detail)

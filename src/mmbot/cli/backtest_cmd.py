@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import MofNCompleteColumn, Progress
 
 from mmbot.backtest.book_report import group_lines
 from mmbot.backtest.run import verdict_line
@@ -16,7 +14,9 @@ from mmbot.backtest.wf import WfSpec
 from mmbot.backtest.wf_exec import ExecutorName
 from mmbot.backtest.wf_tasks import OBJECTIVES
 from mmbot.cli.examples import examples
+from mmbot.cli.progress import progress_bar
 from mmbot.config import load_config
+from mmbot.data import event_files_in
 from mmbot.node import run_backtest, walk_forward
 
 app = typer.Typer(help="Backtest on recorded or synthetic events.", no_args_is_help=True)
@@ -79,23 +79,22 @@ def run(
     exit_unless_pass(str(report["verdict"]), strict)
 
 
-class _ProgressTicker:
-    """A rich progress bar over walk-forward tasks (on stderr)."""
-
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
-        self._task = progress.add_task("walk-forward tasks", total=None)
-
-    def start(self, total: int) -> None:
-        self._progress.update(self._task, total=total)
-
-    def advance(self) -> None:
-        self._progress.advance(self._task)
+def wf_data_files(given: list[Path]) -> list[Path]:
+    """Return the event files of --data, in time order: files as given, a folder's *.parquet
+    by name."""
+    return [path for item in given for path in (event_files_in(item) if item.is_dir() else [item])]
 
 
 @app.command()
 def wf(
-    data: Annotated[Path, typer.Option("--data", help="Event file (Parquet, mmbot schema).")],
+    data: Annotated[
+        list[Path],
+        typer.Option(
+            "--data",
+            help="Event file (Parquet, mmbot schema), or a folder of one symbol's files (its "
+            "*.parquet by name); repeat for several files, in time order.",
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Folder for wf.json and WF.md.")],
     train_s: Annotated[float, typer.Option("--train-s", help="Train window, seconds.")],
     test_s: Annotated[float, typer.Option("--test-s", help="Test window, seconds.")],
@@ -130,12 +129,8 @@ def wf(
         train_s=train_s, test_s=test_s, step_s=step_s, grid=tuple(grid or ()),
         objective=objective, executor=engine, workers=workers, ray_address=ray_address,
     )  # fmt: skip
-    console = Console(stderr=True)
-    with Progress(
-        *Progress.get_default_columns(), MofNCompleteColumn(), console=console,
-        disable=quiet or not console.is_terminal,
-    ) as progress:  # fmt: skip
-        report = walk_forward(effective, data, out, spec, typer.echo, _ProgressTicker(progress))
+    with progress_bar("walk-forward", "tasks", quiet) as bar:
+        report = walk_forward(effective, wf_data_files(data), out, spec, typer.echo, bar)
     aggregate = report["aggregate"]
     assert isinstance(aggregate, dict)
     typer.echo(

@@ -12,7 +12,9 @@ import typer
 from mmbot import data
 from mmbot.artifacts import fmt6, write_json
 from mmbot.cli.examples import examples
+from mmbot.cli.progress import progress_bar
 from mmbot.core.errors import UsageError
+from mmbot.data.progress import reporting
 from mmbot.data.synth_params import PRESETS
 from mmbot.data.synth_params import preset as synth_preset
 
@@ -41,6 +43,7 @@ VenueOption = Annotated[str, typer.Option("--venue", help="Venue name stored in 
 SymbolOption = Annotated[str, typer.Option("--symbol", help="Symbol stored in the file.")]
 TickOption = Annotated[float, typer.Option("--tick-size", help="Price tick, quote currency.")]
 LotOption = Annotated[float, typer.Option("--lot-size", help="Size lot, base currency.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
 LenientOption = Annotated[
     bool,
     typer.Option("--lenient", help="Drop bad rows and count them (default: fail on the first)."),
@@ -108,11 +111,12 @@ def synth(
             help="With --symbols: target correlation of 1 s mid returns, -1..1 (default 0).",
         ),
     ] = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Write a seeded synthetic market (docs/SYNTH_MODEL.md) as an event file, or one file
     per symbol of a correlated market (--symbols)."""
     if symbols is not None:
-        _synth_market(seed, events, out, preset, symbols, correlation)
+        _synth_market(seed, events, out, preset, symbols, correlation, quiet)
         return
     if correlation is not None:
         raise UsageError("E_CLI_USAGE", "--correlation needs --symbols (a market of 2+ symbols)")
@@ -124,7 +128,10 @@ def synth(
         f"synth_s{seed}_n{events}" if preset == "default" else f"synth_{preset}_s{seed}_n{events}"
     )
     path = out or Path("out/data") / f"{stem}.parquet"
-    data.write_events(path, data.synthesize(seed, events, meta, params), meta)
+    with progress_bar("synth", "events", quiet, total=events) as bar:
+        data.write_events(
+            path, reporting(data.synthesize(seed, events, meta, params), bar.advance), meta
+        )
     typer.echo(f"out={path}")
     typer.echo(f"seed={seed}")
     typer.echo(f"events={data.count_events(path)}")
@@ -134,7 +141,13 @@ def synth(
 
 
 def _synth_market(
-    seed: int, events: int, out: Path | None, preset: str, symbols: str, correlation: float | None
+    seed: int,
+    events: int,
+    out: Path | None,
+    preset: str,
+    symbols: str,
+    correlation: float | None,
+    quiet: bool,
 ) -> None:
     if preset != "default":
         raise UsageError(
@@ -149,7 +162,8 @@ def _synth_market(
         raise UsageError(
             "E_CLI_USAGE", f"--out {folder} is a file; with --symbols it names a folder"
         )
-    paths = data.write_market(spec, folder)
+    with progress_bar("synth", "events", quiet, total=events * len(spec.symbols)) as bar:
+        paths = data.write_market(spec, folder, bar.advance)
     for path in paths:
         typer.echo(f"out={path}")
     typer.echo(f"seed={seed}")
@@ -200,12 +214,15 @@ def import_tardis(
     trades: Annotated[Path | None, typer.Option("--trades", help="trades CSV.")] = None,
     lenient: LenientOption = False,
     json_out: JsonOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Import Tardis.dev incremental_book_L2 and/or trades CSV into one event file."""
     if l2 is None and trades is None:
         raise UsageError("E_CLI_USAGE", "give --l2 FILE, --trades FILE or both")
     meta = _meta(venue, symbol, tick_size, lot_size)
-    _print_report(data.import_tardis(l2, trades, meta, out, strict=not lenient), json_out)
+    with progress_bar("import", "events", quiet) as bar:
+        report = data.import_tardis(l2, trades, meta, out, strict=not lenient, on_rows=bar.advance)
+    _print_report(report, json_out)
 
 
 @import_app.command("binance")
@@ -219,10 +236,14 @@ def import_binance(
     lot_size: LotOption,
     lenient: LenientOption = False,
     json_out: JsonOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Import one Binance trades, aggTrades or bookTicker CSV into an event file."""
     meta = _meta(venue, symbol, tick_size, lot_size)
-    report = data.import_binance(file, kind.value, meta, out, strict=not lenient)
+    with progress_bar("import", "events", quiet) as bar:
+        report = data.import_binance(
+            file, kind.value, meta, out, strict=not lenient, on_rows=bar.advance
+        )
     _print_report(report, json_out)
 
 
@@ -259,6 +280,7 @@ def import_binance_stream(
         ),
     ] = False,
     json_out: JsonOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Import a Binance USD-M stream recording (hftbacktest's collector format: depth diffs,
     snapshot, trades, bookTicker) into an event file; check the book; estimate the clock offset
@@ -268,4 +290,8 @@ def import_binance_stream(
         meta = data.usdm_instrument(name, tick_size, lot_size)
     except ValueError as exc:
         raise UsageError("E_CLI_USAGE", str(exc)) from None
-    _print_report(data.import_binance_stream(files, meta, out, strict=not lenient), json_out)
+    with progress_bar("import", "events", quiet) as bar:
+        report = data.import_binance_stream(
+            files, meta, out, strict=not lenient, on_rows=bar.advance
+        )
+    _print_report(report, json_out)

@@ -30,6 +30,7 @@ from mmbot.data.fields import (
     parse_int,
     write_import,
 )
+from mmbot.data.progress import RowsDone, reporting
 from mmbot.data.report import ImportReport
 from mmbot.data.schema import (
     KIND_DEPTH,
@@ -197,11 +198,13 @@ def import_binance(
     meta: InstrumentMeta,
     out: str | os.PathLike[str],
     strict: bool = True,
+    on_rows: RowsDone | None = None,
 ) -> ImportReport:
     """Import one Binance public-data CSV (.csv or .csv.gz) of the given kind into an event file.
 
     Strict mode (default) fails on the first bad row with an E_DATA_* error; lenient mode
-    drops bad rows and counts them by code in the report.
+    drops bad rows and counts them by code in the report. on_rows is told the events of
+    each batch written.
     """
     if kind not in COLUMNS:
         raise ValueError(f"kind={kind!r} expected one of {', '.join(COLUMNS)}")
@@ -211,4 +214,4 @@ def import_binance(
         events = _book_ticker_events(ctx, chunks)
     else:
         events = _trade_events(ctx, kind, chunks)
-    return write_import(out, events, meta, strict, [ctx])
+    return write_import(out, reporting(events, on_rows), meta, strict, [ctx])

@@ -27,6 +27,7 @@ from typing import Final
 from mmbot.data.batch import EventBatch
 from mmbot.data.fields import ImportSource, write_import
 from mmbot.data.import_record import write_record
+from mmbot.data.progress import RowsDone, reporting
 from mmbot.data.schema import InstrumentMeta
 from mmbot.data.screen import data_error
 from mmbot.data.stream_book import StreamBook
@@ -151,19 +152,21 @@ def import_binance_stream(
     meta: InstrumentMeta,
     out: str | os.PathLike[str],
     strict: bool = True,
+    on_rows: RowsDone | None = None,
 ) -> StreamImportReport:
     """Import one symbol's stream recording (its day files in order) into an event file.
 
     Strict mode (default) fails on the first problem with one E_DATA_* line naming the file
     and line; lenient mode drops and counts bad lines and levels, and resyncs the book from
     the next snapshot after a sequence gap. Also writes the import record beside `out`.
+    on_rows is told the events of each batch written.
     """
     files = [Path(path) for path in paths]
     if not files:
         raise ValueError("import_binance_stream needs at least one file")
     offset_ns = clock_offset_ns(files)
     run = _Import(files, meta, strict, offset_ns or 0)
-    written = write_import(out, run.events(), meta, strict, run.sources)
+    written = write_import(out, reporting(run.events(), on_rows), meta, strict, run.sources)
     report = StreamImportReport.of(
         os.fspath(out), strict, meta.symbol,
         zip(map(str, files), run.reader.lines_read, strict=True),

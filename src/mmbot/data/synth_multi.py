@@ -20,6 +20,7 @@ from typing import Final
 import numpy as np
 
 from mmbot.data.batch import EventBatch
+from mmbot.data.progress import RowsDone, reporting
 from mmbot.data.schema import InstrumentMeta
 from mmbot.data.store import write_events
 from mmbot.data.synth import Factor, generate_labeled
@@ -125,14 +126,16 @@ def synthesize_symbol(spec: MarketSpec, symbol: str) -> Iterator[EventBatch]:
         yield batch
 
 
-def write_market(spec: MarketSpec, directory: str | os.PathLike[str]) -> list[Path]:
+def write_market(
+    spec: MarketSpec, directory: str | os.PathLike[str], on_rows: RowsDone | None = None
+) -> list[Path]:
     """Write directory/<symbol>.parquet for every symbol of spec (the folder is created);
-    return the paths in spec.symbols order."""
+    return the paths in spec.symbols order. on_rows is told the events of each batch."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for symbol in spec.symbols:
         _params, meta = symbol_market(symbol, spec.params)
         path = folder / f"{symbol}.parquet"
-        paths.append(write_events(path, synthesize_symbol(spec, symbol), meta))
+        paths.append(write_events(path, reporting(synthesize_symbol(spec, symbol), on_rows), meta))
     return paths

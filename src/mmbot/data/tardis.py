@@ -28,6 +28,7 @@ from mmbot.data.fields import (
     write_import,
 )
 from mmbot.data.merge import merge_by_ts
+from mmbot.data.progress import RowsDone, reporting
 from mmbot.data.report import ImportReport
 from mmbot.data.schema import (
     COLUMNS,
@@ -210,11 +211,13 @@ def import_tardis(
     meta: InstrumentMeta,
     out: str | os.PathLike[str],
     strict: bool = True,
+    on_rows: RowsDone | None = None,
 ) -> ImportReport:
     """Import Tardis incremental_book_L2 and/or trades CSV files into one event file.
 
     Strict mode (default) fails on the first bad row with an E_DATA_* error; lenient mode
-    drops bad rows and counts them by code in the report.
+    drops bad rows and counts them by code in the report. on_rows is told the events of
+    each batch written.
     """
     if l2_path is None and trades_path is None:
         raise ValueError("import_tardis needs an incremental_book_L2 file, a trades file or both")
@@ -228,4 +231,4 @@ def import_tardis(
         book = _Source(Path(l2_path), meta, strict)
         sources.append(book)
         streams.append(_book_events(book, iter_csv(book.path, book.screen, L2_COLUMNS)))
-    return write_import(out, merge_by_ts(streams), meta, strict, sources)
+    return write_import(out, reporting(merge_by_ts(streams), on_rows), meta, strict, sources)

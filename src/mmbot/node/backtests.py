@@ -6,7 +6,7 @@ stack (stack.build_engine) as its engine factory.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mmbot.backtest import demo, run, wf
@@ -70,11 +70,13 @@ def book_data_paths(cfg: MmConfig, data_path: Path | None) -> list[Path]:
     return [Path(str(i.data)) for i in book.instruments]
 
 
-def walk_forward(effective: EffectiveConfig, data_path: Path, out: Path, spec: wf.WfSpec,
-                 say: Say, ticker: Ticker | None = None) -> dict[str, object]:  # fmt: skip
-    """Walk forward over data_path; write wf.json and WF.md into out (`mmbot backtest wf`)."""
+def walk_forward(effective: EffectiveConfig, data_paths: Sequence[Path], out: Path,
+                 spec: wf.WfSpec, say: Say,
+                 ticker: Ticker | None = None) -> dict[str, object]:  # fmt: skip
+    """Walk forward over one symbol's event files, in time order; write wf.json and WF.md into
+    out (`mmbot backtest wf`)."""
     refuse_book(effective.config, "backtest wf")
-    return wf.walk_forward(effective, data_path, out, spec, say, ticker, make_engine=build_engine)
+    return wf.walk_forward(effective, data_paths, out, spec, say, ticker, make_engine=build_engine)
 
 
 def run_demo(effective: EffectiveConfig, out: Path, clock: Clock, say: Say) -> demo.DemoOutcome:

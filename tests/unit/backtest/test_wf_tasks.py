@@ -1,11 +1,12 @@
-"""Walk-forward building blocks: windows, grid parsing, the warm-book window, evaluate."""
+"""Walk-forward building blocks: windows, grid parsing, evaluate, a task's failure.
+
+The warm-book window is tested with its reader, in tests/unit/data/test_windows.py."""
 
 from __future__ import annotations
 
 import pickle
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from mmbot.backtest.wf import _choose
@@ -14,17 +15,15 @@ from mmbot.backtest.wf_tasks import (
     Failure,
     Fold,
     Task,
-    book_snapshot,
     evaluate,
     grid_points,
     parse_grid,
     run_task,
     split_windows,
-    window_events,
 )
 from mmbot.config import MmConfig
 from mmbot.core.errors import ConfigError, DataError, MmError, UsageError
-from mmbot.data import KIND_CLEAR, KIND_DEPTH, KIND_SNAPSHOT, BookReplay, EventBatch, synthesize
+from mmbot.data import EventBatch, synthesize
 from mmbot.node import build_engine
 
 T0 = 1_704_067_200 * NS_PER_S
@@ -142,43 +141,8 @@ def test_choose_tie_goes_to_the_lower_grid_index() -> None:
     assert _choose([0.0, 0.0]) == 0
 
 
-@pytest.mark.parametrize("row", [1, 777, 5_000, 12_345, 59_999])
-def test_window_replays_the_same_book_as_the_whole_file(events: EventBatch, row: int) -> None:
-    full_bid, full_ask = BookReplay().tops(events)
-    window = window_events(events, int(events.ts_exch_ns[row]), int(events.ts_exch_ns[-1]) + 1)
-    # The window starts at the first row of row's timestamp, which may be before row.
-    first = int(np.searchsorted(events.ts_exch_ns, events.ts_exch_ns[row]))
-    bid, ask = BookReplay().tops(window)
-    opening = len(window) - (len(events) - first)
-    assert np.array_equal(bid[opening:], full_bid[first:])
-    assert np.array_equal(ask[opening:], full_ask[first:])
-    assert np.all(window.kind[:opening] == KIND_SNAPSHOT)
-
-
-def test_book_snapshot_empty_at_a_book_reset() -> None:
-    rows = [
-        (KIND_CLEAR, 0, 0, 0),
-        (KIND_SNAPSHOT, 1, 100, 5),
-        (KIND_SNAPSHOT, -1, 101, 5),
-        (KIND_DEPTH, 1, 99, 3),
-        (KIND_CLEAR, 0, 0, 0),
-    ]
-    kind, side, price, qty = (np.array(col, dtype=np.int64) for col in zip(*rows, strict=True))
-    ts = np.arange(len(rows), dtype=np.int64)
-    batch = EventBatch(ts, ts, kind, side, price, qty)
-    assert len(book_snapshot(batch, 4)) == 0
-    snapshot = book_snapshot(batch, 3)
-    assert snapshot.price_ticks.tolist() == [100, 101]
-    assert snapshot.ts_exch_ns.tolist() == [3, 3]
-    assert book_snapshot(batch, 2).price_ticks.tolist() == [100]  # mid-run: the run continues
-
-
-def test_window_events_empty_window_is_empty(events: EventBatch) -> None:
-    assert len(window_events(events, 0, int(events.ts_exch_ns[0]))) == 0
-
-
 def test_evaluate_same_input_same_figures_with_fills(events: EventBatch) -> None:
-    window = window_events(events, int(events.ts_exch_ns[15_000]), int(events.ts_exch_ns[-1]))
+    window = events.slice(15_000, len(events))
     first = evaluate(_rebate_config(), window, build_engine)
     second = evaluate(_rebate_config(), window, build_engine)
     assert first == second
@@ -194,7 +158,7 @@ def test_evaluate_no_events_gives_zero_figures() -> None:
 
 
 def test_run_task_error_comes_back_as_a_picklable_failure(tmp_path: Path) -> None:
-    task = Task(MmConfig(), str(tmp_path / "missing.parquet"), "0" * 64, 0, 1, build_engine)
+    task = Task(MmConfig(), (str(tmp_path / "missing.parquet"),), "0" * 64, 0, 1, build_engine)
     result = pickle.loads(pickle.dumps(run_task(task)))
     assert isinstance(result, Failure)
     with pytest.raises(MmError) as caught:
