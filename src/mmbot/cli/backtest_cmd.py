@@ -17,6 +17,7 @@ from mmbot.backtest.wf_exec import ExecutorName
 from mmbot.backtest.wf_tasks import OBJECTIVES
 from mmbot.cli.examples import examples
 from mmbot.config import load_config
+from mmbot.data.dataset import DEFAULT_MAX_GAP_NS
 from mmbot.node import run_backtest, walk_forward
 
 app = typer.Typer(help="Backtest on recorded or synthetic events.", no_args_is_help=True)
@@ -42,6 +43,8 @@ def exit_unless_pass(verdict: str, strict: bool) -> None:
         "mmbot backtest run -c configs/fixtures/backtest_pass.yaml --data out/data/alt.parquet "
         "--out out/pass --strict",
         "mmbot backtest run -c configs/portfolio_example.yaml --data out/data/book --out out/book",
+        "mmbot backtest run -c configs/example.yaml --data 'out/data/days/BTCUSDT/*.parquet' "
+        "--out out/days",
     )
 )
 def run(
@@ -50,19 +53,37 @@ def run(
         Path | None,
         typer.Option(
             "--data",
-            help="Event file (Parquet, mmbot schema); for a portfolio config a directory of "
-            "<symbol>.parquet files (default: each instrument's data).",
+            help="Event file (Parquet, mmbot schema), a folder or a glob of daily files "
+            "(SYMBOL/YYYY-MM-DD.parquet, replayed in order; docs/DATA.md); for a portfolio "
+            "config a directory of <symbol>.parquet files (default: each instrument's data).",
         ),
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="YAML config (default: embedded).")
     ] = None,
     strict: StrictOption = False,
+    lenient: Annotated[
+        bool,
+        typer.Option(
+            "--lenient", help="Count gaps and overlaps between data files instead of failing."
+        ),
+    ] = False,
+    max_gap_s: Annotated[
+        float,
+        typer.Option(
+            "--max-gap-s",
+            min=0.0,
+            help="Longest pause between consecutive data files that is not a gap "
+            f"(ts_local_ns; default {DEFAULT_MAX_GAP_NS // 1_000_000_000}).",
+        ),
+    ] = DEFAULT_MAX_GAP_NS / 1e9,
 ) -> None:
     """Backtest the configured strategy stack (or book); print the verdict, a line per symbol
     and strategy of a book, and where the reports are."""
     effective = load_config(config, os.environ)
-    outcome = run_backtest(effective, data, out, typer.echo)
+    outcome = run_backtest(
+        effective, data, out, typer.echo, lenient=lenient, max_gap_ns=round(max_gap_s * 1e9)
+    )
     report = outcome.report
     figures = report["figures"]
     bottleneck = report["bottleneck"]

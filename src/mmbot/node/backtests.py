@@ -16,6 +16,7 @@ from mmbot.config.book import book_of
 from mmbot.core.clock import Clock
 from mmbot.core.errors import UsageError
 from mmbot.data import EventBatch, InstrumentMeta, book_files_in, load_book_files
+from mmbot.data.dataset import DEFAULT_MAX_GAP_NS, DataSet, resolve_dataset
 from mmbot.node.stack import build_book_engine, build_engine
 
 Say = Callable[[str], None]
@@ -27,9 +28,16 @@ def run_backtest(
     out: Path,
     say: Say,
     events: tuple[EventBatch, InstrumentMeta] | None = None,
+    *,
+    lenient: bool = False,
+    max_gap_ns: int = DEFAULT_MAX_GAP_NS,
 ) -> run.BacktestOutcome:
     """Backtest data_path (events: its contents, already loaded); commit the run directory
     and its report at out whole (`mmbot backtest run`).
+
+    A one-symbol config streams the data set data_path names (a file, a folder of daily
+    files or a glob; mmbot.data.dataset): a break in continuity is an E_DATA_* error, or with
+    lenient is counted (`data_breaks=N`, one line each) and replayed as it is.
 
     A portfolio config (its `portfolio` or `strategies` section) backtests its book: data_path
     is a directory of `<symbol>.parquet` files, one event file when the book has one symbol,
@@ -43,8 +51,20 @@ def run_backtest(
         raise UsageError(
             "E_CLI_USAGE", "give --data FILE: a one-symbol config names no data file of its own"
         )
+    dataset = None
+    if events is None:
+        dataset = resolve_dataset(data_path, lenient=lenient, max_gap_ns=max_gap_ns)
+        say_breaks(dataset, say)
     return run.run_backtest(effective, data_path, out, say, make_engine=build_engine,
-                            events=events)  # fmt: skip
+                            events=events, dataset=dataset)  # fmt: skip
+
+
+def say_breaks(dataset: DataSet, say: Say) -> None:
+    """Report the continuity breaks a lenient data set let by: a count, then one line each."""
+    if dataset.breaks:
+        say(f"data_breaks={len(dataset.breaks)}")
+        for found in dataset.breaks:
+            say(found.line())
 
 
 def book_data_paths(cfg: MmConfig, data_path: Path | None) -> list[Path]:

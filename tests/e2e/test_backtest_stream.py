@@ -1,0 +1,85 @@
+"""A streamed backtest writes the in-memory backtest's run directory, byte for byte, whatever
+the chunk size, and a data set of daily files replays as the one file they were cut from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mmbot.backtest.run import backtest_into
+from mmbot.config import EffectiveConfig, load_config
+from mmbot.data import EventBatch, load_events, synthesize, write_events
+from mmbot.data.dataset import resolve_dataset, write_days
+from mmbot.data.synth_params import SYNTH_META
+from mmbot.engine.rundir_commit import file_sha256
+from mmbot.node import build_engine
+
+pytestmark = pytest.mark.selected
+SEED, EVENTS = 3, 60_000
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("stream") / "one.parquet"
+    # Small row groups: the reader hands over many batches, as a large file would.
+    return write_events(path, synthesize(SEED, EVENTS), SYNTH_META, row_group_rows=5_000)
+
+
+@pytest.fixture(scope="module")
+def effective(tmp_path_factory: pytest.TempPathFactory) -> EffectiveConfig:
+    path = tmp_path_factory.mktemp("cfg") / "rebate.yaml"
+    path.write_text("fees:\n  volume_30d_usd: 60000000.0\n")  # the maker-rebate tier: fills
+    return load_config(path, {})
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def in_memory(
+    data_file: Path, effective: EffectiveConfig, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, bytes]:
+    folder = tmp_path_factory.mktemp("memory")
+    loaded = load_events(data_file)
+    outcome = backtest_into(effective, data_file, folder, make_engine=build_engine, events=loaded)
+    assert int(outcome.report["figures"]["fills"]) > 10  # type: ignore[index]
+    return _files(folder)
+
+
+@pytest.mark.parametrize("chunk_rows", [7, 64, 4_999, 1_000_000])
+def test_streamed_run_directory_equals_in_memory(
+    data_file: Path,
+    effective: EffectiveConfig,
+    in_memory: dict[str, bytes],
+    tmp_path: Path,
+    chunk_rows: int,
+) -> None:
+    backtest_into(effective, data_file, tmp_path, make_engine=build_engine, chunk_rows=chunk_rows)
+    assert _files(tmp_path) == in_memory
+
+
+def test_daily_files_replay_as_the_file_they_were_cut_from(
+    data_file: Path, effective: EffectiveConfig, in_memory: dict[str, bytes], tmp_path: Path
+) -> None:
+    batch, meta = load_events(data_file)
+    days = write_days([batch], meta, tmp_path / "days", days=3, events=len(batch))
+    assert [p.relative_to(tmp_path).parts[:2] for p in days] == [("days", meta.symbol)] * 3
+    joined = EventBatch.concat(load_events(p)[0] for p in days)
+    assert all((a == b).all() for a, b in zip(joined.columns(), batch.columns(), strict=True))
+    dataset = resolve_dataset(tmp_path / "days")
+    assert [one.path for one in dataset.files[meta.symbol]] == days
+    out = tmp_path / "run"
+    out.mkdir()
+    backtest_into(effective, tmp_path / "days", out, make_engine=build_engine, chunk_rows=997)
+    # Only the data's sha256 differs (the set's, not the one file's), and so the manifest's
+    # hash of run.json.
+    set_sha = _files(out)["run.json"].split(b'"data_sha256":"')[1][:64]
+    assert set_sha != file_sha256(data_file).encode()
+    same = {
+        name: content.replace(set_sha, file_sha256(data_file).encode())
+        for name, content in _files(out).items()
+        if name != "manifest.json"
+    }
+    assert same == {name: v for name, v in in_memory.items() if name != "manifest.json"}
