@@ -43,7 +43,7 @@ def exit_unless_pass(verdict: str, strict: bool) -> None:
         "mmbot backtest run -c configs/fixtures/backtest_pass.yaml --data out/data/alt.parquet "
         "--out out/pass --strict",
         "mmbot backtest run -c configs/portfolio_example.yaml --data out/data/book --out out/book",
-        "mmbot backtest run -c configs/example.yaml --data 'out/data/days/BTCUSDT/*.parquet' "
+        "mmbot backtest run -c configs/example.yaml --data 'out/data/days/*/*.parquet' "
         "--out out/days",
     )
 )
