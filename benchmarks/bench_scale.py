@@ -6,7 +6,8 @@
    the smallest size's events each by `mmbot.data.dataset.write_days`: 10M is one file, 100M
    ten) is generated once and cached under benchmarks/data/ (gitignored); reused when present.
 2. Each size runs in a fresh subprocess (so its peak RSS is its own): the full stack as
-   `mmbot backtest run` builds it (node.build_engine, bench_engine's config) over the data
+   `mmbot backtest run` builds it (node.build_engine, bench_engine's config, intraday caps
+   lifted so the strategy quotes to the end: SCALE_OVERLAY) over the data
    set streamed chunk by chunk (EventStream over DataSet.stream, backtest.run's chunk size);
    Engine.run() is timed (Parquet reads included: they happen as the run streams; the engine
    build and the compiled code's cache load are not). Peak RSS is the child's VmHWM at the end.
@@ -28,8 +29,9 @@ from pathlib import Path
 from typing import Final
 
 from _engine_runs import peak_rss_mib
-from _engine_setup import CONFIG_LABEL, SEED, bench_config
+from _engine_setup import CONFIG_LABEL, CONFIG_OVERLAY, SEED
 from mmbot.backtest.run import STREAM_CHUNK_ROWS
+from mmbot.config import MmConfig
 from mmbot.data import SYNTH_META, synthesize
 from mmbot.data.dataset import resolve_dataset, write_days
 from mmbot.node import build_engine
@@ -40,6 +42,17 @@ SIZES: Final = (10_000_000, 100_000_000)
 SMALL_SIZES: Final = (200_000, 2_000_000)
 TARGET_RSS_MIB: Final = 1536.0
 TARGET_THROUGHPUT_DROP: Final = 0.10
+# bench_engine's config with the intraday caps out of reach: at the default caps the strategy
+# stops quoting after a few hours of market, and the rest of a long run costs next to nothing.
+SCALE_OVERLAY: Final = {
+    **CONFIG_OVERLAY,
+    "risk": {
+        "intraday_max_loss_usd": 1e12,
+        "intraday_max_notional_usd": 1e15,
+        "intraday_max_orders": 1 << 40,
+    },
+}
+SCALE_LABEL: Final = f"{CONFIG_LABEL} + risk.intraday_max_* out of reach"
 
 
 def dataset_dir(seed: int, events: int, per_day: int, root: Path = DATA_DIR) -> Path:
@@ -59,7 +72,8 @@ def run_child(folder: Path, chunk_rows: int) -> dict[str, float]:
     dataset = resolve_dataset(folder)
     (symbol,) = dataset.symbols
     events = sum(one.rows for one in dataset.files[symbol])
-    engine = build_engine(bench_config(), EventStream(dataset.stream(symbol, chunk_rows)))
+    config = MmConfig.model_validate(SCALE_OVERLAY)
+    engine = build_engine(config, EventStream(dataset.stream(symbol, chunk_rows)))
     started = time.perf_counter()
     engine.run()
     run_s = time.perf_counter() - started
@@ -69,6 +83,7 @@ def run_child(folder: Path, chunk_rows: int) -> dict[str, float]:
         "run_s": run_s,
         "events_per_s": events / run_s,
         "fills": engine.ledger.fills,
+        "intraday_caps_breached": engine.values()["intraday_caps_breached"],
         "peak_rss_mib": peak_rss_mib(),
     }
 
@@ -104,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = SMALL_SIZES if args.small else tuple(int(s) for s in args.sizes.split(","))
     per_day = min(sizes)
-    print(f"config={CONFIG_LABEL} chunk_rows={args.chunk_rows} seed={args.seed}")
+    print(f"config={SCALE_LABEL} chunk_rows={args.chunk_rows} seed={args.seed}")
     results = {}
     for size in sizes:
         folder = dataset_dir(args.seed, size, per_day, args.data_dir)

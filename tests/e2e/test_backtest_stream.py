@@ -3,17 +3,22 @@ the chunk size, and a data set of daily files replays as the one file they were 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from tests.e2e._cli import REPO_ROOT
 
-from mmbot.backtest.run import backtest_into
+from mmbot.backtest.run import STREAM_CHUNK_ROWS, backtest_into, book_backtest_into
 from mmbot.config import EffectiveConfig, load_config
-from mmbot.data import EventBatch, load_events, synthesize, write_events
-from mmbot.data.dataset import resolve_dataset, write_days
+from mmbot.core.errors import DataError
+from mmbot.data import EventBatch, MarketSpec, load_events, synthesize, write_events, write_market
+from mmbot.data.dataset import DEFAULT_MAX_GAP_NS, resolve_dataset, write_days
 from mmbot.data.synth_params import SYNTH_META
 from mmbot.engine.rundir_commit import file_sha256
 from mmbot.node import build_engine
+from mmbot.node.backtests import book_dataset
+from mmbot.node.stack import build_book_engine
 
 pytestmark = pytest.mark.selected
 SEED, EVENTS = 3, 60_000
@@ -83,3 +88,44 @@ def test_daily_files_replay_as_the_file_they_were_cut_from(
         if name != "manifest.json"
     }
     assert same == {name: v for name, v in in_memory.items() if name != "manifest.json"}
+
+
+def test_a_book_over_daily_files_replays_as_over_one_file_a_symbol(tmp_path: Path) -> None:
+    effective = load_config(REPO_ROOT / "configs" / "portfolio_example.yaml", {})
+    spec = MarketSpec(7, 40_000, ("BTCUSDT", "ETHUSDT"), 0.7)
+    whole = write_market(spec, tmp_path / "whole")
+    for path in whole:
+        batch, meta = load_events(path)
+        write_days([batch], meta, tmp_path / "days", days=3, events=len(batch))
+    runs = {}
+    for name, dataset, chunk_rows in [
+        ("whole", resolve_dataset(whole), STREAM_CHUNK_ROWS),
+        ("days", resolve_dataset(tmp_path / "days"), 333),
+    ]:
+        assert dataset.symbols == ("BTCUSDT", "ETHUSDT")
+        out = tmp_path / f"run_{name}"
+        out.mkdir()
+        book_backtest_into(
+            effective, dataset, out, make_engine=build_book_engine, chunk_rows=chunk_rows
+        )
+        runs[name] = _files(out)
+    assert int(json.loads(runs["whole"]["backtest.json"])["figures"]["fills"]) > 10
+    differ = {"run.json", "manifest.json", "backtest.json", "BACKTEST.md"}  # the data's sha256
+    assert {n: v for n, v in runs["days"].items() if n not in differ} == {
+        n: v for n, v in runs["whole"].items() if n not in differ
+    }
+    reports = [json.loads(runs[name]["backtest.json"]) for name in ("whole", "days")]
+    assert reports[0]["figures"] == reports[1]["figures"]
+
+
+def test_a_books_data_set_must_hold_every_symbol(tmp_path: Path) -> None:
+    config = load_config(REPO_ROOT / "configs" / "portfolio_example.yaml", {}).config
+    (btc,) = [p for p in write_market(MarketSpec(7, 2_000, ("BTCUSDT", "ETHUSDT"), 0.7), tmp_path)
+              if "BTC" in p.name]  # fmt: skip
+    batch, meta = load_events(btc)
+    write_days([batch], meta, tmp_path / "days", days=2, events=len(batch))
+    with pytest.raises(DataError, match=r"^E_DATA_FILE_MISSING: symbol=ETHUSDT data=.*days "):
+        book_dataset(config, tmp_path / "days", lenient=False, max_gap_ns=DEFAULT_MAX_GAP_NS)
+    found = book_dataset(config, tmp_path, lenient=False, max_gap_ns=DEFAULT_MAX_GAP_NS)
+    assert found.symbols == ("BTCUSDT", "ETHUSDT")  # the <symbol>.parquet files, not the days
+    assert [len(found.files[s]) for s in found.symbols] == [1, 1]

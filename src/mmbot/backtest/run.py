@@ -81,7 +81,11 @@ class DataSpan:
     @classmethod
     def over(cls, batches: Sequence[EventBatch]) -> DataSpan:
         """Return the span of several symbols' batches: first to last event of any."""
-        spans = [cls.of(batch) for batch in batches]
+        return cls.merge([cls.of(batch) for batch in batches])
+
+    @classmethod
+    def merge(cls, spans: Sequence[DataSpan]) -> DataSpan:
+        """Return the span of several symbols' spans: first to last event of any."""
         return cls(
             min(span.first_ts_ns for span in spans),
             max(span.last_ts_ns for span in spans),
@@ -214,19 +218,36 @@ def write_book_run(
 ) -> None:
     """Write the run directory of a finished book run: every symbol's fills, orders and mids,
     the mux trace and the allocations (mux.csv, allocations.csv; docs/RUN_DIRECTORY.md)."""
+    paths = {meta.symbol: path for _, meta, path in files}
+    metas = [meta for _, meta, _ in files]
+    _write_book_run_dir(engine, out, effective, metas, paths, book_data_sha256(files), mode, extras)
+
+
+def _write_book_run_dir(
+    engine: Engine,
+    out: Path,
+    effective: EffectiveConfig,
+    metas: Sequence[InstrumentMeta],
+    paths: Mapping[str, Path],
+    data_sha256: str,
+    mode: str = "backtest",
+    extras: BookExtras = NO_EXTRAS,
+) -> None:
+    """write_book_run over each symbol's instrument and data path (named in errors)."""
     mids = mid_records(engine)
-    _refuse_no_mids(engine, mids, effective, {meta.symbol: path for _, meta, path in files})
-    info = _run_info(effective, mode, book_data_sha256(files), [meta for _, meta, _ in files])
+    _refuse_no_mids(engine, mids, effective, paths)
+    info = _run_info(effective, mode, data_sha256, metas)
     write_run_dir(
         out, info, fill_records(engine), order_records(engine), mids, risk_log(engine),
         book_tables(engine), exposition(engine_samples(engine, extras)),
     )  # fmt: skip
 
 
-def dataset_sha256(dataset: DataSet) -> str:
-    """Return the sha256 of a data set: its file's for one file, else of the `<symbol> <file
-    sha256>` lines in symbol then replay order (book_data_sha256 for one file a symbol)."""
-    if len(dataset.paths) == 1:
+def dataset_sha256(dataset: DataSet, *, book: bool = False) -> str:
+    """Return the sha256 of a data set: its file's for one file (not a book), else of the
+    `<symbol> <file sha256>` lines in symbol then replay order (book_data_sha256 for one file
+    a symbol)."""
+    if len(dataset.paths) == 1 and not book:
         return file_sha256(dataset.paths[0])
     lines = [
         f"{symbol} {file_sha256(one.path)}\n"
@@ -469,16 +490,16 @@ def _finish(
 
 def run_book_backtest(
     effective: EffectiveConfig,
-    files: Sequence[BookFile],
+    dataset: DataSet,
     out: Path,
     say: Callable[[str], None],
     *,
     make_engine: BookEngineFactory,
 ) -> BacktestOutcome:
-    """Run the config's book over one event file per symbol; commit the run directory and its
-    report at out whole."""
+    """Run the config's book over a data set (its symbols' streams); commit the run directory
+    and its report at out whole."""
     with building_run_dir(out) as stage:
-        outcome = book_backtest_into(effective, files, stage, make_engine=make_engine)
+        outcome = book_backtest_into(effective, dataset, stage, make_engine=make_engine)
     for name in (*REPORT_FILES, MUX_CHART):
         say(f"wrote {out / name}")
     return outcome
@@ -486,21 +507,27 @@ def run_book_backtest(
 
 def book_backtest_into(
     effective: EffectiveConfig,
-    files: Sequence[BookFile],
+    dataset: DataSet,
     folder: Path,
     *,
     make_engine: BookEngineFactory,
+    chunk_rows: int = STREAM_CHUNK_ROWS,
 ) -> BacktestOutcome:
-    """Run the config's book over files (one per symbol) and write the run directory, the
-    report with its per-symbol/strategy/leg figures and the mux chart into folder."""
+    """Run the config's book over the data set, each symbol streamed chunk_rows events at a
+    time, and write the run directory, the report with its per-symbol/strategy/leg figures
+    and the mux chart into folder."""
     config = effective.config
-    for _, meta, path in files:
-        check_book_instrument(config, meta, path)
-    engine = make_engine(config, {meta.symbol: batch for batch, meta, _ in files})
+    first_paths = {symbol: dataset.files[symbol][0].path for symbol in dataset.symbols}
+    for symbol in dataset.symbols:
+        check_book_instrument(config, dataset.meta(symbol), first_paths[symbol])
+    tallies = {s: DataSpan.tally(dataset.stream(s, chunk_rows)) for s in dataset.symbols}
+    engine = make_engine(config, {s: EventStream(chunks) for s, (chunks, _) in tallies.items()})
     engine.run()
     values = engine.values()
-    write_book_run(engine, folder, effective, files)
-    span = DataSpan.over([batch for batch, _, _ in files])
+    metas = [dataset.meta(symbol) for symbol in dataset.symbols]
+    sha = dataset_sha256(dataset, book=True)
+    _write_book_run_dir(engine, folder, effective, metas, first_paths, sha)
+    span = DataSpan.merge([spans[0] for _, spans in tallies.values()])
     report, audit, audited = audited_report(folder, effective, values, span, by_group=True)
     write_json(folder / REPORT_JSON, report)
     write_text(folder / REPORT_MD, render_backtest_md(report))

@@ -26,7 +26,7 @@ from __future__ import annotations
 import glob
 import itertools
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -106,15 +106,20 @@ class DataSet:
 
 
 def resolve_dataset(
-    spec: str | os.PathLike[str], *, lenient: bool = False, max_gap_ns: int = DEFAULT_MAX_GAP_NS
+    spec: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    lenient: bool = False,
+    max_gap_ns: int = DEFAULT_MAX_GAP_NS,
 ) -> DataSet:
-    """Return the data set spec names (module docstring); E_DATA_FILE_MISSING when it names
-    no event file, E_DATA_METADATA when one symbol's files disagree on the instrument, the
-    first break as E_DATA_GAP / E_DATA_OVERLAP unless lenient."""
+    """Return the data set spec names (module docstring; a sequence: all its specs name);
+    E_DATA_FILE_MISSING when a spec names no event file, E_DATA_METADATA when one symbol's
+    files disagree on the instrument, the first break as E_DATA_GAP / E_DATA_OVERLAP unless
+    lenient."""
     if max_gap_ns < 0:
         raise ValueError(f"max_gap_ns must be >= 0, got {max_gap_ns}")
+    specs = [spec] if isinstance(spec, str | os.PathLike) else list(spec)
     by_symbol: dict[str, list[DataFile]] = {}
-    for path in _paths_of(os.fspath(spec)):
+    for path in [path for one in specs for path in _paths_of(os.fspath(one))]:
         one = _data_file(path)
         by_symbol.setdefault(one.meta.symbol, []).append(one)
     files = {

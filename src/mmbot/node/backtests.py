@@ -14,8 +14,9 @@ from mmbot.backtest.wf_exec import Ticker
 from mmbot.config import EffectiveConfig, MmConfig
 from mmbot.config.book import book_of
 from mmbot.core.clock import Clock
-from mmbot.core.errors import UsageError
-from mmbot.data import EventBatch, InstrumentMeta, book_files_in, load_book_files
+from mmbot.core.errors import DataError, UsageError
+from mmbot.data import EventBatch, InstrumentMeta, book_files_in
+from mmbot.data.book_files import EVENT_FILE_SUFFIX, files_by_symbol
 from mmbot.data.dataset import DEFAULT_MAX_GAP_NS, DataSet, resolve_dataset
 from mmbot.node.stack import build_book_engine, build_engine
 
@@ -45,18 +46,19 @@ def run_backtest(
     """
     config = effective.config
     if book_of(config).is_portfolio:
-        files = load_book_files(book_data_paths(config, data_path))
-        return run.run_book_backtest(effective, files, out, say, make_engine=build_book_engine)
+        dataset = book_dataset(config, data_path, lenient=lenient, max_gap_ns=max_gap_ns)
+        say_breaks(dataset, say)
+        return run.run_book_backtest(effective, dataset, out, say, make_engine=build_book_engine)
     if data_path is None:
         raise UsageError(
             "E_CLI_USAGE", "give --data FILE: a one-symbol config names no data file of its own"
         )
-    dataset = None
+    streamed = None
     if events is None:
-        dataset = resolve_dataset(data_path, lenient=lenient, max_gap_ns=max_gap_ns)
-        say_breaks(dataset, say)
+        streamed = resolve_dataset(data_path, lenient=lenient, max_gap_ns=max_gap_ns)
+        say_breaks(streamed, say)
     return run.run_backtest(effective, data_path, out, say, make_engine=build_engine,
-                            events=events, dataset=dataset)  # fmt: skip
+                            events=events, dataset=streamed)  # fmt: skip
 
 
 def say_breaks(dataset: DataSet, say: Say) -> None:
@@ -65,6 +67,37 @@ def say_breaks(dataset: DataSet, say: Say) -> None:
         say(f"data_breaks={len(dataset.breaks)}")
         for found in dataset.breaks:
             say(found.line())
+
+
+def book_dataset(
+    cfg: MmConfig, data_path: Path | None, *, lenient: bool, max_gap_ns: int
+) -> DataSet:
+    """Return the data set of cfg's book: book_data_paths's one file per symbol, or the data
+    set data_path names (a folder of daily files or a glob) when it is not a folder holding
+    <symbol>.parquet for every symbol; E_DATA_FILE_MISSING names a symbol without data."""
+    symbols = book_of(cfg).symbols
+    if (
+        data_path is None
+        or data_path.is_file()
+        or (
+            data_path.is_dir()
+            and (
+                all((data_path / f"{symbol}{EVENT_FILE_SUFFIX}").is_file() for symbol in symbols)
+                or not any(data_path.rglob(f"*{EVENT_FILE_SUFFIX}"))
+            )
+        )
+    ):
+        paths = list(files_by_symbol(book_data_paths(cfg, data_path)).values())
+        return resolve_dataset(paths, lenient=lenient, max_gap_ns=max_gap_ns)
+    dataset = resolve_dataset(data_path, lenient=lenient, max_gap_ns=max_gap_ns)
+    missing = [symbol for symbol in symbols if symbol not in dataset.files]
+    if missing:
+        raise DataError(
+            "E_DATA_FILE_MISSING",
+            f"symbol={missing[0]} data={data_path} holds no file of it (symbols found: "
+            f"{list(dataset.symbols)}); add that symbol's files to the data set",
+        )
+    return dataset
 
 
 def book_data_paths(cfg: MmConfig, data_path: Path | None) -> list[Path]:

@@ -164,7 +164,7 @@ def build_engine(
     )
 
 
-def build_book_engine(cfg: MmConfig, events: Mapping[str, EventBatch]) -> Engine:
+def build_book_engine(cfg: MmConfig, events: Mapping[str, EventBatch | EventStream]) -> Engine:
     """Return the config's book in backtest mode: sim clock, one simulated venue per symbol
     over that symbol's events (backtest.wiring.BookEngineFactory)."""
     return book_engine(
