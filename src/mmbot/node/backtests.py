@@ -6,7 +6,7 @@ stack (stack.build_engine) as its engine factory.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mmbot.backtest import demo, run, wf
@@ -76,17 +76,7 @@ def book_dataset(
     set data_path names (a folder of daily files or a glob) when it is not a folder holding
     <symbol>.parquet for every symbol; E_DATA_FILE_MISSING names a symbol without data."""
     symbols = book_of(cfg).symbols
-    if (
-        data_path is None
-        or data_path.is_file()
-        or (
-            data_path.is_dir()
-            and (
-                all((data_path / f"{symbol}{EVENT_FILE_SUFFIX}").is_file() for symbol in symbols)
-                or not any(data_path.rglob(f"*{EVENT_FILE_SUFFIX}"))
-            )
-        )
-    ):
+    if data_path is None or _one_file_per_symbol(data_path, symbols):
         paths = list(files_by_symbol(book_data_paths(cfg, data_path)).values())
         return resolve_dataset(paths, lenient=lenient, max_gap_ns=max_gap_ns)
     dataset = resolve_dataset(data_path, lenient=lenient, max_gap_ns=max_gap_ns)
@@ -98,6 +88,18 @@ def book_dataset(
             f"{list(dataset.symbols)}); add that symbol's files to the data set",
         )
     return dataset
+
+
+def _one_file_per_symbol(data_path: Path, symbols: Sequence[str]) -> bool:
+    """Whether data_path gives a book's data the one-file-per-symbol way: one file, or a
+    folder of <symbol>.parquet files (or of no event file at all, which book_data_paths
+    reports naming the first symbol). Else it names a data set."""
+    if data_path.is_file():
+        return True
+    if not data_path.is_dir():
+        return False  # a glob
+    by_name = all((data_path / f"{symbol}{EVENT_FILE_SUFFIX}").is_file() for symbol in symbols)
+    return by_name or not any(data_path.rglob(f"*{EVENT_FILE_SUFFIX}"))
 
 
 def book_data_paths(cfg: MmConfig, data_path: Path | None) -> list[Path]:
