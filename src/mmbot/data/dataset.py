@@ -39,7 +39,7 @@ from mmbot.data.batch import EventBatch
 from mmbot.data.book_files import EVENT_FILE_SUFFIX
 from mmbot.data.schema import InstrumentMeta
 from mmbot.data.screen import data_error
-from mmbot.data.store import iter_events, read_meta, write_events
+from mmbot.data.store import iter_events, read_meta, require_events, write_events
 
 DEFAULT_MAX_GAP_NS: Final = 60 * 1_000_000_000  # one quiet minute is a market, not a hole
 GAP: Final = "E_DATA_GAP"
@@ -154,9 +154,8 @@ def _paths_of(spec: str) -> list[Path]:
 def _data_file(path: Path) -> DataFile:
     meta = read_meta(path)  # checks the file is an event file first
     parquet = pq.ParquetFile(path)
+    require_events(parquet, os.fspath(path))
     rows = parquet.metadata.num_rows
-    if rows == 0:
-        raise data_error("E_DATA_EMPTY", os.fspath(path), 0, "holds no events; drop it")
     columns = ["ts_exch_ns", "ts_local_ns"]
     head = parquet.read_row_group(0, columns=columns)
     tail = parquet.read_row_group(parquet.num_row_groups - 1, columns=columns)
