@@ -17,11 +17,12 @@ from mmbot.data.dataset import DEFAULT_MAX_GAP_NS, resolve_dataset, write_days
 from mmbot.data.synth_params import SYNTH_META
 from mmbot.engine.rundir_commit import file_sha256
 from mmbot.node import build_engine
-from mmbot.node.backtests import book_dataset
+from mmbot.node.backtests import book_dataset, run_backtest
 from mmbot.node.stack import build_book_engine
 
 pytestmark = pytest.mark.selected
 SEED, EVENTS = 3, 60_000
+S = 1_000_000_000
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +130,21 @@ def test_a_books_data_set_must_hold_every_symbol(tmp_path: Path) -> None:
     found = book_dataset(config, tmp_path, lenient=False, max_gap_ns=DEFAULT_MAX_GAP_NS)
     assert found.symbols == ("BTCUSDT", "ETHUSDT")  # the <symbol>.parquet files, not the days
     assert [len(found.files[s]) for s in found.symbols] == [1, 1]
+
+
+def test_lenient_backtest_reports_the_gap_it_replays_strict_refuses_it(
+    data_file: Path, effective: EffectiveConfig, tmp_path: Path
+) -> None:
+    batch, meta = load_events(data_file)
+    days = write_days([batch], meta, tmp_path / "days", days=3, events=len(batch))
+    days[1].unlink()  # a missing middle day: ~40 s of market
+    with pytest.raises(DataError, match=r"^E_DATA_GAP: symbol=BTC-USD files=.*--lenient$"):
+        run_backtest(effective, tmp_path / "days", tmp_path / "strict", print, max_gap_ns=S)
+    said: list[str] = []
+    run_backtest(
+        effective, tmp_path / "days", tmp_path / "run", said.append, lenient=True, max_gap_ns=S
+    )
+    assert said[0] == "data_breaks=1"
+    assert said[1].startswith(f"E_DATA_GAP: symbol=BTC-USD files={days[0]},{days[2]} ")
+    assert (tmp_path / "run" / "backtest.json").is_file()
+    assert not (tmp_path / "strict").exists()
