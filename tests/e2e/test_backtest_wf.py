@@ -148,13 +148,16 @@ def test_wf_over_the_events_split_in_three_files_gives_the_one_file_reports(
 def test_wf_a_bad_row_in_a_later_file_is_one_e_data_line_before_any_fold_runs(
     inputs: Inputs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    good = write_events(
-        tmp_path / "a.parquet", [EventBatch.concat(synthesize(3, 2_000))], SYNTH_META
-    )
-    table = pq.read_table(good)
-    kinds = table.column("kind").to_numpy().copy()
+    whole = pq.read_table(
+        write_events(tmp_path / "whole.parquet", [EventBatch.concat(synthesize(3, 4_000))],
+                     SYNTH_META)
+    )  # fmt: skip
+    (tmp_path / "whole.parquet").unlink()
+    pq.write_table(whole.slice(0, 2_000), tmp_path / "a.parquet")
+    later = whole.slice(2_000)  # b.parquet continues a.parquet: only its bad row is wrong
+    kinds = later.column("kind").to_numpy().copy()
     kinds[1_500] = 9
-    bad = table.set_column(table.schema.get_field_index("kind"), "kind", pa.array(kinds))
+    bad = later.set_column(later.schema.get_field_index("kind"), "kind", pa.array(kinds))
     pq.write_table(bad, tmp_path / "b.parquet")
     returncode = run_cli(*_wf_args(inputs, tmp_path / "out", data=tmp_path))
     lines = capsys.readouterr().err.splitlines()

@@ -93,3 +93,13 @@ def test_wf_on_a_pipe_or_quiet_writes_no_bar(small_wf_data: Path, tmp_path: Path
     code, output = _on_a_terminal(*_wf_args(small_wf_data, tmp_path / "quiet", "--quiet"))
     assert code == 0, output
     assert "tasks/s" not in output and "RESULT=OK" in output
+
+
+def test_backtest_run_draws_an_event_bar_on_a_terminal(small_wf_data: Path, tmp_path: Path) -> None:
+    args = ["backtest", "run", "-c", "configs/example.yaml", "--data", str(small_wf_data)]
+    code, output = _on_a_terminal(*args, "--out", str(tmp_path / "run"))
+    assert code == 0, output
+    assert "20000/20000" in output and "- events/s" not in output.split("20000/20000")[-1], output
+    quiet_code, quiet_output = _on_a_terminal(*args, "--out", str(tmp_path / "quiet"), "--quiet")
+    assert quiet_code == 0, quiet_output
+    assert "events/s" not in quiet_output and "RESULT=OK" in quiet_output

@@ -1,4 +1,8 @@
-"""`mmbot backtest run`: the engine in backtest mode over one event file, then its reports.
+"""`mmbot backtest run`: the engine in backtest mode over a data set, then its reports.
+
+The events are streamed (mmbot.sim.EventStream): the simulator reads STREAM_CHUNK_ROWS at a
+time, file after file of the data set (mmbot.data.dataset), so memory does not grow with the
+data; the result is the in-memory run's, byte for byte.
 
 A run leaves a run directory (fills.csv, orders.csv, mids.csv, run.json; see
 docs/RUN_DIRECTORY.md) and the backtest report (backtest.json, BACKTEST.md) built from that
@@ -10,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -33,8 +37,10 @@ from mmbot.backtest.wiring import (
     check_instrument,
 )
 from mmbot.config import EffectiveConfig
-from mmbot.core.errors import DataError
-from mmbot.data import EventBatch, InstrumentMeta, load_events
+from mmbot.core.errors import ConfigError, DataError
+from mmbot.data import EventBatch, InstrumentMeta
+from mmbot.data.dataset import DataSet, resolve_dataset
+from mmbot.data.progress import RowsDone, reporting
 from mmbot.engine.loop import Engine
 from mmbot.engine.metrics import NO_EXTRAS, BookExtras, engine_samples
 from mmbot.engine.records import (
@@ -49,12 +55,14 @@ from mmbot.engine.rundir import InstrumentRecord, MidSeriesRecord, RunInfo, writ
 from mmbot.engine.rundir_commit import building_run_dir, file_sha256
 from mmbot.engine.rundir_read import read_run_dir
 from mmbot.obs.exporter import exposition
+from mmbot.sim import EventStream
 
 REPORT_JSON: Final = "backtest.json"
 REPORT_MD: Final = "BACKTEST.md"
 REPORT_FILES: Final = (REPORT_JSON, REPORT_MD)
 MUX_CHART: Final = "mux.svg"  # a book's regime and weights over time
 MARKOUT_HORIZON_MS: Final = 1000
+STREAM_CHUNK_ROWS: Final = 1_000_000  # events the simulator holds loaded, about 48 MB
 _NS_PER_S: Final = 1_000_000_000
 
 
@@ -74,12 +82,34 @@ class DataSpan:
     @classmethod
     def over(cls, batches: Sequence[EventBatch]) -> DataSpan:
         """Return the span of several symbols' batches: first to last event of any."""
-        spans = [cls.of(batch) for batch in batches]
+        return cls.merge([cls.of(batch) for batch in batches])
+
+    @classmethod
+    def merge(cls, spans: Sequence[DataSpan]) -> DataSpan:
+        """Return the span of several symbols' spans: first to last event of any."""
         return cls(
             min(span.first_ts_ns for span in spans),
             max(span.last_ts_ns for span in spans),
             sum(span.events for span in spans),
         )
+
+    @classmethod
+    def tally(cls, chunks: Iterable[EventBatch]) -> tuple[Iterator[EventBatch], list[DataSpan]]:
+        """Return chunks passed through, and a list that holds their span once they are all
+        read (a stream's span, known only at its end)."""
+        found: list[DataSpan] = []
+
+        def passing() -> Iterator[EventBatch]:
+            first = last = events = 0
+            for chunk in chunks:
+                if len(chunk):
+                    first = first if events else int(chunk.ts_exch_ns[0])
+                    last = int(chunk.ts_exch_ns[-1])
+                    events += len(chunk)
+                yield chunk
+            found.append(cls(first, last, events))
+
+        return passing(), found
 
     def payload(self) -> dict[str, object]:
         """Return the report's `data` section."""
@@ -163,13 +193,16 @@ def write_run(
     data_path: Path,
     mode: str = "backtest",
     extras: BookExtras = NO_EXTRAS,
+    data_sha256: str | None = None,
 ) -> None:
     """Write the run directory of a finished one-symbol engine run over data_path (mode as
-    recorded in run.json; extras: the metric values the engine does not own); E_DATA_TOO_SHORT
-    when no decision point saw a two-sided book."""
+    recorded in run.json; extras: the metric values the engine does not own; data_sha256: of
+    the data set, default the file's); E_DATA_TOO_SHORT when no decision point saw a
+    two-sided book."""
     mids = mid_record(engine, meta.symbol)
     _refuse_no_mids(engine, [mids], effective, {meta.symbol: data_path})
-    info = _run_info(effective, mode, file_sha256(data_path), [meta])
+    sha = file_sha256(data_path) if data_sha256 is None else data_sha256
+    info = _run_info(effective, mode, sha, [meta])
     write_run_dir(
         out, info, fill_records(engine, meta.symbol), order_records(engine, meta.symbol), [mids],
         risk_log(engine), metrics=exposition(engine_samples(engine, extras)),
@@ -186,13 +219,43 @@ def write_book_run(
 ) -> None:
     """Write the run directory of a finished book run: every symbol's fills, orders and mids,
     the mux trace and the allocations (mux.csv, allocations.csv; docs/RUN_DIRECTORY.md)."""
+    paths = {meta.symbol: path for _, meta, path in files}
+    metas = [meta for _, meta, _ in files]
+    _write_book_run_dir(engine, out, effective, metas, paths, book_data_sha256(files), mode, extras)
+
+
+def _write_book_run_dir(
+    engine: Engine,
+    out: Path,
+    effective: EffectiveConfig,
+    metas: Sequence[InstrumentMeta],
+    paths: Mapping[str, Path],
+    data_sha256: str,
+    mode: str = "backtest",
+    extras: BookExtras = NO_EXTRAS,
+) -> None:
+    """write_book_run over each symbol's instrument and data path (named in errors)."""
     mids = mid_records(engine)
-    _refuse_no_mids(engine, mids, effective, {meta.symbol: path for _, meta, path in files})
-    info = _run_info(effective, mode, book_data_sha256(files), [meta for _, meta, _ in files])
+    _refuse_no_mids(engine, mids, effective, paths)
+    info = _run_info(effective, mode, data_sha256, metas)
     write_run_dir(
         out, info, fill_records(engine), order_records(engine), mids, risk_log(engine),
         book_tables(engine), exposition(engine_samples(engine, extras)),
     )  # fmt: skip
+
+
+def dataset_sha256(dataset: DataSet, *, book: bool = False) -> str:
+    """Return the sha256 of a data set: its file's for one file (not a book), else of the
+    `<symbol> <file sha256>` lines in symbol then replay order (book_data_sha256 for one file
+    a symbol)."""
+    if len(dataset.paths) == 1 and not book:
+        return file_sha256(dataset.paths[0])
+    lines = [
+        f"{symbol} {file_sha256(one.path)}\n"
+        for symbol in dataset.symbols
+        for one in dataset.files[symbol]
+    ]
+    return hashlib.sha256("".join(lines).encode("ascii")).hexdigest()
 
 
 def book_data_sha256(files: Sequence[BookFile]) -> str:
@@ -352,11 +415,16 @@ def run_backtest(
     *,
     make_engine: EngineFactory,
     events: tuple[EventBatch, InstrumentMeta] | None = None,
+    dataset: DataSet | None = None,
+    on_rows: RowsDone | None = None,
 ) -> BacktestOutcome:
     """Run make_engine's engine over data_path; commit the run directory and its report at
-    out whole."""
+    out whole. on_rows is told the events of each streamed chunk once it is replayed."""
     with building_run_dir(out) as stage:
-        outcome = backtest_into(effective, data_path, stage, make_engine=make_engine, events=events)
+        outcome = backtest_into(
+            effective, data_path, stage, make_engine=make_engine, events=events,
+            dataset=dataset, on_rows=on_rows,
+        )  # fmt: skip
     for name in REPORT_FILES:
         say(f"wrote {out / name}")
     return outcome
@@ -369,17 +437,56 @@ def backtest_into(
     *,
     make_engine: EngineFactory,
     events: tuple[EventBatch, InstrumentMeta] | None = None,
+    dataset: DataSet | None = None,
+    chunk_rows: int = STREAM_CHUNK_ROWS,
+    on_rows: RowsDone | None = None,
 ) -> BacktestOutcome:
-    """Run make_engine's engine over data_path (events: its contents, already loaded); write
-    the run directory and the report into folder (a building_run_dir stage or a scratch
-    folder: nothing is committed here)."""
-    batch, meta = events if events is not None else load_events(data_path)
+    """Run make_engine's engine over data_path and write the run directory and the report
+    into folder (a building_run_dir stage or a scratch folder: nothing is committed here).
+
+    events: data_path's contents, already loaded (replayed from memory); otherwise the data
+    set data_path names (dataset: already resolved; one symbol) is streamed chunk_rows
+    events at a time.
+    """
+    if events is not None:
+        batch, meta = events
+        check_instrument(effective.config, meta, data_path)
+        engine = make_engine(effective.config, batch)
+        engine.run()
+        return _finish(engine, effective, meta, data_path, folder, DataSpan.of(batch), None)
+    dataset = resolve_dataset(data_path) if dataset is None else dataset
+    symbol = _one_symbol(dataset, data_path)
+    meta = dataset.meta(symbol)
     check_instrument(effective.config, meta, data_path)
-    engine = make_engine(effective.config, batch)
+    chunks, spans = DataSpan.tally(reporting(dataset.stream(symbol, chunk_rows), on_rows))
+    engine = make_engine(effective.config, EventStream(chunks))
     engine.run()
+    return _finish(engine, effective, meta, data_path, folder, spans[0], dataset_sha256(dataset))
+
+
+def _one_symbol(dataset: DataSet, data_path: Path) -> str:
+    if len(dataset.symbols) != 1:
+        raise ConfigError(
+            "E_CFG_DATA_MISMATCH",
+            f"data={data_path} holds symbols {list(dataset.symbols)}; a one-symbol config "
+            "replays one: narrow --data to that symbol's files, or backtest a portfolio config",
+        )
+    return dataset.symbols[0]
+
+
+def _finish(
+    engine: Engine,
+    effective: EffectiveConfig,
+    meta: InstrumentMeta,
+    data_path: Path,
+    folder: Path,
+    span: DataSpan,
+    data_sha256: str | None,
+) -> BacktestOutcome:
+    """Write the run directory and the report of a finished one-symbol run into folder."""
     values = engine.values()
-    write_run(engine, folder, effective, meta, data_path)
-    report, audit, audited = audited_report(folder, effective, values, DataSpan.of(batch))
+    write_run(engine, folder, effective, meta, data_path, data_sha256=data_sha256)
+    report, audit, audited = audited_report(folder, effective, values, span)
     write_json(folder / REPORT_JSON, report)
     write_text(folder / REPORT_MD, render_backtest_md(report))
     return BacktestOutcome(report=report, values=values, audit=audit, audited=audited)
@@ -387,16 +494,19 @@ def backtest_into(
 
 def run_book_backtest(
     effective: EffectiveConfig,
-    files: Sequence[BookFile],
+    dataset: DataSet,
     out: Path,
     say: Callable[[str], None],
     *,
     make_engine: BookEngineFactory,
+    on_rows: RowsDone | None = None,
 ) -> BacktestOutcome:
-    """Run the config's book over one event file per symbol; commit the run directory and its
-    report at out whole."""
+    """Run the config's book over a data set (its symbols' streams); commit the run directory
+    and its report at out whole. on_rows: as run_backtest's, over every symbol."""
     with building_run_dir(out) as stage:
-        outcome = book_backtest_into(effective, files, stage, make_engine=make_engine)
+        outcome = book_backtest_into(
+            effective, dataset, stage, make_engine=make_engine, on_rows=on_rows
+        )
     for name in (*REPORT_FILES, MUX_CHART):
         say(f"wrote {out / name}")
     return outcome
@@ -404,21 +514,31 @@ def run_book_backtest(
 
 def book_backtest_into(
     effective: EffectiveConfig,
-    files: Sequence[BookFile],
+    dataset: DataSet,
     folder: Path,
     *,
     make_engine: BookEngineFactory,
+    chunk_rows: int = STREAM_CHUNK_ROWS,
+    on_rows: RowsDone | None = None,
 ) -> BacktestOutcome:
-    """Run the config's book over files (one per symbol) and write the run directory, the
-    report with its per-symbol/strategy/leg figures and the mux chart into folder."""
+    """Run the config's book over the data set, each symbol streamed chunk_rows events at a
+    time, and write the run directory, the report with its per-symbol/strategy/leg figures
+    and the mux chart into folder."""
     config = effective.config
-    for _, meta, path in files:
-        check_book_instrument(config, meta, path)
-    engine = make_engine(config, {meta.symbol: batch for batch, meta, _ in files})
+    first_paths = {symbol: dataset.files[symbol][0].path for symbol in dataset.symbols}
+    for symbol in dataset.symbols:
+        check_book_instrument(config, dataset.meta(symbol), first_paths[symbol])
+    tallies = {
+        s: DataSpan.tally(reporting(dataset.stream(s, chunk_rows), on_rows))
+        for s in dataset.symbols
+    }
+    engine = make_engine(config, {s: EventStream(chunks) for s, (chunks, _) in tallies.items()})
     engine.run()
     values = engine.values()
-    write_book_run(engine, folder, effective, files)
-    span = DataSpan.over([batch for batch, _, _ in files])
+    metas = [dataset.meta(symbol) for symbol in dataset.symbols]
+    sha = dataset_sha256(dataset, book=True)
+    _write_book_run_dir(engine, folder, effective, metas, first_paths, sha)
+    span = DataSpan.merge([spans[0] for _, spans in tallies.values()])
     report, audit, audited = audited_report(folder, effective, values, span, by_group=True)
     write_json(folder / REPORT_JSON, report)
     write_text(folder / REPORT_MD, render_backtest_md(report))

@@ -20,13 +20,13 @@ ExecutorName = Literal["local", "ray"]
 
 
 class Ticker(Protocol):
-    """Progress sink: told the task count once, then told of each finished task."""
+    """Progress sink: told the total once (tasks, events), then of each unit done."""
 
     def start(self, total: int) -> None:
-        """Announce the number of tasks."""
+        """Announce the total."""
 
-    def advance(self) -> None:
-        """Count one finished task."""
+    def advance(self, count: int = 1) -> None:
+        """Count count more units done."""
 
 
 class SilentTicker:
@@ -35,8 +35,8 @@ class SilentTicker:
     def start(self, total: int) -> None:
         """Ignore the task count."""
 
-    def advance(self) -> None:
-        """Ignore a finished task."""
+    def advance(self, count: int = 1) -> None:
+        """Ignore units done."""
 
 
 class TaskRunner(Protocol):

@@ -16,11 +16,14 @@ from mmbot.config.book import book_of
 from mmbot.core.errors import ConfigError
 from mmbot.data import EventBatch, InstrumentMeta
 from mmbot.engine.loop import Engine
+from mmbot.sim import EventStream
 
-# Return a fresh backtest engine (sim clock, sim venue, the config's full stack) over events.
-EngineFactory = Callable[[MmConfig, EventBatch], Engine]
-# Return a fresh backtest engine of the config's book over each symbol's events.
-BookEngineFactory = Callable[[MmConfig, Mapping[str, EventBatch]], Engine]
+# Return a fresh backtest engine (sim clock, sim venue, the config's full stack) over events,
+# in memory or streamed.
+EngineFactory = Callable[[MmConfig, EventBatch | EventStream], Engine]
+# Return a fresh backtest engine of the config's book over each symbol's events (in memory or
+# streamed).
+BookEngineFactory = Callable[[MmConfig, Mapping[str, EventBatch | EventStream]], Engine]
 # One symbol's data in a book backtest: its events, the file's metadata, the file.
 BookFile = tuple[EventBatch, InstrumentMeta, Path]
 

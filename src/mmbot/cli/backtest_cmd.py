@@ -14,9 +14,10 @@ from mmbot.backtest.wf import WfSpec
 from mmbot.backtest.wf_exec import ExecutorName
 from mmbot.backtest.wf_tasks import OBJECTIVES
 from mmbot.cli.examples import examples
-from mmbot.cli.progress import progress_bar
+from mmbot.cli.progress import QuietOption, progress_bar
 from mmbot.config import load_config
-from mmbot.data import event_files_in
+from mmbot.core.errors import UsageError
+from mmbot.data.dataset import DEFAULT_MAX_GAP_NS, resolve_dataset
 from mmbot.node import run_backtest, walk_forward
 
 app = typer.Typer(help="Backtest on recorded or synthetic events.", no_args_is_help=True)
@@ -26,6 +27,22 @@ StrictOption = Annotated[
     typer.Option(
         "--strict",
         help="Exit 1 unless VERDICT=PASS (default: exit 0 once the reports are written).",
+    ),
+]
+
+LenientOption = Annotated[
+    bool,
+    typer.Option(
+        "--lenient", help="Count gaps and overlaps between data files instead of failing."
+    ),
+]
+MaxGapOption = Annotated[
+    float,
+    typer.Option(
+        "--max-gap-s",
+        min=0.0,
+        help="Longest pause between consecutive data files that is not a gap "
+        f"(ts_local_ns; default {DEFAULT_MAX_GAP_NS // 1_000_000_000}).",
     ),
 ]
 
@@ -42,6 +59,8 @@ def exit_unless_pass(verdict: str, strict: bool) -> None:
         "mmbot backtest run -c configs/fixtures/backtest_pass.yaml --data out/data/alt.parquet "
         "--out out/pass --strict",
         "mmbot backtest run -c configs/portfolio_example.yaml --data out/data/book --out out/book",
+        "mmbot backtest run -c configs/example.yaml --data 'out/data/days/*/*.parquet' "
+        "--out out/days",
     )
 )
 def run(
@@ -50,19 +69,25 @@ def run(
         Path | None,
         typer.Option(
             "--data",
-            help="Event file (Parquet, mmbot schema); for a portfolio config a directory of "
-            "<symbol>.parquet files (default: each instrument's data).",
+            help="Event file (Parquet, mmbot schema), a folder or a glob of daily files "
+            "(SYMBOL/YYYY-MM-DD.parquet, replayed in order; docs/DATA.md); for a portfolio "
+            "config a directory of <symbol>.parquet files (default: each instrument's data).",
         ),
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="YAML config (default: embedded).")
     ] = None,
     strict: StrictOption = False,
+    lenient: LenientOption = False,
+    max_gap_s: MaxGapOption = DEFAULT_MAX_GAP_NS / 1e9,
+    quiet: QuietOption = False,
 ) -> None:
     """Backtest the configured strategy stack (or book); print the verdict, a line per symbol
     and strategy of a book, and where the reports are."""
     effective = load_config(config, os.environ)
-    outcome = run_backtest(effective, data, out, typer.echo)
+    with progress_bar("backtest", "events", quiet) as bar:
+        outcome = run_backtest(effective, data, out, typer.echo, lenient=lenient,
+                               max_gap_ns=round(max_gap_s * 1e9), progress=bar)  # fmt: skip
     report = outcome.report
     figures = report["figures"]
     bottleneck = report["bottleneck"]
@@ -79,10 +104,19 @@ def run(
     exit_unless_pass(str(report["verdict"]), strict)
 
 
-def wf_data_files(given: list[Path]) -> list[Path]:
-    """Return the event files of --data, in time order: files as given, a folder's *.parquet
-    by name."""
-    return [path for item in given for path in (event_files_in(item) if item.is_dir() else [item])]
+def wf_data_files(given: list[Path], lenient: bool, max_gap_ns: int) -> list[Path]:
+    """Return the event files of --data in replay order: one symbol's data set, checked for
+    gaps and overlaps (docs/DATA.md)."""
+    dataset = resolve_dataset(given, lenient=lenient, max_gap_ns=max_gap_ns)
+    if len(dataset.symbols) != 1:
+        raise UsageError(
+            "E_CLI_USAGE",
+            f"--data names {len(dataset.symbols)} symbols ({','.join(dataset.symbols)}); "
+            "walk-forward runs one symbol: give that symbol's files",
+        )
+    for found in dataset.breaks:
+        typer.echo(f"WARN {found.line()}")
+    return list(dataset.paths)
 
 
 @app.command()
@@ -91,8 +125,8 @@ def wf(
         list[Path],
         typer.Option(
             "--data",
-            help="Event file (Parquet, mmbot schema), or a folder of one symbol's files (its "
-            "*.parquet by name); repeat for several files, in time order.",
+            help="Event file (Parquet, mmbot schema), a folder or a glob of one symbol's daily "
+            "files (replayed in time order; docs/DATA.md); repeat for several.",
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Folder for wf.json and WF.md.")],
@@ -121,7 +155,9 @@ def wf(
             "--ray-address", envvar="RAY_ADDRESS", help="Join this Ray cluster, not a new one."
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    lenient: LenientOption = False,
+    max_gap_s: MaxGapOption = DEFAULT_MAX_GAP_NS / 1e9,
+    quiet: QuietOption = False,
 ) -> None:
     """Walk forward: search the grid on each train window, test the winner on the next one."""
     effective = load_config(config, os.environ)
@@ -130,7 +166,10 @@ def wf(
         objective=objective, executor=engine, workers=workers, ray_address=ray_address,
     )  # fmt: skip
     with progress_bar("walk-forward", "tasks", quiet) as bar:
-        report = walk_forward(effective, wf_data_files(data), out, spec, typer.echo, bar)
+        report = walk_forward(
+            effective, wf_data_files(data, lenient, round(max_gap_s * 1e9)), out, spec,
+            typer.echo, bar,
+        )  # fmt: skip
     aggregate = report["aggregate"]
     assert isinstance(aggregate, dict)
     typer.echo(

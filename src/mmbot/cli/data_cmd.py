@@ -12,8 +12,11 @@ import typer
 from mmbot import data
 from mmbot.artifacts import fmt6, write_json
 from mmbot.cli.examples import examples
-from mmbot.cli.progress import progress_bar
+from mmbot.cli.progress import QuietOption, progress_bar
 from mmbot.core.errors import UsageError
+from mmbot.data.book_files import EVENT_FILE_SUFFIX
+from mmbot.data.dataset import DEFAULT_MAX_GAP_NS, resolve_dataset, write_days
+from mmbot.data.info import DataSetSummary
 from mmbot.data.progress import reporting
 from mmbot.data.synth_params import PRESETS
 from mmbot.data.synth_params import preset as synth_preset
@@ -43,7 +46,6 @@ VenueOption = Annotated[str, typer.Option("--venue", help="Venue name stored in 
 SymbolOption = Annotated[str, typer.Option("--symbol", help="Symbol stored in the file.")]
 TickOption = Annotated[float, typer.Option("--tick-size", help="Price tick, quote currency.")]
 LotOption = Annotated[float, typer.Option("--lot-size", help="Size lot, base currency.")]
-QuietOption = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
 LenientOption = Annotated[
     bool,
     typer.Option("--lenient", help="Drop bad rows and count them (default: fail on the first)."),
@@ -78,6 +80,7 @@ def _print_report(report: _Report, json_out: Path | None) -> None:
         "mmbot data synth --preset fixture_alt --seed 7 --events 300000 --out out/data/alt.parquet",
         "mmbot data synth --seed 7 --events 400000 --symbols BTCUSDT,ETHUSDT --correlation 0.7 "
         "--out out/data/pair",
+        "mmbot data synth --seed 7 --events 3000000 --days 3 --out out/data/days",
     )
 )
 def synth(
@@ -112,9 +115,21 @@ def synth(
         ),
     ] = None,
     quiet: QuietOption = False,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            min=1,
+            help="Write the events as this many continuous daily files, "
+            "<out>/<symbol>/<YYYY-MM-DD>.parquet, of equal size (--out is then a folder).",
+        ),
+    ] = None,
 ) -> None:
-    """Write a seeded synthetic market (docs/SYNTH_MODEL.md) as an event file, or one file
-    per symbol of a correlated market (--symbols)."""
+    """Write a seeded synthetic market (docs/SYNTH_MODEL.md) as an event file, one file
+    per symbol of a correlated market (--symbols), or a set of daily files (--days)."""
+    if days is not None:
+        _synth_days(seed, events, out, preset, days, symbols, quiet)
+        return
     if symbols is not None:
         _synth_market(seed, events, out, preset, symbols, correlation, quiet)
         return
@@ -137,6 +152,35 @@ def synth(
     typer.echo(f"events={data.count_events(path)}")
     if preset != "default":
         typer.echo(f"preset={preset} symbol={meta.symbol} tick_size={meta.tick_size:g}")
+    typer.echo("RESULT=OK")
+
+
+def _synth_days(
+    seed: int,
+    events: int,
+    out: Path | None,
+    preset: str,
+    days: int,
+    symbols: str | None,
+    quiet: bool,
+) -> None:
+    if symbols is not None:
+        raise UsageError("E_CLI_USAGE", "--days writes one symbol's daily files; drop --symbols")
+    if days > events:
+        raise UsageError("E_CLI_USAGE", f"--days {days} needs at least as many --events")
+    try:
+        params, meta = synth_preset(preset)
+    except ValueError as exc:
+        raise UsageError("E_CLI_USAGE", str(exc)) from None
+    folder = out or Path("out/data") / f"synth_days{days}_s{seed}_n{events}"
+    with progress_bar("synth", "events", quiet, total=events) as bar:
+        stream = reporting(data.synthesize(seed, events, meta, params), bar.advance)
+        paths = write_days(stream, meta, folder, days=days, events=events)
+    for path in paths:
+        typer.echo(f"out={path}")
+    typer.echo(f"seed={seed}")
+    typer.echo(f"events={events}")
+    typer.echo(f"days={days}")
     typer.echo("RESULT=OK")
 
 
@@ -181,24 +225,50 @@ def _synth_market(
     epilog=examples(
         "mmbot data info out/data/synth_s7_n1000000.parquet",
         "mmbot data info out/data/pair --json out/data/pair_info.json",
+        "mmbot data info out/data/days",
     )
 )
 def info(
     files: Annotated[
         list[Path],
-        typer.Argument(help="Event files (Parquet) or folders (every *.parquet, by name)."),
+        typer.Argument(
+            help="Event files (Parquet) or folders (every *.parquet, by name); one folder of "
+            "daily files (<symbol>/<day>.parquet) or one glob: a data set summary."
+        ),
     ],
     json_out: JsonOption = None,
+    max_gap_s: Annotated[
+        float,
+        typer.Option(
+            "--max-gap-s",
+            min=0.0,
+            help="Data set: longest pause between consecutive files that is not a gap "
+            f"(default {DEFAULT_MAX_GAP_NS // 1_000_000_000}).",
+        ),
+    ] = DEFAULT_MAX_GAP_NS / 1e9,
 ) -> None:
     """Print what event files hold, one key=value a line, then RESULT=OK; for 2+ files
     each file's lines, then a summary of the set (symbols, rows, common time span). A file
-    an import recorded (binance-stream) adds import_* lines: clock offset, gaps, checks."""
+    an import recorded (binance-stream) adds import_* lines: clock offset, gaps, checks.
+    A data set of daily files prints its symbols, days, rows and the gaps and overlaps
+    between consecutive files (docs/DATA.md, data sets)."""
+    if len(files) == 1 and _is_dataset(files[0]):
+        dataset = resolve_dataset(files[0], lenient=True, max_gap_ns=round(max_gap_s * 1e9))
+        _print_report(DataSetSummary(dataset), json_out)
+        return
     paths = [
         path
         for given in files
         for path in (data.event_files_in(given) if given.is_dir() else [given])
     ]
     _print_report(data.describe(paths), json_out)
+
+
+def _is_dataset(given: Path) -> bool:
+    """A folder with event files in subfolders, or a pattern that is no path: a data set."""
+    if given.is_dir():
+        return any(given.glob(f"*/*{EVENT_FILE_SUFFIX}"))
+    return not given.exists() and any(char in str(given) for char in "*?[")
 
 
 @import_app.command("tardis")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
+import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -24,6 +26,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+QuietOption = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
+
 
 class _RateColumn(ProgressColumn):
     """`12,345 events/s`: the bar's speed in its unit."""
@@ -33,7 +37,10 @@ class _RateColumn(ProgressColumn):
         self._unit = unit
 
     def render(self, task: Task) -> Text:
+        # rich's speed needs two samples; a run done in one chunk shows its average instead.
         speed = task.finished_speed or task.speed
+        if speed is None and task.completed and task.elapsed:
+            speed = task.completed / task.elapsed
         shown = "-" if speed is None else f"{speed:,.0f}"
         return Text(f"{shown} {self._unit}/s")
 

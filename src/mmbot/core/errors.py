@@ -62,6 +62,8 @@ REGISTRY: Final[dict[str, str]] = {
     "E_DATA_TOO_SHORT": "an event file holds too few events to run over",
     "E_DATA_SEQUENCE_GAP": "a depth diff does not follow the one before (pu) or the snapshot",
     "E_DATA_NO_SNAPSHOT": "a depth stream recording has no snapshot to start the book from",
+    "E_DATA_GAP": "consecutive event files of a symbol leave a gap longer than allowed",
+    "E_DATA_OVERLAP": "an event file of a symbol starts before the previous one ends",
     "E_DATA_BOOK_MISMATCH": "the book rebuilt from depth diffs differs from the venue's top",
     # edge audit and run directories
     "E_AUDIT_MISSING_FILE": "a run directory lacks a file the audit needs",

@@ -51,14 +51,11 @@ def book_files_in(directory: str | os.PathLike[str], symbols: Sequence[str]) -> 
     return paths
 
 
-def load_book_files(
-    paths: Sequence[str | os.PathLike[str]],
-) -> list[tuple[EventBatch, InstrumentMeta, Path]]:
-    """Load every event file (one symbol each); return (events, instrument, path) sorted by
-    symbol. Two files of one symbol are E_DATA_DUPLICATE_SYMBOL, before any data is read."""
-    files = [Path(path) for path in paths]
+def files_by_symbol(paths: Sequence[str | os.PathLike[str]]) -> dict[str, Path]:
+    """Return each file by the symbol its metadata names, reading no events; two files of one
+    symbol are E_DATA_DUPLICATE_SYMBOL."""
     seen: dict[str, Path] = {}
-    for path in files:
+    for path in map(Path, paths):
         symbol = read_meta(path).symbol
         if symbol in seen:
             raise DataError(
@@ -67,6 +64,15 @@ def load_book_files(
                 "per symbol: drop one of them",
             )
         seen[symbol] = path
+    return seen
+
+
+def load_book_files(
+    paths: Sequence[str | os.PathLike[str]],
+) -> list[tuple[EventBatch, InstrumentMeta, Path]]:
+    """Load every event file (one symbol each); return (events, instrument, path) sorted by
+    symbol. Two files of one symbol are E_DATA_DUPLICATE_SYMBOL, before any data is read."""
+    seen = files_by_symbol(paths)
     loaded = []
     for symbol in sorted(seen):
         events, meta = load_events(seen[symbol])

@@ -1,4 +1,5 @@
-"""`info`: what an event file holds, from one streaming pass (counts, time span, book replay)."""
+"""`info`: what an event file holds, from one streaming pass (counts, time span, book replay);
+DataSetSummary: what a data set of daily files holds, from its footers."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from mmbot.artifacts import JsonValue, fmt6, utc_iso
 from mmbot.data.book import BookReplay
+from mmbot.data.dataset import GAP, OVERLAP, DataSet
 from mmbot.data.schema import KIND_CLEAR, KIND_DEPTH, KIND_SNAPSHOT, KIND_TRADE
 from mmbot.data.store import open_events
 
@@ -160,3 +162,47 @@ class DataSetInfo:
 def info_set(paths: Sequence[str | os.PathLike[str]]) -> DataSetInfo:
     """Return the summary of several event files (each one's info, in the order given)."""
     return DataSetInfo(tuple(info(path) for path in paths))
+
+
+@dataclass(frozen=True, slots=True)
+class DataSetSummary:
+    """What a data set of daily files holds (mmbot.data.dataset), from the file footers and
+    first/last row groups only: per symbol its files ("days"), rows, first and last exchange
+    time, and the continuity breaks between its files (counted, as --lenient does)."""
+
+    dataset: DataSet
+
+    def _symbol_fields(self, symbol: str) -> dict[str, JsonValue]:
+        files = self.dataset.files[symbol]
+        codes = [b.code for b in self.dataset.breaks if b.symbol == symbol]
+        return {
+            "symbol": symbol,
+            "days": len(files),
+            "rows": sum(one.rows for one in files),
+            "first_utc": utc_iso(files[0].first_ts_exch_ns),
+            "last_utc": utc_iso(files[-1].last_ts_exch_ns),
+            "gaps": codes.count(GAP),
+            "overlaps": codes.count(OVERLAP),
+        }
+
+    def as_dict(self) -> dict[str, JsonValue]:
+        """Return the per-symbol fields, the totals and every break line."""
+        symbols = self.dataset.symbols
+        return {
+            "symbols": ",".join(symbols),
+            "files": len(self.dataset.paths),
+            "rows_total": sum(one.rows for s in symbols for one in self.dataset.files[s]),
+            "by_symbol": [self._symbol_fields(symbol) for symbol in symbols],
+            "breaks": [found.line() for found in self.dataset.breaks],
+        }
+
+    def lines(self) -> list[str]:
+        """Return the totals, one line per symbol, then `breaks=N` and one line per break."""
+        fields = self.as_dict()
+        by_symbol, breaks = fields.pop("by_symbol"), fields.pop("breaks")
+        assert isinstance(by_symbol, list) and isinstance(breaks, list)
+        out = [f"{key}={value}" for key, value in fields.items()]
+        for one in by_symbol:
+            assert isinstance(one, dict)
+            out.append(" ".join(f"{key}={value}" for key, value in one.items()))
+        return [*out, f"breaks={len(breaks)}", *map(str, breaks)]

@@ -173,11 +173,12 @@ def iter_events(
     parquet = _open(path)
     _check_columns(parquet.schema_arrow, where)
     _meta_of(parquet.schema_arrow, where)
-    _require_events(parquet, where)
+    require_events(parquet, where)
     yield from _batches(parquet, where, chunk_rows)
 
 
-def _require_events(parquet: pq.ParquetFile, where: str) -> None:
+def require_events(parquet: pq.ParquetFile, where: str) -> None:
+    """Raise E_DATA_EMPTY for a file without events."""
     if parquet.metadata.num_rows == 0:
         raise data_error("E_DATA_EMPTY", where, 0, "holds no events; re-import or re-synthesize it")
 
@@ -196,7 +197,7 @@ def open_events(
     meta = _meta_of(parquet.schema_arrow, where)
     _check_columns(parquet.schema_arrow, where)
     if not allow_empty:
-        _require_events(parquet, where)
+        require_events(parquet, where)
     return meta, _batches(parquet, where, _CHUNK_ROWS)
 
 

@@ -18,7 +18,7 @@ from mmbot.engine.kill_switch import KillSwitchFile
 from mmbot.engine.loop import Engine, EngineParams, EngineVenue
 from mmbot.engine.orders import ClientSeqs, ExecutionPolicy
 from mmbot.risk import BookLimits, BookRisk, RiskGate, RiskParams
-from mmbot.sim import SimParams
+from mmbot.sim import EventStream, SimParams
 from mmbot.strategy import StrategyParams
 from mmbot.strategy.mux import Mux, MuxParams
 from mmbot.venues import SimVenuePort
@@ -130,14 +130,15 @@ def _risk_params(cfg: MmConfig, instrument: InstrumentSpec) -> RiskParams:
     )  # fmt: skip
 
 
-def sim_port(cfg: MmConfig, events: EventBatch) -> SimVenuePort:
-    """Return the simulated venue over events with the config's sim settings."""
+def sim_port(cfg: MmConfig, events: EventBatch | EventStream) -> SimVenuePort:
+    """Return the simulated venue over events (in memory or streamed) with the config's sim
+    settings."""
     return SimVenuePort(events, SimParams.from_config(cfg))
 
 
 def build_engine(
     cfg: MmConfig,
-    events: EventBatch,
+    events: EventBatch | EventStream,
     strategy_id: str | None = None,
     *,
     signals_enabled: bool | None = None,
@@ -163,7 +164,7 @@ def build_engine(
     )
 
 
-def build_book_engine(cfg: MmConfig, events: Mapping[str, EventBatch]) -> Engine:
+def build_book_engine(cfg: MmConfig, events: Mapping[str, EventBatch | EventStream]) -> Engine:
     """Return the config's book in backtest mode: sim clock, one simulated venue per symbol
     over that symbol's events (backtest.wiring.BookEngineFactory)."""
     return book_engine(
@@ -172,7 +173,7 @@ def build_book_engine(cfg: MmConfig, events: Mapping[str, EventBatch]) -> Engine
 
 
 def build_policy_engine(
-    cfg: MmConfig, events: EventBatch, strategy_id: str, execution: ExecutionPolicy
+    cfg: MmConfig, events: EventBatch | EventStream, strategy_id: str, execution: ExecutionPolicy
 ) -> Engine:
     """Return build_engine's backtest engine with the given execution policy, recording
     quotes (the latency study: backtest.latency.latency_figures)."""

@@ -20,6 +20,9 @@ venue when it arrives: nothing rests, and nothing fills, before the entry latenc
 
 When a report or fill buffer is close to full, `advance` returns ST_NEED_SPACE before the
 step that might overflow; the Python side grows the buffers (state.grow) and calls again.
+When the events arrive in chunks (sim/stream.py) and a cursor reaches the last loaded event
+while more are to come, `advance` returns ST_NEED_EVENTS: the next head of that queue is
+unknown, so no step may be taken before the caller appends the next chunk.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from mmbot.sim.layout import (
     R_FEED_LATENCY_NS,
     R_LATENCY_MODEL,
     R_LOCAL_CURSOR,
+    R_MORE_EVENTS,
     R_N_ACTIVE,
     R_N_CANCELS,
     R_N_FILLS,
@@ -67,6 +71,7 @@ from mmbot.sim.layout import (
     REP_FILL,
     REQ_CANCEL,
     REQ_NEW,
+    ST_NEED_EVENTS,
     ST_NEED_SPACE,
     ST_REACHED,
     X_CASH_LOCAL_USD,
@@ -187,10 +192,14 @@ def advance(st: SimState, until_ns: int) -> int:
     arrival_ts_ns = ts_local_ns if recorded else ts_exch_ns
     arrival_delay_ns = 0 if recorded else regs[R_FEED_LATENCY_NS]
     n_events, req_mask, rep_mask = len(ts_exch_ns), len(req) - 1, len(rep) - 1
+    starved = False
     while True:
         # The time at the head of each queue, FAR_NS when it is empty. Read here, not in
         # helpers: an inlined helper's array arguments would be counted at every step.
         i_exch, i_local = regs[R_EXCH_CURSOR], regs[R_LOCAL_CURSOR]
+        # A cursor at the end of the loaded events while more are to come: the next event of
+        # that queue is not loaded yet, and nothing else may go before it (cursors <= n).
+        starved = max(i_exch, i_local) == n_events and regs[R_MORE_EVENTS] != 0
         req_head, rep_head = regs[R_REQ_HEAD], regs[R_REP_DELIVERED]
         step, t_step = _earliest(
             ts_exch_ns[i_exch] if i_exch < n_events else FAR_NS,
@@ -198,7 +207,7 @@ def advance(st: SimState, until_ns: int) -> int:
             arrival_ts_ns[i_local] + arrival_delay_ns if i_local < n_events else FAR_NS,
             rep[rep_head & rep_mask, P_TS_LOCAL_NS] if rep_head < regs[R_REP_TAIL] else FAR_NS,
         )
-        if t_step > until_ns or t_step == FAR_NS:
+        if starved or t_step > until_ns or t_step == FAR_NS:
             break
         if step == _STEP_VENUE_EVENT:
             # Trades and crossing levels fill at most every resting order.
@@ -248,8 +257,9 @@ def advance(st: SimState, until_ns: int) -> int:
             )
         else:
             _deliver_report(regs, xregs, rep, st.rep_fee_usd)
-    regs[R_NOW_NS] = max(regs[R_NOW_NS], until_ns)
-    return ST_REACHED
+    # Starved, the clock stays where it was: the caller appends events and calls again.
+    regs[R_NOW_NS] = regs[R_NOW_NS] if starved else max(regs[R_NOW_NS], until_ns)
+    return ST_NEED_EVENTS if starved else ST_REACHED
 
 
 @compiled

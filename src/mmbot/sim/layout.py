@@ -39,7 +39,10 @@ R_FEE_TIER: Final = 22
 # price of that level.
 R_CROSS_UNPRINTED_LOTS: Final = 23
 R_CROSS_PRICE_TICKS: Final = 25
-N_REGS: Final = 27
+# 1 while the loaded events are not the end of the stream (sim/stream.py): advance stops when
+# a cursor reaches the last loaded event, for the caller to append the next chunk.
+R_MORE_EVENTS: Final = 27
+N_REGS: Final = 28
 
 # Float registers: SimState.xregs.
 X_TICK_SIZE: Final = 0
@@ -142,6 +145,7 @@ N_LFIELDS: Final = 9
 # advance() results.
 ST_REACHED: Final = 0  # processed everything up to the requested time
 ST_NEED_SPACE: Final = 1  # a buffer is nearly full; grow it and call again
+ST_NEED_EVENTS: Final = 2  # a cursor reached the last loaded event; append a chunk, call again
 # A taker order walks at most this many price levels (a venue's price-band protection);
 # it bounds the rows one step can append, which is what the free-space check relies on.
 MAX_TAKER_LEVELS: Final = 256

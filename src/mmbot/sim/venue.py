@@ -14,7 +14,8 @@ from mmbot.sim.fees import effective_fee_bps, fee_tier_distance_usd
 from mmbot.sim.jit import bound_entry
 from mmbot.sim.params import SimParams
 from mmbot.sim.reports import fill_log_of, take_reports
-from mmbot.sim.state import EventArrays, SimState, grow, new_state
+from mmbot.sim.state import I64, EventArrays, SimState, grow, new_state
+from mmbot.sim.stream import EventStream, Pins, refill
 
 
 def _check_order(side: int, qty_lots: int) -> None:
@@ -31,10 +32,19 @@ class SimVenue:
     Requests are sent at `now_ns` and reach the venue after the entry latency; what the
     venue does comes back as reports after the response latency (`drain_reports`).
     Rejections are reports, never exceptions.
+
+    events: all of them in memory, or an EventStream read chunk by chunk as the clock
+    reaches it (sim/stream.py): the same run, in memory bounded by the chunk size.
     """
 
-    def __init__(self, events: EventArrays, params: SimParams) -> None:
-        self._state: SimState = new_state(events, params)
+    def __init__(self, events: EventArrays | EventStream, params: SimParams) -> None:
+        self._stream = events if isinstance(events, EventStream) else None
+        loaded = events.opening() if isinstance(events, EventStream) else events
+        self._state: SimState = new_state(loaded, params)
+        if self._stream is not None and not self._stream.exhausted:
+            self._state.regs[lo.R_MORE_EVENTS] = 1
+        self._pins = Pins()
+        self.first_ts_local_ns = int(loaded.ts_local_ns[0]) if len(loaded.ts_local_ns) else 0
         self._advance = bound_entry(advance, self._state, 0)
         self._submit = bound_entry(submit, self._state, 0, 0, 0, 0, 0, 0, 0)
 
@@ -42,9 +52,19 @@ class SimVenue:
         """Process everything up to local time ts_ns; return False once the data is used up."""
         if ts_ns < self.now_ns:
             raise ValueError(f"ts_ns={ts_ns} is before now_ns={self.now_ns}; time only advances")
-        while self._advance(self._state, ts_ns) == lo.ST_NEED_SPACE:
-            self._state = grow(self._state)
+        while (status := self._advance(self._state, ts_ns)) != lo.ST_REACHED:
+            if status == lo.ST_NEED_SPACE:
+                self._state = grow(self._state)
+            else:
+                assert self._stream is not None, "only a stream runs out of loaded events"
+                self._state = refill(self._state, self._stream, self._pins)
+        # A cursor at the last loaded event means the stream has ended (advance stops there).
         return bool(self._state.regs[lo.R_LOCAL_CURSOR] < len(self._state.ts_exch_ns))
+
+    def pin(self, array: I64, slot: int) -> None:
+        """Keep the events from index array[slot] on loaded while streaming, and shift that
+        index as consumed events are dropped (a cursor into the events kept outside)."""
+        self._pins.add(array, slot)
 
     def _send(
         self,

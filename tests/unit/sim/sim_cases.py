@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mmbot.data.schema import KIND_CLEAR, KIND_DEPTH, KIND_SNAPSHOT, KIND_TRADE
-from mmbot.sim import SimParams, SimVenue
+from mmbot.sim import EventStream, FixedSpreadQuoterParams, ReportKind, SimParams, SimVenue
 
 MS = 1_000_000
 D, S, C, T = KIND_DEPTH, KIND_SNAPSHOT, KIND_CLEAR, KIND_TRADE
@@ -125,3 +125,42 @@ def synthetic_tape(n_events: int, seed: int = 7) -> Tape:
     price = np.where(kind == T, trade_price, depth_price)
     qty = np.where(kind == T, rng.integers(1, 10, n_events), rng.integers(0, 50, n_events))
     return Tape(*(np.asarray(c, dtype=np.int64) for c in (ts, local, kind, side, price, qty)))
+
+
+def python_quoter(
+    events: Tape | EventStream, params: SimParams, quoter: FixedSpreadQuoterParams
+) -> SimVenue:
+    """The fixed-spread quoting rule written against SimVenue, one decision per Python call
+    (test_sim_quoter checks it against the compiled quoter)."""
+    venue = SimVenue(events, params)
+    working = {BID: (0, 0), ASK: (0, 0)}  # side -> (order_id, price_ticks)
+    decision_ns = venue.now_ns + quoter.decision_interval_ns
+    more = True
+    while more:
+        more = venue.run_until(decision_ns)
+        for report in venue.drain_reports():
+            still_working = report.kind in (ReportKind.ACK, ReportKind.MODIFIED) or (
+                report.kind == ReportKind.FILL and report.leaves_lots > 0
+            )
+            for side, (order_id, _) in working.items():
+                if order_id == report.order_id and not still_working:
+                    working[side] = (0, 0)
+        bid, ask = venue.best_bid_ticks, venue.best_ask_ticks
+        if bid is not None and ask is not None:
+            h2 = 2 * quoter.half_spread_ticks
+            targets = {BID: (bid + ask - h2) // 2, ASK: -(-(bid + ask + h2) // 2)}
+            if venue.position_lots >= quoter.max_position_lots:
+                targets[BID] = None
+            if venue.position_lots <= -quoter.max_position_lots:
+                targets[ASK] = None
+            for side, price in targets.items():
+                order_id, working_price = working[side]
+                if order_id and working_price != price:
+                    venue.cancel(order_id)
+                    working[side] = (0, 0)
+                if price is not None and not working[side][0]:
+                    new_id = venue.submit_limit(side, price, quoter.order_qty_lots)
+                    working[side] = (new_id, price)
+        decision_ns += quoter.decision_interval_ns
+    venue.run_until(venue.now_ns + params.entry_latency_ns + params.response_latency_ns)
+    return venue

@@ -7,57 +7,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.unit.sim.sim_cases import ASK, BID, MS, synthetic_tape
+from tests.unit.sim.sim_cases import MS, python_quoter, synthetic_tape
 
 from mmbot.artifacts import write_fill_log
 from mmbot.sim import (
     FixedSpreadQuoterParams,
     QuoterResult,
-    ReportKind,
     SimParams,
-    SimVenue,
     run_fixed_spread_quoter,
 )
 
 SIM = SimParams(tick_size=0.1, lot_size=0.001)  # 10 ms feed/entry/response, default fees
 QUOTER = FixedSpreadQuoterParams(max_position_lots=5)
 TAPE = synthetic_tape(20_000)
-
-
-def _python_quoter(params: SimParams, quoter: FixedSpreadQuoterParams) -> SimVenue:
-    """The same quoting rule written against SimVenue, one decision per Python call."""
-    venue = SimVenue(TAPE, params)
-    working = {BID: (0, 0), ASK: (0, 0)}  # side -> (order_id, price_ticks)
-    decision_ns = venue.now_ns + quoter.decision_interval_ns
-    more = True
-    while more:
-        more = venue.run_until(decision_ns)
-        for report in venue.drain_reports():
-            still_working = report.kind in (ReportKind.ACK, ReportKind.MODIFIED) or (
-                report.kind == ReportKind.FILL and report.leaves_lots > 0
-            )
-            for side, (order_id, _) in working.items():
-                if order_id == report.order_id and not still_working:
-                    working[side] = (0, 0)
-        bid, ask = venue.best_bid_ticks, venue.best_ask_ticks
-        if bid is not None and ask is not None:
-            h2 = 2 * quoter.half_spread_ticks
-            targets = {BID: (bid + ask - h2) // 2, ASK: -(-(bid + ask + h2) // 2)}
-            if venue.position_lots >= quoter.max_position_lots:
-                targets[BID] = None
-            if venue.position_lots <= -quoter.max_position_lots:
-                targets[ASK] = None
-            for side, price in targets.items():
-                order_id, working_price = working[side]
-                if order_id and working_price != price:
-                    venue.cancel(order_id)
-                    working[side] = (0, 0)
-                if price is not None and not working[side][0]:
-                    new_id = venue.submit_limit(side, price, quoter.order_qty_lots)
-                    working[side] = (new_id, price)
-        decision_ns += quoter.decision_interval_ns
-    venue.run_until(venue.now_ns + params.entry_latency_ns + params.response_latency_ns)
-    return venue
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +59,7 @@ def test_quoter_two_runs_write_identical_fill_log_bytes(
 
 
 def test_quoter_matches_same_rule_on_sim_venue(tmp_path: Path, result: QuoterResult) -> None:
-    venue = _python_quoter(SIM, QUOTER)
+    venue = python_quoter(TAPE, SIM, QUOTER)
     compiled = write_fill_log(tmp_path / "compiled.csv", result.fills).read_bytes()
     stepped = write_fill_log(tmp_path / "stepped.csv", venue.fill_log()).read_bytes()
     assert compiled == stepped

@@ -12,6 +12,7 @@ from mmbot.sim import layout as lo
 from mmbot.sim.jit import bound_entry
 from mmbot.sim.reports import take_report_rows
 from mmbot.sim.state import EventArrays
+from mmbot.sim.stream import EventStream
 from mmbot.sim.view import (
     V_ASK_DEPTH_LOTS,
     V_BEST_ASK_LOTS,
@@ -21,6 +22,7 @@ from mmbot.sim.view import (
     V_BID_DEPTH_LOTS,
     V_BUY_TRADE_DEPTH_TICKS,
     V_BUY_VOLUME_LOTS,
+    V_CURSOR,
     V_EXCH_MID_TICKS_X2,
     V_SELL_TRADE_DEPTH_TICKS,
     V_SELL_VOLUME_LOTS,
@@ -53,9 +55,13 @@ _FILL, _REJECT, _ACK = int(ReportKind.FILL), int(ReportKind.REJECT), int(ReportK
 class SimVenuePort:
     """SimVenue plus the decision-point view the engine needs; no allocation per decision."""
 
-    def __init__(self, events: EventArrays, params: SimParams, depth_levels: int = 5) -> None:
+    def __init__(
+        self, events: EventArrays | EventStream, params: SimParams, depth_levels: int = 5
+    ) -> None:
         self.venue = SimVenue(events, params)
         self._view = new_view()
+        # The view sums the trades since its cursor: they stay loaded while streaming.
+        self.venue.pin(self._view, V_CURSOR)
         self._local_view = bound_entry(local_view, self.venue.state, 0, depth_levels, self._view)
         self._depth_levels = depth_levels
         self._ref_mid_x2 = 0
@@ -74,7 +80,7 @@ class SimVenuePort:
 
     def first_ts_ns(self) -> int:
         """Return the local time of the first event."""
-        return int(self.venue.state.ts_local_ns[0])
+        return self.venue.first_ts_local_ns
 
     def market_view(self, ts_ns: int) -> MarketView:
         """Return what the strategy sees now; trade aggregates since the previous call."""
