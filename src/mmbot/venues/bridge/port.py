@@ -18,7 +18,8 @@ class BridgeableVenue(Venue, Protocol):
 
     @property
     def order_idem_hits_total(self) -> int:
-        """Return how many places were answered from the idempotency store (retries)."""
+        """Return how many places, replaces and cancels were answered from the idempotency
+        store (repeats)."""
         ...
 
     async def start(self, local: LocalState | None = None, adopt: bool = False) -> ReconReport:

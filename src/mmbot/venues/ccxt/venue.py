@@ -85,7 +85,8 @@ class CcxtVenue:
 
     @property
     def order_idem_hits_total(self) -> int:
-        """Return how many places were answered from the idempotency store (retries)."""
+        """Return how many places, replaces and cancels were answered from the idempotency
+        store (repeats)."""
         return self._session.idem.order_idem_hits_total
 
     @property
