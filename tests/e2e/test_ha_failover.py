@@ -51,14 +51,19 @@ class Instance:
     process: subprocess.Popen[bytes]
 
     def log(self) -> list[dict[str, Any]]:
-        path = self.out / ACTION_LOG_FILE
-        if not path.exists():
-            return []
-        lines = path.read_text().split("\n")
-        return [json.loads(line) for line in lines[:-1]]  # the last: "" or a torn line
+        return action_log(self.out)
 
     def elected(self) -> list[dict[str, Any]]:
         return [line for line in self.log() if line["action"] == "elected"]
+
+
+def action_log(out: Path) -> list[dict[str, Any]]:
+    """Return the lines of an instance's ha_actions.jsonl written so far."""
+    path = out / ACTION_LOG_FILE
+    if not path.exists():
+        return []
+    lines = path.read_text().split("\n")
+    return [json.loads(line) for line in lines[:-1]]  # the last: "" or a torn line
 
 
 def _start(name: str, tmp_path: Path, data: Path, spec: str) -> Instance:
@@ -127,9 +132,13 @@ def _scrape(inst: Instance) -> str:
 
 def check_fencing(instances: list[Instance]) -> dict[str, Any]:
     """Check the merged action log; return its elections and sends by token."""
-    merged = sorted(
-        (line for i in instances for line in i.log()), key=lambda line_: line_["mono_ns"]
-    )
+    return check_fenced_logs([i.log() for i in instances])
+
+
+def check_fenced_logs(logs: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """Check the instances' action logs merged into one timeline (see the module docstring);
+    return its elections and sends by token."""
+    merged = sorted((line for log in logs for line in log), key=lambda line_: line_["mono_ns"])
     elections = [
         (line_["mono_ns"], line_["token"]) for line_ in merged if line_["action"] == "elected"
     ]

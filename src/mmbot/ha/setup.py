@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from mmbot.ha.fence import ACTION_LOG_FILE, ActionLog
 from mmbot.ha.lease import LeaderLease, LeaseBackend, LeaseConfig
 from mmbot.ha.redis_lease import redis_lease_of
-from mmbot.ha.role import LeaderRole
 from mmbot.ha.sqlite_lease import HostMonotonicClock, SqliteLease, create_lease_file
 
 _SQLITE: str = "sqlite:"
@@ -51,11 +50,11 @@ def backend_of(spec: str) -> LeaseBackend:
 
 @dataclass(frozen=True, slots=True)
 class HaParts:
-    """An instance's HA pieces: its lease, the registry the fence reads, its role, its log."""
+    """An instance's HA pieces: its lease, the registry the fence reads, its log (the system
+    builds its LeaderRole over them, with the venue it takes over)."""
 
     lease: LeaderLease
     registry: LeaseBackend
-    role: LeaderRole
     log: ActionLog
 
 
@@ -64,4 +63,4 @@ def ha_parts(options: HaOptions, out: Path) -> HaParts:
     backend = backend_of(options.spec)
     lease = LeaderLease(backend, HostMonotonicClock(), options.instance, options.config)
     log = ActionLog(out / ACTION_LOG_FILE, lease)
-    return HaParts(lease, backend, LeaderRole(lease, log), log)
+    return HaParts(lease, backend, log)

@@ -37,6 +37,7 @@ from enum import Enum
 import numpy as np
 
 from mmbot.core.ids import MAX_CLIENT_ID_LEN, MAX_CLIENT_SEQ
+from mmbot.engine.orders import SEQS_PER_SESSION
 from mmbot.venues.base import OrderIntent, Rejected, VenueOrder
 
 
@@ -68,6 +69,19 @@ def client_id_for(intent: OrderIntent) -> str:
             "shorten strategy_id"
         )
     return client_id
+
+
+def epoch_of(client_id: str, tag: str) -> int | None:
+    """Return the epoch (session, or HA fencing token) of a client id client_id_for drew
+    under strategy tag; None for any other id (another strategy's, or not an engine's)."""
+    prefix, _, rest = client_id.partition("-")
+    seq_text, _, digest = rest.partition("-")
+    if prefix != tag or len(digest) != 8 or not seq_text.isalnum():
+        return None
+    try:
+        return int(seq_text, 36) // SEQS_PER_SESSION
+    except ValueError:
+        return None
 
 
 @dataclass(slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from mmbot.core.errors import MmError
 from mmbot.venues.base import Venue, VenueOrder
@@ -35,6 +35,24 @@ class BridgeableVenue(Venue, Protocol):
         ...
 
 
+@runtime_checkable
+class SharedVenue(BridgeableVenue, Protocol):
+    """A venue an HA instance shares with the other instances of its fleet (CcxtVenue)."""
+
+    async def start_standby(self) -> ReconReport:
+        """Connect as a standby: take the venue's position, leave its orders alone."""
+        ...
+
+    async def take_over(self, epoch: int, tag: str) -> int:
+        """Elected: cancel tag's open orders of older epochs, reconcile, arm the dead-man
+        switch; return how many orders were canceled."""
+        ...
+
+    def stand_by(self) -> None:
+        """Stepped down: leave the dead-man switch and the others' orders to the leader."""
+        ...
+
+
 @dataclass(slots=True)
 class BridgeStats:
     """Counters a report or a metrics exporter reads."""
@@ -48,6 +66,7 @@ class BridgeStats:
     blocked_decisions: int = 0
     close_cancels: int = 0  # orders still open at close, canceled by the safety net
     adopt_cancels: int = 0  # orders an earlier session left, canceled at an adopting start
+    takeover_cancels: int = 0  # orders of older epochs an HA election canceled (ha/)
     last_block: str = ""
 
 
