@@ -166,7 +166,7 @@ def run(
     ha_options = _ha_options(mode, ha, instance, adopt)
     effective = load_config(config, os.environ)
     journal = open_journal(out)
-    lease = None if ha_options is None else ha_parts(ha_options, out)
+    lease = None if ha_options is None else ha_parts(ha_options, out, os.environ)
     access = VenueAccess(venue, symbol, base_url, ws_url, os.environ)
     metrics = metrics_options(metrics_port, colour)
     status = status_every(mode, status_every_s, quiet)
