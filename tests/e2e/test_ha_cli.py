@@ -1,5 +1,5 @@
-"""`mmbot run --ha/--instance`: refused where it cannot hold (a venue mode, half the pair, a
-malformed backend), before any run directory or lease file is written."""
+"""`mmbot run --ha/--instance`: refused where it cannot hold (shadow, --adopt, half the pair,
+a malformed backend), before any run directory or lease file is written."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ FIXTURE_CONFIG = REPO_ROOT / "configs" / "fixtures" / "backtest_pass.yaml"
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        (["--mode", "canary", "--ha", "sqlite:{lease}", "--instance", "a"], "--mode live-sim"),
+        (["--mode", "shadow", "--ha", "sqlite:{lease}", "--instance", "a"], "shadow sends no"),
+        (["--mode", "live", "--adopt", "--ha", "sqlite:{lease}", "--instance", "a"], "--adopt"),
         (["--mode", "live-sim", "--ha", "sqlite:{lease}"], "go together"),
         (["--mode", "live-sim", "--instance", "a"], "go together"),
         (["--mode", "live-sim", "--ha", "sqlite:{lease}", "--instance", "a:b"], "E_HA_SPEC"),

@@ -10,10 +10,13 @@ and the host's monotonic time, merged here into one shared log) and checks:
   token was elected.
 
 Scenarios: kill -9 of the leader (Redis backend, a real redis-server), SIGSTOP of the leader
-past its ttl then SIGCONT (SQLite), the SQLite file unavailable for 2 s (a partition), and
-Redis frozen for 2 s (SIGSTOP of redis-server: requests time out). Clock skew and drift
-between instances are covered in-process (tests/unit/ha/test_lease_schedules.py): on one
-host every process reads the same CLOCK_MONOTONIC, and no tool to skew it is installed.
+past its ttl then SIGCONT (SQLite), the SQLite file unavailable for 2 s (a partition),
+Redis frozen for 2 s (SIGSTOP of redis-server: requests time out), and clock skew: the
+standby's clock set ahead of the leader's (MM_HA_TEST_CLOCK_OFFSET_MS, the test seam of
+ha/setup.py; on one host every process reads one CLOCK_MONOTONIC) - within the margin a
+SIGSTOP failover keeps every check, beyond the ttl the standby takes the lease from a live
+leader and the election count catches it. Drift is covered in-process
+(tests/unit/ha/test_lease_schedules.py).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import redis
 from _cli import REPO_ROOT, clean_env
 
 from mmbot.ha import ACTION_LOG_FILE
+from mmbot.ha.setup import CLOCK_OFFSET_ENV
 
 pytestmark = pytest.mark.timeout(120)
 FIXTURE_CONFIG = REPO_ROOT / "configs" / "fixtures" / "backtest_pass.yaml"
@@ -51,25 +55,32 @@ class Instance:
     process: subprocess.Popen[bytes]
 
     def log(self) -> list[dict[str, Any]]:
-        path = self.out / ACTION_LOG_FILE
-        if not path.exists():
-            return []
-        lines = path.read_text().split("\n")
-        return [json.loads(line) for line in lines[:-1]]  # the last: "" or a torn line
+        return action_log(self.out)
 
     def elected(self) -> list[dict[str, Any]]:
         return [line for line in self.log() if line["action"] == "elected"]
 
 
-def _start(name: str, tmp_path: Path, data: Path, spec: str) -> Instance:
+def action_log(out: Path) -> list[dict[str, Any]]:
+    """Return the lines of an instance's ha_actions.jsonl written so far."""
+    path = out / ACTION_LOG_FILE
+    if not path.exists():
+        return []
+    lines = path.read_text().split("\n")
+    return [json.loads(line) for line in lines[:-1]]  # the last: "" or a torn line
+
+
+def _start(name: str, tmp_path: Path, data: Path, spec: str,
+           clock_offset_ms: int = 0) -> Instance:  # fmt: skip
     out = tmp_path / name
     out.mkdir()
+    env = {**clean_env(), CLOCK_OFFSET_ENV: str(clock_offset_ms)}
     with (tmp_path / f"{name}.stderr").open("wb") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "mmbot", "run", "--mode", "live-sim", "--config",
              str(FIXTURE_CONFIG), "--data", str(data), "--out", str(out), "--speed", "2",
              "--quiet", "--ha", spec, "--instance", name],
-            stdout=subprocess.PIPE, stderr=stderr, env=clean_env(), cwd=REPO_ROOT,
+            stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=REPO_ROOT,
         )  # fmt: skip
     return Instance(name, out, process)
 
@@ -83,21 +94,32 @@ def _until(condition: Callable[[], bool], what: str, timeout_s: float = 15.0) ->
 
 
 @pytest.fixture
-def pair(tmp_path: Path, fixture_alt_data: Path) -> Iterator[Callable[[str], list[Instance]]]:
-    """Start two instances on a lease; yield them with the leader first. Kill leftovers."""
+def spawn(tmp_path: Path, fixture_alt_data: Path) -> Iterator[Callable[..., Instance]]:
+    """Yield a starter of instances (name, spec, clock_offset_ms=0). Kill leftovers."""
     started: list[Instance] = []
 
-    def start(spec: str) -> list[Instance]:
-        started.extend(_start(n, tmp_path, fixture_alt_data, spec) for n in ("a", "b"))
-        _until(lambda: any(i.elected() for i in started), "the first election")
-        _until(lambda: _accepted_sends(started, 1) >= 20, "the leader quoting")
-        return sorted(started, key=lambda i: not i.elected())
+    def start(name: str, spec: str, clock_offset_ms: int = 0) -> Instance:
+        started.append(_start(name, tmp_path, fixture_alt_data, spec, clock_offset_ms))
+        return started[-1]
 
     yield start
     for inst in started:
         if inst.process.poll() is None:
             inst.process.kill()
             inst.process.wait()
+
+
+@pytest.fixture
+def pair(spawn: Callable[..., Instance]) -> Callable[[str], list[Instance]]:
+    """Return a starter of two instances on a lease, returned with the leader first."""
+
+    def start(spec: str) -> list[Instance]:
+        started = [spawn(name, spec) for name in ("a", "b")]
+        _until(lambda: any(i.elected() for i in started), "the first election")
+        _until(lambda: _accepted_sends(started, 1) >= 20, "the leader quoting")
+        return sorted(started, key=lambda i: not i.elected())
+
+    return start
 
 
 def _accepted_sends(instances: list[Instance], token: int) -> int:
@@ -127,9 +149,13 @@ def _scrape(inst: Instance) -> str:
 
 def check_fencing(instances: list[Instance]) -> dict[str, Any]:
     """Check the merged action log; return its elections and sends by token."""
-    merged = sorted(
-        (line for i in instances for line in i.log()), key=lambda line_: line_["mono_ns"]
-    )
+    return check_fenced_logs([i.log() for i in instances])
+
+
+def check_fenced_logs(logs: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """Check the instances' action logs merged into one timeline (see the module docstring);
+    return its elections and sends by token."""
+    merged = sorted((line for log in logs for line in log), key=lambda line_: line_["mono_ns"])
     elections = [
         (line_["mono_ns"], line_["token"]) for line_ in merged if line_["action"] == "elected"
     ]
@@ -229,6 +255,53 @@ def test_ha_redis_frozen_leader_steps_down_one_election_after(
     _stop(now_leading, other)
     found = check_fencing([leader, standby])
     assert len(found["elections"]) == 2
+
+
+def _leader_then_skewed_standby(spawn: Callable[..., Instance], spec: str,
+                                skew_ms: int) -> tuple[Instance, Instance]:  # fmt: skip
+    """Start a, let it lead and quote, then start b with its clock skew_ms ahead (it sees
+    the lease expire skew_ms early); return them once b runs."""
+    leader = spawn("a", spec)
+    _until(lambda: bool(leader.elected()), "the first election")
+    _until(lambda: _accepted_sends([leader], 1) >= 20, "the leader quoting")
+    standby = spawn("b", spec, clock_offset_ms=skew_ms)
+    _until(lambda: bool(_scrape(standby)), "the skewed standby running")
+    return leader, standby
+
+
+def test_ha_clock_skew_within_margin_sigstop_failover_keeps_every_check(
+    spawn: Callable[..., Instance], tmp_path: Path
+) -> None:
+    skew_ms = 400  # < margin_ms (500)
+    leader, standby = _leader_then_skewed_standby(spawn, f"sqlite:{tmp_path / 'lease.db'}",
+                                                  skew_ms)  # fmt: skip
+    leader.process.send_signal(signal.SIGSTOP)
+    stopped_ns = time.monotonic_ns()
+    _until(lambda: bool(standby.elected()), "the skewed standby's election")
+    leader.process.send_signal(signal.SIGCONT)  # at once: as early as the skew allows
+    took_ns = standby.elected()[0]["mono_ns"] - stopped_ns
+    assert TTL_NS - RENEW_NS - skew_ms * 1_000_000 <= took_ns <= TTL_NS + 2 * RENEW_NS, took_ns
+    _until(lambda: any(line_["action"] == "stepped_down" for line_ in leader.log()),
+           "the woken leader's step-down")  # fmt: skip
+    _until(lambda: _accepted_sends([standby], 2) >= 20, "the new leader quoting")
+    _stop(standby, leader)
+    found = check_fencing([leader, standby])
+    assert [t for _, t in found["elections"]] == [1, 2]
+    assert {line_["clock_offset_ms"] for line_ in standby.log()} == {skew_ms}
+    assert {line_["clock_offset_ms"] for line_ in leader.log()} == {0}
+
+
+def test_ha_clock_skew_beyond_the_ttl_standby_takes_a_live_leaders_lease(
+    spawn: Callable[..., Instance], tmp_path: Path
+) -> None:
+    leader, standby = _leader_then_skewed_standby(spawn, f"sqlite:{tmp_path / 'lease.db'}",
+                                                  2900)  # fmt: skip
+    # Nothing fails, yet the standby sees the live leader's lease expired after each renew:
+    # a second election with no failover, which the per-failover election check refuses.
+    _until(lambda: bool(standby.elected()), "the standby taking the lease", timeout_s=20.0)
+    assert leader.process.poll() is None and leader.elected()
+    _stop(standby, leader)
+    assert len(check_fencing([leader, standby])["elections"]) >= 2
 
 
 def _last_token(inst: Instance) -> int:

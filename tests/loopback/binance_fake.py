@@ -211,6 +211,7 @@ class FakeBinance(LoopbackServer):
             "side": side, "positionSide": "BOTH", "time": now, "updateTime": now,
         }  # fmt: skip
         self.orders[cid] = order
+        self.stats.order_history.append(("rested", cid))
         await send_all(self._private, self._update(order, "NEW"))
         if await self._lose_ack():
             return web.Response(status=503, text="Service Unavailable")
@@ -299,6 +300,7 @@ class FakeBinance(LoopbackServer):
         else:
             self._countdown_deadline_ms.pop(symbol, None)
         self.dead_man_window_ms = countdown_ms or None
+        self.stats.order_history.append(("countdown", str(countdown_ms)))
         return web.json_response({"symbol": symbol, "countdownTime": str(countdown_ms)})
 
     async def _post_listenKey(self, _: dict[str, str]) -> web.StreamResponse:
@@ -361,6 +363,7 @@ class FakeBinance(LoopbackServer):
         return {"e": "ORDER_TRADE_UPDATE", "E": now, "T": now, "o": o}
 
     async def _cancel(self, order: dict[str, Any]) -> None:
+        self.stats.order_history.append(("canceled", order["clientOrderId"]))
         order["status"] = "CANCELED"
         order["updateTime"] = self.now_ms()
         await send_all(self._private, self._update(order, "CANCELED"))

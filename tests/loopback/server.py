@@ -74,6 +74,9 @@ class FakeStats:
     stale_token_refusals: int = 0  # posts/amends under an older epoch than the newest posted
     bad_signatures: int = 0
     private_streams: int = 0  # private websockets opened (Bybit: authenticated)
+    # Binance: each order that rested or was canceled, and each countdown set, in the order
+    # they happened: ("rested" | "canceled", client id) or ("countdown", milliseconds).
+    order_history: list[tuple[str, str]] = field(default_factory=list)
 
 
 STALE_TOKEN = "stale fencing token: an older epoch than the newest order posted"

@@ -148,8 +148,8 @@ def run(
         str | None,
         typer.Option(
             "--ha",
-            help="live-sim: the leader lease, sqlite:PATH or redis://HOST:PORT/DB; one "
-            "instance of several quotes (docs/HA.md).",
+            help="live-sim/canary/live: the leader lease, sqlite:PATH or "
+            "redis://HOST:PORT/DB; one instance of several quotes (docs/HA.md).",
         ),
     ] = None,
     instance: Annotated[
@@ -163,10 +163,10 @@ def run(
     if venue is not None and data is not None:
         raise UsageError("E_CLI_USAGE", "--venue with --data expected one market: a venue's "
                          "stream (--venue) or a replay (--data)")  # fmt: skip
-    ha_options = _ha_options(mode, ha, instance)
+    ha_options = _ha_options(mode, ha, instance, adopt)
     effective = load_config(config, os.environ)
     journal = open_journal(out)
-    lease = None if ha_options is None else ha_parts(ha_options, out)
+    lease = None if ha_options is None else ha_parts(ha_options, out, os.environ)
     access = VenueAccess(venue, symbol, base_url, ws_url, os.environ)
     metrics = metrics_options(metrics_port, colour)
     status = status_every(mode, status_every_s, quiet)
@@ -175,10 +175,10 @@ def run(
         pacing = pacing_for("1", duration_s, window_s, live_venue=True, status=status)
         cfg = effective.config
         system = (
-            build_live(cfg, access, pacing, journal, gate_file=gate_file, adopt=adopt)
+            build_live(cfg, access, pacing, journal, gate_file=gate_file, adopt=adopt, ha=lease)
             if limits is None
             else build_canary(cfg, access, limits, pacing, journal, gate_file=gate_file,
-                              adopt=adopt)
+                              adopt=adopt, ha=lease)
         )  # fmt: skip
         _print_outcome(mode, run_on_venue(system, out, typer.echo, metrics), journal, out)
         return
@@ -194,14 +194,21 @@ def run(
     _run_replay(mode, effective, data, pacing, journal, out, metrics, lease)
 
 
-def _ha_options(mode: Mode, spec: str | None, instance: str | None) -> HaOptions | None:
+def _ha_options(mode: Mode, spec: str | None, instance: str | None,
+                adopt: bool) -> HaOptions | None:  # fmt: skip
     """Return the --ha/--instance options (None: one instance, no lease)."""
     if spec is None and instance is None:
         return None
-    if spec is None or instance is None or mode is not Mode.live_sim:
-        raise UsageError("E_CLI_USAGE", "--ha and --instance go together, with --mode "
-                         "live-sim (on a venue, a standby's start would reconcile and adopt "
-                         "the leader's orders: docs/HA.md)")  # fmt: skip
+    if spec is None or instance is None or mode is Mode.shadow:
+        raise UsageError(
+            "E_CLI_USAGE",
+            "--ha and --instance go together, with --mode "
+            "live-sim, canary or live (shadow sends no order: docs/HA.md)",
+        )
+    if adopt:
+        raise UsageError("E_CLI_USAGE", "--adopt with --ha expected one of them: an HA "
+                         "instance takes the venue's position and, once elected, cancels "
+                         "the open orders of older epochs (docs/HA.md)")  # fmt: skip
     try:
         return HaOptions(spec, instance)
     except ValueError as exc:

@@ -10,7 +10,7 @@ from mmbot.ha.lease import (
     MonotonicClock,
 )
 from mmbot.ha.redis_lease import RedisLease, redis_lease_of
-from mmbot.ha.role import LeaderRole
+from mmbot.ha.role import LeaderRole, VenueTakeover
 from mmbot.ha.setup import HaOptions, HaParts, backend_of, ha_parts
 from mmbot.ha.sqlite_lease import HostMonotonicClock, SqliteLease, create_lease_file
 
@@ -30,6 +30,7 @@ __all__ = [
     "MonotonicClock",
     "RedisLease",
     "SqliteLease",
+    "VenueTakeover",
     "backend_of",
     "create_lease_file",
     "ha_parts",

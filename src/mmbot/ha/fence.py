@@ -30,6 +30,7 @@ from mmbot.engine.orders import SEQS_PER_SESSION
 from mmbot.ha.lease import BackendUnavailable, LeaderLease, LeaseBackend
 
 ACTION_LOG_FILE: Final = "ha_actions.jsonl"
+_NS_PER_MS: Final = 1_000_000
 
 
 def token_of(client_seq: int) -> int:
@@ -40,16 +41,22 @@ def token_of(client_seq: int) -> int:
 class ActionLog:
     """One canonical JSON line per request and per leadership change, each written as it
     happens (kill -9 loses at most the line it interrupts); times on the host's monotonic
-    clock, so the logs of the instances of one host merge into one timeline."""
+    clock, so the logs of the instances of one host merge into one timeline.
 
-    def __init__(self, path: Path, lease: LeaderLease) -> None:
+    clock_offset_ms: how far the lease's clock is set off the host's (the skew test seam,
+    ha/setup.py); each line names it, and its time is the host's all the same."""
+
+    def __init__(self, path: Path, lease: LeaderLease, clock_offset_ms: int = 0) -> None:
         self._lease = lease
+        self._offset_ms = clock_offset_ms
         self._log = AppendLog(path)
 
     def write(self, action: str, token: int, accepted: bool = True, why: str = "") -> None:
         """Append one line: what this instance did, under which token, and its fate."""
-        line = {"accepted": accepted, "action": action, "instance": self._lease.instance,
-                "mono_ns": self._lease.clock.now_ns(), "token": token, "why": why}  # fmt: skip
+        host_ns = self._lease.clock.now_ns() - self._offset_ms * _NS_PER_MS
+        line = {"accepted": accepted, "action": action, "clock_offset_ms": self._offset_ms,
+                "instance": self._lease.instance, "mono_ns": host_ns, "token": token,
+                "why": why}  # fmt: skip
         self._log.append(canonical_json_bytes(line, str(self._log.path)))
 
     def close(self) -> None:

@@ -6,9 +6,17 @@ from now on carries it) and cancels every order it still knows of from an earlie
 before it quotes; on a step-down it cancels what rests at once, while the lease is still
 valid for the others. A standby lets its venue catch up (reports, market data) and decides
 nothing.
+
+On a real venue (canary, live) the venue cannot check a token, so the election also makes
+the venue ours (`VenueTakeover`, the live bridge): it cancels the venue's open orders of
+older epochs - a dead leader's too, read from the venue - and arms the dead-man switch;
+the bridge's quote block holds quoting until that is done. A step-down hands the switch to
+the next leader.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 from mmbot.engine.loop import Engine
 from mmbot.engine.orders import ClientSeqs
@@ -16,12 +24,27 @@ from mmbot.ha.fence import ActionLog
 from mmbot.ha.lease import Change, LeaderLease
 
 
-class LeaderRole:
-    """The runner's Leadership over one lease."""
+class VenueTakeover(Protocol):
+    """What an election and a step-down do at a real venue (venues/bridge)."""
 
-    def __init__(self, lease: LeaderLease, log: ActionLog) -> None:
+    def take_over(self, epoch: int) -> None:
+        """Start canceling the venue's orders of older epochs and arming its dead-man switch;
+        quoting is blocked until done."""
+        ...
+
+    def stand_by(self) -> None:
+        """Leave the venue's dead-man switch and the others' orders to the next leader."""
+        ...
+
+
+class LeaderRole:
+    """The runner's Leadership over one lease (and, on a real venue, its take-over)."""
+
+    def __init__(self, lease: LeaderLease, log: ActionLog,
+                 venue: VenueTakeover | None = None) -> None:  # fmt: skip
         self.lease = lease
         self.log = log
+        self.venue = venue
 
     @property
     def elections_total(self) -> int:
@@ -37,9 +60,13 @@ class LeaderRole:
             for seqs in _distinct_seqs(engine):
                 seqs.claim_epoch(self.lease.token)
             engine.cancel_all()  # what an earlier leadership of ours left resting
+            if self.venue is not None:
+                self.venue.take_over(self.lease.token)
         elif change is Change.STEPPED_DOWN:
             self.log.write("stepped_down", self.lease.token, why=self.lease.last_error)
             engine.cancel_all()
+            if self.venue is not None:
+                self.venue.stand_by()
         return self.lease.may_send()
 
     def release(self) -> None:

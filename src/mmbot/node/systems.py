@@ -10,8 +10,10 @@ A mode is a clock and a stack of wrappers around the port that owns the market d
     canary    WallClock  JournalingVenue(CanaryVenue(LiveBridge, caps, gate))
     live      WallClock  JournalingVenue(CanaryVenue(LiveBridge, gate))
 
-With `--ha` (live-sim; docs/HA.md) each port is fenced first - JournalingVenue(FencedVenue(
-SimVenuePort)) - and the runner asks the instance's LeaderRole before every decision.
+With `--ha` (docs/HA.md) each port is fenced first - JournalingVenue(FencedVenue(SimVenuePort))
+in live-sim, JournalingVenue(FencedVenue(CanaryVenue(LiveBridge))) on a venue - and the runner
+asks the instance's LeaderRole before every decision. On a venue (one symbol) the bridge
+starts as a standby and the role has it take the venue over at each election.
 
 A book of several symbols (a portfolio config) gets one such stack per symbol - the
 engine's one port per symbol, shared by the strategies quoting it - over one journal, one
@@ -45,7 +47,7 @@ from mmbot.engine.live import LiveRunner, Pacing, RunOutcome, run_live
 from mmbot.engine.live_canary import CanaryGate, CanaryLimits, CanaryVenue, FileGate, FlagGate
 from mmbot.engine.live_ports import FeedSource, JournalingVenue, OrderNames, ShadowVenue
 from mmbot.engine.loop import Engine, EngineVenue
-from mmbot.ha import FencedVenue, HaParts, LeaderRole
+from mmbot.ha import FencedVenue, HaParts, LeaderRole, VenueTakeover
 from mmbot.node.stack import book_engine, kill_switch_watcher, sim_port, starting_maker_bps
 from mmbot.node.venue_access import VenueAccess, open_book_venues, open_live_venue
 from mmbot.venues import BridgeConfig, BridgeSet, LiveBridge
@@ -149,9 +151,12 @@ def _wired(mode: Mode, cfg: MmConfig, ports: Mapping[str, EngineVenue], pacing: 
            shadows: Mapping[str, ShadowVenue] | None = None,
            canaries: Mapping[str, CanaryVenue] | None = None,
            bridge: LiveBridge | BridgeSet | None = None, max_position_lots: int | None = None,
-           ha: HaParts | None = None) -> System:  # fmt: skip
+           ha: HaParts | None = None, takeover: VenueTakeover | None = None
+           ) -> System:  # fmt: skip
     """Return the system over one port per symbol: journaled, its session claimed, under its
-    runner; with ha, fenced by the lease and quoting only while this instance leads."""
+    runner; with ha, fenced by the lease and quoting only while this instance leads (and,
+    on a venue, after takeover made the venue its own)."""
+    role = None if ha is None else LeaderRole(ha.lease, ha.log, takeover)
     if ha is not None:
         ports = {symbol: FencedVenue(port, ha.lease, ha.registry, ha.log)
                  for symbol, port in ports.items()}  # fmt: skip
@@ -167,10 +172,8 @@ def _wired(mode: Mode, cfg: MmConfig, ports: Mapping[str, EngineVenue], pacing: 
         leg.orders.start_session(session)
     runner = LiveRunner(engine, journal, pacing,
                         quote_block=None if bridge is None else bridge.quote_block,
-                        kill_switch=kill_switch_watcher(cfg),
-                        leadership=None if ha is None else ha.role)  # fmt: skip
-    return System(mode, engine, runner, journal, shadows or {}, canaries or {}, bridge,
-                  None if ha is None else ha.role)  # fmt: skip
+                        kill_switch=kill_switch_watcher(cfg), leadership=role)  # fmt: skip
+    return System(mode, engine, runner, journal, shadows or {}, canaries or {}, bridge, role)
 
 
 def _sim_ports(cfg: MmConfig, events: EventBatch | Mapping[str, EventBatch]
@@ -222,34 +225,45 @@ def build_shadow_on_venue(
 
 
 def build_canary(cfg: MmConfig, access: VenueAccess, limits: CanaryLimits, pacing: Pacing,
-                 journal: Journal, *, gate_file: Path | None = None,
-                 adopt: bool = False) -> System:  # fmt: skip
+                 journal: Journal, *, gate_file: Path | None = None, adopt: bool = False,
+                 ha: HaParts | None = None) -> System:  # fmt: skip
     """Return canary on a real venue: hard caps per order and on the position (the risk gate
     sizes reductions to the position cap), orders out only while gate_file exists."""
-    return _on_venue(Mode.canary, cfg, access, limits, pacing, journal, gate_file, adopt)
+    return _on_venue(Mode.canary, cfg, access, limits, pacing, journal, gate_file, adopt, ha)
 
 
 def build_live(cfg: MmConfig, access: VenueAccess, pacing: Pacing, journal: Journal, *,
-               gate_file: Path | None = None, adopt: bool = False) -> System:  # fmt: skip
+               gate_file: Path | None = None, adopt: bool = False,
+               ha: HaParts | None = None) -> System:  # fmt: skip
     """Return live on a real venue: orders out only while gate_file exists (None: always)."""
-    return _on_venue(Mode.live, cfg, access, None, pacing, journal, gate_file, adopt)
+    return _on_venue(Mode.live, cfg, access, None, pacing, journal, gate_file, adopt, ha)
 
 
 def _on_venue(mode: Mode, cfg: MmConfig, access: VenueAccess, limits: CanaryLimits | None,
               pacing: Pacing, journal: Journal, gate_file: Path | None,
-              adopt: bool) -> System:  # fmt: skip
+              adopt: bool, ha: HaParts | None) -> System:  # fmt: skip
     """canary (caps and gate) or live (gate only) against a real venue, under its block; a
     book: every symbol's wrapper (the caps per symbol) over one venue session.
 
     adopt: take over the venue's position and open orders at start (else refuse them).
+    ha: one instance of several (one symbol): the bridge starts as a standby and is taken
+    over at each election (docs/HA.md).
     """
     gate: CanaryGate = FileGate(gate_file) if gate_file is not None else FlagGate(True)
-    bridges, session = _venue_bridges(cfg, access, BridgeConfig(adopt=adopt))
+    symbols = book_of(cfg).symbols
+    if ha is not None and len(symbols) != 1:
+        raise UsageError("E_CLI_USAGE", f"--ha on a venue with a book of {len(symbols)} "
+                         "symbols expected a one-symbol config (docs/HA.md)")  # fmt: skip
+    bridges, session = _venue_bridges(
+        cfg, access, BridgeConfig(adopt=adopt, standby=ha is not None)
+    )
     names = order_names(cfg)
     canaries = {
         symbol: CanaryVenue(bridge, gate, limits, journal, names[symbol])
         for symbol, bridge in bridges.items()
     }
     cap_lots = None if limits is None else limits.max_position_lots
+    takeover = session if isinstance(session, LiveBridge) else None
     return _wired(mode, cfg, canaries, pacing, journal, WallClock(), names,
-                  canaries=canaries, bridge=session, max_position_lots=cap_lots)  # fmt: skip
+                  canaries=canaries, bridge=session, max_position_lots=cap_lots, ha=ha,
+                  takeover=takeover)  # fmt: skip

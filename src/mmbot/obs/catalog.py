@@ -113,7 +113,7 @@ METRICS: Final = (
         "order_idem_hits_total",
         "counter",
         BOOK,
-        "order places answered from the idempotency store (a retry, not a new order)",
+        "order places, replaces and cancels answered from the idempotency store (a repeat)",
     ),
     MetricSpec(
         "leader_elections_total",

@@ -19,6 +19,13 @@ entry that moves through:
 An UNKNOWN order is resolved by asking the venue about that client id; it is never posted
 again, and never under another id. `begin` on a known client id is an idempotency hit
 (`order_idem_hits_total`): the caller gets the entry, not a new order.
+
+A replace or a cancel is a request on an order, not a new order: the store keeps each client
+id's newest one (`RequestKey`: what it asked for) and when it was answered. The same request
+again while it is in flight, or within `window_ns` of its answer with nothing else sent on
+that order since, is a hit too (`repeat_of`): the caller shares the first answer, the venue
+sees the request once. After the window the request goes out again (the order may have
+moved since, e.g. by the venue's own hand).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from enum import Enum
 import numpy as np
 
 from mmbot.core.ids import MAX_CLIENT_ID_LEN, MAX_CLIENT_SEQ
+from mmbot.engine.orders import SEQS_PER_SESSION
 from mmbot.venues.base import OrderIntent, Rejected, VenueOrder
 
 
@@ -63,6 +71,19 @@ def client_id_for(intent: OrderIntent) -> str:
     return client_id
 
 
+def epoch_of(client_id: str, tag: str) -> int | None:
+    """Return the epoch (session, or HA fencing token) of a client id client_id_for drew
+    under strategy tag; None for any other id (another strategy's, or not an engine's)."""
+    prefix, _, rest = client_id.partition("-")
+    seq_text, _, digest = rest.partition("-")
+    if prefix != tag or len(digest) != 8 or not seq_text.isalnum():
+        return None
+    try:
+        return int(seq_text, 36) // SEQS_PER_SESSION
+    except ValueError:
+        return None
+
+
 @dataclass(slots=True)
 class Entry:
     """One client id's intent and what we know of its outcome."""
@@ -72,6 +93,18 @@ class Entry:
     order: VenueOrder | None = None
     rejected: Rejected | None = None
     posts: int = 0
+
+
+RequestKey = tuple[str, int, int]  # ("modify", price ticks, qty lots) or ("cancel", 0, 0)
+
+
+@dataclass(slots=True)
+class Request:
+    """A client id's newest replace or cancel: what it asked, when it was answered (None:
+    still in flight)."""
+
+    key: RequestKey
+    answered_ns: int | None = None
 
 
 @dataclass(slots=True)
@@ -84,6 +117,7 @@ class IdempotencyStore:
     resolved_found_total: int = 0
     resolved_absent_total: int = 0
     _entries: dict[str, Entry] = field(default_factory=dict)
+    _requests: dict[str, Request] = field(default_factory=dict)
 
     def begin(self, intent: OrderIntent) -> tuple[str, Entry, bool]:
         """Return (client_id, entry, hit): hit is True when the intent was seen before."""
@@ -95,6 +129,30 @@ class IdempotencyStore:
         entry = Entry(intent)
         self._entries[client_id] = entry
         return client_id, entry, False
+
+    def repeat_of(self, client_id: str, key: RequestKey, now_ns: int, window_ns: int) -> bool:
+        """Return whether key repeats client_id's newest request, in flight or answered within
+        window_ns (a hit, counted); otherwise record key as the newest, in flight."""
+        last = self._requests.get(client_id)
+        fresh = last is not None and (last.answered_ns is None
+                                      or now_ns - last.answered_ns <= window_ns)  # fmt: skip
+        if fresh and last is not None and last.key == key:
+            self.order_idem_hits_total += 1
+            return True
+        self._requests[client_id] = Request(key)
+        return False
+
+    def on_answered(self, client_id: str, key: RequestKey, now_ns: int) -> None:
+        """Record that the venue answered client_id's request key at now_ns."""
+        last = self._requests.get(client_id)
+        if last is not None and last.key == key:
+            last.answered_ns = now_ns
+
+    def on_request_failed(self, client_id: str, key: RequestKey) -> None:
+        """Forget a request that got no answer (it may be sent again at once)."""
+        last = self._requests.get(client_id)
+        if last is not None and last.key == key:
+            del self._requests[client_id]
 
     def get(self, client_id: str) -> Entry | None:
         """Return the entry of a client id, if we created it."""

@@ -1,6 +1,7 @@
 """The fence around the venue port (our lease check, the registry's token check, cancels
 always through, one action-log line per request) and the runner's role (epoch claimed on
-election, resting orders canceled on election and step-down)."""
+election, resting orders canceled on election and step-down; on a venue, the venue taken
+over under the new token after the claim, and handed back at a step-down)."""
 
 from __future__ import annotations
 
@@ -141,3 +142,35 @@ def test_role_elected_claims_token_epoch_cancels_first_step_down_cancels(
     assert role.on_decision(engine) is False and engine.cancel_alls == 2  # type: ignore[arg-type]
     actions = [line["action"] for line in _lines(tmp_path / "role.jsonl")]
     assert actions == ["elected", "stepped_down"] and role.elections_total == 1
+
+
+@dataclass
+class RecordingTakeover:
+    """The venue side of the role: records each take-over (its epoch) and step-down, with the
+    engine's cancel_all calls made before it."""
+
+    engine: FakeEngine
+    calls: list[tuple[str, int, int]] = field(default_factory=list)
+
+    def take_over(self, epoch: int) -> None:
+        self.calls.append(("take_over", epoch, self.engine.cancel_alls))
+
+    def stand_by(self) -> None:
+        self.calls.append(("stand_by", 0, self.engine.cancel_alls))
+
+
+def test_role_on_a_venue_takes_it_over_at_election_hands_it_back_at_step_down(
+    world: SimpleNamespace, tmp_path: Path
+) -> None:
+    engine = FakeEngine()
+    venue = RecordingTakeover(engine)
+    role = LeaderRole(world.a, ActionLog(tmp_path / "role.jsonl", world.a), venue)
+    role.on_decision(engine)  # type: ignore[arg-type]
+    world.true.advance_ms(100)
+    role.on_decision(engine)  # type: ignore[arg-type]
+    assert venue.calls == [("take_over", 1, 1)]  # once, after our own orders' cancel
+    assert engine.legs[0].orders.seqs.next() == SEQS_PER_SESSION + 1  # the epoch claimed
+    world.a.backend.path.rename(tmp_path / "away.db")
+    world.true.advance_ms(1000)
+    assert role.on_decision(engine) is False  # type: ignore[arg-type]
+    assert venue.calls == [("take_over", 1, 1), ("stand_by", 0, 2)]

@@ -1,6 +1,7 @@
 """The loopback fakes as a fencing venue: an order posted or amended under an older epoch
 (fencing token) than the newest posted is refused; cancels pass; and the idempotency smoke:
-the same intent placed again is answered from the store and posted once."""
+the same intent placed, replaced or canceled again is answered from the store and reaches
+the venue once."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ async def test_fake_refuses_post_and_amend_under_an_older_epoch(venue: str) -> N
         assert fake.open_client_ids() == {new.client_id}
 
 
-async def test_idempotency_same_intent_again_hits_store_reaches_venue_once(venue: str) -> None:
+async def test_idempotency_same_place_replace_cancel_again_hits_store(venue: str) -> None:
     async with running(venue=venue) as (fake, adapter):
         await fake.push_book(1000, 1010)
         first = await adapter.place(intent(SEQS_PER_SESSION + 7))
@@ -38,3 +39,7 @@ async def test_idempotency_same_intent_again_hits_store_reaches_venue_once(venue
         assert all(isinstance(a, VenueOrder) and a.client_id == first.client_id for a in again)
         assert adapter.idem.order_idem_hits_total == 3
         assert fake.stats.posts_by_client_id[first.client_id] == 1
+        moves = [await adapter.modify(first.client_id, 989, 3) for _ in range(2)]
+        cancels = [await adapter.cancel(first.client_id) for _ in range(2)]
+        assert moves[0] == moves[1] and cancels[0] == cancels[1]
+        assert adapter.idem.order_idem_hits_total == 5

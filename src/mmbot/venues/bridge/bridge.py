@@ -26,6 +26,12 @@ The bridge never blocks a decision:
   reconciliation), read once per decision in run_until. While it is set, market_view() has
   no sizes - the engine decides nothing - and the runner cancels what rests: no quoting in
   that decision.
+- HA (docs/HA.md; `standby`): the bridge starts as a standby - the venue's position taken,
+  its open orders left to their leader, no dead-man switch armed. Elected, the instance's
+  LeaderRole calls take_over(epoch): a task cancels the venue's open orders of older
+  epochs, reconciles and arms the switch; until it is done the quote block is
+  E_HA_TAKEOVER, so nothing is quoted before. A take-over that fails stops quoting for the
+  run, as an unknown outcome does. stand_by() (a step-down) gives the switch up.
 Ids: the engine's order id is its client sequence; the venue's client id is derived from the
 intent (`<tag>-<seq>-<hash8>`, venues/idempotency.py); the bridge keeps both directions.
 Reject reasons are small ints (REJECT_REASONS) so the journal's `detail` names them.
@@ -52,7 +58,7 @@ from mmbot.core.events import FILL_KINDS, OrderEvent, OrderEventKind
 from mmbot.core.types import MarketView
 from mmbot.venues.base import Instrument, Rejected, VenueAuthError
 from mmbot.venues.bridge.orders import REJECT_REASONS, OrderTable, RequestScheduler
-from mmbot.venues.bridge.port import BridgeableVenue, BridgeStats, one_line
+from mmbot.venues.bridge.port import BridgeableVenue, BridgeStats, SharedVenue, one_line
 from mmbot.venues.bridge.streams import FillRouter, StreamPumps
 from mmbot.venues.recon import LocalState
 
@@ -92,6 +98,7 @@ class BridgeConfig:
     """How the bridge starts, how long it tolerates an unknown outcome, how long close waits."""
 
     adopt: bool = False  # take the venue's position and open orders at start, not refuse
+    standby: bool = False  # an HA instance: start as a standby, make the venue ours at take_over
     max_unknown_outcome_s: float = 10.0  # a place unknown for longer stops quoting
     close_timeout_s: float = 5.0
 
@@ -100,6 +107,14 @@ class BridgeConfig:
             value = getattr(self, key)
             if not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"key={key} value={value} expected=a finite number > 0")
+
+
+def _shared(venue: BridgeableVenue | None) -> SharedVenue:
+    """Return venue as one an HA instance can share (E_HA_VENUE for one it cannot)."""
+    if not isinstance(venue, SharedVenue):
+        raise MmError("E_HA_VENUE", f"venue={type(venue).__name__} expected a one-symbol "
+                      "order venue (CcxtVenue) under --ha")  # fmt: skip
+    return venue
 
 
 def venue_tag(strategy_id: str) -> str:
@@ -129,8 +144,11 @@ class LiveBridge:
         self._now_ns = 0
         self._block: str | None = "E_VENUE_DISCONNECTED: venue not started"
         self._latched_stop: str | None = None  # a line that stops quoting for the run
+        self._takeover_line: str | None = None  # an HA take-over still running
+        self._takeover: asyncio.Task[None] | None = None
+        self._tag = venue_tag(strategy_id)
         self._table = OrderTable(self.stats)
-        self._requests = RequestScheduler(self._table, venue_tag(strategy_id),
+        self._requests = RequestScheduler(self._table, self._tag,
                                           lambda: self.venue, self._fail,
                                           self._clock.now_ns)  # fmt: skip
         self._router = FillRouter(self._table, tick_size * lot_size)
@@ -150,7 +168,10 @@ class LiveBridge:
         """
         venue = self._make_venue()
         self.venue = venue
-        report = await venue.start(LocalState(), adopt=self.config.adopt)
+        if self.config.standby:
+            report = await _shared(venue).start_standby()
+        else:
+            report = await venue.start(LocalState(), adopt=self.config.adopt)
         if report.venue_position_lots:  # the engine books it before its first decision
             lots = report.venue_position_lots
             self._table.inbox.append(OrderEvent(0, 0, OrderEventKind.POSITION_ADOPTED, 0, 0,
@@ -179,9 +200,36 @@ class LiveBridge:
             )
             log.error("%s", self._latched_stop)
 
+    def take_over(self, epoch: int) -> None:
+        """Elected under epoch (ha/): make the venue ours before quoting (a task; the quote
+        block is E_HA_TAKEOVER until it is done)."""
+        self._takeover_line = (f"E_HA_TAKEOVER: epoch={epoch} canceling older epochs' orders "
+                               "and arming the dead-man switch before quoting")  # fmt: skip
+        self._takeover = asyncio.get_running_loop().create_task(self._take_over(epoch))
+
+    async def _take_over(self, epoch: int) -> None:
+        try:
+            self.stats.takeover_cancels += await _shared(self.venue).take_over(epoch, self._tag)
+        except Exception as exc:  # a venue error or a bug: never quote over foreign orders
+            self._latched_stop = (f"E_HA_TAKEOVER: epoch={epoch} failed: {one_line(exc)}; "
+                                  "quoting stopped for the run")  # fmt: skip
+            log.error("%s", self._latched_stop)
+        self._takeover_line = None
+
+    def stand_by(self) -> None:
+        """Stepped down (ha/): stop a take-over still running; leave the switch to the next
+        leader."""
+        if self._takeover is not None:
+            self._takeover.cancel()
+        self._takeover_line = None
+        _shared(self.venue).stand_by()
+
     async def close(self) -> None:
         """Let requests in flight finish, cancel what is still open, close the venue."""
         venue = self.venue
+        if self._takeover is not None:
+            self._takeover.cancel()
+            await asyncio.wait([self._takeover])
         await self._requests.drain(self.config.close_timeout_s)
         if venue is not None and not isinstance(self.fatal, VenueAuthError):
             self.stats.close_cancels += await self._cancel_open(venue, "close")
@@ -250,6 +298,8 @@ class LiveBridge:
             return f"E_VENUE_DISCONNECTED: venue failed: {self.fatal.code}"
         if self._latched_stop is not None:
             return self._latched_stop
+        if self._takeover_line is not None:
+            return self._takeover_line
         if self.venue is None:
             return "E_VENUE_DISCONNECTED: venue not started"
         line = self.venue.quote_block()
@@ -331,5 +381,6 @@ class LiveBridge:
             "places": s.places,
             "rejects": s.rejects,
             "replaces": s.replaces,
+            "takeover_cancels": s.takeover_cancels,
             "unknown_fills": s.unknown_fills,
         }

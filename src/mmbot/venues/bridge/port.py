@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from mmbot.core.errors import MmError
 from mmbot.venues.base import Venue, VenueOrder
@@ -18,7 +18,8 @@ class BridgeableVenue(Venue, Protocol):
 
     @property
     def order_idem_hits_total(self) -> int:
-        """Return how many places were answered from the idempotency store (retries)."""
+        """Return how many places, replaces and cancels were answered from the idempotency
+        store (repeats)."""
         ...
 
     async def start(self, local: LocalState | None = None, adopt: bool = False) -> ReconReport:
@@ -31,6 +32,24 @@ class BridgeableVenue(Venue, Protocol):
 
     def local_open_orders(self) -> dict[str, VenueOrder]:
         """Return our orders that are open as far as the adapter knows."""
+        ...
+
+
+@runtime_checkable
+class SharedVenue(BridgeableVenue, Protocol):
+    """A venue an HA instance shares with the other instances of its fleet (CcxtVenue)."""
+
+    async def start_standby(self) -> ReconReport:
+        """Connect as a standby: take the venue's position, leave its orders alone."""
+        ...
+
+    async def take_over(self, epoch: int, tag: str) -> int:
+        """Elected: cancel tag's open orders of older epochs, reconcile, arm the dead-man
+        switch; return how many orders were canceled."""
+        ...
+
+    def stand_by(self) -> None:
+        """Stepped down: leave the dead-man switch and the others' orders to the leader."""
         ...
 
 
@@ -47,6 +66,7 @@ class BridgeStats:
     blocked_decisions: int = 0
     close_cancels: int = 0  # orders still open at close, canceled by the safety net
     adopt_cancels: int = 0  # orders an earlier session left, canceled at an adopting start
+    takeover_cancels: int = 0  # orders of older epochs an HA election canceled (ha/)
     last_block: str = ""
 
 

@@ -30,6 +30,7 @@ class CcxtVenueConfig:
     retry_backoff_ms: int = 50
     reconnect_backoff_ms: int = 100
     recon_overlap_ms: int = 60_000
+    idem_window_ms: int = 5_000  # a replace/cancel repeated this soon is answered from the store
     close_grace_ms: int = 250  # ccxt waits this long on close (TLS shutdown); 0 on loopback
     venue: str = "binance"  # the dialect: "binance" (USD-M) or "bybit" (linear)
 

@@ -3,10 +3,11 @@
 Theory of operation. Every `heartbeat_ms` the heartbeat samples the venue clock (one round
 trip: the guard blocks quoting while the skew is too large) and, where the venue's switch is
 a countdown (Binance), re-arms it; a switch kept alive by the private stream (Bybit DCP) is
-armed once at start. A clean close disarms it: a countdown of 0, or leaving the stream topic
-that keeps it alive. A failed beat is logged and the next one tries again. On a session of
-several symbols a countdown is armed per symbol (Binance's is), a stream-kept switch once
-(Bybit's DCP is the account's).
+armed once at start. An HA standby arms it only once elected (`take_over`) and stops
+re-arming it when it steps down, leaving it to the new leader. A clean close disarms it: a
+countdown of 0, or leaving the stream topic that keeps it alive. A failed beat is logged and
+the next one tries again. On a session of several symbols a countdown is armed per symbol
+(Binance's is), a stream-kept switch once (Bybit's DCP is the account's).
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ class Heartbeat:
             self._stats.dead_man_arms_total += 1
         self.dead_man_armed = True
 
+    def stop_rearming(self) -> None:
+        """Leave the switch as it is at the venue (armed: another leader re-arms it, or it
+        fires as the net) and stop re-arming it."""
+        self.dead_man_armed = False
+
     async def disarm_dead_man(self, instruments: Sequence[Instrument] | None = None) -> None:
         """Turn the venue's switch off: a countdown of 0 for each of instruments (None: every
         symbol's), or leave the topic keeping the account's switch alive."""
@@ -81,7 +87,7 @@ class Heartbeat:
             await asyncio.sleep(self._config.heartbeat_ms / 1000)
             try:
                 await self.sync_clock()
-                if rearm:
+                if rearm and self.dead_man_armed:
                     await self.arm_dead_man()
             except (TemporaryVenueError, cx.ExchangeError) as exc:
                 log.warning("heartbeat failed: %s", reason(exc))

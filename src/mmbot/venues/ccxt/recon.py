@@ -9,6 +9,11 @@ queries our orders the venue no longer lists (they ended while we were not liste
 compares the position with the venue's. A mismatch left after two more looks (a fill may
 land between the trades and the position reads) blocks quoting with its first E_RECON_* line
 until a reconciliation passes.
+
+An HA standby (docs/HA.md) shares the account with its leader: it starts by taking the
+venue's position (the fleet's) and leaves the venue's open orders to their leader - none is
+tracked, refused or canceled - and its reconciliations ignore the orders and fills that are
+not its own. Elected (`lead`), it counts them again, except the fills the last leader got.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from mmbot.venues.base import VenueOrder
 from mmbot.venues.ccxt.account import AccountReads
 from mmbot.venues.ccxt.client import ExchangeClient
 from mmbot.venues.ccxt.config import CcxtVenueConfig, VenueStats
@@ -52,6 +58,8 @@ class Reconciler:
         self._stats = stats
         self._lock = asyncio.Lock()
         self.block: str | None = None  # the first E_RECON_* line of a failed reconciliation
+        self.standby = False  # an HA standby: the orders and fills not ours are the leader's
+        self._excused_fills = 0  # unexplained fills before this leadership: the last leader's
 
     async def startup(self, local: LocalState, adopt: bool) -> ReconReport:
         """Check the venue's open orders and position against local: refuse, or take them."""
@@ -66,6 +74,31 @@ class Reconciler:
         for order in venue_open:
             self._tracker.track(order)
         return report
+
+    async def standby_startup(self) -> ReconReport:
+        """Start as an HA standby: take the venue's position, leave its open orders alone."""
+        venue_lots = (await self._account.position())[0]
+        self._journal.rebase(venue_lots)
+        self.standby = True
+        lines = ((f"HA standby: took the venue's position lots={venue_lots}; its open orders "
+                  "are left to their leader"),) if venue_lots else ()  # fmt: skip
+        return ReconReport(0, venue_lots, (), (), (), False, lines)
+
+    def lead(self) -> None:
+        """Elected: every open order and fill must be ours again (the older epochs' orders
+        were canceled), except the fills the last leader got before now."""
+        self.standby = False
+        self._excused_fills = len(self._stats.unexplained_fills)
+
+    def stand_by(self) -> None:
+        """Stepped down: the orders and fills not ours are another leader's again."""
+        self.standby = True
+
+    def _ours(self, venue_open: list[VenueOrder]) -> list[VenueOrder]:
+        """Return the open orders a reconciliation compares: all, or a standby's own."""
+        if not self.standby:
+            return venue_open
+        return [order for order in venue_open if self._tracker.is_ours(order.client_id)]
 
     async def reconcile(self) -> ReconReport:
         """Catch up fills over REST, refresh orders and compare positions with the venue."""
@@ -104,4 +137,5 @@ class Reconciler:
         local = LocalState(
             self._journal.position_lots, frozenset(self._tracker.local_open_orders())
         )
-        return reconcile(local, venue_lots, venue_open, tuple(self._stats.unexplained_fills))
+        unexplained = () if self.standby else self._stats.unexplained_fills[self._excused_fills :]
+        return reconcile(local, venue_lots, self._ours(venue_open), tuple(unexplained))

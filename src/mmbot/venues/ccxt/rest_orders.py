@@ -7,14 +7,17 @@ the order is sent again under the same client id. An order whose outcome is unkn
 (timeout, 5xx, lost ack) is settled by asking the venue about its client id; if the venue
 has none, a cancel by client id fences it (a request still in flight cannot rest later) and
 the intent is reported not placed - never posted again, and never under another id. Every
-order state an answer describes goes to the order tracker.
+order state an answer describes goes to the order tracker. A replace or cancel that repeats
+the order's newest one while it is in flight, or within `idem_window_ms` of an answer that
+took effect, shares that answer (`IdempotencyStore.repeat_of`): the venue sees it once. One
+that did not take (rejected, or the order still open after a cancel) may go out again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ccxt.base import errors as cx  # type: ignore[import-untyped]
@@ -29,7 +32,7 @@ from mmbot.venues.base import (
 from mmbot.venues.ccxt.client import ExchangeClient, RateLimitedError, reason
 from mmbot.venues.ccxt.config import NS_PER_MS, CcxtVenueConfig, VenueStats
 from mmbot.venues.ccxt.tracker import OrderTracker
-from mmbot.venues.idempotency import IdempotencyStore, Outcome
+from mmbot.venues.idempotency import IdempotencyStore, Outcome, RequestKey
 
 log = logging.getLogger("mmbot.venues.ccxt")
 
@@ -53,6 +56,7 @@ class RestOrders:
         self._stats = stats
         self._now_ns = now_ns
         self._inflight: dict[str, asyncio.Future[PlaceResult]] = {}
+        self._answers: dict[str, asyncio.Future[PlaceResult]] = {}  # cid -> its newest request's
 
     async def place(self, intent: OrderIntent) -> PlaceResult:
         """Place a post-only limit order under the intent's client id; idempotent."""
@@ -109,7 +113,43 @@ class RestOrders:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def cancel(self, client_id: str) -> VenueOrder | Rejected:
-        """Cancel by client id; an order already gone returns its final state."""
+        """Cancel by client id; an order already gone returns its final state. Idempotent
+        within the window (module docstring)."""
+        return await self._once(client_id, ("cancel", 0, 0), lambda: self._cancel(client_id),
+                                _canceled)  # fmt: skip
+
+    async def modify(self, client_id: str, price_ticks: int, qty_lots: int) -> PlaceResult:
+        """Move a resting order (Binance PUT order, Bybit amend), keeping its client id.
+        Idempotent within the window (module docstring)."""
+        key = ("modify", price_ticks, qty_lots)
+        return await self._once(client_id, key,
+                                lambda: self._modify(client_id, price_ticks, qty_lots),
+                                lambda answer: _moved(answer, price_ticks))  # fmt: skip
+
+    async def _once(self, cid: str, key: RequestKey, send: Callable[[], Awaitable[PlaceResult]],
+                    took: Callable[[PlaceResult], bool]) -> PlaceResult:  # fmt: skip
+        """Send a replace/cancel unless it repeats the order's newest one (then share its
+        answer); keep an answer that took effect for the window."""
+        window_ns = self._config.idem_window_ms * NS_PER_MS
+        if self._idem.repeat_of(cid, key, self._now_ns(), window_ns):
+            return await asyncio.shield(self._answers[cid])
+        future: asyncio.Future[PlaceResult] = asyncio.get_running_loop().create_future()
+        self._answers[cid] = future
+        try:
+            result = await send()
+        except BaseException as exc:
+            self._idem.on_request_failed(cid, key)
+            future.set_exception(exc)
+            future.exception()  # retrieved: a waiter may not exist
+            raise
+        if took(result):
+            self._idem.on_answered(cid, key, self._now_ns())
+        else:
+            self._idem.on_request_failed(cid, key)
+        future.set_result(result)
+        return result
+
+    async def _cancel(self, client_id: str) -> VenueOrder | Rejected:
         order = await self._cancel_by_cid(client_id)
         if order is None:
             order = await self.query(client_id)
@@ -117,8 +157,7 @@ class RestOrders:
             return Rejected("E_VENUE_UNKNOWN_ORDER", client_id, "cancel: no such order")
         return order
 
-    async def modify(self, client_id: str, price_ticks: int, qty_lots: int) -> PlaceResult:
-        """Move a resting order (Binance PUT order, Bybit amend), keeping its client id."""
+    async def _modify(self, client_id: str, price_ticks: int, qty_lots: int) -> PlaceResult:
         current = self._tracker.get(client_id)
         if current is None:
             return Rejected("E_VENUE_UNKNOWN_ORDER", client_id, "modify: not our open order")
@@ -193,3 +232,17 @@ class RestOrders:
         """Cancel cid so a request still in flight cannot rest later; the order if it existed."""
         self._stats.fenced_total += 1
         return await self._cancel_by_cid(cid)
+
+
+def _canceled(answer: PlaceResult) -> bool:
+    """Return whether a cancel's answer took effect: the order no longer rests."""
+    return isinstance(answer, VenueOrder) and not answer.status.is_open
+
+
+def _moved(answer: PlaceResult, price_ticks: int) -> bool:
+    """Return whether a modify's answer took effect: the order rests at the new price."""
+    return (
+        isinstance(answer, VenueOrder)
+        and answer.status.is_open
+        and (answer.price_ticks == price_ticks)
+    )

@@ -22,6 +22,11 @@ venue's JSON. Around that sit the sans-I/O pieces, the same for every venue:
   close - the venue lists no open order on the symbol, whoever placed it, and none of ours
   may still rest - disarms the switch, so it cannot cancel a later session's orders;
   otherwise (or when the venue cannot be asked) it stays armed as the net.
+- an HA standby (docs/HA.md) shares the account with its leader, which a venue cannot fence:
+  `start_standby` takes the venue's position and leaves its open orders and its dead-man
+  switch alone; once elected, `take_over` cancels every open order of our strategy tag under
+  an older epoch (read from the venue, by client id), reconciles and arms the switch - the
+  bridge quotes only after it; `stand_by` (a step-down) hands the switch to the next leader.
 Quoting is allowed only while `quote_block()` is None. `CcxtVenue` composes the parts: a
 `CcxtSession` (client, streams, heartbeat, guards, our orders), `RestOrders` for order entry
 and a `Reconciler`; it keeps the lifecycle and the Venue port.
@@ -54,6 +59,7 @@ from mmbot.venues.ccxt.recon import Reconciler
 from mmbot.venues.ccxt.rest_orders import RestOrders
 from mmbot.venues.ccxt.session import CcxtSession
 from mmbot.venues.credentials import Credentials
+from mmbot.venues.idempotency import epoch_of
 from mmbot.venues.ratelimit import WeightBudget
 from mmbot.venues.recon import LocalState, ReconReport, dead_man_keep_reason
 
@@ -85,7 +91,8 @@ class CcxtVenue:
 
     @property
     def order_idem_hits_total(self) -> int:
-        """Return how many places were answered from the idempotency store (retries)."""
+        """Return how many places, replaces and cancels were answered from the idempotency
+        store (repeats)."""
         return self._session.idem.order_idem_hits_total
 
     @property
@@ -105,11 +112,47 @@ class CcxtVenue:
         report = await self._reconciler.startup(local or LocalState(), adopt)
         if self.config.dead_man_enabled:
             await session.heartbeat.arm_dead_man()
+        self._start_streams()
+        await session.streams.wait_until_up("private")
+        return report
+
+    def _start_streams(self) -> None:
+        """Allow quoting (the guards permitting) and run the streams from now on."""
+        session = self._session
         self._start_block = None
         session.tracker.fill_watermark_ms = int(session.now_ns() // NS_PER_MS)
         session.start_streams(self._reconciler.reconcile)
+
+    async def start_standby(self) -> ReconReport:
+        """Connect as an HA standby: take the venue's position, leave its open orders (their
+        leader's) and its dead-man switch alone, start the streams."""
+        session = self._session
+        await session.open_market()
+        report = await self._reconciler.standby_startup()
+        self._start_streams()
         await session.streams.wait_until_up("private")
         return report
+
+    async def take_over(self, epoch: int, tag: str) -> int:
+        """Elected under epoch: cancel the venue's open orders of tag under an older epoch,
+        reconcile, arm the dead-man switch; return how many orders were canceled."""
+        epochs = {o.client_id: epoch_of(o.client_id, tag) for o in await self.open_orders()}
+        older = [cid for cid, of in epochs.items() if of is not None and of < epoch]
+        for client_id in older:
+            result = await self._orders.cancel(client_id)
+            if isinstance(result, Rejected):
+                log.warning("take-over: %s", result.line())
+        self._reconciler.lead()
+        await self._reconciler.reconcile()
+        if self.config.dead_man_enabled:
+            await self._session.heartbeat.arm_dead_man()
+        return len(older)
+
+    def stand_by(self) -> None:
+        """Stepped down: stop re-arming the dead-man switch (the next leader's now) and leave
+        the orders and fills not ours to their leader again."""
+        self._session.heartbeat.stop_rearming()
+        self._reconciler.stand_by()
 
     async def close(self) -> None:
         """Stop the streams, disarm the dead-man switch on a clean close, close ccxt's sessions."""
