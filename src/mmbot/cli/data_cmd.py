@@ -120,8 +120,9 @@ def synth(
         typer.Option(
             "--days",
             min=1,
-            help="Write the events as this many continuous daily files, "
-            "<out>/<symbol>/<YYYY-MM-DD>.parquet, of equal size (--out is then a folder).",
+            help="Write the events as this many continuous files named as consecutive days, "
+            "<out>/<symbol>/<YYYY-MM-DD>.parquet, of equal size (--out is then a folder): "
+            "a day is a share of the events, not 24 h (data info shows the utc_days spanned).",
         ),
     ] = None,
 ) -> None:

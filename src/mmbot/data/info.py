@@ -16,6 +16,7 @@ from mmbot.data.schema import KIND_CLEAR, KIND_DEPTH, KIND_SNAPSHOT, KIND_TRADE
 from mmbot.data.store import open_events
 
 _NS_PER_S = 1_000_000_000
+_NS_PER_DAY = 86_400 * _NS_PER_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +168,8 @@ def info_set(paths: Sequence[str | os.PathLike[str]]) -> DataSetInfo:
 @dataclass(frozen=True, slots=True)
 class DataSetSummary:
     """What a data set of daily files holds (mmbot.data.dataset), from the file footers and
-    first/last row groups only: per symbol its files ("days"), rows, first and last exchange
+    first/last row groups only: per symbol its files, the UTC days they span (a synthetic
+    set's "days" are shares of its events, so the two may differ), rows, first and last exchange
     time, and the continuity breaks between its files (counted, as --lenient does)."""
 
     dataset: DataSet
@@ -177,7 +179,8 @@ class DataSetSummary:
         codes = [b.code for b in self.dataset.breaks if b.symbol == symbol]
         return {
             "symbol": symbol,
-            "days": len(files),
+            "files": len(files),
+            "utc_days": _utc_days(files[0].first_ts_exch_ns, files[-1].last_ts_exch_ns),
             "rows": sum(one.rows for one in files),
             "first_utc": utc_iso(files[0].first_ts_exch_ns),
             "last_utc": utc_iso(files[-1].last_ts_exch_ns),
@@ -206,3 +209,8 @@ class DataSetSummary:
             assert isinstance(one, dict)
             out.append(" ".join(f"{key}={value}" for key, value in one.items()))
         return [*out, f"breaks={len(breaks)}", *map(str, breaks)]
+
+
+def _utc_days(first_ts_ns: int, last_ts_ns: int) -> int:
+    """Return how many UTC calendar days the span touches."""
+    return (last_ts_ns // _NS_PER_DAY) - (first_ts_ns // _NS_PER_DAY) + 1

@@ -12,6 +12,7 @@ from tests.cli_runner import run_cli
 from mmbot.core.errors import DataError
 from mmbot.data import KIND_DEPTH, SIDE_BID, EventBatch, InstrumentMeta, write_events
 from mmbot.data.dataset import DEFAULT_MAX_GAP_NS, GAP, OVERLAP, resolve_dataset, write_days
+from mmbot.data.info import _utc_days
 
 S = 1_000_000_000
 META = InstrumentMeta(venue="synth", symbol="BTCUSDT", tick_size=0.1, lot_size=0.001)
@@ -124,7 +125,7 @@ def test_cli_synth_days_then_info_summarises_the_set(
     assert run_cli("data", "info", str(folder)) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[:3] == ["symbols=BTC-USD", "files=3", "rows_total=3000"]
-    assert lines[3].startswith("symbol=BTC-USD days=3 rows=3000 first_utc=")
+    assert lines[3].startswith("symbol=BTC-USD files=3 utc_days=1 rows=3000 first_utc=")
     assert lines[3].endswith(" gaps=0 overlaps=0")
     assert lines[4:] == ["breaks=0", "RESULT=OK"]
     (folder / "BTC-USD" / "2024-01-02.parquet").unlink()  # a hole of a third of the data
@@ -132,3 +133,16 @@ def test_cli_synth_days_then_info_summarises_the_set(
     lines = capsys.readouterr().out.splitlines()
     assert lines[3].endswith(" gaps=1 overlaps=0")
     assert lines[4] == "breaks=1" and lines[5].startswith("E_DATA_GAP: symbol=BTC-USD files=")
+
+
+DAY_NS = 86_400 * 1_000_000_000
+
+
+@pytest.mark.parametrize(
+    ("first_ns", "last_ns", "days"),
+    [(0, 0, 1), (0, DAY_NS - 1, 1), (DAY_NS - 1, DAY_NS, 2), (DAY_NS, 3 * DAY_NS, 3)],
+)
+def test_utc_days_counts_the_calendar_days_a_span_touches(
+    first_ns: int, last_ns: int, days: int
+) -> None:
+    assert _utc_days(first_ns, last_ns) == days
