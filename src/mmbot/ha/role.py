@@ -11,7 +11,9 @@ On a real venue (canary, live) the venue cannot check a token, so the election a
 the venue ours (`VenueTakeover`, the live bridge): it cancels the venue's open orders of
 older epochs - a dead leader's too, read from the venue - and arms the dead-man switch;
 the bridge's quote block holds quoting until that is done. A step-down hands the switch to
-the next leader.
+the next leader. A take-over that fails stops this instance quoting for the run; holding the
+lease would also keep every healthy standby out, so the instance withdraws: it cancels what
+it rests, releases the lease and never contends again.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ class VenueTakeover(Protocol):
         """Leave the venue's dead-man switch and the others' orders to the next leader."""
         ...
 
+    @property
+    def takeover_failed(self) -> bool:
+        """Return whether a take-over failed (quoting is stopped for the run)."""
+        ...
+
 
 class LeaderRole:
     """The runner's Leadership over one lease (and, on a real venue, its take-over)."""
@@ -45,6 +52,7 @@ class LeaderRole:
         self.lease = lease
         self.log = log
         self.venue = venue
+        self.withdrawn = False
 
     @property
     def elections_total(self) -> int:
@@ -54,6 +62,11 @@ class LeaderRole:
     def on_decision(self, engine: Engine) -> bool:
         """Poll the lease; claim the epoch on election, cancel on step-down; return whether
         this instance quotes at this decision."""
+        if self.withdrawn:
+            return False
+        if self.venue is not None and self.venue.takeover_failed and self.lease.is_leader:
+            self._withdraw(engine)
+            return False
         change = self.lease.poll()
         if change is Change.ELECTED:
             self.log.write("elected", self.lease.token)
@@ -68,6 +81,13 @@ class LeaderRole:
             if self.venue is not None:
                 self.venue.stand_by()
         return self.lease.may_send()
+
+    def _withdraw(self, engine: Engine) -> None:
+        """Leave the election for good after a failed take-over (see the module docstring)."""
+        self.log.write("withdrew", self.lease.token, why="E_HA_TAKEOVER failed")
+        engine.cancel_all()
+        self.lease.release()
+        self.withdrawn = True
 
     def release(self) -> None:
         """Give the lease up after the runner's shutdown cancels; close the log."""

@@ -151,12 +151,26 @@ class RecordingTakeover:
 
     engine: FakeEngine
     calls: list[tuple[str, int, int]] = field(default_factory=list)
+    fails: bool = False
 
     def take_over(self, epoch: int) -> None:
         self.calls.append(("take_over", epoch, self.engine.cancel_alls))
 
     def stand_by(self) -> None:
         self.calls.append(("stand_by", 0, self.engine.cancel_alls))
+
+    @property
+    def takeover_failed(self) -> bool:
+        return self.fails
+
+
+@dataclass
+class FailingTakeover(RecordingTakeover):
+    """A venue whose take-over fails once started."""
+
+    def take_over(self, epoch: int) -> None:
+        super().take_over(epoch)
+        self.fails = True
 
 
 def test_role_on_a_venue_takes_it_over_at_election_hands_it_back_at_step_down(
@@ -174,3 +188,21 @@ def test_role_on_a_venue_takes_it_over_at_election_hands_it_back_at_step_down(
     world.true.advance_ms(1000)
     assert role.on_decision(engine) is False  # type: ignore[arg-type]
     assert venue.calls == [("take_over", 1, 1), ("stand_by", 0, 2)]
+
+
+def test_role_withdraws_after_a_failed_take_over_so_a_standby_can_lead(
+    world: SimpleNamespace, tmp_path: Path
+) -> None:
+    engine = FakeEngine()
+    venue = FailingTakeover(engine)
+    role = LeaderRole(world.a, ActionLog(tmp_path / "role.jsonl", world.a), venue)
+    assert role.on_decision(engine) is True  # type: ignore[arg-type]  # elected, take-over started
+    world.true.advance_ms(100)
+    assert role.on_decision(engine) is False  # type: ignore[arg-type]  # it failed: withdrawn
+    assert engine.cancel_alls == 2 and not world.a.is_leader and role.withdrawn
+    assert world.b.poll() is Change.ELECTED  # released at once: no wait for the ttl
+    world.true.advance_ms(5000)  # b's lease lapses unrenewed; a never contends again
+    assert role.on_decision(engine) is False  # type: ignore[arg-type]
+    assert not world.a.is_leader and venue.calls == [("take_over", 1, 1)]
+    actions = [line["action"] for line in _lines(tmp_path / "role.jsonl")]
+    assert actions == ["elected", "withdrew"]

@@ -31,7 +31,8 @@ The bridge never blocks a decision:
   LeaderRole calls take_over(epoch): a task cancels the venue's open orders of older
   epochs, reconciles and arms the switch; until it is done the quote block is
   E_HA_TAKEOVER, so nothing is quoted before. A take-over that fails stops quoting for the
-  run, as an unknown outcome does. stand_by() (a step-down) gives the switch up.
+  run, as an unknown outcome does (takeover_failed: the role then withdraws from the lease).
+  stand_by() (a step-down) gives the switch up.
 Ids: the engine's order id is its client sequence; the venue's client id is derived from the
 intent (`<tag>-<seq>-<hash8>`, venues/idempotency.py); the bridge keeps both directions.
 Reject reasons are small ints (REJECT_REASONS) so the journal's `detail` names them.
@@ -146,6 +147,7 @@ class LiveBridge:
         self._latched_stop: str | None = None  # a line that stops quoting for the run
         self._takeover_line: str | None = None  # an HA take-over still running
         self._takeover: asyncio.Task[None] | None = None
+        self._takeover_failed = False
         self._tag = venue_tag(strategy_id)
         self._table = OrderTable(self.stats)
         self._requests = RequestScheduler(self._table, self._tag,
@@ -211,10 +213,16 @@ class LiveBridge:
         try:
             self.stats.takeover_cancels += await _shared(self.venue).take_over(epoch, self._tag)
         except Exception as exc:  # a venue error or a bug: never quote over foreign orders
+            self._takeover_failed = True
             self._latched_stop = (f"E_HA_TAKEOVER: epoch={epoch} failed: {one_line(exc)}; "
                                   "quoting stopped for the run")  # fmt: skip
             log.error("%s", self._latched_stop)
         self._takeover_line = None
+
+    @property
+    def takeover_failed(self) -> bool:
+        """Return whether an HA take-over failed (quoting stopped for the run)."""
+        return self._takeover_failed
 
     def stand_by(self) -> None:
         """Stepped down (ha/): stop a take-over still running; leave the switch to the next
