@@ -60,7 +60,7 @@ from mmbot.engine.orders import (
     fold_fill_ratio,
 )
 from mmbot.risk import BookRisk, Exposure, RiskContext, RiskGate, RiskRecord
-from mmbot.strategy import StrategyParams, decide
+from mmbot.strategy import StrategyParams
 
 __all__ = ["Engine", "EngineParams", "EngineRecord", "EngineVenue", "quantile_ms"]
 
@@ -329,8 +329,8 @@ class Engine:
                     open_orders=book.open_orders(),
                     order_count_day=book.quotes_placed_total - day_book.orders_start,
                 )
-            decision = decide(leg.state, view, leg.ledger.position_lots, leg.budget_lots,
-                              leg.params)  # fmt: skip
+            decision = leg.decide(leg.state, view, leg.ledger.position_lots, leg.budget_lots,
+                                  leg.params)  # fmt: skip
             leg.state = decision.state
             if params.keep_traces:
                 record.traces.append(decision.trace)

@@ -11,8 +11,9 @@ always yields one output sequence. Do not share a state between two folds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, TypeAlias
 
 from mmbot.config import MmConfig, StrategyConfig
 from mmbot.core.types import MarketView, Quote
@@ -23,6 +24,7 @@ from mmbot.strategy.quoting import (
     FIXED_SPREAD,
     GLFT,
     compiled_quote_numbers,
+    quote_numbers,
 )
 from mmbot.strategy.signals import TradeFlow
 from mmbot.strategy.trace import DecisionTrace
@@ -211,77 +213,104 @@ def initial_state(params: StrategyParams) -> StrategyState:
     )
 
 
-def decide(
-    state: StrategyState,
-    view: MarketView,
-    position_lots: int,
-    budget_lots: int | None,
-    params: StrategyParams,
-) -> Decision:
-    """Return the quote for this decision point; mutate and return `state` (the fold owns it).
+DecideFn: TypeAlias = Callable[
+    [StrategyState, MarketView, int, "int | None", StrategyParams], Decision
+]
+"""The strategy port: what the engine calls at every decision point of a leg (Leg.decide).
 
-    budget_lots is the allocator's size budget (None: unconstrained). No quote when the book
-    is one-sided or, for the volatility-driven models, before the volatility is warm.
-    """
-    ts_ns = view.ts_ns
-    bid_ticks = view.best_bid_ticks
-    ask_ticks = view.best_ask_ticks
-    intensity = state.intensity
-    vol = state.vol
-    intensity.update(max(view.buy_trade_depth_ticks, view.sell_trade_depth_ticks))
-    state.flow.update(ts_ns, view.buy_volume_lots, view.sell_volume_lots)
-    two_sided = view.best_bid_lots > 0 and view.best_ask_lots > 0 and ask_ticks > bid_ticks
-    mid_ticks = 0.5 * (bid_ticks + ask_ticks) if two_sided else 0.0
-    if two_sided:
-        vol.update(ts_ns, mid_ticks)
-    sigma = vol.sigma_ticks_per_sqrt_s
-    a_per_s = intensity.a_per_s
-    k_per_tick = intensity.k_per_tick
-    if not two_sided or not (vol.warm or params.is_fixed_spread):
-        state.capped_bid_lots = 0
-        state.capped_ask_lots = 0
-        adj_ticks = state.signal_adj_ticks
-        return Decision(
-            state, None, ts_ns, mid_ticks, 0.0, adj_ticks, 0.0, 0.0, sigma, a_per_s, k_per_tick,
-            0, 0, 0, 0,
+Any Python function of this signature is a strategy (docs/STRATEGY.md, "Your own strategy");
+the built-in one is `decide`, `decide_python` the same in plain Python.
+"""
+
+QuoteNumbersFn: TypeAlias = Callable[..., tuple[float, float, float, float, float, int, int,
+                                                 int, int, int, int]]  # fmt: skip
+
+
+def decide_with(numbers: QuoteNumbersFn) -> DecideFn:
+    """Return the built-in decision whose arithmetic after the estimators is `numbers`
+    (strategy/quoting.py: quote_numbers, or its compiled twin)."""
+
+    def decide(
+        state: StrategyState,
+        view: MarketView,
+        position_lots: int,
+        budget_lots: int | None,
+        params: StrategyParams,
+    ) -> Decision:
+        """Return the quote for this decision point; mutate and return `state` (the fold
+        owns it).
+
+        budget_lots is the allocator's size budget (None: unconstrained). No quote when the
+        book is one-sided or, for the volatility-driven models, before the volatility is warm.
+        """
+        ts_ns = view.ts_ns
+        bid_ticks = view.best_bid_ticks
+        ask_ticks = view.best_ask_ticks
+        intensity = state.intensity
+        vol = state.vol
+        intensity.update(max(view.buy_trade_depth_ticks, view.sell_trade_depth_ticks))
+        state.flow.update(ts_ns, view.buy_volume_lots, view.sell_volume_lots)
+        two_sided = view.best_bid_lots > 0 and view.best_ask_lots > 0 and ask_ticks > bid_ticks
+        mid_ticks = 0.5 * (bid_ticks + ask_ticks) if two_sided else 0.0
+        if two_sided:
+            vol.update(ts_ns, mid_ticks)
+        sigma = vol.sigma_ticks_per_sqrt_s
+        a_per_s = intensity.a_per_s
+        k_per_tick = intensity.k_per_tick
+        if not two_sided or not (vol.warm or params.is_fixed_spread):
+            state.capped_bid_lots = 0
+            state.capped_ask_lots = 0
+            adj_ticks = state.signal_adj_ticks
+            return Decision(
+                state, None, ts_ns, mid_ticks, 0.0, adj_ticks, 0.0, 0.0, sigma, a_per_s, k_per_tick,
+                0, 0, 0, 0,
+            )  # fmt: skip
+
+        # The rest is one call: compiled (decide) instead of ~15 Python ones (decide_python).
+        fixed_half_spread_ticks, fixed_skew_ticks_per_qty = params.fixed_quote
+        (
+            half_spread_ticks, target_ticks, adj_ticks, fair_ticks, skew_ticks, quote_bid_ticks,
+            quote_ask_ticks, raw_bid_lots, raw_ask_lots, capped_bid_lots, capped_ask_lots,
+        ) = numbers(
+            params.model_code, params.risk_aversion, params.as_horizon_s, fixed_half_spread_ticks,
+            fixed_skew_ticks_per_qty, sigma, a_per_s, k_per_tick, params.signals_enabled,
+            params.microprice_weight, params.book_imbalance_weight, params.trade_flow_weight,
+            bid_ticks, view.best_bid_lots, ask_ticks, view.best_ask_lots, view.bid_depth_lots,
+            view.ask_depth_lots, state.flow.imbalance, state.signal_adj_ticks,
+            params.impact_cap_frac, mid_ticks, position_lots, params.order_qty_lots,
+            # No budget sizes like a budget of one order (raw_sizes: min(order, budget)).
+            params.order_qty_lots if budget_lots is None else budget_lots,
+            params.maker_fee, params.tick_size, params.lot_size, params.max_position_usd,
+            state.capped_bid_lots, state.capped_ask_lots, params.max_size_delta_lots,
         )  # fmt: skip
+        state.signal_adj_ticks = adj_ticks
+        state.capped_bid_lots = capped_bid_lots
+        state.capped_ask_lots = capped_ask_lots
 
-    # The rest is compiled (strategy/quoting.py): one call instead of ~15 Python ones.
-    fixed_half_spread_ticks, fixed_skew_ticks_per_qty = params.fixed_quote
-    (
-        half_spread_ticks, target_ticks, adj_ticks, fair_ticks, skew_ticks, quote_bid_ticks,
-        quote_ask_ticks, raw_bid_lots, raw_ask_lots, capped_bid_lots, capped_ask_lots,
-    ) = compiled_quote_numbers(
-        params.model_code, params.risk_aversion, params.as_horizon_s, fixed_half_spread_ticks,
-        fixed_skew_ticks_per_qty, sigma, a_per_s, k_per_tick, params.signals_enabled,
-        params.microprice_weight, params.book_imbalance_weight, params.trade_flow_weight,
-        bid_ticks, view.best_bid_lots, ask_ticks, view.best_ask_lots, view.bid_depth_lots,
-        view.ask_depth_lots, state.flow.imbalance, state.signal_adj_ticks,
-        params.impact_cap_frac, mid_ticks, position_lots, params.order_qty_lots,
-        # No budget sizes like a budget of one order (raw_sizes: min(order, budget)).
-        params.order_qty_lots if budget_lots is None else budget_lots,
-        params.maker_fee, params.tick_size, params.lot_size, params.max_position_usd,
-        state.capped_bid_lots, state.capped_ask_lots, params.max_size_delta_lots,
-    )  # fmt: skip
-    state.signal_adj_ticks = adj_ticks
-    state.capped_bid_lots = capped_bid_lots
-    state.capped_ask_lots = capped_ask_lots
+        quote = Quote(quote_bid_ticks, quote_ask_ticks, capped_bid_lots, capped_ask_lots)
+        return Decision(
+            state,
+            quote,
+            ts_ns,
+            fair_ticks,
+            target_ticks,
+            adj_ticks,
+            half_spread_ticks,
+            skew_ticks,
+            sigma,
+            a_per_s,
+            k_per_tick,
+            raw_bid_lots,
+            raw_ask_lots,
+            capped_bid_lots,
+            capped_ask_lots,
+        )
 
-    quote = Quote(quote_bid_ticks, quote_ask_ticks, capped_bid_lots, capped_ask_lots)
-    return Decision(
-        state,
-        quote,
-        ts_ns,
-        fair_ticks,
-        target_ticks,
-        adj_ticks,
-        half_spread_ticks,
-        skew_ticks,
-        sigma,
-        a_per_s,
-        k_per_tick,
-        raw_bid_lots,
-        raw_ask_lots,
-        capped_bid_lots,
-        capped_ask_lots,
-    )
+    return decide
+
+
+# The built-in strategy: the arithmetic after the estimators compiled (strategy/quoting.py).
+decide = decide_with(compiled_quote_numbers)
+# The same strategy in plain Python, bit for bit the same decisions: what a strategy written
+# in Python costs through the same port (benchmarks/bench_decide.py reports both).
+decide_python = decide_with(quote_numbers)
