@@ -129,6 +129,7 @@ class RiskGate:
         "_replaced_in_batch",
         "_risk_denials_total",
         "_settled_ctx",
+        "_settled_limit_lots",
         "_state",
         "_state_cause",
         "_throttled_cancels_total",
@@ -170,6 +171,7 @@ class RiskGate:
         # context to after_step, shape_quote and check, so only the first works it out. Every
         # setter of a latch or of the book's state or limits forgets it.
         self._settled_ctx: RiskContext | None = None
+        self._settled_limit_lots = 0  # the position limit in lots at that context's mid
 
     def check(
         self, actions: Sequence[Action], ctx: RiskContext
@@ -178,6 +180,8 @@ class RiskGate:
         self._order_bucket.refill(ctx.ts_ns)
         self._cancel_bucket.refill(ctx.ts_ns)
         self._refresh_state(ctx)
+        if not actions:  # nearly half the decisions: the resting orders are as wanted
+            return [], []
         halt = self._halt_reason() if self._state == HALTED else None
         self._orders_left = self._params.intraday_max_orders - ctx.order_count_day
         self._exposure = None
@@ -359,6 +363,7 @@ class RiskGate:
             self._state = state
         self._state_cause = cause
         self._settled_ctx = ctx
+        self._settled_limit_lots = limit_lots
 
     def _book_room_lots(self, position_lots: int) -> int:
         """Return how far the book's limits let the position go on its own side (>= 0)."""
@@ -496,7 +501,8 @@ class RiskGate:
                 long_lots += order.leaves_lots
             else:
                 short_lots += order.leaves_lots
-        limit_lots = position_limit_lots(self._params, ctx.mid_price_usd)
+        # check() settled the state on ctx first: its position limit is at hand.
+        limit_lots = self._settled_limit_lots
         return _Exposure(limit_lots, position_lots + long_lots, short_lots - position_lots)
 
     def _breach(self, ctx: RiskContext, code: str, limit: str, lots: int, limit_lots: int) -> None:
