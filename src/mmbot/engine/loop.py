@@ -35,7 +35,6 @@ from mmbot.alloc import Allocator
 from mmbot.core.clock import Clock, SimClock
 from mmbot.core.events import FILL_KINDS, OrderEvent, OrderEventKind
 from mmbot.core.types import (
-    BUY,
     Action,
     CancelOrder,
     Denied,
@@ -402,11 +401,10 @@ class Engine:
         for book in self.books:
             lot_usd = book.lot_size * book.mid_usd
             position, bids, asks = book.position_lots, 0, 0
-            for order in book.open_orders().values():
-                if order.side == BUY:
-                    bids += order.leaves_lots
-                else:
-                    asks += order.leaves_lots
+            for leg in book.legs:
+                leg_bids, leg_asks = leg.orders.resting_lots()
+                bids += leg_bids
+                asks += leg_asks
             exposures.append(
                 Exposure(
                     position * lot_usd, (position + bids) * lot_usd, (position - asks) * lot_usd
