@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 from numba.extending import register_jitable
 
-from mmbot.data.jit_cache import cached_njit
+from mmbot.strategy.jit import compiled
 
 # A line through fewer points says nothing about the decay (the tutorial needs > 2 too).
 _MIN_FIT_POINTS = 3
@@ -64,7 +63,7 @@ def fit_intensity(
     return math.exp(intercept), k_per_tick
 
 
-_compiled_fit_intensity: Final = cached_njit((Path(__file__),))(fit_intensity)
+_compiled_fit_intensity: Final = compiled(fit_intensity)
 
 
 class IntensityEstimator:

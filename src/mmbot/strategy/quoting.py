@@ -3,7 +3,7 @@
 `quote_numbers` is the arithmetic of `decide` (strategy/stack.py) between the estimators and
 the Quote, over plain numbers, calling the same model, signal and sizing functions the Python
 API exports (they are `register_jitable`: plain Python, and compilable). numba compiles it
-once per process (cached on disk under this package's `__pycache__`, keyed by its sources);
+once per process (cached on disk under this package's `__pycache__`: strategy/jit.py);
 a decision then makes one compiled call instead of about fifteen Python ones. Same operations
 in the same order, IEEE doubles without fast-math: the results are the Python ones, bit for
 bit (the engine fixtures and goldens check it).
@@ -12,13 +12,11 @@ bit (the engine fixtures and goldens check it).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Final
 
 from numba.extending import register_jitable
 
-from mmbot.data.jit_cache import cached_njit
-from mmbot.strategy import models, signals, sizing
+from mmbot.strategy.jit import compiled
 from mmbot.strategy.models import avellaneda_stoikov, glft
 from mmbot.strategy.signals import book_signal_target_ticks, cap_adjustment
 from mmbot.strategy.sizing import capped_sizes, raw_sizes, room_lots
@@ -27,9 +25,6 @@ from mmbot.strategy.sizing import capped_sizes, raw_sizes, room_lots
 GLFT: Final = 0
 AVELLANEDA_STOIKOV: Final = 1
 FIXED_SPREAD: Final = 2
-
-_SOURCES: Final = (*(Path(module.__file__ or "") for module in (models, signals, sizing)),
-                   Path(__file__))  # fmt: skip
 
 
 @register_jitable
@@ -126,4 +121,4 @@ def quote_numbers(
     )  # fmt: skip
 
 
-compiled_quote_numbers = cached_njit(_SOURCES)(quote_numbers)
+compiled_quote_numbers = compiled(quote_numbers)
