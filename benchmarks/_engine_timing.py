@@ -1,7 +1,7 @@
 """Timing probes for a real Engine: per-call nanoseconds without editing the engine.
 
 A probe replaces one callable the engine reaches through an attribute (an instance method, a
-collaborator's method, the module-level `decide`) with a wrapper that appends the call's
+collaborator's method, a leg's strategy) with a wrapper that appends the call's
 perf_counter_ns duration to a list. Each probe costs ~0.1 us per call on top of what it
 measures, so the component breakdown is taken in its own pass, not in the headline one.
 """
@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-import mmbot.engine.loop as engine_loop
 from mmbot.engine.loop import Engine
 
 _NS_PER_US = 1e3
@@ -48,9 +47,8 @@ class _Probed:
 def probe_components(engine: Engine) -> dict[str, list[int]]:
     """Wrap the engine's per-step collaborators; return component name -> durations (ns).
 
-    Every symbol's venue and risk gate and every leg's order manager are probed; a component's
-    durations pool the calls of all of them. Restore `mmbot.engine.loop.decide` with
-    `unprobe()` when done.
+    Every symbol's venue and risk gate and every leg's order manager and strategy are probed;
+    a component's durations pool the calls of all of them.
     """
     sinks: dict[str, list[int]] = {}
 
@@ -65,6 +63,7 @@ def probe_components(engine: Engine) -> dict[str, list[int]]:
         probe(book.venue, ("run_until", "reports", "market_view"))
         for leg in book.legs:
             probe(leg.orders, ("open_orders", "plan"))
+            leg.decide = timed(leg.decide, sink("decide"))
         risk = _Probed(book.risk)
         probe(risk, ("after_step", "check"))
         book.risk = risk  # type: ignore[assignment]
@@ -73,16 +72,7 @@ def probe_components(engine: Engine) -> dict[str, list[int]]:
     engine.allocator = allocator  # type: ignore[assignment]
     for name in ("_apply", "_send"):
         setattr(engine, name, timed(getattr(engine, name), sink(name.lstrip("_"))))
-    engine_loop.decide = timed(engine_loop.decide, sink("decide"))  # type: ignore[attr-defined]
     return sinks
-
-
-_ORIGINAL_DECIDE = engine_loop.decide  # type: ignore[attr-defined]
-
-
-def unprobe() -> None:
-    """Put back the module-level decide that probe_components wrapped."""
-    engine_loop.decide = _ORIGINAL_DECIDE  # type: ignore[attr-defined]
 
 
 def quantiles_us(durations_ns: list[int] | npt.NDArray[np.int64]) -> dict[str, float]:

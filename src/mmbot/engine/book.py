@@ -24,7 +24,7 @@ from mmbot.core.types import BUY, MarketView, Quote
 from mmbot.engine.ledger import Ledger
 from mmbot.engine.orders import ClientSeqs, ExecutionPolicy, OrderManager
 from mmbot.risk import OpenOrder, RiskGate, RiskRecord
-from mmbot.strategy import StrategyParams, StrategyState, initial_state
+from mmbot.strategy import DecideFn, StrategyParams, StrategyState, decide, initial_state
 from mmbot.strategy.mux import Mux
 from mmbot.strategy.trace import DecisionTrace
 
@@ -90,11 +90,15 @@ class EngineRecord:
 
 
 class Leg:
-    """One strategy quoting one symbol."""
+    """One strategy quoting one symbol.
+
+    decide: the strategy, called at each of the leg's decision points (the strategy port,
+    mmbot.strategy.DecideFn): the built-in compiled one unless a plain-Python one is given.
+    """
 
     __slots__ = (
-        "budget_lots", "key", "ledger", "orders", "params", "state", "strategy_id", "symbol",
-        "weight",
+        "budget_lots", "decide", "key", "ledger", "orders", "params", "state", "strategy_id",
+        "symbol", "weight",
     )  # fmt: skip
 
     def __init__(
@@ -104,8 +108,10 @@ class Leg:
         params: StrategyParams,
         execution: ExecutionPolicy,
         seqs: ClientSeqs,
+        decide: DecideFn = decide,
     ) -> None:
         self.strategy_id = strategy_id
+        self.decide = decide
         self.symbol = symbol
         self.key = f"{strategy_id}@{symbol}"  # the allocator's key
         self.params = params

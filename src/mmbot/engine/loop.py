@@ -35,7 +35,6 @@ from mmbot.alloc import Allocator
 from mmbot.core.clock import Clock, SimClock
 from mmbot.core.events import FILL_KINDS, OrderEvent, OrderEventKind
 from mmbot.core.types import (
-    BUY,
     Action,
     CancelOrder,
     Denied,
@@ -60,7 +59,7 @@ from mmbot.engine.orders import (
     fold_fill_ratio,
 )
 from mmbot.risk import BookRisk, Exposure, RiskContext, RiskGate, RiskRecord
-from mmbot.strategy import StrategyParams, decide
+from mmbot.strategy import StrategyParams
 
 __all__ = ["Engine", "EngineParams", "EngineRecord", "EngineVenue", "quantile_ms"]
 
@@ -329,8 +328,8 @@ class Engine:
                     open_orders=book.open_orders(),
                     order_count_day=book.quotes_placed_total - day_book.orders_start,
                 )
-            decision = decide(leg.state, view, leg.ledger.position_lots, leg.budget_lots,
-                              leg.params)  # fmt: skip
+            decision = leg.decide(leg.state, view, leg.ledger.position_lots, leg.budget_lots,
+                                  leg.params)  # fmt: skip
             leg.state = decision.state
             if params.keep_traces:
                 record.traces.append(decision.trace)
@@ -402,11 +401,10 @@ class Engine:
         for book in self.books:
             lot_usd = book.lot_size * book.mid_usd
             position, bids, asks = book.position_lots, 0, 0
-            for order in book.open_orders().values():
-                if order.side == BUY:
-                    bids += order.leaves_lots
-                else:
-                    asks += order.leaves_lots
+            for leg in book.legs:
+                leg_bids, leg_asks = leg.orders.resting_lots()
+                bids += leg_bids
+                asks += leg_asks
             exposures.append(
                 Exposure(
                     position * lot_usd, (position + bids) * lot_usd, (position - asks) * lot_usd

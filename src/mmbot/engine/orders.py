@@ -55,6 +55,10 @@ class OrderState(Enum):
     CANCELED = "canceled"
     REJECTED = "rejected"
 
+    # Members are singletons compared by identity; Enum's own __hash__ hashes the member's
+    # name in Python, ~3 times per order report (TERMINAL, _ALLOWED): hash by identity in C.
+    __hash__ = object.__hash__
+
 
 # Order numbers of session epoch E are E * SEQS_PER_SESSION + 1, + 2, ...: a live session
 # restarted into the same run directory claims the next epoch (engine/journal.py), so its
@@ -223,6 +227,10 @@ class OrderManager:
         self._by_venue: dict[int, ManagedOrder] = {}
         self._working: dict[int, ManagedOrder] = {}  # side -> the non-terminal order
         self._leaving: dict[str, ManagedOrder] = {}  # naive_repost: superseded, being canceled
+        # open_orders() as last built; None once an order rests, moves or ends. Read at every
+        # decision (a book's exposures read every leg's several times), changed far less.
+        self._open: dict[str, OpenOrder] | None = None
+        self._resting_lots: tuple[int, int] | None = None  # resting_lots(), likewise
         self.orders: list[ManagedOrder] = []
         self.unknown_reports_total = 0
         self.unknown_outcomes_total = 0
@@ -293,17 +301,44 @@ class OrderManager:
                 )
 
     def open_orders(self) -> dict[str, OpenOrder]:
-        """Return client_id -> OpenOrder of every resting order (the risk gate's view)."""
-        resting = {o.client_id: o.open_order for o in self._working.values()}
-        for o in self._leaving.values():
-            resting[o.client_id] = o.open_order
+        """Return client_id -> OpenOrder of every resting order (the risk gate's view).
+
+        The same dict while nothing changed: read it, never change it."""
+        resting = self._open
+        if resting is None:
+            resting = {o.client_id: o.open_order for o in self._working.values()}
+            for o in self._leaving.values():
+                resting[o.client_id] = o.open_order
+            self._open = resting
+            self._resting_lots = None
         return resting
+
+    def resting_lots(self) -> tuple[int, int]:
+        """Return the lots resting on the bid and on the ask (open_orders' leaves, by side)."""
+        resting = self.open_orders()  # built anew (and these lots forgotten) after a change
+        lots = self._resting_lots
+        if lots is None:
+            bids = asks = 0
+            for order in resting.values():
+                if order.side == BUY:
+                    bids += order.leaves_lots
+                else:
+                    asks += order.leaves_lots
+            lots = self._resting_lots = bids, asks
+        return lots
+
+    def _rest(self, order: ManagedOrder, price_ticks: int, leaves_lots: int,
+              priced_ts_ns: int) -> None:  # fmt: skip
+        """ManagedOrder.rest, and forget the open orders built before it."""
+        order.rest(price_ticks, leaves_lots, priced_ts_ns)
+        self._open = None
 
     def _move(self, order: ManagedOrder, state: OrderState, ts_ns: int) -> None:
         if (order.state, state) not in _ALLOWED and state is not OrderState.FILLED:
             self.bad_transitions_total += 1
         order.state = state
         if state in TERMINAL:
+            self._open = None
             order.ended_ts_ns = ts_ns
             if state is not OrderState.REJECTED:  # a rejected order never rested
                 self.order_ages_ns.append(ts_ns - order.priced_ts_ns)
@@ -326,6 +361,7 @@ class OrderManager:
         if superseded is not None:  # naive_repost: its cancel went out in the same batch
             self._leaving[superseded.client_id] = superseded
         self._working[order.side] = order
+        self._open = None
         self.orders.append(order)
         self.quotes_placed_total += 1
 
@@ -336,7 +372,7 @@ class OrderManager:
         order.pending_price_ticks = action.price_ticks
         order.pending_qty_lots = action.qty_lots
         if action.qty_lots > order.leaves_lots:  # the risk gate's view: the larger size
-            order.rest(order.price_ticks, order.leaves_lots, order.priced_ts_ns)
+            self._rest(order, order.price_ticks, order.leaves_lots, order.priced_ts_ns)
         self._move(order, OrderState.PENDING_REPLACE, 0)
 
     def on_sent_cancel(self, action: CancelOrder) -> None:
@@ -383,7 +419,7 @@ class OrderManager:
             order.state = OrderState.LIVE
             if order.pending_qty_lots:  # the replace was refused: the old size rests
                 order.pending_qty_lots = 0
-                order.rest(order.price_ticks, order.leaves_lots, order.priced_ts_ns)
+                self._rest(order, order.price_ticks, order.leaves_lots, order.priced_ts_ns)
 
     def on_fill(
         self, order: ManagedOrder, qty_lots: int, leaves_lots: int, ts_ns: int
@@ -391,7 +427,7 @@ class OrderManager:
         """Apply a (partial) fill; return the fill ratio of the quote episode it closed."""
         order.filled_lots += qty_lots
         order.episode_filled_lots += qty_lots
-        order.rest(order.price_ticks, leaves_lots, order.priced_ts_ns)
+        self._rest(order, order.price_ticks, leaves_lots, order.priced_ts_ns)
         if leaves_lots == 0:
             self._move(order, OrderState.FILLED, ts_ns)
             return self._close_episode(order)
@@ -437,7 +473,7 @@ class OrderManager:
             order.episode_quoted_lots = max(order.episode_quoted_lots, quoted)
             priced_ts_ns = order.priced_ts_ns
         order.pending_qty_lots = 0
-        order.rest(price_ticks, leaves_lots, priced_ts_ns)
+        self._rest(order, price_ticks, leaves_lots, priced_ts_ns)
         order.qty_lots = order.filled_lots + leaves_lots
         if order.state is OrderState.PENDING_REPLACE:
             self._move(order, OrderState.LIVE, ts_ns)

@@ -128,6 +128,8 @@ class RiskGate:
         "_replace_attempts",
         "_replaced_in_batch",
         "_risk_denials_total",
+        "_settled_ctx",
+        "_settled_limit_lots",
         "_state",
         "_state_cause",
         "_throttled_cancels_total",
@@ -165,6 +167,11 @@ class RiskGate:
         self._orders_left = 0
         self._replaced_in_batch: set[str] = set()
         self._exposure: _Exposure | None = None
+        # The context the trading state was last worked out from; the engine hands the same
+        # context to after_step, shape_quote and check, so only the first works it out. Every
+        # setter of a latch or of the book's state or limits forgets it.
+        self._settled_ctx: RiskContext | None = None
+        self._settled_limit_lots = 0  # the position limit in lots at that context's mid
 
     def check(
         self, actions: Sequence[Action], ctx: RiskContext
@@ -173,6 +180,8 @@ class RiskGate:
         self._order_bucket.refill(ctx.ts_ns)
         self._cancel_bucket.refill(ctx.ts_ns)
         self._refresh_state(ctx)
+        if not actions:  # nearly half the decisions: the resting orders are as wanted
+            return [], []
         halt = self._halt_reason() if self._state == HALTED else None
         self._orders_left = self._params.intraday_max_orders - ctx.order_count_day
         self._exposure = None
@@ -257,18 +266,21 @@ class RiskGate:
 
     def trip_kill_switch(self, reason: str) -> None:
         """HALT until reset (cancel everything, deny orders); the next after_step() records why."""
+        self._settled_ctx = None
         if self._kill_reason is None:
             self._kill_reason = reason
             self._kill_record_due = True
 
     def reset_kill_switch(self) -> None:
         """Let orders through again (the other invariants still apply)."""
+        self._settled_ctx = None
         self._kill_reason = None
         self._kill_record_due = False
 
     def set_book_state(self, state: int, cause: str) -> None:
         """Apply what the book's caps ask of this symbol from the next check on: HALTED (rest
         nothing), REDUCING (reduce-only down to flat) or ACTIVE (this symbol's rules alone)."""
+        self._settled_ctx = None
         self._book_state = state
         self._book_cause = cause
 
@@ -276,11 +288,13 @@ class RiskGate:
         """Cap the position the book's gross and net caps leave this symbol: at most long_lots
         long and short_lots short, worst case (every resting order on a side filled), from
         the next check on; over either, REDUCING down to it."""
+        self._settled_ctx = None
         self._book_long_lots = long_lots
         self._book_short_lots = short_lots
 
     def reset_intraday(self) -> None:
         """Clear the day-cap latch; call when the engine's day counters restart."""
+        self._settled_ctx = None
         self._cap_latch = None
 
     @property
@@ -308,7 +322,8 @@ class RiskGate:
         }
 
     def _refresh_state(self, ctx: RiskContext) -> None:
-        self._update_state(ctx, position_limit_lots(self._params, ctx.mid_price_usd))
+        if ctx is not self._settled_ctx:
+            self._update_state(ctx, position_limit_lots(self._params, ctx.mid_price_usd))
 
     def _update_state(self, ctx: RiskContext, limit_lots: int) -> None:
         """Latch a newly reached day cap, then work out the trading state (recording a change)."""
@@ -347,6 +362,8 @@ class RiskGate:
             )))  # fmt: skip
             self._state = state
         self._state_cause = cause
+        self._settled_ctx = ctx
+        self._settled_limit_lots = limit_lots
 
     def _book_room_lots(self, position_lots: int) -> int:
         """Return how far the book's limits let the position go on its own side (>= 0)."""
@@ -484,7 +501,8 @@ class RiskGate:
                 long_lots += order.leaves_lots
             else:
                 short_lots += order.leaves_lots
-        limit_lots = position_limit_lots(self._params, ctx.mid_price_usd)
+        # check() settled the state on ctx first: its position limit is at hand.
+        limit_lots = self._settled_limit_lots
         return _Exposure(limit_lots, position_lots + long_lots, short_lots - position_lots)
 
     def _breach(self, ctx: RiskContext, code: str, limit: str, lots: int, limit_lots: int) -> None:

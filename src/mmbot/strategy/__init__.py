@@ -11,16 +11,20 @@ from mmbot.strategy.signals import (
 )
 from mmbot.strategy.sizing import cap_step, capped_sizes, raw_sizes, room_lots
 from mmbot.strategy.stack import (
+    DecideFn,
     Decision,
     StrategyParams,
     StrategyState,
     decide,
+    decide_python,
+    decide_with,
     initial_state,
 )
 from mmbot.strategy.trace import DecisionTrace, format_trace
 from mmbot.strategy.volatility import EwmaVolatility
 
 __all__ = [
+    "DecideFn",
     "Decision",
     "DecisionTrace",
     "EwmaVolatility",
@@ -34,6 +38,8 @@ __all__ = [
     "cap_step",
     "capped_sizes",
     "decide",
+    "decide_python",
+    "decide_with",
     "fit_intensity",
     "fixed_spread",
     "format_trace",

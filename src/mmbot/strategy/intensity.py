@@ -8,19 +8,31 @@ lambda_j = #{intervals with d > j} / T. A least-squares line through (delta_j, l
 gives slope -k and intercept ln A. Depths live in a ring buffer and a histogram by depth, so
 an update is O(1); the fit is O(max_depth_ticks) and runs every `refit_intervals` decisions
 once the window is full. Until then (or when a fit is degenerate) the configured defaults
-stand.
+stand. The estimator fits its histogram with fit_intensity compiled by numba (an array copy
+and the fit ~2 us instead of 3-9 us in Python, which put every refit decision in the latency
+tail); fit_intensity itself stays a plain Python function, bit for bit the same.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+from numba.extending import register_jitable
+
+from mmbot.strategy.jit import compiled
 
 # A line through fewer points says nothing about the decay (the tutorial needs > 2 too).
 _MIN_FIT_POINTS = 3
 
 
-def fit_intensity(depth_hist: Sequence[int], window_s: float) -> tuple[float, float] | None:
+@register_jitable
+def fit_intensity(
+    depth_hist: Sequence[int] | npt.NDArray[np.int64], window_s: float
+) -> tuple[float, float] | None:
     """Return (A_per_s, k_per_tick) from a histogram of per-interval max depths, or None.
 
     depth_hist[d] counts the intervals whose farthest trade reached d ticks from the mid.
@@ -49,6 +61,9 @@ def fit_intensity(depth_hist: Sequence[int], window_s: float) -> tuple[float, fl
     if not (k_per_tick > 0.0 and math.isfinite(k_per_tick)):
         return None
     return math.exp(intercept), k_per_tick
+
+
+_compiled_fit_intensity: Final = compiled(fit_intensity)
 
 
 class IntensityEstimator:
@@ -116,7 +131,8 @@ class IntensityEstimator:
             self._until_fit -= 1
             return
         self._until_fit = self._refit_intervals - 1
-        fitted = fit_intensity(self._hist, self._window_s)
+        # The histogram stays a list: its two updates per decision are cheaper than an array's.
+        fitted = _compiled_fit_intensity(np.array(self._hist, dtype=np.int64), self._window_s)
         if fitted is not None:
             self.a_per_s, self.k_per_tick = fitted
             self.warm = True

@@ -4,13 +4,19 @@ Units: prices in ticks, time in seconds, inventory q in units of the order size 
 GLFT Delta is 1), sigma in ticks per sqrt(second), A per second, k per tick, gamma per
 (tick * order size). The caller quotes bid = fair - (half + skew*q), ask = fair + (half - skew*q),
 i.e. the reservation price is fair - skew*q. Formulas and sources: docs/STRATEGY.md.
+
+Each is a plain Python function that numba can also compile into the decision's compiled part
+(strategy/quoting.py): `register_jitable` leaves the Python function as it is.
 """
 
 from __future__ import annotations
 
 import math
 
+from numba.extending import register_jitable
 
+
+@register_jitable
 def avellaneda_stoikov(
     gamma: float, sigma_ticks_per_sqrt_s: float, k_per_tick: float, horizon_s: float
 ) -> tuple[float, float]:
@@ -25,12 +31,12 @@ def avellaneda_stoikov(
     return half_spread_ticks, skew_ticks_per_qty
 
 
+@register_jitable
 def glft(
     gamma: float,
     sigma_ticks_per_sqrt_s: float,
     a_per_s: float,
     k_per_tick: float,
-    *,
     xi: float | None = None,
     delta_qty: float = 1.0,
 ) -> tuple[float, float]:
@@ -48,6 +54,7 @@ def glft(
     return c1 + 0.5 * delta_qty * sigma_ticks_per_sqrt_s * c2, sigma_ticks_per_sqrt_s * c2
 
 
+@register_jitable
 def fixed_spread(half_spread_ticks: float, skew_ticks_per_qty: float) -> tuple[float, float]:
     """Return a constant half spread and a linear inventory skew, independent of the market."""
     return float(half_spread_ticks), float(skew_ticks_per_qty)

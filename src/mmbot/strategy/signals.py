@@ -8,11 +8,14 @@ adjustment follows the target but moves at most cap_frac * half_spread_ticks per
 
 from __future__ import annotations
 
+from numba.extending import register_jitable
+
 from mmbot.core.types import MarketView
 
 _NS_TO_S = 1e-9
 
 
+@register_jitable
 def book_imbalance(bid_lots: int, ask_lots: int) -> float:
     """Return (bid - ask) / (bid + ask) in [-1, 1]; 0 when both are empty."""
     total = bid_lots + ask_lots
@@ -21,6 +24,7 @@ def book_imbalance(bid_lots: int, ask_lots: int) -> float:
     return (bid_lots - ask_lots) / total
 
 
+@register_jitable
 def microprice_ticks(bid_ticks: int, bid_lots: int, ask_ticks: int, ask_lots: int) -> float:
     """Return the size-weighted mid (bid*ask_lots + ask*bid_lots) / (bid_lots + ask_lots).
 
@@ -75,18 +79,38 @@ def signal_target_ticks(
     target = w_mp * (microprice - mid) + (spread / 2) * (w_book * I_book + w_flow * I_flow):
     the imbalances are scaled by the market half spread so every term is in ticks.
     """
-    bid_ticks = view.best_bid_ticks
-    ask_ticks = view.best_ask_ticks
-    micro_offset_ticks = microprice_ticks(
-        bid_ticks, view.best_bid_lots, ask_ticks, view.best_ask_lots
-    ) - 0.5 * (bid_ticks + ask_ticks)
+    return book_signal_target_ticks(
+        view.best_bid_ticks, view.best_bid_lots, view.best_ask_ticks, view.best_ask_lots,
+        view.bid_depth_lots, view.ask_depth_lots, flow_imbalance, microprice_weight,
+        book_imbalance_weight, trade_flow_weight,
+    )  # fmt: skip
+
+
+@register_jitable
+def book_signal_target_ticks(
+    bid_ticks: int,
+    bid_lots: int,
+    ask_ticks: int,
+    ask_lots: int,
+    bid_depth_lots: int,
+    ask_depth_lots: int,
+    flow_imbalance: float,
+    microprice_weight: float,
+    book_imbalance_weight: float,
+    trade_flow_weight: float,
+) -> float:
+    """Return signal_target_ticks of a view's top of book and depth given as numbers."""
+    micro_offset_ticks = microprice_ticks(bid_ticks, bid_lots, ask_ticks, ask_lots) - 0.5 * (
+        bid_ticks + ask_ticks
+    )
     imbalance_mix = (
-        book_imbalance_weight * book_imbalance(view.bid_depth_lots, view.ask_depth_lots)
+        book_imbalance_weight * book_imbalance(bid_depth_lots, ask_depth_lots)
         + trade_flow_weight * flow_imbalance
     )
     return microprice_weight * micro_offset_ticks + 0.5 * (ask_ticks - bid_ticks) * imbalance_mix
 
 
+@register_jitable
 def cap_adjustment(
     prev_adj_ticks: float, target_ticks: float, half_spread_ticks: float, cap_frac: float
 ) -> float:

@@ -8,7 +8,10 @@ at once: the position limit wins over smoothness.
 
 from __future__ import annotations
 
+from numba.extending import register_jitable
 
+
+@register_jitable
 def raw_sizes(
     order_qty_lots: int,
     budget_lots: int | None,
@@ -31,6 +34,7 @@ def raw_sizes(
     return min(bid_lots, buy_room_lots), min(ask_lots, sell_room_lots)
 
 
+@register_jitable
 def cap_step(prev_lots: int, raw_lots: int, max_delta_lots: int) -> int:
     """Return prev + clip(raw - prev, -max_delta, +max_delta)."""
     if raw_lots > prev_lots + max_delta_lots:
@@ -40,6 +44,7 @@ def cap_step(prev_lots: int, raw_lots: int, max_delta_lots: int) -> int:
     return raw_lots
 
 
+@register_jitable
 def capped_sizes(
     prev_lots: tuple[int, int],
     raw_lots: tuple[int, int],
@@ -57,6 +62,7 @@ def capped_sizes(
     )
 
 
+@register_jitable
 def room_lots(position_lots: int, max_position_lots: int) -> tuple[int, int]:
     """Return (buy_room_lots, sell_room_lots): how far each side may go before the limit."""
     return max(0, max_position_lots - position_lots), max(0, max_position_lots + position_lots)

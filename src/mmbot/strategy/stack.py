@@ -11,20 +11,28 @@ always yields one output sequence. Do not share a state between two folds.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, TypeAlias
 
 from mmbot.config import MmConfig, StrategyConfig
 from mmbot.core.types import MarketView, Quote
 from mmbot.strategy.intensity import IntensityEstimator
-from mmbot.strategy.models import avellaneda_stoikov, fixed_spread, glft
-from mmbot.strategy.signals import TradeFlow, cap_adjustment, signal_target_ticks
-from mmbot.strategy.sizing import capped_sizes, raw_sizes, room_lots
+from mmbot.strategy.models import fixed_spread
+from mmbot.strategy.quoting import (
+    AVELLANEDA_STOIKOV,
+    FIXED_SPREAD,
+    GLFT,
+    compiled_quote_numbers,
+    quote_numbers,
+)
+from mmbot.strategy.signals import TradeFlow
 from mmbot.strategy.trace import DecisionTrace
 from mmbot.strategy.volatility import EwmaVolatility
 
 ModelName = Literal["avellaneda_stoikov", "glft", "fixed_spread"]
+_MODEL_CODES = {"glft": GLFT, "avellaneda_stoikov": AVELLANEDA_STOIKOV,
+                "fixed_spread": FIXED_SPREAD}  # fmt: skip
 
 _BPS = 1e-4
 
@@ -65,6 +73,7 @@ class StrategyParams:
     trade_flow_weight: float
     trade_flow_half_life_s: float
     is_fixed_spread: bool = field(init=False, repr=False, compare=False)
+    model_code: int = field(init=False, repr=False, compare=False)
     fixed_quote: tuple[float, float] = field(init=False, repr=False, compare=False)
     maker_fee: float = field(init=False, repr=False, compare=False)
     impact_cap_frac: float = field(init=False, repr=False, compare=False)
@@ -72,6 +81,7 @@ class StrategyParams:
     def __post_init__(self) -> None:
         fixed_quote = fixed_spread(self.fixed_half_spread_ticks, self.fixed_skew_ticks_per_qty)
         object.__setattr__(self, "is_fixed_spread", self.model == "fixed_spread")
+        object.__setattr__(self, "model_code", _MODEL_CODES[self.model])
         object.__setattr__(self, "fixed_quote", fixed_quote)
         object.__setattr__(self, "maker_fee", self.maker_bps * _BPS)
         object.__setattr__(self, "impact_cap_frac", self.impact_cap_pct * 0.01)
@@ -203,122 +213,104 @@ def initial_state(params: StrategyParams) -> StrategyState:
     )
 
 
-def _model_quote(
-    params: StrategyParams, sigma: float, a_per_s: float, k_per_tick: float
-) -> tuple[float, float]:
-    """Return (half_spread_ticks, skew_ticks_per_qty) of the configured model."""
-    if params.model == "glft":
-        return glft(params.risk_aversion, sigma, a_per_s, k_per_tick)
-    if params.model == "avellaneda_stoikov":
-        return avellaneda_stoikov(params.risk_aversion, sigma, k_per_tick, params.as_horizon_s)
-    return params.fixed_quote
+DecideFn: TypeAlias = Callable[
+    [StrategyState, MarketView, int, "int | None", StrategyParams], Decision
+]
+"""The strategy port: what the engine calls at every decision point of a leg (Leg.decide).
+
+Any Python function of this signature is a strategy (docs/STRATEGY.md, "Your own strategy");
+the built-in one is `decide`, `decide_python` the same in plain Python.
+"""
+
+QuoteNumbersFn: TypeAlias = Callable[..., tuple[float, float, float, float, float, int, int,
+                                                 int, int, int, int]]  # fmt: skip
 
 
-def _fee_floors_ticks(fair_ticks: float, fee: float) -> tuple[float, float]:
-    """Return the (bid, ask) distances from fair at which a maker fill breaks even.
+def decide_with(numbers: QuoteNumbersFn) -> DecideFn:
+    """Return the built-in decision whose arithmetic after the estimators is `numbers`
+    (strategy/quoting.py: quote_numbers, or its compiled twin)."""
 
-    A buy at P with fee f*P is worth fair - P - f*P >= 0, so P <= fair / (1 + f); a sell
-    needs P >= fair / (1 - f). A rebate (f <= 0) asks for no distance.
-    """
-    if fee <= 0.0:
-        return 0.0, 0.0
-    return fair_ticks * fee / (1.0 + fee), fair_ticks * fee / (1.0 - fee)
+    def decide(
+        state: StrategyState,
+        view: MarketView,
+        position_lots: int,
+        budget_lots: int | None,
+        params: StrategyParams,
+    ) -> Decision:
+        """Return the quote for this decision point; mutate and return `state` (the fold
+        owns it).
 
+        budget_lots is the allocator's size budget (None: unconstrained). No quote when the
+        book is one-sided or, for the volatility-driven models, before the volatility is warm.
+        """
+        ts_ns = view.ts_ns
+        bid_ticks = view.best_bid_ticks
+        ask_ticks = view.best_ask_ticks
+        intensity = state.intensity
+        vol = state.vol
+        intensity.update(max(view.buy_trade_depth_ticks, view.sell_trade_depth_ticks))
+        state.flow.update(ts_ns, view.buy_volume_lots, view.sell_volume_lots)
+        two_sided = view.best_bid_lots > 0 and view.best_ask_lots > 0 and ask_ticks > bid_ticks
+        mid_ticks = 0.5 * (bid_ticks + ask_ticks) if two_sided else 0.0
+        if two_sided:
+            vol.update(ts_ns, mid_ticks)
+        sigma = vol.sigma_ticks_per_sqrt_s
+        a_per_s = intensity.a_per_s
+        k_per_tick = intensity.k_per_tick
+        if not two_sided or not (vol.warm or params.is_fixed_spread):
+            state.capped_bid_lots = 0
+            state.capped_ask_lots = 0
+            adj_ticks = state.signal_adj_ticks
+            return Decision(
+                state, None, ts_ns, mid_ticks, 0.0, adj_ticks, 0.0, 0.0, sigma, a_per_s, k_per_tick,
+                0, 0, 0, 0,
+            )  # fmt: skip
 
-def decide(
-    state: StrategyState,
-    view: MarketView,
-    position_lots: int,
-    budget_lots: int | None,
-    params: StrategyParams,
-) -> Decision:
-    """Return the quote for this decision point; mutate and return `state` (the fold owns it).
-
-    budget_lots is the allocator's size budget (None: unconstrained). No quote when the book
-    is one-sided or, for the volatility-driven models, before the volatility is warm.
-    """
-    ts_ns = view.ts_ns
-    bid_ticks = view.best_bid_ticks
-    ask_ticks = view.best_ask_ticks
-    intensity = state.intensity
-    vol = state.vol
-    intensity.update(max(view.buy_trade_depth_ticks, view.sell_trade_depth_ticks))
-    state.flow.update(ts_ns, view.buy_volume_lots, view.sell_volume_lots)
-    two_sided = view.best_bid_lots > 0 and view.best_ask_lots > 0 and ask_ticks > bid_ticks
-    mid_ticks = 0.5 * (bid_ticks + ask_ticks) if two_sided else 0.0
-    if two_sided:
-        vol.update(ts_ns, mid_ticks)
-    sigma = vol.sigma_ticks_per_sqrt_s
-    a_per_s = intensity.a_per_s
-    k_per_tick = intensity.k_per_tick
-    if not two_sided or not (vol.warm or params.is_fixed_spread):
-        state.capped_bid_lots = 0
-        state.capped_ask_lots = 0
-        adj_ticks = state.signal_adj_ticks
-        return Decision(
-            state, None, ts_ns, mid_ticks, 0.0, adj_ticks, 0.0, 0.0, sigma, a_per_s, k_per_tick,
-            0, 0, 0, 0,
+        # The rest is one call: compiled (decide) instead of ~15 Python ones (decide_python).
+        fixed_half_spread_ticks, fixed_skew_ticks_per_qty = params.fixed_quote
+        (
+            half_spread_ticks, target_ticks, adj_ticks, fair_ticks, skew_ticks, quote_bid_ticks,
+            quote_ask_ticks, raw_bid_lots, raw_ask_lots, capped_bid_lots, capped_ask_lots,
+        ) = numbers(
+            params.model_code, params.risk_aversion, params.as_horizon_s, fixed_half_spread_ticks,
+            fixed_skew_ticks_per_qty, sigma, a_per_s, k_per_tick, params.signals_enabled,
+            params.microprice_weight, params.book_imbalance_weight, params.trade_flow_weight,
+            bid_ticks, view.best_bid_lots, ask_ticks, view.best_ask_lots, view.bid_depth_lots,
+            view.ask_depth_lots, state.flow.imbalance, state.signal_adj_ticks,
+            params.impact_cap_frac, mid_ticks, position_lots, params.order_qty_lots,
+            # No budget sizes like a budget of one order (raw_sizes: min(order, budget)).
+            params.order_qty_lots if budget_lots is None else budget_lots,
+            params.maker_fee, params.tick_size, params.lot_size, params.max_position_usd,
+            state.capped_bid_lots, state.capped_ask_lots, params.max_size_delta_lots,
         )  # fmt: skip
+        state.signal_adj_ticks = adj_ticks
+        state.capped_bid_lots = capped_bid_lots
+        state.capped_ask_lots = capped_ask_lots
 
-    half_spread_ticks, skew_per_qty = _model_quote(params, sigma, a_per_s, k_per_tick)
-    target_ticks = 0.0
-    if params.signals_enabled:
-        target_ticks = signal_target_ticks(
-            view,
-            state.flow.imbalance,
-            params.microprice_weight,
-            params.book_imbalance_weight,
-            params.trade_flow_weight,
+        quote = Quote(quote_bid_ticks, quote_ask_ticks, capped_bid_lots, capped_ask_lots)
+        return Decision(
+            state,
+            quote,
+            ts_ns,
+            fair_ticks,
+            target_ticks,
+            adj_ticks,
+            half_spread_ticks,
+            skew_ticks,
+            sigma,
+            a_per_s,
+            k_per_tick,
+            raw_bid_lots,
+            raw_ask_lots,
+            capped_bid_lots,
+            capped_ask_lots,
         )
-    adj_ticks = cap_adjustment(
-        state.signal_adj_ticks, target_ticks, half_spread_ticks, params.impact_cap_frac
-    )
-    state.signal_adj_ticks = adj_ticks
-    fair_ticks = mid_ticks + adj_ticks
 
-    skew_ticks = skew_per_qty * (position_lots / params.order_qty_lots)
-    bid_floor_ticks, ask_floor_ticks = _fee_floors_ticks(fair_ticks, params.maker_fee)
-    bid_dist_ticks = max(half_spread_ticks + skew_ticks, bid_floor_ticks)
-    ask_dist_ticks = max(half_spread_ticks - skew_ticks, ask_floor_ticks)
-    # Round away from fair (never inside the floor), keep each side strictly on its side of
-    # fair, and keep both post-only legal (never at or through the opposite best).
-    quote_bid_ticks = min(
-        math.floor(fair_ticks - bid_dist_ticks), math.ceil(fair_ticks) - 1, ask_ticks - 1
-    )
-    quote_ask_ticks = max(
-        math.ceil(fair_ticks + ask_dist_ticks), math.floor(fair_ticks) + 1, bid_ticks + 1
-    )
+    return decide
 
-    lot_usd = mid_ticks * params.tick_size * params.lot_size
-    max_position_lots = int(params.max_position_usd / lot_usd) if lot_usd > 0.0 else 0
-    room = room_lots(position_lots, max_position_lots)
-    raw_bid_lots, raw_ask_lots = raw_sizes(
-        params.order_qty_lots, budget_lots, position_lots, max_position_lots, room
-    )
-    capped_bid_lots, capped_ask_lots = capped_sizes(
-        (state.capped_bid_lots, state.capped_ask_lots),
-        (raw_bid_lots, raw_ask_lots),
-        room,
-        params.max_size_delta_lots,
-    )
-    state.capped_bid_lots = capped_bid_lots
-    state.capped_ask_lots = capped_ask_lots
 
-    quote = Quote(quote_bid_ticks, quote_ask_ticks, capped_bid_lots, capped_ask_lots)
-    return Decision(
-        state,
-        quote,
-        ts_ns,
-        fair_ticks,
-        target_ticks,
-        adj_ticks,
-        half_spread_ticks,
-        skew_ticks,
-        sigma,
-        a_per_s,
-        k_per_tick,
-        raw_bid_lots,
-        raw_ask_lots,
-        capped_bid_lots,
-        capped_ask_lots,
-    )
+# The built-in strategy: the arithmetic after the estimators compiled (strategy/quoting.py).
+decide = decide_with(compiled_quote_numbers)
+# The same strategy in plain Python, bit for bit the same decisions: what a strategy written
+# in Python costs through the same port (benchmarks/bench_decide.py reports both).
+decide_python = decide_with(quote_numbers)

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-import mmbot.engine.loop as engine_loop
 from _engine_runs import TARGET_BOOK_COST_RATIO, book_case, book_result_line, run_figures
 from _engine_setup import (
     BOOK_MODELS,
@@ -26,7 +25,7 @@ from _engine_setup import (
     new_book_engine,
     new_engine,
 )
-from _engine_timing import probe_components, unprobe
+from _engine_timing import probe_components
 from bench_decide import headline
 from mmbot.data import SYNTH_META, EventBatch, synthesize
 from mmbot.engine.loop import Engine
@@ -138,17 +137,14 @@ def test_probe_components_book_times_every_symbol_and_leg_without_changing_it(
     plain = _ran(new_book_engine(tiny_book))
     probed = new_book_engine(tiny_book)
     sinks = probe_components(probed)
-    try:
-        probed.run()
-    finally:
-        unprobe()
+    probed.run()
 
     steps = probed.books[0].record.decisions
     quoted = sum(len(book.record.inventory_lots) for book in probed.books)
     assert len(sinks["run_until"]) == len(BOOK_SYMBOLS) * steps
     assert len(sinks["after_step"]) == quoted
     assert len(sinks["decide"]) == len(sinks["plan"]) == len(BOOK_MODELS) * quoted
-    assert engine_loop.decide is decide  # type: ignore[attr-defined]
+    assert all(leg.decide is decide for leg in plain.legs)  # probes touch their engine only
     assert [leg.ledger.fills for leg in probed.legs] == [leg.ledger.fills for leg in plain.legs]
     assert [leg.orders.quotes_placed_total for leg in probed.legs] == [
         leg.orders.quotes_placed_total for leg in plain.legs

@@ -146,20 +146,20 @@ def test_clamp_moves_a_crossing_side_inside_the_walls_and_leaves_others() -> Non
     assert clamp_to_walls(Quote(101, 103, 0, 5), 99, 101) == (Quote(101, 103, 0, 5), 0)
 
 
-def _crossing_legs(monkeypatch: pytest.MonkeyPatch, engine: Engine) -> None:
+def _crossing_legs(engine: Engine) -> None:
     """Plant a self-cross: the second leg quotes 4 ticks higher than its model says."""
-    planted = engine.legs[1].params
-    decide = loop_module.decide
+    planted = engine.legs[1]
+    decide = planted.decide
 
     def shifted(state: Any, view: Any, position: int, budget: int | None, params: Any) -> Any:
         decision = decide(state, view, position, budget, params)
-        if params is not planted or decision.quote is None:
+        if decision.quote is None:
             return decision
         q = decision.quote
         return decision._replace(quote=Quote(q.bid_ticks + 4, q.ask_ticks + 4, q.bid_lots,
                                              q.ask_lots))  # fmt: skip
 
-    monkeypatch.setattr(loop_module, "decide", shifted)
+    planted.decide = shifted
 
 
 def _worst_overlap_ticks(engine: Engine, market: EventBatch, steps: int) -> Iterator[int]:
@@ -194,7 +194,7 @@ def test_a_planted_self_cross_between_two_strategies_is_prevented(
          "params": {"fixed_half_spread_ticks": 1}},
     ])  # fmt: skip
     engine = build_book_engine(cfg, {"BTCUSDT": market})
-    _crossing_legs(monkeypatch, engine)
+    _crossing_legs(engine)
     if not guarded:  # the same run without the clamp: the test must see the cross
         monkeypatch.setattr(loop_module, "clamp_to_walls", lambda quote, *_: (quote, 0))
     overlaps = list(_worst_overlap_ticks(engine, market, steps=1500))

@@ -118,6 +118,22 @@ def test_open_orders_follow_fills_and_replaces_as_named_records() -> None:
     assert list(manager.open_orders()) == ["s-1"]
 
 
+def test_open_orders_and_resting_lots_are_rebuilt_after_every_change_only() -> None:
+    manager = OrderManager("s")
+    _placed(manager, Quote(99, 101, 3, 2), ts_ns=1_000)
+    bid, ask = manager.orders
+    before = manager.open_orders()
+    assert manager.open_orders() is before  # nothing changed: the same dict
+    assert manager.resting_lots() == (3, 2)
+    manager.on_ack(bid)
+    manager.on_sent_replace(ReplaceOrder("s-1", "s-1", BUY, 98, 5))  # the gate sees 5 at once
+    assert manager.resting_lots() == (5, 2)
+    assert before == {"s-1": OpenOrder(BUY, 99, 3, 1_000), "s-2": OpenOrder(SELL, 101, 2, 1_001)}
+    manager.on_fill(ask, 2, 0, 2_000)
+    assert manager.resting_lots() == (5, 0)
+    assert list(manager.open_orders()) == ["s-1"]
+
+
 def test_a_replace_confirmation_after_the_order_ended_changes_nothing() -> None:
     manager = OrderManager("s")
     _placed(manager, Quote(99, 101, 3, 0), ts_ns=1_000)

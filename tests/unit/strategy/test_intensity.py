@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mmbot.strategy import IntensityEstimator, fit_intensity
+from mmbot.strategy.intensity import _compiled_fit_intensity
 
 # Depths whose counts halve per tick: #{d > 0} = 8, #{d > 1} = 4, #{d > 2} = 2, #{d > 3} = 1.
 HALVING_DEPTHS = (1, 1, 1, 1, 2, 2, 3, 4)
@@ -88,3 +92,15 @@ def test_intensity_estimator_bad_sizes_are_refused() -> None:
             default_a_per_s=1.0,
             default_k_per_tick=1.0,
         )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    depth_hist=st.lists(st.integers(min_value=0, max_value=500), min_size=4, max_size=80),
+    window_s=st.floats(min_value=1.0, max_value=3_600.0),
+)
+def test_the_compiled_fit_is_the_python_fit_bit_for_bit(
+    depth_hist: list[int], window_s: float
+) -> None:
+    compiled = _compiled_fit_intensity(np.array(depth_hist, dtype=np.int64), window_s)
+    assert repr(compiled) == repr(fit_intensity(depth_hist, window_s))
