@@ -150,6 +150,8 @@ REGISTRY: Final[dict[str, str]] = {
     "E_HA_LEASE_TIMING": "the lease's ttl, renew interval and margin do not fit together",
     "E_HA_EPOCH": "a fencing token is not past the order numbers already used",
     "E_HA_STANDBY": "this instance is a standby: another holds the leader lease",
+    "E_HA_TAKEOVER": "an elected instance makes the venue its own (or failed to) before quoting",
+    "E_HA_VENUE": "--ha on a venue needs a one-symbol order venue",
     # operations: canary record, soak, daily check and snapshot (mmbot.ops, docs/OPS.md)
     "E_OPS_MISSING_ARTIFACT": "a file an ops step needs is missing; the error names its maker",
     "E_OPS_STALE_ARTIFACT": "a daily artifact is older than the allowed age",

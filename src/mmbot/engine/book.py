@@ -15,6 +15,7 @@ ask strictly above every bid (`clamp_to_walls`), prices of replaces still in fli
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
@@ -74,12 +75,14 @@ class EngineRecord:
     it denied, by E_RISK_* code (the run directory's risk_records.csv and risk_denials.csv).
     """
 
-    mid_ts_ns: list[int] = field(default_factory=list)
-    mid_ticks_x2: list[int] = field(default_factory=list)
+    # A series per decision point: int64 arrays, not lists (8 bytes a value, not ~36), so a
+    # streamed run of a week stays in memory.
+    mid_ts_ns: array[int] = field(default_factory=lambda: array("q"))
+    mid_ticks_x2: array[int] = field(default_factory=lambda: array("q"))
     risk_records: list[RiskRecord] = field(default_factory=list)
     denials: dict[str, int] = field(default_factory=dict)
     traces: list[DecisionTrace] = field(default_factory=list)
-    inventory_lots: list[int] = field(default_factory=list)
+    inventory_lots: array[int] = field(default_factory=lambda: array("q"))
     quotes: list[tuple[int, Quote | None]] = field(default_factory=list)  # (ts_ns, wanted)
     decisions: int = 0
 
