@@ -162,7 +162,7 @@ class _TaskCount:
     def start(self, total: int) -> None:
         self.total = total
 
-    def advance(self) -> None:
+    def advance(self, count: int = 1) -> None:
         """Nothing to draw."""
 
 
