@@ -26,13 +26,13 @@ from mmbot.cli.live_options import (
     WsUrlOption,
     metrics_options,
 )
-from mmbot.config import EffectiveConfig, load_config
+from mmbot.config import EffectiveConfig, HaConfig, load_config
 from mmbot.config.book import book_of
 from mmbot.core.errors import UsageError
 from mmbot.engine.journal import SENDS, Journal
 from mmbot.engine.live import Pacing, RunOutcome, StatusEvery, parse_speed
 from mmbot.engine.live_canary import CanaryLimits
-from mmbot.ha import HaOptions, HaParts, ha_parts
+from mmbot.ha import HaOptions, HaParts, LeaseConfig, ha_parts
 from mmbot.node import (
     MetricsOptions,
     Mode,
@@ -163,8 +163,8 @@ def run(
     if venue is not None and data is not None:
         raise UsageError("E_CLI_USAGE", "--venue with --data expected one market: a venue's "
                          "stream (--venue) or a replay (--data)")  # fmt: skip
-    ha_options = _ha_options(mode, ha, instance, adopt)
     effective = load_config(config, os.environ)
+    ha_options = _ha_options(mode, ha, instance, adopt, effective.config.ha)
     journal = open_journal(out)
     lease = None if ha_options is None else ha_parts(ha_options, out, os.environ)
     access = VenueAccess(venue, symbol, base_url, ws_url, os.environ)
@@ -194,9 +194,10 @@ def run(
     _run_replay(mode, effective, data, pacing, journal, out, metrics, lease)
 
 
-def _ha_options(mode: Mode, spec: str | None, instance: str | None,
-                adopt: bool) -> HaOptions | None:  # fmt: skip
-    """Return the --ha/--instance options (None: one instance, no lease)."""
+def _ha_options(mode: Mode, spec: str | None, instance: str | None, adopt: bool,
+                timing: HaConfig | None) -> HaOptions | None:  # fmt: skip
+    """Return the --ha/--instance options with the config's lease timing (None: one
+    instance, no lease)."""
     if spec is None and instance is None:
         return None
     if spec is None or instance is None or mode is Mode.shadow:
@@ -209,8 +210,9 @@ def _ha_options(mode: Mode, spec: str | None, instance: str | None,
         raise UsageError("E_CLI_USAGE", "--adopt with --ha expected one of them: an HA "
                          "instance takes the venue's position and, once elected, cancels "
                          "the open orders of older epochs (docs/HA.md)")  # fmt: skip
+    lease = LeaseConfig() if timing is None else LeaseConfig(**timing.model_dump())
     try:
-        return HaOptions(spec, instance)
+        return HaOptions(spec, instance, lease)
     except ValueError as exc:
         raise UsageError("E_CLI_USAGE", str(exc)) from None
 

@@ -39,7 +39,8 @@ _FIXED_EXPECTATIONS: Final = {
     "extra_forbidden": ("E_CFG_UNKNOWN_KEY", "no such key"),
     "missing": ("E_CFG_MISSING_KEY", "a value"),
 }
-_BOOK_KEYS: Final = ("portfolio", "strategies")
+# Sections that are absent unless given: left out of the canonical dump when absent.
+_OPTIONAL_KEYS: Final = ("ha", "portfolio", "strategies")
 _TYPE_NAMES: Final = {
     "int_type": "int",
     "float_type": "float",
@@ -75,9 +76,10 @@ class EffectiveConfig:
 
     def describe(self) -> Description:
         """Return the canonical dump (sorted keys, ASCII, profile applied) and its sha256."""
-        # A portfolio of one leaves the book keys out, so its sha256 (recorded in every run
-        # and report) is the one it had before the book keys existed.
-        unset = {key for key in _BOOK_KEYS if getattr(self.config, key) is None}
+        # A config without the optional sections (a portfolio of one, no ha timing) leaves
+        # them out, so its sha256 (recorded in every run and report) is the one it had before
+        # they existed.
+        unset = {key for key in _OPTIONAL_KEYS if getattr(self.config, key) is None}
         payload = {
             "config": self.config.model_dump(mode="json", exclude=unset),
             "env": self.env,

@@ -168,6 +168,22 @@ class AllocConfig(_Section):
     max_step_pct: float = Field(default=100.0, gt=0, le=100)
 
 
+class HaConfig(_Section):
+    """The HA leader lease's timing, ms (docs/HA.md; used with `mmbot run --ha`)."""
+
+    ttl_ms: int = Field(default=3000, gt=0)
+    renew_ms: int = Field(default=1000, gt=0)
+    margin_ms: int = Field(default=500, gt=0)
+
+    @model_validator(mode="after")
+    def _renew_fits(self) -> HaConfig:
+        if not self.renew_ms < self.ttl_ms - self.margin_ms:
+            raise _rule_failed(
+                "renew_ms", self.renew_ms, f"< ttl_ms - margin_ms = {self.ttl_ms - self.margin_ms}"
+            )
+        return self
+
+
 def _default_caps() -> dict[str, float]:
     return {"avellaneda_stoikov": 0.5, "fixed_spread": 0.5, "glft": 0.6}
 
@@ -334,6 +350,7 @@ class MmConfig(_Section):
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     mux: MuxConfig = Field(default_factory=MuxConfig)
     portfolio: PortfolioConfig | None = None
+    ha: HaConfig | None = None  # absent: LeaseConfig's defaults (the same numbers)
     strategies: tuple[StrategyEntryConfig, ...] | None = Field(
         default=None, min_length=1, strict=False
     )
