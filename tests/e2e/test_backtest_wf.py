@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -227,3 +228,25 @@ def test_wf_data_shorter_than_windows_is_e_wf_window(
     assert returncode == 2
     window_s = inputs.train_s + inputs.test_s
     assert capsys.readouterr().err.startswith(f"E_WF_WINDOW: train_s+test_s={window_s} expected=<=")
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_wf_a_missing_day_is_one_e_data_gap_line_or_counted_with_lenient(
+    inputs: Inputs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = load_events(inputs.data)[0]
+    ts = events.ts_local_ns
+    # Three parts; the middle one (over a minute of market: more than --max-gap-s 60) is gone.
+    cut_a = int(np.searchsorted(ts, ts[0] + 20 * 10**9))
+    cut_b = int(np.searchsorted(ts, ts[cut_a] + 70 * 10**9))
+    folder = tmp_path / "days"
+    write_events(folder / "a.parquet", [events.slice(0, cut_a)], SYNTH_META, 4_000)
+    write_events(folder / "c.parquet", [events.slice(cut_b, len(events))], SYNTH_META, 4_000)
+    assert run_cli(*_wf_args(inputs, tmp_path / "strict", "--quiet", data=folder)) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("E_DATA_GAP: symbol="), lines
+    assert not (tmp_path / "strict").exists()
+    lenient = _wf_args(inputs, tmp_path / "lenient", "--quiet", "--lenient", data=folder)
+    assert run_cli(*lenient) == 0
+    out = capsys.readouterr().out
+    assert "data_breaks=1" in out and "E_DATA_GAP: symbol=" in out

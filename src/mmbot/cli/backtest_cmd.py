@@ -16,8 +16,7 @@ from mmbot.backtest.wf_tasks import OBJECTIVES
 from mmbot.cli.examples import examples
 from mmbot.cli.progress import QuietOption, progress_bar
 from mmbot.config import load_config
-from mmbot.core.errors import UsageError
-from mmbot.data.dataset import DEFAULT_MAX_GAP_NS, resolve_dataset
+from mmbot.data.dataset import DEFAULT_MAX_GAP_NS
 from mmbot.node import run_backtest, walk_forward
 
 app = typer.Typer(help="Backtest on recorded or synthetic events.", no_args_is_help=True)
@@ -104,21 +103,6 @@ def run(
     exit_unless_pass(str(report["verdict"]), strict)
 
 
-def wf_data_files(given: list[Path], lenient: bool, max_gap_ns: int) -> list[Path]:
-    """Return the event files of --data in replay order: one symbol's data set, checked for
-    gaps and overlaps (docs/DATA.md)."""
-    dataset = resolve_dataset(given, lenient=lenient, max_gap_ns=max_gap_ns)
-    if len(dataset.symbols) != 1:
-        raise UsageError(
-            "E_CLI_USAGE",
-            f"--data names {len(dataset.symbols)} symbols ({','.join(dataset.symbols)}); "
-            "walk-forward runs one symbol: give that symbol's files",
-        )
-    for found in dataset.breaks:
-        typer.echo(f"WARN {found.line()}")
-    return list(dataset.paths)
-
-
 @app.command()
 def wf(
     data: Annotated[
@@ -166,10 +150,8 @@ def wf(
         objective=objective, executor=engine, workers=workers, ray_address=ray_address,
     )  # fmt: skip
     with progress_bar("walk-forward", "tasks", quiet) as bar:
-        report = walk_forward(
-            effective, wf_data_files(data, lenient, round(max_gap_s * 1e9)), out, spec,
-            typer.echo, bar,
-        )  # fmt: skip
+        report = walk_forward(effective, data, out, spec, typer.echo, bar, lenient=lenient,
+                              max_gap_ns=round(max_gap_s * 1e9))  # fmt: skip
     aggregate = report["aggregate"]
     assert isinstance(aggregate, dict)
     typer.echo(

@@ -138,13 +138,24 @@ def book_data_paths(cfg: MmConfig, data_path: Path | None) -> list[Path]:
     return [Path(str(i.data)) for i in book.instruments]
 
 
-def walk_forward(effective: EffectiveConfig, data_paths: Sequence[Path], out: Path,
-                 spec: wf.WfSpec, say: Say,
-                 ticker: Ticker | None = None) -> dict[str, object]:  # fmt: skip
-    """Walk forward over one symbol's event files, in time order; write wf.json and WF.md into
-    out (`mmbot backtest wf`)."""
+def walk_forward(effective: EffectiveConfig, data: Sequence[Path], out: Path,
+                 spec: wf.WfSpec, say: Say, ticker: Ticker | None = None, *,
+                 lenient: bool = False,
+                 max_gap_ns: int = DEFAULT_MAX_GAP_NS) -> dict[str, object]:  # fmt: skip
+    """Walk forward over one symbol's data set (files, folders or globs of daily files,
+    replayed in time order and checked for continuity as `backtest run` does); write wf.json
+    and WF.md into out (`mmbot backtest wf`)."""
     refuse_book(effective.config, "backtest wf")
-    return wf.walk_forward(effective, data_paths, out, spec, say, ticker, make_engine=build_engine)
+    dataset = resolve_dataset(data, lenient=lenient, max_gap_ns=max_gap_ns)
+    if len(dataset.symbols) != 1:
+        raise UsageError(
+            "E_CLI_USAGE",
+            f"--data names {len(dataset.symbols)} symbols ({','.join(dataset.symbols)}); "
+            "walk-forward runs one symbol: give that symbol's files",
+        )
+    say_breaks(dataset, say)
+    return wf.walk_forward(effective, list(dataset.paths), out, spec, say, ticker,
+                           make_engine=build_engine)  # fmt: skip
 
 
 def run_demo(effective: EffectiveConfig, out: Path, clock: Clock, say: Say) -> demo.DemoOutcome:
