@@ -53,13 +53,19 @@ class SimVenue:
         if ts_ns < self.now_ns:
             raise ValueError(f"ts_ns={ts_ns} is before now_ns={self.now_ns}; time only advances")
         while (status := self._advance(self._state, ts_ns)) != lo.ST_REACHED:
-            if status == lo.ST_NEED_SPACE:
-                self._state = grow(self._state)
-            else:
-                assert self._stream is not None, "only a stream runs out of loaded events"
-                self._state = refill(self._state, self._stream, self._pins)
+            self.resume(status)
         # A cursor at the last loaded event means the stream has ended (advance stops there).
         return bool(self._state.regs[lo.R_LOCAL_CURSOR] < len(self._state.ts_exch_ns))
+
+    def resume(self, status: int) -> SimState:
+        """Make advance's way after it stopped short (status ST_NEED_SPACE: grow the buffers;
+        ST_NEED_EVENTS: load the next chunk); return the state to call it on again."""
+        if status == lo.ST_NEED_SPACE:
+            self._state = grow(self._state)
+        else:
+            assert self._stream is not None, "only a stream runs out of loaded events"
+            self._state = refill(self._state, self._stream, self._pins)
+        return self._state
 
     def pin(self, array: I64, slot: int) -> None:
         """Keep the events from index array[slot] on loaded while streaming, and shift that

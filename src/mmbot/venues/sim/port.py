@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import Final
+from typing import Final, cast
 
 from mmbot.core.events import OrderEvent, OrderEventKind, fill_kind
 from mmbot.core.types import MarketView
@@ -24,8 +24,11 @@ from mmbot.sim.view import (
     V_BUY_VOLUME_LOTS,
     V_CURSOR,
     V_EXCH_MID_TICKS_X2,
+    V_N_EVENTS,
     V_SELL_TRADE_DEPTH_TICKS,
     V_SELL_VOLUME_LOTS,
+    V_VIEW_END,
+    advance_with_view,
     local_view,
     new_view,
 )
@@ -63,6 +66,11 @@ class SimVenuePort:
         # The view sums the trades since its cursor: they stay loaded while streaming.
         self.venue.pin(self._view, V_CURSOR)
         self._local_view = bound_entry(local_view, self.venue.state, 0, depth_levels, self._view)
+        self._advance_with_view = bound_entry(
+            advance_with_view, self.venue.state, 0, 0, depth_levels, self._view
+        )
+        # The view run_until filled, as Python ints, until market_view takes it (None: taken).
+        self._filled: list[int] | None = None
         self._depth_levels = depth_levels
         self._ref_mid_x2 = 0
         self._exch_mid_x2 = 0
@@ -74,9 +82,20 @@ class SimVenuePort:
 
         In a book the engine starts at the earliest symbol's first event: a symbol whose data
         starts later has nothing to do until then (its view is empty, so nothing is decided)."""
-        if ts_ns < self.venue.now_ns:
+        venue = self.venue
+        if ts_ns < venue.now_ns:
             return True
-        return self.venue.run_until(ts_ns)
+        # One compiled call runs the simulation and fills the view (each call unboxes the
+        # state's arrays); it stops short only to have its buffers grown or events loaded.
+        state, view = venue.state, self._view
+        while (
+            status := self._advance_with_view(
+                state, ts_ns, self._ref_mid_x2, self._depth_levels, view
+            )
+        ) != lo.ST_REACHED:
+            state = venue.resume(status)
+        self._filled = values = cast(list[int], view.tolist())
+        return values[V_VIEW_END] < values[V_N_EVENTS]
 
     def first_ts_ns(self) -> int:
         """Return the local time of the first event."""
@@ -84,8 +103,13 @@ class SimVenuePort:
 
     def market_view(self, ts_ns: int) -> MarketView:
         """Return what the strategy sees now; trade aggregates since the previous call."""
-        self._local_view(self.venue.state, self._ref_mid_x2, self._depth_levels, self._view)
-        values = self._view.tolist()
+        values = self._filled
+        if values is None:  # nothing ran since the last view: fill one now
+            self._local_view(self.venue.state, self._ref_mid_x2, self._depth_levels, self._view)
+            values = self._view.tolist()
+        else:  # the view run_until filled: its trades are summed, move the cursor past them
+            self._filled = None
+            self._view[V_CURSOR] = values[V_VIEW_END]
         if values[V_BEST_BID_LOTS] > 0 and values[V_BEST_ASK_LOTS] > 0:
             self._ref_mid_x2 = values[V_BEST_BID_TICKS] + values[V_BEST_ASK_TICKS]
         self._exch_mid_x2 = values[V_EXCH_MID_TICKS_X2]
