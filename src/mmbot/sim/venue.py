@@ -9,7 +9,7 @@ import numpy as np
 from mmbot.core.fills import FillLog
 from mmbot.data.schema import SIDE_BUY, SIDE_SELL
 from mmbot.sim import layout as lo
-from mmbot.sim.engine import advance, submit
+from mmbot.sim.engine import NO_ROOM, advance, submit
 from mmbot.sim.fees import effective_fee_bps, fee_tier_distance_usd
 from mmbot.sim.jit import bound_entry
 from mmbot.sim.params import SimParams
@@ -18,12 +18,19 @@ from mmbot.sim.state import I64, EventArrays, SimState, grow, new_state
 from mmbot.sim.stream import EventStream, Pins, refill
 
 
-def _check_order(side: int, qty_lots: int) -> None:
+def check_order(side: int, qty_lots: int) -> None:
+    """Raise ValueError for a side or qty no order can have."""
     # Malformed arguments are bugs in the caller, not venue rejections.
     if side not in (SIDE_BUY, SIDE_SELL):
         raise ValueError(f"side={side} expected=+1 (buy) or -1 (sell)")
     if qty_lots <= 0:
         raise ValueError(f"qty_lots={qty_lots} expected=>0")
+
+
+def check_modify(qty_lots: int) -> None:
+    """Raise ValueError for a modify to no qty (a cancel)."""
+    if qty_lots <= 0:
+        raise ValueError(f"qty_lots={qty_lots} expected=>0 (use cancel to remove an order)")
 
 
 class SimVenue:
@@ -72,22 +79,21 @@ class SimVenue:
         index as consumed events are dropped (a cursor into the events kept outside)."""
         self._pins.add(array, slot)
 
-    def _send(
+    def send(
         self,
         req_type: int,
         order_id: int,
-        *,
-        side: int = 0,
-        price_ticks: int = 0,
-        qty_lots: int = 0,
-        flags: int = 0,
-        client_id: int = 0,
+        client_id: int,
+        side: int,
+        price_ticks: int,
+        qty_lots: int,
+        flags: int,
     ) -> int:
-        regs = self._state.regs
-        if len(self._state.req) - (regs[lo.R_REQ_TAIL] - regs[lo.R_REQ_HEAD]) < lo.REQ_HEADROOM:
+        """Send a request (layout REQ_*; unused fields 0) as is; return its order id."""
+        while (sent := self._submit(self._state, req_type, order_id, client_id, side, price_ticks,
+                                    qty_lots, flags)) == NO_ROOM:  # fmt: skip
             self._state = grow(self._state)
-        fields = (req_type, order_id, client_id, side, price_ticks, qty_lots, flags)
-        return int(self._submit(self._state, *fields))
+        return int(sent)
 
     def submit_limit(
         self,
@@ -100,41 +106,24 @@ class SimVenue:
         client_id: int = 0,
     ) -> int:
         """Send a limit order (GTC unless ioc; post-only is rejected if it would cross)."""
-        _check_order(side, qty_lots)
+        check_order(side, qty_lots)
         flags = (lo.FLAG_POST_ONLY if post_only else 0) | (lo.FLAG_IOC if ioc else 0)
-        return self._send(
-            lo.REQ_NEW,
-            0,
-            side=side,
-            price_ticks=price_ticks,
-            qty_lots=qty_lots,
-            flags=flags,
-            client_id=client_id,
-        )
+        return self.send(lo.REQ_NEW, 0, client_id, side, price_ticks, qty_lots, flags)
 
     def submit_market(self, side: int, qty_lots: int, *, client_id: int = 0) -> int:
         """Send a market order: IOC that walks the book; the unfilled rest expires."""
-        _check_order(side, qty_lots)
+        check_order(side, qty_lots)
         limit = lo.MARKET_BUY_LIMIT_TICKS if side == SIDE_BUY else lo.MARKET_SELL_LIMIT_TICKS
-        return self._send(
-            lo.REQ_NEW,
-            0,
-            side=side,
-            price_ticks=limit,
-            qty_lots=qty_lots,
-            flags=lo.FLAG_IOC,
-            client_id=client_id,
-        )
+        return self.send(lo.REQ_NEW, 0, client_id, side, limit, qty_lots, lo.FLAG_IOC)
 
     def cancel(self, order_id: int) -> None:
         """Ask the venue to cancel an order (rejected with UNKNOWN_ORDER if already gone)."""
-        self._send(lo.REQ_CANCEL, order_id)
+        self.send(lo.REQ_CANCEL, order_id, 0, 0, 0, 0, 0)
 
     def modify(self, order_id: int, price_ticks: int, qty_lots: int) -> None:
         """Change price and open qty; only a same-price size reduction keeps queue priority."""
-        if qty_lots <= 0:
-            raise ValueError(f"qty_lots={qty_lots} expected=>0 (use cancel to remove an order)")
-        self._send(lo.REQ_MODIFY, order_id, price_ticks=price_ticks, qty_lots=qty_lots)
+        check_modify(qty_lots)
+        self.send(lo.REQ_MODIFY, order_id, 0, 0, price_ticks, qty_lots, 0)
 
     def drain_reports(self) -> np.recarray[Any, Any]:
         """Return the reports that reached the strategy since the last call (REPORT_DTYPE)."""

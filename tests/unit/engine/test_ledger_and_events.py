@@ -142,6 +142,21 @@ def test_sim_port_post_only_cross_of_a_new_order_is_rejected() -> None:
     assert [(e.kind, e.order_id) for e in port.reports()] == [(K.REPLACE_REJECTED, resting)]
 
 
+@pytest.mark.parametrize(
+    ("call", "args"),
+    [("place", (0, 98, 1, 1)), ("place", (BID, 98, 0, 1)), ("replace", (1, 98, 0))],
+)
+def test_sim_port_malformed_order_raises_and_sends_nothing(
+    call: str, args: tuple[int, ...]
+) -> None:
+    port = _port(book(0, {99: 5}, {101: 5}))
+    port.run_until(0)
+    with pytest.raises(ValueError, match="expected"):
+        getattr(port, call)(*args)
+    port.run_until(10 * MS)
+    assert port.reports() == []
+
+
 # Trades at 10, 20 and 30 ms: 2 + 4 lots sold at 99 (1 tick under the mid), 1 bought at 102.
 TRADED = [*book(0, {99: 5}, {101: 5}), (10, T, SELL, 99, 2), (20, T, SELL, 99, 4),
           (30, T, BUY, 102, 1)]  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from mmbot.core.events import OrderEvent, OrderEventKind, fill_kind
 from mmbot.core.types import MarketView
@@ -13,6 +13,7 @@ from mmbot.sim.jit import bound_entry
 from mmbot.sim.reports import take_report_rows
 from mmbot.sim.state import EventArrays
 from mmbot.sim.stream import EventStream
+from mmbot.sim.venue import check_modify, check_order
 from mmbot.sim.view import (
     V_ASK_DEPTH_LOTS,
     V_BEST_ASK_LOTS,
@@ -122,43 +123,52 @@ class SimVenuePort:
 
     def reports(self) -> list[OrderEvent]:
         """Return the reports that reached the strategy since the last call, as order events."""
-        rows = take_report_rows(self.venue.state)
+        rows, fees = take_report_rows(self.venue.state)
         if not rows:  # most decision points
             return []
-        return [self._event(row) for row in rows]
+        return [self._event(row, fee) for row, fee in zip(rows, fees, strict=True)]
 
-    def _event(self, row: tuple[int | float, ...]) -> OrderEvent:
-        kind = int(row[lo.P_KIND])
+    def _event(self, row: list[Any], fee_usd: float) -> OrderEvent:
+        """Turn a report row (P_* columns, a fresh list) into its order event, in place."""
+        kind = row[lo.P_KIND]
         event_kind = _EVENT_KIND[kind]
+        mid_x2 = 0
         if kind == _FILL:
             # Fills reach the strategy in the order the venue logged them (one response
             # latency), so the next unreported log row is this fill: it holds the venue mid.
             log = self.venue.state.fill_i
             mid_x2 = int(log[self._fills_reported, lo.L_MID_TICKS_X2])
             self._fills_reported += 1
-            kind_of_fill = fill_kind(int(row[lo.P_LEAVES_LOTS]))
-            return OrderEvent._make(
-                (*row[: lo.P_KIND], kind_of_fill, *row[lo.P_ORDER_ID :], mid_x2)
-            )
-        if kind == _REJECT and int(row[lo.P_ORDER_ID]) not in self._placing:
-            event_kind = OrderEventKind.REPLACE_REJECTED
-        if kind in (_ACK, _REJECT):
-            self._placing.discard(int(row[lo.P_ORDER_ID]))
-        return OrderEvent._make((*row[: lo.P_KIND], event_kind, *row[lo.P_ORDER_ID :], 0))
+            event_kind = fill_kind(row[lo.P_LEAVES_LOTS])
+        elif kind in (_REJECT, _ACK):
+            order_id = row[lo.P_ORDER_ID]
+            if kind == _REJECT and order_id not in self._placing:
+                event_kind = OrderEventKind.REPLACE_REJECTED
+            self._placing.discard(order_id)
+        row[lo.P_KIND] = event_kind
+        row.append(fee_usd)
+        row.append(mid_x2)
+        return OrderEvent._make(row)
 
+    # Straight to SimVenue.send (one Python frame to the compiled submit), with the same
+    # argument checks as SimVenue.submit_limit / modify.
     def place(self, side: int, price_ticks: int, qty_lots: int, client_seq: int) -> int:
         """Send a post-only limit order; return the venue order id."""
-        order_id = self.venue.submit_limit(side, price_ticks, qty_lots, client_id=client_seq)
+        check_order(side, qty_lots)
+        order_id = self.venue.send(
+            lo.REQ_NEW, 0, client_seq, side, price_ticks, qty_lots, lo.FLAG_POST_ONLY
+        )
         self._placing.add(order_id)
         return order_id
 
     def replace(self, order_id: int, price_ticks: int, qty_lots: int) -> None:
         """Move a resting order (a venue modify)."""
-        self.venue.modify(order_id, price_ticks, qty_lots)
+        check_modify(qty_lots)
+        self.venue.send(lo.REQ_MODIFY, order_id, 0, 0, price_ticks, qty_lots, 0)
 
     def cancel(self, order_id: int) -> None:
         """Cancel a resting order."""
-        self.venue.cancel(order_id)
+        self.venue.send(lo.REQ_CANCEL, order_id, 0, 0, 0, 0, 0)
 
     @property
     def effective_fee_bps(self) -> float:
