@@ -266,7 +266,8 @@ def advance(st: SimState, until_ns: int) -> int:
 
 @compiled
 def submit(
-    st: SimState,
+    regs: I64,
+    req: I64,
     req_type: int,
     order_id: int,
     client_id: int,
@@ -275,13 +276,13 @@ def submit(
     qty_lots: int,
     flags: int,
 ) -> int:
-    """Send a request from the strategy at local time now; return its order id, or NO_ROOM
-    (nothing sent) when fewer than REQ_HEADROOM rows of the request ring are free: grow the
-    state (state.grow) and submit again.
+    """Send a request from the strategy at local time now (the state's regs and req: a call
+    from Python unboxes these two arrays, not the state's ~20); return its order id, or
+    NO_ROOM (nothing sent) when fewer than REQ_HEADROOM rows of the request ring are free:
+    grow the state (state.grow) and submit again.
 
     REQ_NEW ignores order_id and assigns the next one.
     """
-    regs, req = st.regs, st.req
     if len(req) - (regs[R_REQ_TAIL] - regs[R_REQ_HEAD]) < REQ_HEADROOM:
         return NO_ROOM
     return send_request(

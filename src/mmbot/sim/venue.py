@@ -53,7 +53,7 @@ class SimVenue:
         self._pins = Pins()
         self.first_ts_local_ns = int(loaded.ts_local_ns[0]) if len(loaded.ts_local_ns) else 0
         self._advance = bound_entry(advance, self._state, 0)
-        self._submit = bound_entry(submit, self._state, 0, 0, 0, 0, 0, 0, 0)
+        self._submit = bound_entry(submit, self._state.regs, self._state.req, 0, 0, 0, 0, 0, 0, 0)
 
     def run_until(self, ts_ns: int) -> bool:
         """Process everything up to local time ts_ns; return False once the data is used up."""
@@ -90,9 +90,10 @@ class SimVenue:
         flags: int,
     ) -> int:
         """Send a request (layout REQ_*; unused fields 0) as is; return its order id."""
-        while (sent := self._submit(self._state, req_type, order_id, client_id, side, price_ticks,
-                                    qty_lots, flags)) == NO_ROOM:  # fmt: skip
-            self._state = grow(self._state)
+        state = self._state
+        while (sent := self._submit(state.regs, state.req, req_type, order_id, client_id, side,
+                                    price_ticks, qty_lots, flags)) == NO_ROOM:  # fmt: skip
+            state = self._state = grow(state)
         return int(sent)
 
     def submit_limit(
