@@ -29,6 +29,9 @@ from mmbot.sim.layout import (
     NO_ASK_TICKS,
     NO_BID_TICKS,
     R_LOCAL_CURSOR,
+    R_NOW_NS,
+    R_REP_DELIVERED,
+    R_REP_HEAD,
     ST_REACHED,
 )
 from mmbot.sim.state import I64, SimState
@@ -48,7 +51,11 @@ V_EXCH_MID_TICKS_X2: Final = 10
 V_CURSOR: Final = 11  # first event whose trades the next view sums
 V_VIEW_END: Final = 12  # the strategy's event cursor when the view was filled
 V_N_EVENTS: Final = 13  # events loaded when the view was filled
-N_VIEW: Final = 14
+V_REPORTS_WAITING: Final = 14  # reports delivered to the strategy and not taken yet
+N_VIEW: Final = 15
+
+# advance_with_view's answer when until_ns is before the simulation's clock: nothing ran.
+ST_BEHIND: Final = -1
 
 
 def new_view() -> NDArray[np.int64]:
@@ -85,7 +92,10 @@ def local_view(st: SimState, ref_mid_x2: int, depth_levels: int, out: I64) -> No
 def advance_with_view(
     st: SimState, until_ns: int, ref_mid_x2: int, depth_levels: int, out: I64
 ) -> int:
-    """engine.advance, then (once it reached until_ns) fill_view; return advance's ST_* code."""
+    """engine.advance, then (once it reached until_ns) fill_view; return advance's ST_* code,
+    or ST_BEHIND (nothing done) when until_ns is before the simulation's clock."""
+    if until_ns < st.regs[R_NOW_NS]:
+        return ST_BEHIND
     status = advance(st, until_ns)
     if status == ST_REACHED:
         fill_view(st, ref_mid_x2, depth_levels, out)
@@ -147,3 +157,4 @@ def fill_view(st: SimState, ref_mid_x2: int, depth_levels: int, out: I64) -> Non
     out[V_EXCH_MID_TICKS_X2] = mid_ticks_x2(book_regs, BOOK_EXCH)
     out[V_VIEW_END] = end
     out[V_N_EVENTS] = len(kind)
+    out[V_REPORTS_WAITING] = st.regs[R_REP_DELIVERED] - st.regs[R_REP_HEAD]

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from mmbot.core.events import OrderEvent, OrderEventKind, fill_kind
 from mmbot.core.types import MarketView
 from mmbot.sim import ReportKind, SimParams, SimVenue
 from mmbot.sim import layout as lo
 from mmbot.sim.jit import bound_entry
+from mmbot.sim.layout import ST_REACHED
 from mmbot.sim.reports import take_report_rows
 from mmbot.sim.state import EventArrays
 from mmbot.sim.stream import EventStream
 from mmbot.sim.venue import check_modify, check_order
 from mmbot.sim.view import (
+    ST_BEHIND,
     V_ASK_DEPTH_LOTS,
     V_BEST_ASK_LOTS,
     V_BEST_ASK_TICKS,
@@ -26,6 +28,7 @@ from mmbot.sim.view import (
     V_CURSOR,
     V_EXCH_MID_TICKS_X2,
     V_N_EVENTS,
+    V_REPORTS_WAITING,
     V_SELL_TRADE_DEPTH_TICKS,
     V_SELL_VOLUME_LOTS,
     V_VIEW_END,
@@ -83,19 +86,20 @@ class SimVenuePort:
 
         In a book the engine starts at the earliest symbol's first event: a symbol whose data
         starts later has nothing to do until then (its view is empty, so nothing is decided)."""
-        venue = self.venue
-        if ts_ns < venue.now_ns:
-            return True
         # One compiled call runs the simulation and fills the view (each call unboxes the
         # state's arrays); it stops short only to have its buffers grown or events loaded.
-        state, view = venue.state, self._view
+        venue, view = self.venue, self._view
+        state = venue.state
         while (
             status := self._advance_with_view(
                 state, ts_ns, self._ref_mid_x2, self._depth_levels, view
             )
-        ) != lo.ST_REACHED:
+        ) != ST_REACHED:
+            if status == ST_BEHIND:
+                return True
             state = venue.resume(status)
-        self._filled = values = cast(list[int], view.tolist())
+        values: list[int] = view.tolist()
+        self._filled = values
         return values[V_VIEW_END] < values[V_N_EVENTS]
 
     def first_ts_ns(self) -> int:
@@ -123,8 +127,13 @@ class SimVenuePort:
 
     def reports(self) -> list[OrderEvent]:
         """Return the reports that reached the strategy since the last call, as order events."""
+        # Most decision points: the view run_until filled says nothing is waiting (the
+        # simulation advances only through run_until, and only taking reports moves the count).
+        filled = self._filled
+        if filled is not None and not filled[V_REPORTS_WAITING]:
+            return []
         rows, fees = take_report_rows(self.venue.state)
-        if not rows:  # most decision points
+        if not rows:
             return []
         return [self._event(row, fee) for row, fee in zip(rows, fees, strict=True)]
 
