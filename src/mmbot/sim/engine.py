@@ -70,6 +70,7 @@ from mmbot.sim.layout import (
     R_REQ_TAIL,
     REP_FILL,
     REQ_CANCEL,
+    REQ_HEADROOM,
     REQ_NEW,
     ST_NEED_EVENTS,
     ST_NEED_SPACE,
@@ -88,6 +89,7 @@ from mmbot.sim.matching import (
 from mmbot.sim.state import F64, I64, SimState, headroom_rows, ledger_of, orders_of
 
 FAR_NS = 1 << 62  # "never": later than any timestamp in the data
+NO_ROOM = -1  # what submit returns, sending nothing, when the request ring is short of rows
 
 
 # Reference counting: numba counts (an atomic update) each array argument of a call or
@@ -264,7 +266,8 @@ def advance(st: SimState, until_ns: int) -> int:
 
 @compiled
 def submit(
-    st: SimState,
+    regs: I64,
+    req: I64,
     req_type: int,
     order_id: int,
     client_id: int,
@@ -273,12 +276,17 @@ def submit(
     qty_lots: int,
     flags: int,
 ) -> int:
-    """Send a request from the strategy at local time now; return its order id.
+    """Send a request from the strategy at local time now (the state's regs and req: a call
+    from Python unboxes these two arrays, not the state's ~20); return its order id, or
+    NO_ROOM (nothing sent) when fewer than REQ_HEADROOM rows of the request ring are free:
+    grow the state (state.grow) and submit again.
 
-    REQ_NEW ignores order_id and assigns the next one. The caller guarantees a free row.
+    REQ_NEW ignores order_id and assigns the next one.
     """
+    if len(req) - (regs[R_REQ_TAIL] - regs[R_REQ_HEAD]) < REQ_HEADROOM:
+        return NO_ROOM
     return send_request(
-        st.regs, st.req, req_type, order_id, client_id, side, price_ticks, qty_lots, flags
+        regs, req, req_type, order_id, client_id, side, price_ticks, qty_lots, flags
     )
 
 

@@ -70,8 +70,8 @@ def take_reports(state: SimState) -> np.recarray[Any, Any]:
     return out.view(np.recarray)
 
 
-def take_report_rows(state: SimState) -> list[tuple[int | float, ...]]:
-    """Return the delivered reports as tuples (P_* columns in order, then fee_usd).
+def take_report_rows(state: SimState) -> tuple[list[list[int]], list[float]]:
+    """Return the delivered reports as rows of ints (P_* columns in order) and their fees.
 
     The engine's per-decision path: no record array, and an early return when nothing is
     waiting. Marks them taken, like take_reports.
@@ -79,16 +79,14 @@ def take_report_rows(state: SimState) -> list[tuple[int | float, ...]]:
     regs = state.regs
     head, delivered = int(regs[lo.R_REP_HEAD]), int(regs[lo.R_REP_DELIVERED])
     if head == delivered:
-        return []
+        return [], []
     regs[lo.R_REP_HEAD] = delivered
     start = head & (len(state.rep) - 1)
     stop = start + delivered - head
     if stop <= len(state.rep):  # no wrap around the ring: plain slices, no index array
-        reports, fees = state.rep[start:stop].tolist(), state.rep_fee_usd[start:stop].tolist()
-    else:
-        rows = np.arange(head, delivered, dtype=np.int64) & (len(state.rep) - 1)
-        reports, fees = state.rep[rows].tolist(), state.rep_fee_usd[rows].tolist()
-    return [(*row, fee) for row, fee in zip(reports, fees, strict=True)]
+        return state.rep[start:stop].tolist(), state.rep_fee_usd[start:stop].tolist()
+    rows = np.arange(head, delivered, dtype=np.int64) & (len(state.rep) - 1)
+    return state.rep[rows].tolist(), state.rep_fee_usd[rows].tolist()
 
 
 def fill_log_of(state: SimState) -> FillLog:

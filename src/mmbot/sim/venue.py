@@ -9,7 +9,7 @@ import numpy as np
 from mmbot.core.fills import FillLog
 from mmbot.data.schema import SIDE_BUY, SIDE_SELL
 from mmbot.sim import layout as lo
-from mmbot.sim.engine import advance, submit
+from mmbot.sim.engine import NO_ROOM, advance, submit
 from mmbot.sim.fees import effective_fee_bps, fee_tier_distance_usd
 from mmbot.sim.jit import bound_entry
 from mmbot.sim.params import SimParams
@@ -18,12 +18,19 @@ from mmbot.sim.state import I64, EventArrays, SimState, grow, new_state
 from mmbot.sim.stream import EventStream, Pins, refill
 
 
-def _check_order(side: int, qty_lots: int) -> None:
+def check_order(side: int, qty_lots: int) -> None:
+    """Raise ValueError for a side or qty no order can have."""
     # Malformed arguments are bugs in the caller, not venue rejections.
     if side not in (SIDE_BUY, SIDE_SELL):
         raise ValueError(f"side={side} expected=+1 (buy) or -1 (sell)")
     if qty_lots <= 0:
         raise ValueError(f"qty_lots={qty_lots} expected=>0")
+
+
+def check_modify(qty_lots: int) -> None:
+    """Raise ValueError for a modify to no qty (a cancel)."""
+    if qty_lots <= 0:
+        raise ValueError(f"qty_lots={qty_lots} expected=>0 (use cancel to remove an order)")
 
 
 class SimVenue:
@@ -46,42 +53,48 @@ class SimVenue:
         self._pins = Pins()
         self.first_ts_local_ns = int(loaded.ts_local_ns[0]) if len(loaded.ts_local_ns) else 0
         self._advance = bound_entry(advance, self._state, 0)
-        self._submit = bound_entry(submit, self._state, 0, 0, 0, 0, 0, 0, 0)
+        self._submit = bound_entry(submit, self._state.regs, self._state.req, 0, 0, 0, 0, 0, 0, 0)
 
     def run_until(self, ts_ns: int) -> bool:
         """Process everything up to local time ts_ns; return False once the data is used up."""
         if ts_ns < self.now_ns:
             raise ValueError(f"ts_ns={ts_ns} is before now_ns={self.now_ns}; time only advances")
         while (status := self._advance(self._state, ts_ns)) != lo.ST_REACHED:
-            if status == lo.ST_NEED_SPACE:
-                self._state = grow(self._state)
-            else:
-                assert self._stream is not None, "only a stream runs out of loaded events"
-                self._state = refill(self._state, self._stream, self._pins)
+            self.resume(status)
         # A cursor at the last loaded event means the stream has ended (advance stops there).
         return bool(self._state.regs[lo.R_LOCAL_CURSOR] < len(self._state.ts_exch_ns))
+
+    def resume(self, status: int) -> SimState:
+        """Make advance's way after it stopped short (status ST_NEED_SPACE: grow the buffers;
+        ST_NEED_EVENTS: load the next chunk); return the state to call it on again."""
+        if status == lo.ST_NEED_SPACE:
+            self._state = grow(self._state)
+        else:
+            assert self._stream is not None, "only a stream runs out of loaded events"
+            self._state = refill(self._state, self._stream, self._pins)
+        return self._state
 
     def pin(self, array: I64, slot: int) -> None:
         """Keep the events from index array[slot] on loaded while streaming, and shift that
         index as consumed events are dropped (a cursor into the events kept outside)."""
         self._pins.add(array, slot)
 
-    def _send(
+    def send(
         self,
         req_type: int,
         order_id: int,
-        *,
-        side: int = 0,
-        price_ticks: int = 0,
-        qty_lots: int = 0,
-        flags: int = 0,
-        client_id: int = 0,
+        client_id: int,
+        side: int,
+        price_ticks: int,
+        qty_lots: int,
+        flags: int,
     ) -> int:
-        regs = self._state.regs
-        if len(self._state.req) - (regs[lo.R_REQ_TAIL] - regs[lo.R_REQ_HEAD]) < lo.REQ_HEADROOM:
-            self._state = grow(self._state)
-        fields = (req_type, order_id, client_id, side, price_ticks, qty_lots, flags)
-        return int(self._submit(self._state, *fields))
+        """Send a request (layout REQ_*; unused fields 0) as is; return its order id."""
+        state = self._state
+        while (sent := self._submit(state.regs, state.req, req_type, order_id, client_id, side,
+                                    price_ticks, qty_lots, flags)) == NO_ROOM:  # fmt: skip
+            state = self._state = grow(state)
+        return int(sent)
 
     def submit_limit(
         self,
@@ -94,41 +107,24 @@ class SimVenue:
         client_id: int = 0,
     ) -> int:
         """Send a limit order (GTC unless ioc; post-only is rejected if it would cross)."""
-        _check_order(side, qty_lots)
+        check_order(side, qty_lots)
         flags = (lo.FLAG_POST_ONLY if post_only else 0) | (lo.FLAG_IOC if ioc else 0)
-        return self._send(
-            lo.REQ_NEW,
-            0,
-            side=side,
-            price_ticks=price_ticks,
-            qty_lots=qty_lots,
-            flags=flags,
-            client_id=client_id,
-        )
+        return self.send(lo.REQ_NEW, 0, client_id, side, price_ticks, qty_lots, flags)
 
     def submit_market(self, side: int, qty_lots: int, *, client_id: int = 0) -> int:
         """Send a market order: IOC that walks the book; the unfilled rest expires."""
-        _check_order(side, qty_lots)
+        check_order(side, qty_lots)
         limit = lo.MARKET_BUY_LIMIT_TICKS if side == SIDE_BUY else lo.MARKET_SELL_LIMIT_TICKS
-        return self._send(
-            lo.REQ_NEW,
-            0,
-            side=side,
-            price_ticks=limit,
-            qty_lots=qty_lots,
-            flags=lo.FLAG_IOC,
-            client_id=client_id,
-        )
+        return self.send(lo.REQ_NEW, 0, client_id, side, limit, qty_lots, lo.FLAG_IOC)
 
     def cancel(self, order_id: int) -> None:
         """Ask the venue to cancel an order (rejected with UNKNOWN_ORDER if already gone)."""
-        self._send(lo.REQ_CANCEL, order_id)
+        self.send(lo.REQ_CANCEL, order_id, 0, 0, 0, 0, 0)
 
     def modify(self, order_id: int, price_ticks: int, qty_lots: int) -> None:
         """Change price and open qty; only a same-price size reduction keeps queue priority."""
-        if qty_lots <= 0:
-            raise ValueError(f"qty_lots={qty_lots} expected=>0 (use cancel to remove an order)")
-        self._send(lo.REQ_MODIFY, order_id, price_ticks=price_ticks, qty_lots=qty_lots)
+        check_modify(qty_lots)
+        self.send(lo.REQ_MODIFY, order_id, 0, 0, price_ticks, qty_lots, 0)
 
     def drain_reports(self) -> np.recarray[Any, Any]:
         """Return the reports that reached the strategy since the last call (REPORT_DTYPE)."""

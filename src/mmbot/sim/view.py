@@ -2,7 +2,11 @@
 
 `local_view` reads the strategy's book (feed latency applied) and the trades that reached
 the strategy since the previous decision, so the Python decision path gets one small int64
-array instead of walking events itself.
+array instead of walking events itself. `advance_with_view` is the decision point's one
+compiled call: it runs the simulation and then fills the same array, without moving the trade
+cursor (V_CURSOR) to V_VIEW_END until the caller takes the view: each Python -> compiled
+call unboxes the state's ~20 arrays, and a view filled but never read (a catch-up that decides
+nothing) must leave its trades to the next view.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from numpy.typing import NDArray
 
 from mmbot.data.schema import KIND_TRADE, SIDE_ASK, SIDE_BID, SIDE_BUY
 from mmbot.sim.book import level_qty, mid_ticks_x2, side_index
+from mmbot.sim.engine import advance
 from mmbot.sim.jit import compiled
 from mmbot.sim.layout import (
     B_BEST_ASK_TICKS,
@@ -24,6 +29,10 @@ from mmbot.sim.layout import (
     NO_ASK_TICKS,
     NO_BID_TICKS,
     R_LOCAL_CURSOR,
+    R_NOW_NS,
+    R_REP_DELIVERED,
+    R_REP_HEAD,
+    ST_REACHED,
 )
 from mmbot.sim.state import I64, SimState
 
@@ -39,8 +48,14 @@ V_SELL_VOLUME_LOTS: Final = 7
 V_BUY_TRADE_DEPTH_TICKS: Final = 8
 V_SELL_TRADE_DEPTH_TICKS: Final = 9
 V_EXCH_MID_TICKS_X2: Final = 10
-V_CURSOR: Final = 11
-N_VIEW: Final = 12
+V_CURSOR: Final = 11  # first event whose trades the next view sums
+V_VIEW_END: Final = 12  # the strategy's event cursor when the view was filled
+V_N_EVENTS: Final = 13  # events loaded when the view was filled
+V_REPORTS_WAITING: Final = 14  # reports delivered to the strategy and not taken yet
+N_VIEW: Final = 15
+
+# advance_with_view's answer when until_ns is before the simulation's clock: nothing ran.
+ST_BEHIND: Final = -1
 
 
 def new_view() -> NDArray[np.int64]:
@@ -68,7 +83,30 @@ def _depth_lots(book_qty: I64, book_regs: I64, side: int, best_ticks: int, level
 
 @compiled
 def local_view(st: SimState, ref_mid_x2: int, depth_levels: int, out: I64) -> None:
-    """Fill out (V_* columns) with the strategy's book and the trades since out[V_CURSOR].
+    """Fill out with the view now and take it: its trades are not summed again."""
+    fill_view(st, ref_mid_x2, depth_levels, out)
+    out[V_CURSOR] = out[V_VIEW_END]
+
+
+@compiled
+def advance_with_view(
+    st: SimState, until_ns: int, ref_mid_x2: int, depth_levels: int, out: I64
+) -> int:
+    """engine.advance, then (once it reached until_ns) fill_view; return advance's ST_* code,
+    or ST_BEHIND (nothing done) when until_ns is before the simulation's clock."""
+    if until_ns < st.regs[R_NOW_NS]:
+        return ST_BEHIND
+    status = advance(st, until_ns)
+    if status == ST_REACHED:
+        fill_view(st, ref_mid_x2, depth_levels, out)
+    return status
+
+
+@compiled
+def fill_view(st: SimState, ref_mid_x2: int, depth_levels: int, out: I64) -> None:
+    """Fill out (V_* columns) with the strategy's book and the trades from out[V_CURSOR] to
+    the strategy's cursor (V_VIEW_END); out[V_CURSOR] stays: the caller moves it when it
+    takes the view.
 
     Trade depth is how far from ref_mid_x2/2 (the mid at the previous decision) the farthest
     trade on each side reached, in whole ticks; -1 when that side did not trade.
@@ -117,4 +155,6 @@ def local_view(st: SimState, ref_mid_x2: int, depth_levels: int, out: I64) -> No
     out[V_BUY_TRADE_DEPTH_TICKS] = buy_depth
     out[V_SELL_TRADE_DEPTH_TICKS] = sell_depth
     out[V_EXCH_MID_TICKS_X2] = mid_ticks_x2(book_regs, BOOK_EXCH)
-    out[V_CURSOR] = end
+    out[V_VIEW_END] = end
+    out[V_N_EVENTS] = len(kind)
+    out[V_REPORTS_WAITING] = st.regs[R_REP_DELIVERED] - st.regs[R_REP_HEAD]

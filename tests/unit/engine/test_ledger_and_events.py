@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.unit.sim.sim_cases import ASK, BID, MS, SELL, ZERO_LATENCY, T, book, tape
+from tests.unit.sim.sim_cases import ASK, BID, BUY, MS, SELL, ZERO_LATENCY, T, book, tape
 
 from mmbot.config import MmConfig, load_config
 from mmbot.core.events import OrderEvent, OrderEventKind
 from mmbot.core.fills import FILL_LOG_COLUMNS
-from mmbot.core.types import BUY, CancelOrder, MarketView, PlaceOrder, Quote, ReplaceOrder
+from mmbot.core.types import CancelOrder, MarketView, PlaceOrder, Quote, ReplaceOrder
 from mmbot.data import EventBatch, synthesize
 from mmbot.data.synth_params import preset
 from mmbot.engine.ledger import Ledger
@@ -140,6 +140,43 @@ def test_sim_port_post_only_cross_of_a_new_order_is_rejected() -> None:
     port.replace(resting, 99, 1)  # now the replace crosses: the order rests as it was
     port.run_until(20 * MS)
     assert [(e.kind, e.order_id) for e in port.reports()] == [(K.REPLACE_REJECTED, resting)]
+
+
+@pytest.mark.parametrize(
+    ("call", "args"),
+    [("place", (0, 98, 1, 1)), ("place", (BID, 98, 0, 1)), ("replace", (1, 98, 0))],
+)
+def test_sim_port_malformed_order_raises_and_sends_nothing(
+    call: str, args: tuple[int, ...]
+) -> None:
+    port = _port(book(0, {99: 5}, {101: 5}))
+    port.run_until(0)
+    with pytest.raises(ValueError, match="expected"):
+        getattr(port, call)(*args)
+    port.run_until(10 * MS)
+    assert port.reports() == []
+
+
+# Trades at 10, 20 and 30 ms: 2 + 4 lots sold at 99 (1 tick under the mid), 1 bought at 102.
+TRADED = [*book(0, {99: 5}, {101: 5}), (10, T, SELL, 99, 2), (20, T, SELL, 99, 4),
+          (30, T, BUY, 102, 1)]  # fmt: skip
+
+
+def test_sim_port_view_sums_the_trades_since_the_last_view_over_every_catch_up() -> None:
+    caught_up, direct = _port(TRADED), _port(TRADED)
+    for port in (caught_up, direct):
+        port.run_until(0)
+        port.market_view(0)
+    caught_up.run_until(15 * MS)  # a catch-up that reads no view (Engine.settle)
+    caught_up.run_until(35 * MS)
+    direct.run_until(35 * MS)
+    view = caught_up.market_view(35 * MS)
+    assert view == direct.market_view(35 * MS)
+    assert (view.sell_volume_lots, view.sell_trade_depth_ticks) == (6, 1)
+    assert (view.buy_volume_lots, view.buy_trade_depth_ticks) == (1, 2)
+    again = caught_up.market_view(35 * MS)  # nothing ran since: no trade is summed twice
+    assert again == view._replace(buy_volume_lots=0, sell_volume_lots=0,
+                                  buy_trade_depth_ticks=-1, sell_trade_depth_ticks=-1)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
