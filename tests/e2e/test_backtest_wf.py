@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import socket
 import subprocess
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from _cli import mmbot
+from _cli import clean_env, mmbot
 from tests.cli_runner import run_cli
 
 from mmbot.backtest.run import file_sha256
@@ -250,3 +253,31 @@ def test_wf_a_missing_day_is_one_e_data_gap_line_or_counted_with_lenient(
     assert run_cli(*lenient) == 0
     out = capsys.readouterr().out
     assert "data_breaks=1" in out and "E_DATA_GAP: symbol=" in out
+
+
+@pytest.fixture
+def ray_cluster() -> Iterator[str]:
+    """A Ray cluster started apart from the command, as an operator starts one (`ray start
+    --head`); yield its address. Ray's token authentication is on by default: a client on the
+    same host reads the token the head wrote, with RAY_AUTH_MODE=token."""
+    ray = str(Path(sys.executable).with_name("ray"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    start = [ray, "start", "--head", f"--port={port}", "--num-cpus=2",
+             "--include-dashboard=false", "--disable-usage-stats"]  # fmt: skip
+    started = subprocess.run(start, capture_output=True, text=True, check=False, env=clean_env())
+    assert started.returncode == 0, started.stderr
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([ray, "stop", "--force"], capture_output=True, check=False)
+
+
+def test_wf_joins_a_running_ray_cluster_and_gives_the_local_reports(
+    inputs: Inputs, local_run: Path, tmp_path: Path, ray_cluster: str
+) -> None:
+    env = {"RAY_ADDRESS": ray_cluster, "RAY_AUTH_MODE": "token"}
+    result = mmbot(*_wf_args(inputs, tmp_path, "--engine", "ray", "--quiet"), env=env)
+    assert result.returncode == 0, result.stderr
+    assert _report_bytes(tmp_path) == _report_bytes(local_run)
