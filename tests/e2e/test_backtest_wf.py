@@ -274,10 +274,15 @@ def ray_cluster() -> Iterator[str]:
         subprocess.run([ray, "stop", "--force"], capture_output=True, check=False)
 
 
-def test_wf_joins_a_running_ray_cluster_and_gives_the_local_reports(
+def test_wf_joins_a_running_ray_cluster_or_with_no_address_starts_its_own(
     inputs: Inputs, local_run: Path, tmp_path: Path, ray_cluster: str
 ) -> None:
     env = {"RAY_ADDRESS": ray_cluster, "RAY_AUTH_MODE": "token"}
     result = mmbot(*_wf_args(inputs, tmp_path, "--engine", "ray", "--quiet"), env=env)
     assert result.returncode == 0, result.stderr
     assert _report_bytes(tmp_path) == _report_bytes(local_run)
+    # No address while that cluster runs on the host: a Ray instance of our own, not a join
+    # (ray.init() alone would join it and refuse to size it).
+    own = mmbot(*_wf_args(inputs, tmp_path / "own", "--engine", "ray", "--workers", "2"))
+    assert own.returncode == 0, own.stderr
+    assert _report_bytes(tmp_path / "own") == _report_bytes(local_run)

@@ -106,9 +106,11 @@ def _ray_runner(workers: int, address: str | None) -> Iterator[TaskRunner]:
             if address:
                 ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
             else:
+                # "local": a new instance of our own size, even when a cluster started with
+                # `ray start` runs on this host (ray.init() alone would join that one).
                 ray.init(
-                    num_cpus=workers, include_dashboard=False, logging_level=logging.ERROR,
-                    log_to_driver=False,
+                    address="local", num_cpus=workers, include_dashboard=False,
+                    logging_level=logging.ERROR, log_to_driver=False,
                 )  # fmt: skip
         except Exception as exc:
             # Ray raises a wide range of types at startup (RuntimeError, ConnectionError, ...).

@@ -81,7 +81,7 @@ def test_no_address_starts_local_ray_with_the_workers_and_shuts_it_down(
 ) -> None:
     with wf_exec.open_runner("ray", 3):
         pass
-    assert fake_ray.init_calls[0]["num_cpus"] == 3 and "address" not in fake_ray.init_calls[0]
+    assert fake_ray.init_calls[0]["num_cpus"] == 3 and fake_ray.init_calls[0]["address"] == "local"
     assert fake_ray.shutdowns == 1
 
 
