@@ -223,10 +223,19 @@ class Engine:
             deciding = self._look(book, ts_ns) or deciding
         if deciding:
             self._book_step(ts_ns)
-            for book in books:
+            # Each symbol's book limits see the others' exposures as they stand, orders sent
+            # this step included: only the symbol that just decided changed, so it alone is
+            # refreshed (the same numbers as recomputing all of them before every symbol).
+            exposures = None if self.book_risk is None else self._exposures()
+            for index, book in enumerate(books):
                 view = book.view
-                if view is not None:
-                    self._decide(book, view)
+                if view is None:
+                    continue
+                if exposures is not None:
+                    self._limit_to_book(index, book, exposures)
+                self._decide(book, view)
+                if exposures is not None:
+                    exposures[index] = _exposure_of(book)
         for book in books:
             record = book.record
             record.decisions += 1
@@ -298,8 +307,6 @@ class Engine:
         # and a one-leg symbol (every one-symbol mode) reads its leg directly.
         ts_ns = view.ts_ns
         risk, record, legs = book.risk, book.record, book.legs
-        if self.book_risk is not None:
-            self._limit_to_book(book)
         mid_usd = book.mid_usd
         day_book = book.day
         if len(legs) == 1:
@@ -386,31 +393,18 @@ class Engine:
             book.risk.set_book_state(state, cause)
         self.book_risk_records.extend(records)
 
-    def _limit_to_book(self, book: SymbolBook) -> None:
+    def _limit_to_book(self, index: int, book: SymbolBook, exposures: list[Exposure]) -> None:
         """Give the symbol's gate the position the book's gross and net caps leave it, given
-        every other symbol's worst case as it stands (orders sent this step included)."""
+        every other symbol's worst case (exposures: every symbol's as it stands)."""
         assert self.book_risk is not None
         long_lots, short_lots = self.book_risk.position_limits(
-            self.books.index(book), self._exposures(), book.lot_size * book.mid_usd
+            index, exposures, book.lot_size * book.mid_usd
         )
         book.risk.set_book_limits(long_lots, short_lots)
 
     def _exposures(self) -> list[Exposure]:
         """Return each symbol's position in USD now and with every resting bid / ask filled."""
-        exposures = []
-        for book in self.books:
-            lot_usd = book.lot_size * book.mid_usd
-            position, bids, asks = book.position_lots, 0, 0
-            for leg in book.legs:
-                leg_bids, leg_asks = leg.orders.resting_lots()
-                bids += leg_bids
-                asks += leg_asks
-            exposures.append(
-                Exposure(
-                    position * lot_usd, (position + bids) * lot_usd, (position - asks) * lot_usd
-                )
-            )
-        return exposures
+        return [_exposure_of(book) for book in self.books]
 
     def _roll_day(self, day: int) -> None:
         """Start the intraday counters of a new UTC day (day: days since the epoch)."""
@@ -521,6 +515,17 @@ class Engine:
         if not self._single:
             values["self_cross_prevented_total"] = self.self_cross_prevented_total
         return values
+
+
+def _exposure_of(book: SymbolBook) -> Exposure:
+    """Return a symbol's position in USD now and with every resting bid / ask filled."""
+    lot_usd = book.lot_size * book.mid_usd
+    position, bids, asks = book.position_lots, 0, 0
+    for leg in book.legs:
+        leg_bids, leg_asks = leg.orders.resting_lots()
+        bids += leg_bids
+        asks += leg_asks
+    return Exposure(position * lot_usd, (position + bids) * lot_usd, (position - asks) * lot_usd)
 
 
 def _book_counters(per_symbol: list[dict[str, int | float]]) -> dict[str, int | float]:
