@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from _cli import REPO_ROOT, mmbot
 from tests.cli_runner import run_cli
-from tests.unit.ops.ops_cli import ops_cli
+from tests.unit.ops.ops_cli import ops_cli, write_ops_shim
 
 from mmbot.artifacts import canonical_json_bytes, write_json
 from mmbot.ops import DAILY_FILES
@@ -57,21 +57,6 @@ def _prometheus_api() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def _shim(folder: Path) -> Path:
-    """Return a stand-in `mmbot` limited to the ops command groups, for snapshot.sh."""
-    shim = folder / "mmbot"
-    shim.write_text("\n".join([
-        f"#!{sys.executable}",
-        "import sys",
-        f"sys.path.insert(0, {str(REPO_ROOT)!r})",
-        "from tests.unit.ops.ops_cli import ops_cli",
-        "sys.exit(ops_cli(*sys.argv[1:]))",
-        "",
-    ]))  # fmt: skip
-    shim.chmod(0o755)
-    return shim
 
 
 def _make_the_days_artifacts(tmp_path: Path) -> Path:
@@ -119,9 +104,9 @@ def test_ops_day_checks_snapshots_and_archives_its_artifacts(
 
     dist = tmp_path / "dist"
     script = REPO_ROOT / "tools" / "ops" / "snapshot.sh"
+    env = {**os.environ, "MMBOT": str(write_ops_shim(tmp_path))}
     made = subprocess.run([str(script), "--artifacts", str(artifacts), "--dist", str(dist)],
-                          env={**os.environ, "MMBOT": str(_shim(tmp_path))}, capture_output=True,
-                          text=True, check=False)  # fmt: skip
+                          env=env, capture_output=True, text=True, check=False)  # fmt: skip
     assert made.returncode == 0, made.stderr
     (folder,) = (dist / "snapshots").iterdir()
     assert folder.name.endswith("_Z") and len(folder.name) == len("20260101_Z")

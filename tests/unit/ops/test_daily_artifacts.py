@@ -13,7 +13,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from tests.unit.ops.ops_cli import ops_cli
+from tests.unit.ops.ops_cli import ops_cli, write_ops_shim
 
 from mmbot.artifacts import write_json, write_text
 from mmbot.ops import DAILY_FILES
@@ -163,17 +163,7 @@ def test_snapshot_refuses_missing_files_and_writes_nothing(
 
 def test_snapshot_script_forwards_to_mmbot_ops_snapshot(tmp_path: Path) -> None:
     artifacts, dist = _write_daily(tmp_path / "artifacts"), tmp_path / "dist"
-    # A stand-in for the `mmbot` console script, limited to the ops command groups.
-    shim = tmp_path / "mmbot"
-    shim.write_text("\n".join([
-        f"#!{sys.executable}",
-        "import sys",
-        f"sys.path.insert(0, {str(REPO_ROOT)!r})",
-        "from tests.unit.ops.ops_cli import ops_cli",
-        "sys.exit(ops_cli(*sys.argv[1:]))",
-        "",
-    ]))  # fmt: skip
-    shim.chmod(0o755)
+    shim = write_ops_shim(tmp_path)
     script = REPO_ROOT / "tools" / "ops" / "snapshot.sh"
     env = {**os.environ, "MMBOT": str(shim)}
     args = ["--artifacts", str(artifacts), "--dist", str(dist), "--at", AT]
