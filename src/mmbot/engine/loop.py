@@ -222,11 +222,11 @@ class Engine:
                 self._apply(book, report)
             deciding = self._look(book, ts_ns) or deciding
         if deciding:
-            self._book_step(ts_ns)
             # Each symbol's book limits see the others' exposures as they stand, orders sent
             # this step included: only the symbol that just decided changed, so it alone is
             # refreshed (the same numbers as recomputing all of them before every symbol).
             exposures = None if self.book_risk is None else self._exposures()
+            self._book_step(ts_ns, exposures)
             for index, book in enumerate(books):
                 view = book.view
                 if view is None:
@@ -285,15 +285,16 @@ class Engine:
                 )  # fmt: skip
         return True
 
-    def _book_step(self, ts_ns: int) -> None:
-        """The book-wide part of a decision point: day roll, allocation, book caps."""
+    def _book_step(self, ts_ns: int, exposures: list[Exposure] | None) -> None:
+        """The book-wide part of a decision point: day roll, allocation, book caps (exposures:
+        every symbol's now, with book caps)."""
         day = ts_ns // _NS_PER_DAY
         if day != self._day.day:
             self._roll_day(day)
         if ts_ns >= self._next_alloc_ns:
             self._reallocate(ts_ns)
-        if self.book_risk is not None:
-            self._apply_book_caps(ts_ns)
+        if exposures is not None:
+            self._apply_book_caps(ts_ns, exposures)
 
     def _book_pnl_usd(self) -> float:
         books = self.books
@@ -379,13 +380,13 @@ class Engine:
                          tuple(budget_usd[leg.key] for leg in self.legs))
             )  # fmt: skip
 
-    def _apply_book_caps(self, ts_ns: int) -> None:
+    def _apply_book_caps(self, ts_ns: int, exposures: list[Exposure]) -> None:
         """Tell each symbol's gate what the book's day caps allow it from now on."""
         assert self.book_risk is not None
         books = self.books
         states, records = self.book_risk.evaluate(
             ts_ns,
-            [exposure.position_usd for exposure in self._exposures()],
+            [exposure.position_usd for exposure in exposures],
             self._book_pnl_usd() - self._day.equity_start_usd,
             sum(book.quotes_placed_total for book in books) - self._day.orders_start,
         )
