@@ -251,7 +251,7 @@ def info(
     """Print what event files hold, one key=value a line, then RESULT=OK; for 2+ files
     each file's lines, then a summary of the set (symbols, rows, common time span). A file
     an import recorded (binance-stream) adds import_* lines: clock offset, gaps, checks.
-    A data set of daily files prints its symbols, days, rows and the gaps and overlaps
+    A data set of daily files prints its symbols, files, UTC days, rows and the gaps and overlaps
     between consecutive files (docs/DATA.md, data sets)."""
     if len(files) == 1 and _is_dataset(files[0]):
         dataset = resolve_dataset(files[0], lenient=True, max_gap_ns=round(max_gap_s * 1e9))
