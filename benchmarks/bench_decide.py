@@ -38,6 +38,7 @@ from mmbot.core.types import Action, MarketView
 from mmbot.data import EventBatch
 from mmbot.engine.book import Leg, SymbolBook
 from mmbot.engine.loop import Engine
+from mmbot.risk import Exposure
 from mmbot.strategy import DecideFn, decide, decide_python
 
 TARGET_DECISION_P99_US = 20.0
@@ -84,9 +85,9 @@ def headline(batch: EventBatch, strategy: DecideFn = decide) -> dict[str, npt.ND
     book_step_ns = [0]
     sent_ns = [0]
 
-    def timed_book_step(ts_ns: int) -> None:
+    def timed_book_step(ts_ns: int, exposures: list[Exposure] | None) -> None:
         started_ns = clock()
-        book_step(ts_ns)
+        book_step(ts_ns, exposures)
         book_step_ns[0] = clock() - started_ns
 
     def timed_send(book: SymbolBook, leg: Leg, actions: list[Action], ts_ns: int) -> None:
