@@ -75,10 +75,14 @@ def median_run(
     return runs[len(runs) // 2]
 
 
-def bench_mmbot(batch: EventBatch) -> dict[str, float]:
-    """Return the median whole-file run of the one-symbol engine."""
+def bench_mmbot(batch: EventBatch, fused: bool = True) -> dict[str, float]:
+    """Return the median whole-file run of the one-symbol engine (fused: through the fused
+    replay, as `mmbot backtest run` runs it; else the engine's own loop)."""
+    label = "mmbot engine (fused replay)" if fused else "mmbot engine (engine loop)"
     return median_run(
-        "mmbot engine", lambda: new_engine(batch), lambda: new_engine(batch.slice(0, WARMUP_EVENTS))
+        label,
+        lambda: new_engine(batch, fused),
+        lambda: new_engine(batch.slice(0, WARMUP_EVENTS), fused),
     )
 
 

@@ -67,9 +67,10 @@ def load_bench_events(
     return event_file, batch, meta
 
 
-def new_engine(batch: EventBatch) -> Engine:
-    """Return a fresh engine over batch with the benchmark config (traces not kept)."""
-    return build_engine(bench_config(), batch, STRATEGY_ID)
+def new_engine(batch: EventBatch, fused: bool = True) -> Engine:
+    """Return a fresh engine over batch with the benchmark config (traces not kept); fused:
+    Engine.run replays through the fused loop (venues/fused), else the engine's own loop."""
+    return build_engine(bench_config(), batch, STRATEGY_ID, fused=fused)
 
 
 def book_config(symbols: tuple[str, ...] = BOOK_SYMBOLS) -> MmConfig:

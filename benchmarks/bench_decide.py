@@ -2,24 +2,26 @@
 
     python benchmarks/bench_decide.py [--events 1000000] [--seed 7]
 
-Drives a real Engine (mmbot.node.build_engine, config in _engine_setup.py: GLFT,
-micro signals, sizing, risk gate, allocator) over bench_sim's event file and times every
-decision point with time.perf_counter_ns:
+Runs the full stack (mmbot.node.build_engine, config in _engine_setup.py: GLFT, micro
+signals, sizing, risk gate, allocator) over bench_sim's event file and times every decision
+point:
 
-* decision: Engine._book_step + Engine._decide without the hand-off to the venue - day roll and
-  allocator (every 1 s), risk context, risk invariants, signals + model + sizing (`decide`),
-  order planning, risk check;
-* send: handing the allowed actions to the venue port;
-* step: the whole Engine.step (venue catch-up, reports, market view, decision, send).
-
-The headline pass runs twice: with the built-in strategy (mmbot.strategy.decide, its
-arithmetic compiled) and with the same strategy in plain Python (decide_python) through the
-same port (Leg.decide), as a user's Python strategy runs; both make the same decisions.
-A last pass wraps each collaborator in a probe and prints where a step's time goes (each
-probe adds ~0.1 us, so that pass is slower than the first). Prints key=value lines (the
-plain-Python pass's prefixed `python_`) and one summary line `RESULT=OK|BELOW_TARGET` for the
-built-in strategy against issue 20's targets (decision p99 < 20 us, step p50 <= 8 us);
-always exits 0 (the targets are informative, not a test).
+* headline pass: the backtest as `mmbot backtest run` runs it, through the fused replay
+  (venues/fused: the simulator and the decision in one compiled loop), each point timed
+  inside the loop by the monotonic clock (~25 ns a read): decision = day roll and allocator
+  (every 1 s), risk context and invariants, signals + model + sizing, the risk gate's shape
+  of the quote, order planning, risk check and the hand-off to the simulator; step = the
+  whole point (simulation to the point, reports, view, decision, records);
+* the engine's own loop (Engine.step, the Python reference every mode shares), timed with
+  time.perf_counter_ns: decision = Engine._book_step + Engine._decide without the venue
+  hand-off; send; step = the whole Engine.step. Twice: the built-in strategy, and the same
+  strategy in plain Python (decide_python) through the same port (Leg.decide), as a user's
+  Python strategy runs; both make the same decisions as the fused loop.
+A last pass wraps each collaborator of the engine's own loop in a probe and prints where its
+step's time goes (each probe adds ~0.1 us). Prints key=value lines (the engine loop's
+prefixed `loop_`, the plain-Python strategy's `python_`) and one summary line
+`RESULT=OK|BELOW_TARGET` for the headline pass against issue 20's targets (decision p99 <
+20 us, step p50 <= 8 us); always exits 0 (the targets are informative, not a test).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from mmbot.engine.book import Leg, SymbolBook
 from mmbot.engine.loop import Engine
 from mmbot.risk import Exposure
 from mmbot.strategy import DecideFn, decide, decide_python
+from mmbot.venues.fused.layout import T_DECISION_NS, T_STEP_NS
+from mmbot.venues.fused.replay import timed_fused_replay
 
 TARGET_DECISION_P99_US = 20.0
 TARGET_STEP_P50_US = 8.0
@@ -70,10 +74,20 @@ def engine_clock(engine: Engine) -> SimClock:
     return engine.clock
 
 
-def headline(batch: EventBatch, strategy: DecideFn = decide) -> dict[str, npt.NDArray[np.int64]]:
-    """Return per-call durations (ns) of decision, send and step over the whole batch, every
-    leg deciding with strategy."""
-    engine = new_engine(batch)
+def fused_headline(batch: EventBatch) -> dict[str, npt.NDArray[np.int64]]:
+    """Return the fused replay's per-point durations (ns): decision (points that decided)
+    and step (every point)."""
+    timing = timed_fused_replay(new_engine(batch))
+    decision = timing[:, T_DECISION_NS]
+    return {"decision": decision[decision >= 0], "step": timing[:, T_STEP_NS]}
+
+
+def loop_headline(
+    batch: EventBatch, strategy: DecideFn = decide
+) -> dict[str, npt.NDArray[np.int64]]:
+    """Return the engine's own loop's per-call durations (ns) of decision, send and step over
+    the whole batch, every leg deciding with strategy."""
+    engine = new_engine(batch, fused=False)
     for leg in engine.legs:
         leg.decide = strategy
     clock = time.perf_counter_ns
@@ -118,7 +132,7 @@ def headline(batch: EventBatch, strategy: DecideFn = decide) -> dict[str, npt.ND
 
 def breakdown(batch: EventBatch) -> dict[str, dict[str, float]]:
     """Return mean/p50/p99 (us) of each probed component over the whole batch."""
-    engine = new_engine(batch)
+    engine = new_engine(batch, fused=False)
     sinks = probe_components(engine)
     _drive(engine)
     return {name: quantiles_us(durations) for name, durations in sinks.items()}
@@ -137,9 +151,11 @@ def main() -> int:
     event_file, batch, _ = load_bench_events(args.seed, args.events)
     print(f"events_file={event_file.path} sha256={event_file.sha256} reused={event_file.reused}")
     print(f"config={CONFIG_LABEL}")
-    new_engine(batch.slice(0, WARMUP_EVENTS)).run()  # bind the compiled venue entry points
+    # Compile (or load) and bind the compiled entry points of both paths.
+    new_engine(batch.slice(0, WARMUP_EVENTS)).run()
+    new_engine(batch.slice(0, WARMUP_EVENTS), fused=False).run()
 
-    timings = headline(batch)
+    timings = fused_headline(batch)
     n_decisions = len(timings["decision"])
     n_steps = len(timings["step"])
     summary: dict[str, str] = {
@@ -148,13 +164,15 @@ def main() -> int:
         "decisions": str(n_decisions),
         "events_per_step": f"{len(batch) / n_steps:.2f}",
     }
-    print("headline pass, built-in strategy (decision = Engine._book_step + _decide minus the")
-    print("venue hand-off):")
+    print("headline pass, the fused replay (timed inside the compiled loop):")
     _print_quantiles(timings, summary, "")
-    print("headline pass, the same strategy in plain Python through the same port:")
-    _print_quantiles(headline(batch, decide_python), summary, "python_")
+    print("the engine's own loop, built-in strategy (decision = Engine._book_step + _decide")
+    print("minus the venue hand-off):")
+    _print_quantiles(loop_headline(batch), summary, "loop_")
+    print("the engine's own loop, the same strategy in plain Python through the same port:")
+    _print_quantiles(loop_headline(batch, decide_python), summary, "python_")
 
-    print("component breakdown (second pass, each probe adds ~0.1 us):")
+    print("the engine's own loop, component breakdown (each probe adds ~0.1 us):")
     for name, q in sorted(breakdown(batch).items(), key=lambda item: -item[1]["mean"]):
         means = f"mean_us={q['mean']:6.2f} p50_us={q['p50']:6.2f}"
         print(f"  {name:<12} {means} p99_us={q['p99']:6.2f}")
@@ -171,9 +189,10 @@ def main() -> int:
         f"RESULT={summary['result']} decision p50={summary['decision_p50_us']} us "
         f"p99={decision_p99_us:.2f} us (target p99 < {TARGET_DECISION_P99_US:g} us), "
         f"step p50={step_p50_us:.2f} us (target <= {TARGET_STEP_P50_US:g} us) "
-        f"p99={summary['step_p99_us']} us, {n_decisions} decisions; plain-Python strategy: "
-        f"decision p99={summary['python_decision_p99_us']} us "
-        f"step p50={summary['python_step_p50_us']} us"
+        f"p99={summary['step_p99_us']} us, {n_decisions} decisions (fused replay); engine "
+        f"loop: decision p99={summary['loop_decision_p99_us']} us step p50="
+        f"{summary['loop_step_p50_us']} us; plain-Python strategy: decision p99="
+        f"{summary['python_decision_p99_us']} us step p50={summary['python_step_p50_us']} us"
     )
     return 0
 

@@ -7,16 +7,20 @@ the same stack over a book of 4 symbols x 3 strategies.
 2. mmbot: build the engine as `mmbot backtest run` does (build_engine: GLFT + micro signals +
    sizing + risk gate + allocator, decisions every 100 ms; config in _engine_setup.py), warm
    it on the first 20,000 events, then run the whole file 3 times, a fresh engine each time;
-   the median Engine.run() is reported (load and compile excluded). Peak RSS is this
-   process's VmHWM read before the book and the peer: interpreter, data, compiled simulator
-   and three engine runs.
+   the median Engine.run() is reported (load and compile excluded). Engine.run replays
+   through the fused loop (venues/fused: simulator and decision compiled together), as
+   `mmbot backtest run` does; the same runs through the engine's own loop (the Python
+   reference every mode shares) follow, reported as engine_loop_* and the fused speed-up.
+   Peak RSS is this process's VmHWM read before the book and the peer: interpreter, data,
+   compiled code and six engine runs.
 3. The book (build_book_engine; config and market in _engine_setup.py, runs in
    _engine_runs.py): BTCUSDT, ETHUSDT, SOLUSDT and XRPUSDT from the multi-symbol synth
    (--events per symbol, mids correlated 0.7, generated in memory), each quoted by glft,
    fixed_spread and avellaneda_stoikov: 12 legs. Warmed like step 2, then 3 runs, each right
    after a run of step 2's engine. Cost per leg decision = run seconds / leg decisions (a
-   symbol's decision points with a two-sided book, times its legs); the pair whose ratio
-   book / single is the median is reported. Cost growing no worse than linearly with
+   symbol's decision points with a two-sided book, times its legs), against the single case
+   on the engine's own loop (the book runs that loop); the pair whose ratio book / single is
+   the median is reported. Cost growing no worse than linearly with
    symbols x strategies keeps that ratio <= TARGET_BOOK_COST_RATIO (1.2). Peak RSS: VmHWM
    again (Linux's ru_maxrss), read after the book's runs and before the peer, so it also
    covers step 2's peak.
@@ -87,8 +91,10 @@ def main() -> int:
     print(f"config={CONFIG_LABEL}")
     print(f"whole backtest, median of {N_REPEATS} (load and compile excluded):")
     mmbot = bench_mmbot(batch)
+    loop = bench_mmbot(batch, fused=False)
     rss_mib = peak_rss_mib()
-    book = book_case(book_market(args.seed, args.events), lambda: new_engine(batch))
+    # The book runs the engine's own loop: its cost is compared with that loop's single case.
+    book = book_case(book_market(args.seed, args.events), lambda: new_engine(batch, fused=False))
     peer_s, peer_fills = bench_peer(batch, meta.tick_size, meta.lot_size)
 
     events_per_s = n_events / mmbot["run_s"]
@@ -108,6 +114,9 @@ def main() -> int:
         "mmbot_risk_denials": f"{mmbot['denials']:.0f}",
         "mmbot_final_position_lots": f"{mmbot['final_position_lots']:.0f}",
         "mmbot_peak_rss_mib": f"{rss_mib:.1f}",
+        "engine_loop_events_per_s": f"{n_events / loop['run_s']:.0f}",
+        "engine_loop_us_per_decision": f"{loop['run_s'] / loop['decisions'] * 1e6:.2f}",
+        "fused_speedup_vs_engine_loop": f"{loop['run_s'] / mmbot['run_s']:.2f}",
         "hftbacktest_quoter_events_per_s": f"{peer_events_per_s:.0f}",
         "hftbacktest_quoter_fills": str(peer_fills),
         "ratio_mmbot_engine_vs_hftbacktest_quoter": f"{ratio:.3f}",

@@ -17,12 +17,14 @@ from pathlib import Path
 import pytest
 from tests.e2e._cli import REPO_ROOT, mmbot
 from tests.unit.data.realkit import EXCERPT, FULL, FULL_SKIP_REASON, SYMBOLS, full_present
+from tests.unit.venues.fused_kit import differing_parts, fingerprint
 
 from mmbot import api
 from mmbot.audit import COMPONENTS, NET_SIGN
 from mmbot.config import load_config
 from mmbot.config.schema import MmConfig
 from mmbot.data import load_events
+from mmbot.node import build_engine
 
 RECORDING = FULL if full_present() else EXCERPT
 MODELS = ("glft", "avellaneda_stoikov", "fixed_spread")
@@ -82,6 +84,23 @@ def test_every_model_backtests_and_the_edge_audit_sums_to_net_on_real_fills(
         )
         assert marked == pytest.approx(total_net, abs=1e-8)
     assert fills_by_model["fixed_spread"] > 0 and fills_by_model["glft"] > 0, fills_by_model
+
+
+@pytest.mark.parametrize("symbol", SYMBOLS)
+def test_the_fused_replay_leaves_what_the_engines_own_loop_leaves_on_real_data(
+    real_data: Path, symbol: str
+) -> None:
+    """Issue 20's fused loop against the reference loop on the real recordings, every model."""
+    events = load_events(real_data / f"{symbol}.parquet")[0]
+    for model in MODELS:
+        config = _config(symbol, model)
+        runs = []
+        for fused in (False, True):
+            engine = build_engine(config, events, model, fused=fused, keep_traces=True)
+            engine.run()
+            runs.append(fingerprint(engine))
+        assert differing_parts(*runs) == [], model
+        assert runs[0]["record"] != fingerprint(build_engine(config, events, model))["record"]
 
 
 def test_cli_backtest_of_the_real_config_runs_on_the_import(

@@ -83,6 +83,12 @@ class EngineParams:
     keep_book_trace: bool = False
 
 
+Replay = Callable[["Engine"], bool]
+"""A whole-run replay the composition root may hand the engine (venues/fused): it runs the
+backtest its own way, leaving the engine exactly as `run`'s own loop would, and returns
+True; False when it does not serve this engine (which then runs its own loop)."""
+
+
 class MuxRow(NamedTuple):
     """The mux of one symbol at one decision point; weights align with the symbol's legs."""
 
@@ -118,6 +124,7 @@ class Engine:
         params: EngineParams,
         clock: Clock,
         book_risk: BookRisk | None = None,
+        replay: Replay | None = None,
     ) -> None:
         if not books:
             raise ValueError("an engine needs at least one symbol")
@@ -127,6 +134,7 @@ class Engine:
         self.params = params
         self.clock = clock
         self.book_risk = book_risk
+        self._replay = replay
         self.book_risk_records: list[RiskRecord] = []
         self.mux_trace: list[MuxRow] = []
         self.allocations: list[AllocRow] = []
@@ -198,6 +206,8 @@ class Engine:
         clock = self.clock
         if not isinstance(clock, SimClock):
             raise TypeError(f"Engine.run replays on a SimClock, not {type(clock).__name__}")
+        if self._replay is not None and self._replay(self):
+            return
         ts_ns = self.first_ts_ns()
         interval = self.params.decision_interval_ns
         clock.advance_to(ts_ns)

@@ -15,13 +15,14 @@ from mmbot.core.clock import Clock, SimClock
 from mmbot.data import EventBatch
 from mmbot.engine.book import Leg, SymbolBook
 from mmbot.engine.kill_switch import KillSwitchFile
-from mmbot.engine.loop import Engine, EngineParams, EngineVenue
+from mmbot.engine.loop import Engine, EngineParams, EngineVenue, Replay
 from mmbot.engine.orders import ClientSeqs, ExecutionPolicy
 from mmbot.risk import BookLimits, BookRisk, RiskGate, RiskParams
 from mmbot.sim import EventStream, SimParams
 from mmbot.strategy import StrategyParams
 from mmbot.strategy.mux import Mux, MuxParams
 from mmbot.venues import SimVenuePort
+from mmbot.venues.fused import fused_replay
 
 _NS_PER_MS = 1_000_000
 
@@ -43,6 +44,7 @@ def engine_over(
     execution: ExecutionPolicy = "queue_aware",
     keep_quotes: bool = False,
     max_position_lots: int | None = None,
+    replay: Replay | None = None,
 ) -> Engine:
     """Return the config's full stack (strategy, risk gate, allocator) over port: a one-symbol
     config's engine (book_engine's, its one port given).
@@ -71,6 +73,7 @@ def book_engine(
     keep_quotes: bool = False,
     max_position_lots: int | None = None,
     seqs: Mapping[str, ClientSeqs] | None = None,
+    replay: Replay | None = None,
 ) -> Engine:
     """Return the engine of the config's book over one venue port per symbol.
 
@@ -106,7 +109,8 @@ def book_engine(
     keys = [leg.key for book in books for leg in book.legs]
     limits = cfg.portfolio.risk if cfg.portfolio is not None else PortfolioRiskConfig()
     book_risk = BookRisk(BookLimits.from_config(limits)) if spec.is_portfolio else None
-    return Engine(books, Allocator(AllocParams.from_config(cfg), keys), params, clock, book_risk)
+    allocator = Allocator(AllocParams.from_config(cfg), keys)
+    return Engine(books, allocator, params, clock, book_risk, replay)
 
 
 def _leg_params(
@@ -145,9 +149,13 @@ def build_engine(
     keep_traces: bool = False,
     execution: ExecutionPolicy = "queue_aware",
     keep_quotes: bool = False,
+    fused: bool = True,
 ) -> Engine:
     """Return a one-symbol engine in backtest mode: sim clock, sim venue, the config's stack.
 
+    fused: Engine.run replays through the fused compiled loop (venues/fused) where it serves
+    the engine - the same results as the engine's own loop, several times faster; False: the
+    engine's own loop (the reference the fused loop is tested against).
     strategy_id: None names the strategy after the config's model. With the defaults this is
     the backtest code's engine factory (backtest.wiring.EngineFactory); a module-level
     function, so walk-forward tasks pickle it by reference to worker processes.
@@ -161,6 +169,7 @@ def build_engine(
         keep_traces=keep_traces,
         execution=execution,
         keep_quotes=keep_quotes,
+        replay=fused_replay if fused else None,
     )
 
 

@@ -26,7 +26,7 @@ from _engine_setup import (
     new_engine,
 )
 from _engine_timing import probe_components
-from bench_decide import headline
+from bench_decide import fused_headline, loop_headline
 from mmbot.data import SYNTH_META, EventBatch, synthesize
 from mmbot.engine.loop import Engine
 from mmbot.strategy import decide
@@ -163,9 +163,9 @@ def test_headline_one_leg_times_each_decision_apart_from_its_send(
             pass
 
     monkeypatch.setattr(Engine, "_send", staticmethod(slow_send))
-    timings = headline(single_batch)
+    timings = loop_headline(single_batch)
 
-    reference = _ran(new_engine(single_batch))
+    reference = _ran(new_engine(single_batch, fused=False))
     decision_ns, send_ns, step_ns = timings["decision"], timings["send"], timings["step"]
     assert len(decision_ns) == len(send_ns) == len(reference.record.inventory_lots)
     assert len(step_ns) == reference.record.decisions
@@ -174,3 +174,16 @@ def test_headline_one_leg_times_each_decision_apart_from_its_send(
     assert np.all(send_ns[sent] >= SLOW_SEND_NS)
     assert np.median(decision_ns[sent]) < SLOW_SEND_NS / 2  # the hand-off is not in it
     assert decision_ns.sum() + send_ns.sum() < step_ns.sum()
+
+
+def test_fused_headline_times_every_point_and_each_decision_inside_its_point(
+    single_batch: EventBatch,
+) -> None:
+    timings = fused_headline(single_batch)
+
+    reference = _ran(new_engine(single_batch, fused=False))
+    decision_ns, step_ns = timings["decision"], timings["step"]
+    assert len(step_ns) == reference.record.decisions
+    assert len(decision_ns) == len(reference.record.inventory_lots)
+    assert np.all(decision_ns > 0) and np.all(step_ns > 0)
+    assert decision_ns.sum() < step_ns.sum()
