@@ -19,8 +19,11 @@ fused replay's compiled loop calls it without returning to Python:
 
 `pack` builds the arrays from a StrategyState (fresh or not) and its params; `materialize`
 writes them back into the state's estimators so it equals the state decide_python folded;
-`decision_of` rebuilds the Decision decide returned from decide_into's outputs. The model
-code is the only branch on the params: no I/O, no allocation, no exception on the hot path.
+`decision_of` rebuilds the Decision decide returned from decide_into's outputs (for runs
+that keep traces or quotes). decide_into allocates nothing and adds no rows (the arrays keep
+their sizes), raises nothing on valid params, and holds Python's ints as int64: timestamps,
+positions and budgets of realistic ranges do not overflow (quote_numbers' int() of the
+position limit would only for a lot worth under 1e-19 of max_position_usd).
 """
 
 from __future__ import annotations
@@ -173,6 +176,7 @@ def pack(state: StrategyState, params: StrategyParams) -> StrategyArrays:
 
 
 def _params_f(state: StrategyState, params: StrategyParams) -> FloatArray:
+    """Return params_f (P_* slots) of params and of state's estimators."""
     params_f = np.zeros(N_PARAMS_F, dtype=np.float64)
     params_f[P_RISK_AVERSION] = params.risk_aversion
     params_f[P_AS_HORIZON_S] = params.as_horizon_s
@@ -195,6 +199,7 @@ def _params_f(state: StrategyState, params: StrategyParams) -> FloatArray:
 
 
 def _params_i(state: StrategyState, params: StrategyParams) -> IntArray:
+    """Return params_i (P_* slots) of params and of state's estimators."""
     params_i = np.zeros(N_PARAMS_I, dtype=np.int64)
     params_i[P_MODEL_CODE] = params.model_code
     params_i[P_SIGNALS_ENABLED] = params.signals_enabled
