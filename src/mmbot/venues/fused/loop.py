@@ -39,6 +39,7 @@ from mmbot.sim.layout import (
     P_SIDE,
     P_TS_EXCH_NS,
     P_TS_LOCAL_NS,
+    R_NEXT_ORDER_ID,
     R_REP_DELIVERED,
     R_REP_HEAD,
     R_REQ_HEAD,
@@ -361,7 +362,7 @@ def _room(st: SimState, e_i: I64, placing: I64, rec: Records, gate: GateArrays,
         and e_i[E_N_TIMED] < len(rec.timing_ns)
         and regs[R_NEXT_ORDER_ID] + parts.MAX_ACTIONS < len(placing)
         and parts.gate_room(gate)
-        and parts.orders_room(orders, reports)
+        and parts.orders_room(orders, reports, regs[R_NEXT_ORDER_ID])
     )
 
 

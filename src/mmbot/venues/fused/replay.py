@@ -150,7 +150,7 @@ def _leave_records(book: SymbolBook, leg: Leg, run: FusedRun, last_ts_ns: int) -
     record.mid_ts_ns = array("q", rec.mid_ts_ns[:n_mids].tobytes())
     record.mid_ticks_x2 = array("q", rec.mid_ticks_x2[:n_mids].tobytes())
     record.inventory_lots = array("q", rec.inventory_lots[: int(e_i[E_N_INVENTORY])].tobytes())
-    record.traces = parts.traces_of(rec, int(e_i[E_N_TRACES]))
+    record.traces = parts.traces_of(rec, int(e_i[E_N_TRACES]), leg)
     record.quotes = parts.quotes_of(rec, int(e_i[E_N_QUOTES]))
     book.mid_usd = float(e_f[F_MID_USD])
     book.view = None

@@ -88,8 +88,9 @@ class FusedRun:
         if state.regs[lo.R_NEXT_ORDER_ID] + parts.MAX_ACTIONS >= len(self.placing):
             self.placing = _doubled(self.placing)
         waiting = int(state.regs[lo.R_REP_DELIVERED] - state.regs[lo.R_REP_HEAD])
+        next_order_id = int(state.regs[lo.R_NEXT_ORDER_ID])
         self.gate = parts.grown_gate(self.gate)
-        self.orders = parts.grown_orders(self.orders, waiting)
+        self.orders = parts.grown_orders(self.orders, waiting, next_order_id)
 
     def leave_port(self) -> None:
         """Write the port's own numbers back (reference mid, fills reported, places in flight)."""
