@@ -61,11 +61,16 @@ from mmbot.core.types import (
     Side,
 )
 from mmbot.risk.rules import (
+    ORDERS_CAP,
+    WITHIN_LIMITS,
     Reason,
+    breach_detail,
     bucket_reason,
     cap_breach,
     minimum_rejection,
+    position_cause,
     position_limit_lots,
+    state_change_detail,
 )
 from mmbot.risk.throttle import TokenBucket
 from mmbot.risk.values import RiskContext, RiskParams, RiskRecord
@@ -336,7 +341,7 @@ class RiskGate:
         if self._kill_reason is not None:
             state, cause = HALTED, self._kill_halt()[1]
         elif cap is not None and cap[0] == "E_RISK_INTRADAY_ORDERS":
-            state, cause = HALTED, "intraday_max_orders"
+            state, cause = HALTED, ORDERS_CAP
         elif self._book_state == HALTED:
             state, cause = HALTED, self._book_cause
         elif cap is not None:
@@ -346,7 +351,7 @@ class RiskGate:
             state, self._allowance_lots, cause = REDUCING, position_lots, self._book_cause
         elif position_lots > limit_lots:
             state, self._allowance_lots = REDUCING, position_lots - limit_lots
-            cause = f"max_position: |position| {position_lots} lots > {limit_lots}"
+            cause = position_cause(position_lots, limit_lots)
         elif self._book_long_lots != NO_BOOK_LIMIT and position_lots > (
             book_lots := self._book_room_lots(ctx.position_lots)
         ):
@@ -354,11 +359,10 @@ class RiskGate:
             state, self._allowance_lots = REDUCING, position_lots - book_lots
             cause = f"book limit: |position| {position_lots} lots > {book_lots}"
         else:
-            state, cause = ACTIVE, "within every limit"
+            state, cause = ACTIVE, WITHIN_LIMITS
         if state != self._state:
-            self._pending.append(RiskRecord(ctx.ts_ns, "E_RISK_TRADING_STATE", (
-                f"trading_state: {TRADING_STATES[self._state]} -> {TRADING_STATES[state]} "
-                f"({cause})"
+            self._pending.append(RiskRecord(ctx.ts_ns, "E_RISK_TRADING_STATE", state_change_detail(
+                TRADING_STATES[self._state], TRADING_STATES[state], cause
             )))  # fmt: skip
             self._state = state
         self._state_cause = cause
@@ -509,11 +513,7 @@ class RiskGate:
         self._pos_skew_breach_total += 1
         position_usd = lots * self._params.lot_size * ctx.mid_price_usd
         self._pending.append(
-            RiskRecord(
-                ctx.ts_ns,
-                code,
-                f"{limit}: |position| {lots} lots ({position_usd:.2f} USD) > {limit_lots}",
-            )
+            RiskRecord(ctx.ts_ns, code, breach_detail(limit, lots, position_usd, limit_lots))
         )
 
 

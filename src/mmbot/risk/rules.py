@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import math
+from typing import Final
 
 from mmbot.core.types import PlaceOrder, ReplaceOrder
 from mmbot.risk.values import RiskContext, RiskParams
 
 Reason = tuple[str, str]  # (E_RISK_* code, detail) of a denial or a record
+
+# The day caps' keys: each opens its cap's detail, and names the cause of the trading state
+# the cap sets.
+LOSS_CAP: Final = "intraday_max_loss_usd"
+NOTIONAL_CAP: Final = "intraday_max_notional_usd"
+ORDERS_CAP: Final = "intraday_max_orders"
+WITHIN_LIMITS: Final = "within every limit"  # the cause of ACTIVE
 
 
 def bucket_reason(key: str, rate_per_s: float, burst: int) -> str:
@@ -33,21 +41,52 @@ def position_limit_lots(params: RiskParams, mid_price_usd: float) -> int:
 def cap_breach(params: RiskParams, ctx: RiskContext) -> Reason | None:
     """Return the first day cap ctx has reached (loss, traded notional, order count), if any."""
     if ctx.pnl_usd_day <= -params.intraday_max_loss_usd:
-        return "E_RISK_INTRADAY_LOSS", (
-            f"intraday_max_loss_usd: pnl {ctx.pnl_usd_day:.2f} USD <= "
-            f"-{params.intraday_max_loss_usd:.2f}; reduce-only to flat"
+        return "E_RISK_INTRADAY_LOSS", loss_cap_detail(
+            ctx.pnl_usd_day, params.intraday_max_loss_usd
         )
     if ctx.traded_notional_usd_day >= params.intraday_max_notional_usd:
-        return "E_RISK_INTRADAY_NOTIONAL", (
-            f"intraday_max_notional_usd: traded {ctx.traded_notional_usd_day:.2f} USD >= "
-            f"{params.intraday_max_notional_usd:.2f}; reduce-only to flat"
+        return "E_RISK_INTRADAY_NOTIONAL", notional_cap_detail(
+            ctx.traded_notional_usd_day, params.intraday_max_notional_usd
         )
     if ctx.order_count_day >= params.intraday_max_orders:
-        return "E_RISK_INTRADAY_ORDERS", (
-            f"intraday_max_orders: {ctx.order_count_day} orders >= "
-            f"{params.intraday_max_orders}; trading halted"
+        return "E_RISK_INTRADAY_ORDERS", orders_cap_detail(
+            ctx.order_count_day, params.intraday_max_orders
         )
     return None
+
+
+def loss_cap_detail(pnl_usd_day: float, max_loss_usd: float) -> str:
+    """Return the detail of the day's loss cap (max_loss_usd) reached at pnl_usd_day."""
+    return f"{LOSS_CAP}: pnl {pnl_usd_day:.2f} USD <= -{max_loss_usd:.2f}; reduce-only to flat"
+
+
+def notional_cap_detail(traded_notional_usd_day: float, max_notional_usd: float) -> str:
+    """Return the detail of the day's traded-notional cap (max_notional_usd) reached at
+    traded_notional_usd_day."""
+    return (
+        f"{NOTIONAL_CAP}: traded {traded_notional_usd_day:.2f} USD >= "
+        f"{max_notional_usd:.2f}; reduce-only to flat"
+    )
+
+
+def orders_cap_detail(order_count_day: int, max_orders: int) -> str:
+    """Return the detail of the day's order cap (max_orders) reached at order_count_day."""
+    return f"{ORDERS_CAP}: {order_count_day} orders >= {max_orders}; trading halted"
+
+
+def position_cause(position_lots: int, limit_lots: int) -> str:
+    """Return the cause of REDUCING when |position| (position_lots) is over the limit."""
+    return f"max_position: |position| {position_lots} lots > {limit_lots}"
+
+
+def state_change_detail(old_state: str, new_state: str, cause: str) -> str:
+    """Return the detail of an E_RISK_TRADING_STATE record (states by name)."""
+    return f"trading_state: {old_state} -> {new_state} ({cause})"
+
+
+def breach_detail(limit: str, lots: int, position_usd: float, limit_lots: int) -> str:
+    """Return the detail of entering a breach of limit ("max_position" or "max_skew")."""
+    return f"{limit}: |position| {lots} lots ({position_usd:.2f} USD) > {limit_lots}"
 
 
 def minimum_rejection(params: RiskParams, action: PlaceOrder | ReplaceOrder) -> Reason | None:
