@@ -61,6 +61,7 @@ from mmbot.engine.orders import (
     make_client_id,
 )
 from mmbot.risk import OpenOrder
+from mmbot.risk import fused as gate_rows
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -143,26 +144,24 @@ F_IS_MAKER: Final = 7
 F_MID_TICKS_X2: Final = 8
 F_COLUMNS: Final = 9
 
-# Action rows (plan's actions): kind, the client seq of the order (a place's new one), side,
-# price and size (a cancel's are 0).
-A_KIND: Final = 0
-A_SEQ: Final = 1
-A_SIDE: Final = 2
-A_PRICE_TICKS: Final = 3
-A_QTY_LOTS: Final = 4
-A_COLUMNS: Final = 5
-ACTION_PLACE: Final = 1
-ACTION_REPLACE: Final = 2
-ACTION_CANCEL: Final = 3
+# Action rows (plan's actions) and open order rows (open_orders' out, keyed by client seq)
+# are the risk gate's twin's rows (risk/fused.py), which checks them: one layout for both.
+A_KIND: Final = gate_rows.A_KIND
+A_SEQ: Final = gate_rows.A_REF
+A_SIDE: Final = gate_rows.A_SIDE
+A_PRICE_TICKS: Final = gate_rows.A_PRICE_TICKS
+A_QTY_LOTS: Final = gate_rows.A_QTY_LOTS
+A_COLUMNS: Final = gate_rows.A_COLUMNS
+ACTION_PLACE: Final = gate_rows.ACTION_PLACE
+ACTION_REPLACE: Final = gate_rows.ACTION_REPLACE
+ACTION_CANCEL: Final = gate_rows.ACTION_CANCEL
 MAX_ACTIONS: Final = 2  # one per side
-
-# Open order rows (open_orders' out): the risk gate's view, keyed by client seq.
-OO_SEQ: Final = 0
-OO_SIDE: Final = 1
-OO_PRICE_TICKS: Final = 2
-OO_LEAVES_LOTS: Final = 3
-OO_PRICED_TS_NS: Final = 4
-OO_COLUMNS: Final = 5
+OO_SEQ: Final = gate_rows.O_REF
+OO_SIDE: Final = gate_rows.O_SIDE
+OO_PRICE_TICKS: Final = gate_rows.O_PRICE_TICKS
+OO_LEAVES_LOTS: Final = gate_rows.O_LEAVES_LOTS
+OO_PRICED_TS_NS: Final = gate_rows.O_PRICED_TS_NS
+OO_COLUMNS: Final = gate_rows.O_COLUMNS
 MAX_OPEN_ORDERS: Final = 2  # one working order per side
 
 # The report kinds apply_report takes (OrderEventKind's values).

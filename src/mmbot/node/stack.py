@@ -53,11 +53,12 @@ def engine_over(
     engine's time (a SimClock its driver moves, or a WallClock on a real venue).
     max_position_lots: a hard position cap in lots for the risk gate beside the config's USD
     one (canary's --max-position-lots), so reductions over it are sized by the gate.
+    replay: how Engine.run replays a backtest (None: the engine's own loop).
     """
     return book_engine(
         cfg, {cfg.instrument.symbol: port}, clock=clock, strategy_id=strategy_id,
         signals_enabled=signals_enabled, keep_traces=keep_traces, execution=execution,
-        keep_quotes=keep_quotes, max_position_lots=max_position_lots,
+        keep_quotes=keep_quotes, max_position_lots=max_position_lots, replay=replay,
     )  # fmt: skip
 
 

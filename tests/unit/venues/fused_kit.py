@@ -15,9 +15,11 @@ import numpy as np
 
 from mmbot.engine.loop import Engine
 
-# Scratch of the last risk check and caches: they hold nothing a later step reads unchanged.
+# Scratch of the last risk check and caches (rebuilt on the next read, to the same values):
+# they hold nothing a later step reads unchanged.
 _GATE_SCRATCH = frozenset({"_exposure", "_orders_left", "_replaced_in_batch", "_settled_ctx",
                            "_settled_limit_lots", "_params"})  # fmt: skip
+_ORDER_CACHES = frozenset({"_open", "_resting_lots"})
 
 
 def plain(value: Any, depth: int = 0) -> Any:
@@ -60,11 +62,13 @@ def fingerprint(engine: Engine) -> dict[str, Any]:
     book, leg = engine.books[0], engine.legs[0]
     port = book.venue
     gate = [(name, v) for name, v in fields(book.risk) if name not in _GATE_SCRATCH]
+    orders = [(name, v) for name, v in fields(leg.orders) if name not in _ORDER_CACHES]
     return {
         "record": plain(book.record),
         "ledger": plain(leg.ledger),
         "ledger_fills": plain(leg.ledger.fill_log()),
-        "orders": plain(leg.orders),
+        "orders": plain(orders),
+        "open_orders": plain((leg.orders.open_orders(), leg.orders.resting_lots())),
         "gate": plain(gate),
         "strategy": plain(leg.state),
         "allocator": plain(engine.allocator),
