@@ -28,15 +28,8 @@ def plain(value: Any, depth: int = 0) -> Any:
         raise RecursionError("object graph too deep for a fingerprint")
     if value is None or isinstance(value, (bool, int, str)):
         return value
-    if isinstance(value, enum.Enum):
-        return (type(value).__name__, value.name)
-    if isinstance(value, float):
-        return ("f", repr(value))
-    if isinstance(value, (np.ndarray, array)):
-        arr = np.asarray(value)
-        return ("a", str(arr.dtype), arr.shape, arr.tobytes())
-    if isinstance(value, np.generic):
-        return plain(value.item(), depth)
+    if isinstance(value, (float, enum.Enum, np.ndarray, array, np.generic)):
+        return _leaf(value)
     if isinstance(value, dict):
         return ("d", tuple((plain(k, depth + 1), plain(v, depth + 1)) for k, v in value.items()))
     if isinstance(value, (set, frozenset)):
@@ -44,6 +37,17 @@ def plain(value: Any, depth: int = 0) -> Any:
     if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
         return (type(value).__name__, tuple(plain(v, depth + 1) for v in value))
     return (type(value).__name__, tuple((name, plain(v, depth + 1)) for name, v in fields(value)))
+
+
+def _leaf(value: float | enum.Enum | np.ndarray | array[Any] | np.generic) -> Any:
+    if isinstance(value, enum.Enum):
+        return (type(value).__name__, value.name)
+    if isinstance(value, float):
+        return ("f", repr(value))
+    if isinstance(value, np.generic):
+        return plain(value.item())
+    arr = np.asarray(value)
+    return ("a", str(arr.dtype), arr.shape, arr.tobytes())
 
 
 def fields(obj: Any) -> list[tuple[str, Any]]:

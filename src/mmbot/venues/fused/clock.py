@@ -9,7 +9,7 @@ numba runs on); ~25 ns a read.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from numba import types
 
@@ -17,11 +17,11 @@ from mmbot.sim.state import I64
 from mmbot.venues.fused.jit import compiled
 
 _CLOCK_MONOTONIC: Final = 1  # Linux's clock id
-_clock_gettime = types.ExternalFunction("clock_gettime", types.int32(types.int32, types.intp))
+_clock_gettime: Any = types.ExternalFunction("clock_gettime", types.int32(types.int32, types.intp))
 
 
 @compiled
 def monotonic_ns(timespec: I64) -> int:
     """Return the monotonic clock in ns (timespec: a 2-slot scratch the call fills)."""
     _clock_gettime(_CLOCK_MONOTONIC, timespec.ctypes.data)
-    return timespec[0] * 1_000_000_000 + timespec[1]
+    return int(timespec[0] * 1_000_000_000 + timespec[1])

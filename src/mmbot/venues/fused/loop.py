@@ -21,11 +21,10 @@ import math
 from typing import Final
 
 from mmbot.core.events import OrderEventKind
-
 from mmbot.engine.fused_orders import OrderArrays
 from mmbot.engine.orders import FILL_RATIO_ALPHA
 from mmbot.risk.fused import GateArrays
-from mmbot.sim.engine import NO_ROOM, send_request
+from mmbot.sim.engine import send_request
 from mmbot.sim.layout import (
     FLAG_POST_ONLY,
     L_MID_TICKS_X2,
@@ -45,8 +44,6 @@ from mmbot.sim.layout import (
     R_REQ_HEAD,
     R_REQ_TAIL,
     REP_ACK,
-    REP_CANCELED,
-    REP_EXPIRED,
     REP_FILL,
     REP_MODIFIED,
     REP_REJECT,
@@ -60,19 +57,13 @@ from mmbot.sim.layout import (
 from mmbot.sim.state import F64, I64, SimState
 from mmbot.sim.view import (
     ST_BEHIND,
-    V_ASK_DEPTH_LOTS,
     V_BEST_ASK_LOTS,
     V_BEST_ASK_TICKS,
     V_BEST_BID_LOTS,
     V_BEST_BID_TICKS,
-    V_BID_DEPTH_LOTS,
-    V_BUY_TRADE_DEPTH_TICKS,
-    V_BUY_VOLUME_LOTS,
     V_CURSOR,
     V_EXCH_MID_TICKS_X2,
     V_N_EVENTS,
-    V_SELL_TRADE_DEPTH_TICKS,
-    V_SELL_VOLUME_LOTS,
     V_VIEW_END,
     advance_with_view,
     local_view,
@@ -82,8 +73,6 @@ from mmbot.venues.fused import parts
 from mmbot.venues.fused.clock import monotonic_ns
 from mmbot.venues.fused.jit import compiled
 from mmbot.venues.fused.layout import (
-    Records,
-    Scratch,
     E_ALLOC_INTERVAL_NS,
     E_BUDGET_LOTS,
     E_DAY,
@@ -131,6 +120,8 @@ from mmbot.venues.fused.layout import (
     ST_NEED_ROOM,
     T_DECISION_NS,
     T_STEP_NS,
+    Records,
+    Scratch,
 )
 
 _NS_PER_DAY: Final = 86_400 * 1_000_000_000
@@ -163,7 +154,7 @@ def _event_kind(kind: int, leaves_lots: int, order_id: int, placing: I64) -> int
     partial or final by its leaves; a reject is a replace's unless a place is unanswered."""
     if kind == REP_FILL:
         return _FILLED if leaves_lots == 0 else _PARTIALLY_FILLED
-    if kind == REP_ACK or kind == REP_REJECT:
+    if kind in (REP_ACK, REP_REJECT):
         event_kind = _ACCEPTED
         if kind == REP_REJECT:
             event_kind = _REJECTED if placing[order_id] else _REPLACE_REJECTED
@@ -234,7 +225,7 @@ def _roll_day(e_i: I64, e_f: F64, gate: GateArrays, orders: OrderArrays, day: in
 @compiled
 def _pnl_usd(e_f: F64, orders: OrderArrays, mid_usd: float) -> float:
     """SymbolBook.pnl_usd of a one-leg symbol: cash plus the position marked at mid_usd."""
-    return parts.cash_usd(orders) + parts.position_lots(orders) * e_f[F_LOT_SIZE] * mid_usd
+    return float(parts.cash_usd(orders) + parts.position_lots(orders) * e_f[F_LOT_SIZE] * mid_usd)
 
 
 @compiled
@@ -326,7 +317,7 @@ def _decide(
         row = e_i[E_N_QUOTES]
         rec.quotes[row, Q_TS_NS] = ts_ns
         rec.quotes[row, Q_HAS] = has_quote
-        rec.quotes[row, Q_HAS + 1:] = out_i[:parts.N_QUOTE_NUMBERS]
+        rec.quotes[row, Q_HAS + 1 :] = out_i[: parts.N_QUOTE_NUMBERS]
         e_i[E_N_QUOTES] = row + 1
     shaped = scratch.shaped
     has_shaped = parts.gate_shape_quote(
@@ -374,58 +365,31 @@ def run_points(
     """Run decision points from e_i[E_TS_NS] on, one interval apart, until the data is used
     up (ST_DONE: e_i[E_TS_NS] is the last point) or Python must step in (module docstring)."""
     interval_ns = e_i[E_INTERVAL_NS]
-    depth_levels = e_i[E_DEPTH_LEVELS]
     timed = e_i[E_TIMED]
     timespec = scratch.timespec
-    started_ns = decided_ns = 0
+    started_ns = 0
     while True:
         ts_ns = e_i[E_TS_NS]
         if timed:
             started_ns = monotonic_ns(timespec)
-        status = advance_with_view(st, ts_ns, e_i[E_REF_MID_X2], depth_levels, view)
-        if status != ST_REACHED and status != ST_BEHIND:
+        status = advance_with_view(st, ts_ns, e_i[E_REF_MID_X2], e_i[E_DEPTH_LEVELS], view)
+        if status not in (ST_REACHED, ST_BEHIND):
             return status
         if not _room(st, e_i, placing, rec, gate, orders):
             return ST_NEED_ROOM if _req_room(st) else ST_NEED_SPACE
-        alive = True
-        if status == ST_REACHED:
-            alive = view[V_VIEW_END] < view[V_N_EVENTS]
-        _apply_reports(st, e_i, e_f, placing, orders)
-        if status == ST_BEHIND:  # run_until filled no view: fill one now
-            local_view(st, e_i[E_REF_MID_X2], depth_levels, view)
-        else:
-            view[V_CURSOR] = view[V_VIEW_END]
-        two_sided = view[V_BEST_BID_LOTS] > 0 and view[V_BEST_ASK_LOTS] > 0
-        if two_sided:
-            e_i[E_REF_MID_X2] = view[V_BEST_BID_TICKS] + view[V_BEST_ASK_TICKS]
-        e_i[E_EXCH_MID_X2] = view[V_EXCH_MID_TICKS_X2]
-        if two_sided:
-            e_i[E_VIEW_TS_NS] = ts_ns
-            e_f[F_MID_USD] = 0.5 * (view[V_BEST_BID_TICKS] + view[V_BEST_ASK_TICKS]) * e_f[
-                F_TICK_SIZE
-            ]
+        alive = status == ST_BEHIND or view[V_VIEW_END] < view[V_N_EVENTS]
+        decided_ns = -1
+        if _catch_up(st, view, e_i, e_f, placing, orders, status, ts_ns):
             if timed:
                 decided_ns = monotonic_ns(timespec)
-            day = ts_ns // _NS_PER_DAY
-            if day != e_i[E_DAY]:
-                _roll_day(e_i, e_f, gate, orders, day)
-            if ts_ns >= e_i[E_NEXT_ALLOC_NS]:
-                pnl_usd = _pnl_usd(e_f, orders, e_f[F_MID_USD])
-                if not _reallocate(e_i, e_f, pnl_usd, ts_ns):
-                    return ST_BAD_EQUITY
+            if not _book_step(e_i, e_f, gate, orders, ts_ns):
+                return ST_BAD_EQUITY
             _decide(st, view, e_i, e_f, placing, rec, strategy, gate, orders, scratch, ts_ns)
             if timed:
                 decided_ns = monotonic_ns(timespec) - decided_ns
-        e_i[E_DECISIONS] += 1
-        if e_i[E_EXCH_MID_X2] > 0:
-            rec.mid_ts_ns[e_i[E_N_MIDS]] = ts_ns
-            rec.mid_ticks_x2[e_i[E_N_MIDS]] = e_i[E_EXCH_MID_X2]
-            e_i[E_N_MIDS] += 1
+        _record_point(e_i, rec, ts_ns)
         if timed:
-            row = e_i[E_N_TIMED]
-            rec.timing_ns[row, T_STEP_NS] = monotonic_ns(timespec) - started_ns
-            rec.timing_ns[row, T_DECISION_NS] = decided_ns if two_sided else -1
-            e_i[E_N_TIMED] = row + 1
+            _record_time(e_i, rec, monotonic_ns(timespec) - started_ns, decided_ns)
         if not alive:
             e_i[E_DONE] = 1
             return ST_DONE
@@ -433,6 +397,59 @@ def run_points(
 
 
 @compiled
+def _catch_up(
+    st: SimState, view: I64, e_i: I64, e_f: F64, placing: I64, orders: OrderArrays,
+    status: int, ts_ns: int,
+) -> bool:  # fmt: skip
+    """The reports, then the view (SimVenuePort.reports, market_view; Engine._look): return
+    whether the book is two-sided (a decision point)."""
+    _apply_reports(st, e_i, e_f, placing, orders)
+    if status == ST_BEHIND:  # the advance filled no view: fill one now
+        local_view(st, e_i[E_REF_MID_X2], e_i[E_DEPTH_LEVELS], view)
+    else:
+        view[V_CURSOR] = view[V_VIEW_END]
+    bid_ticks, ask_ticks = view[V_BEST_BID_TICKS], view[V_BEST_ASK_TICKS]
+    two_sided = bool(view[V_BEST_BID_LOTS] > 0 and view[V_BEST_ASK_LOTS] > 0)
+    e_i[E_EXCH_MID_X2] = view[V_EXCH_MID_TICKS_X2]
+    if two_sided:
+        e_i[E_REF_MID_X2] = bid_ticks + ask_ticks
+        e_i[E_VIEW_TS_NS] = ts_ns
+        e_f[F_MID_USD] = 0.5 * (bid_ticks + ask_ticks) * e_f[F_TICK_SIZE]
+    return two_sided
+
+
+@compiled
+def _book_step(e_i: I64, e_f: F64, gate: GateArrays, orders: OrderArrays, ts_ns: int) -> bool:
+    """Engine._book_step of one symbol: the day roll, the allocation when due (False: the
+    allocator refused a non-finite equity)."""
+    day = ts_ns // _NS_PER_DAY
+    if day != e_i[E_DAY]:
+        _roll_day(e_i, e_f, gate, orders, day)
+    if ts_ns >= e_i[E_NEXT_ALLOC_NS]:
+        return _reallocate(e_i, e_f, _pnl_usd(e_f, orders, e_f[F_MID_USD]), ts_ns)
+    return True
+
+
+@compiled
+def _record_point(e_i: I64, rec: Records, ts_ns: int) -> None:
+    """What Engine.step records at every point: the count, the venue's mid when it has one."""
+    e_i[E_DECISIONS] += 1
+    if e_i[E_EXCH_MID_X2] > 0:
+        row = e_i[E_N_MIDS]
+        rec.mid_ts_ns[row] = ts_ns
+        rec.mid_ticks_x2[row] = e_i[E_EXCH_MID_X2]
+        e_i[E_N_MIDS] = row + 1
+
+
+@compiled
+def _record_time(e_i: I64, rec: Records, step_ns: int, decision_ns: int) -> None:
+    row = e_i[E_N_TIMED]
+    rec.timing_ns[row, T_STEP_NS] = step_ns
+    rec.timing_ns[row, T_DECISION_NS] = decision_ns
+    e_i[E_N_TIMED] = row + 1
+
+
+@compiled
 def _req_room(st: SimState) -> bool:
     regs = st.regs
-    return len(st.req) - (regs[R_REQ_TAIL] - regs[R_REQ_HEAD]) >= REQ_HEADROOM
+    return bool(len(st.req) - (regs[R_REQ_TAIL] - regs[R_REQ_HEAD]) >= REQ_HEADROOM)

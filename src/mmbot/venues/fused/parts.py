@@ -148,7 +148,7 @@ def gate_check(
 def gate_room(gate: gf.GateArrays) -> bool:
     """Whether the gate's record log has room for one more decision's records."""
     free = len(gate.records_i) - gate.gate_i[gf.G_RECORDS]
-    return free >= _GATE_RECORDS_PER_POINT
+    return bool(free >= _GATE_RECORDS_PER_POINT)
 
 
 def packed_gate(gate: RiskGate) -> gf.GateArrays:
@@ -184,25 +184,25 @@ REPLACE: Final = of.ACTION_REPLACE
 @compiled
 def position_lots(orders: of.OrderArrays) -> int:
     """Ledger.position_lots."""
-    return orders.counts[of.C_POSITION_LOTS]
+    return int(orders.counts[of.C_POSITION_LOTS])
 
 
 @compiled
 def cash_usd(orders: of.OrderArrays) -> float:
     """Ledger.cash_usd."""
-    return orders.money[of.M_CASH_USD]
+    return float(orders.money[of.M_CASH_USD])
 
 
 @compiled
 def notional_usd(orders: of.OrderArrays) -> float:
     """Ledger.notional_usd."""
-    return orders.money[of.M_NOTIONAL_USD]
+    return float(orders.money[of.M_NOTIONAL_USD])
 
 
 @compiled
 def quotes_placed_total(orders: of.OrderArrays) -> int:
     """OrderManager.quotes_placed_total."""
-    return orders.counts[of.C_QUOTES_PLACED]
+    return int(orders.counts[of.C_QUOTES_PLACED])
 
 
 @compiled

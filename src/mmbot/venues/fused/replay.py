@@ -37,6 +37,7 @@ from mmbot.venues.fused.layout import (
     E_N_TIMED,
     E_N_TRACES,
     E_NEXT_ALLOC_NS,
+    E_ORDERS_START,
     E_TIMED,
     E_TS_NS,
     E_VIEW_TS_NS,
@@ -48,11 +49,9 @@ from mmbot.venues.fused.layout import (
     F_EQUITY_START_USD,
     F_MID_USD,
     F_NOTIONAL_START_USD,
-    E_ORDERS_START,
     ST_BAD_EQUITY,
     ST_DONE,
     ST_NEED_ROOM,
-    Records,
 )
 from mmbot.venues.fused.loop import run_points
 from mmbot.venues.fused.setup import FusedRun, fused_run

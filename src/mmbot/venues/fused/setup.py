@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from mmbot.engine.loop import Engine
 from mmbot.engine.fused_orders import OrderArrays
+from mmbot.engine.loop import Engine
 from mmbot.risk.fused import GateArrays
 from mmbot.sim import layout as lo
 from mmbot.sim.state import SimState
@@ -67,10 +69,10 @@ class FusedRun:
     which the port's venue holds)."""
 
     port: SimVenuePort
-    view: np.ndarray
-    e_i: np.ndarray
-    e_f: np.ndarray
-    placing: np.ndarray  # by venue order id: 1 while its place is unanswered
+    view: NDArray[Any]
+    e_i: NDArray[Any]
+    e_f: NDArray[Any]
+    placing: NDArray[Any]  # by venue order id: 1 while its place is unanswered
     records: Records
     strategy: StrategyArrays
     gate: GateArrays
@@ -82,7 +84,8 @@ class FusedRun:
         e_i = self.e_i
         rec = self.records
         counts = ((rec.mid_ts_ns, E_N_MIDS), (rec.inventory_lots, E_N_INVENTORY),
-                  (rec.trace_ts_ns, E_N_TRACES), (rec.quotes, E_N_QUOTES), (rec.timing_ns, E_N_TIMED))  # fmt: skip
+                  (rec.trace_ts_ns, E_N_TRACES), (rec.quotes, E_N_QUOTES),
+                  (rec.timing_ns, E_N_TIMED))  # fmt: skip
         if any(e_i[count] >= len(rows) for rows, count in counts):
             self.records = Records(*(_doubled(rows) for rows in rec))
         if state.regs[lo.R_NEXT_ORDER_ID] + parts.MAX_ACTIONS >= len(self.placing):
@@ -102,7 +105,7 @@ class FusedRun:
         port._filled = None
 
 
-def _doubled(rows: np.ndarray) -> np.ndarray:
+def _doubled(rows: NDArray[Any]) -> NDArray[Any]:
     grown = np.zeros((2 * len(rows), *rows.shape[1:]), dtype=rows.dtype)
     grown[: len(rows)] = rows
     return grown
@@ -129,7 +132,7 @@ def fused_run(engine: Engine) -> FusedRun:
     )
 
 
-def _engine_registers(engine: Engine, port: SimVenuePort) -> np.ndarray:
+def _engine_registers(engine: Engine, port: SimVenuePort) -> NDArray[Any]:
     book, leg, params = engine.books[0], engine.legs[0], engine.params
     e_i = np.zeros(N_EREGS, dtype=np.int64)
     e_i[E_TS_NS] = engine.first_ts_ns()
@@ -151,7 +154,7 @@ def _engine_registers(engine: Engine, port: SimVenuePort) -> np.ndarray:
     return e_i
 
 
-def _engine_floats(engine: Engine) -> np.ndarray:
+def _engine_floats(engine: Engine) -> NDArray[Any]:
     book, leg, allocator = engine.books[0], engine.legs[0], engine.allocator
     alloc = allocator._params
     e_f = np.zeros(N_FREGS, dtype=np.float64)
