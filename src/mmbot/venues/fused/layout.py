@@ -74,6 +74,7 @@ N_QUOTE_COLS: Final = 6
 ST_DONE: Final = 10  # the data is used up
 ST_NEED_ROOM: Final = 11  # a record or log is short of rows: grow, call again
 ST_BAD_EQUITY: Final = 12  # the allocator was handed a non-finite equity (Python raises)
+ST_BAD_QUOTE: Final = 13  # the strategy's quote breaks Quote's rule (Python raises)
 
 
 class Records(NamedTuple):

@@ -116,6 +116,7 @@ from mmbot.venues.fused.layout import (
     Q_HAS,
     Q_TS_NS,
     ST_BAD_EQUITY,
+    ST_BAD_QUOTE,
     ST_DONE,
     ST_NEED_ROOM,
     T_DECISION_NS,
@@ -288,9 +289,10 @@ def _decide(
     st: SimState, view: I64, e_i: I64, e_f: F64, placing: I64, rec: Records,
     strategy: StrategyArrays, gate: GateArrays, orders: OrderArrays, scratch: Scratch,
     ts_ns: int,
-) -> None:  # fmt: skip
+) -> bool:  # fmt: skip
     """Engine._decide for the one leg: risk invariants, the strategy, the gate's shape of the
-    quote, the plan, the gate's check, the sends; the inventory, trace and quote records."""
+    quote, the plan, the gate's check, the sends; the inventory, trace and quote records.
+    False, deciding nothing more, when the strategy's quote is one Quote refuses to hold."""
     mid_usd = e_f[F_MID_USD]
     position_lots = parts.position_lots(orders)
     pnl_usd_day = (
@@ -307,6 +309,8 @@ def _decide(
     out_i, out_f = scratch.decision_i, scratch.decision_f
     has_quote = parts.decide(strategy, view, ts_ns, position_lots, e_i[E_BUDGET_LOTS], out_i,
                              out_f)  # fmt: skip
+    if has_quote and not _valid_quote(out_i):
+        return False
     if e_i[E_KEEP_TRACES]:
         row = e_i[E_N_TRACES]
         rec.trace_ts_ns[row] = ts_ns
@@ -334,6 +338,16 @@ def _decide(
     )  # fmt: skip
     if n_allowed:
         _send(st, e_i, placing, orders, actions, n_actions, allowed, ts_ns)
+    return True
+
+
+@compiled
+def _valid_quote(quote: I64) -> bool:
+    """core.types.Quote's rule: sizes >= 0, and not crossed when both sides rest."""
+    bid_ticks, ask_ticks, bid_lots, ask_lots = quote[0], quote[1], quote[2], quote[3]
+    if bid_lots < 0 or ask_lots < 0:
+        return False
+    return not (bid_lots > 0 and ask_lots > 0 and bid_ticks >= ask_ticks)
 
 
 @compiled
@@ -384,7 +398,9 @@ def run_points(
                 decided_ns = monotonic_ns(timespec)
             if not _book_step(e_i, e_f, gate, orders, ts_ns):
                 return ST_BAD_EQUITY
-            _decide(st, view, e_i, e_f, placing, rec, strategy, gate, orders, scratch, ts_ns)
+            if not _decide(st, view, e_i, e_f, placing, rec, strategy, gate, orders, scratch,
+                           ts_ns):  # fmt: skip
+                return ST_BAD_QUOTE
             if timed:
                 decided_ns = monotonic_ns(timespec) - decided_ns
         _record_point(e_i, rec, ts_ns)

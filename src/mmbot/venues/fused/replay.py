@@ -19,9 +19,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mmbot.core.clock import SimClock
-from mmbot.core.types import MarketView
+from mmbot.core.types import MarketView, Quote
 from mmbot.engine.book import DayBook, Leg, SymbolBook
 from mmbot.engine.loop import Engine
+from mmbot.sim.jit import bound_entry
 from mmbot.sim.layout import ST_NEED_EVENTS, ST_NEED_SPACE
 from mmbot.sim.view import V_BEST_BID_TICKS, V_SELL_TRADE_DEPTH_TICKS
 from mmbot.strategy import decide, decide_python
@@ -50,6 +51,7 @@ from mmbot.venues.fused.layout import (
     F_MID_USD,
     F_NOTIONAL_START_USD,
     ST_BAD_EQUITY,
+    ST_BAD_QUOTE,
     ST_DONE,
     ST_NEED_ROOM,
 )
@@ -107,9 +109,13 @@ def _run(run: FusedRun) -> None:
     """Call the loop until the data is used up, doing for it what only Python can."""
     venue = run.port.venue
     state = venue.state
+    # Grown arrays keep their types: one entry point serves every call (compiling it, on a
+    # cache miss, says so on stderr).
+    entry = bound_entry(run_points, state, run.view, run.e_i, run.e_f, run.placing, run.records,
+                        run.strategy, run.gate, run.orders, run.scratch)  # fmt: skip
     while True:
-        status = run_points(state, run.view, run.e_i, run.e_f, run.placing, run.records,
-                            run.strategy, run.gate, run.orders, run.scratch)  # fmt: skip
+        status = entry(state, run.view, run.e_i, run.e_f, run.placing, run.records, run.strategy,
+                       run.gate, run.orders, run.scratch)  # fmt: skip
         if status == ST_DONE:
             return
         if status in (ST_NEED_SPACE, ST_NEED_EVENTS):
@@ -118,7 +124,11 @@ def _run(run: FusedRun) -> None:
             run.grow(state)
         elif status == ST_BAD_EQUITY:
             # Allocator.update's refusal, word for word (the engine's own loop raises it).
-            raise ValueError(f"equity_usd={run.e_f[F_BAD_EQUITY_USD]} unknown keys=[]")
+            raise ValueError(f"equity_usd={float(run.e_f[F_BAD_EQUITY_USD])} unknown keys=[]")
+        elif status == ST_BAD_QUOTE:
+            numbers = run.scratch.decision_i[: parts.N_QUOTE_NUMBERS].tolist()
+            Quote(*numbers)  # raises the ValueError decide raises on these numbers
+            raise AssertionError(f"Quote{tuple(numbers)} holds: the loop's rule is not Quote's")
         else:
             raise RuntimeError(f"fused loop stopped with status {status}")
 
