@@ -176,7 +176,9 @@ _UNKNOWN_OUTCOME: Final = int(OrderEventKind.UNKNOWN_OUTCOME)
 
 _INITIAL_ROWS: Final = 1024
 
-_fold_fill_ratio = compiled(fold_fill_ratio)
+# OrderManager's fold, compiled: its episodes here, and the engine's cost_fillrate_ewma in the
+# fused loop (Engine._episode_closed folds apply_report's ratios with it).
+compiled_fold_fill_ratio = compiled(fold_fill_ratio)
 
 
 class OrderArrays(NamedTuple):
@@ -360,7 +362,7 @@ def _close_episode(orders: I64, counts: I64, money: F64, row: int) -> tuple[bool
     if quoted <= 0:
         return False, 0.0
     ratio = min(1.0, orders[row, O_EPISODE_FILLED_LOTS] / quoted)
-    money[M_FILL_RATIO_EWMA] = _fold_fill_ratio(
+    money[M_FILL_RATIO_EWMA] = compiled_fold_fill_ratio(
         money[M_FILL_RATIO_EWMA], ratio, counts[C_EPISODES_CLOSED]
     )
     counts[C_EPISODES_CLOSED] += 1

@@ -28,7 +28,7 @@ from mmbot.data.synth_params import preset
 from mmbot.engine import fused_orders as fo
 from mmbot.engine.ledger import Ledger
 from mmbot.engine.loop import Engine
-from mmbot.engine.orders import ManagedOrder, OrderManager, fold_fill_ratio, make_client_id
+from mmbot.engine.orders import ManagedOrder, OrderManager, make_client_id
 from mmbot.node import build_engine
 from mmbot.node.stack import engine_over
 
@@ -128,7 +128,7 @@ class _Twin:
         )  # fmt: skip
         if not closed:
             return None
-        self.cost_fillrate_ewma = fold_fill_ratio(
+        self.cost_fillrate_ewma = fo.compiled_fold_fill_ratio(
             self.cost_fillrate_ewma, ratio, self.episodes_closed
         )
         self.episodes_closed += 1
