@@ -21,8 +21,7 @@ import math
 from typing import Final
 
 from mmbot.core.events import OrderEventKind
-from mmbot.engine.fused_orders import OrderArrays
-from mmbot.engine.orders import FILL_RATIO_ALPHA
+from mmbot.engine.fused_orders import OrderArrays, compiled_fold_fill_ratio
 from mmbot.risk.fused import GateArrays
 from mmbot.sim.engine import send_request
 from mmbot.sim.layout import (
@@ -169,11 +168,9 @@ def _event_kind(kind: int, leaves_lots: int, order_id: int, placing: I64) -> int
 @compiled
 def _fold_fill_ratio(e_i: I64, e_f: F64, ratio: float) -> None:
     """Engine._episode_closed: fold a closed quote episode into cost_fillrate_ewma."""
-    ewma = e_f[F_COST_FILLRATE_EWMA]
-    if e_i[E_EPISODES] == 0:
-        e_f[F_COST_FILLRATE_EWMA] = ratio
-    else:
-        e_f[F_COST_FILLRATE_EWMA] = ewma + FILL_RATIO_ALPHA * (ratio - ewma)
+    e_f[F_COST_FILLRATE_EWMA] = compiled_fold_fill_ratio(
+        e_f[F_COST_FILLRATE_EWMA], ratio, e_i[E_EPISODES]
+    )
     e_i[E_EPISODES] += 1
 
 
