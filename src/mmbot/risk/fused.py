@@ -54,7 +54,7 @@ from numpy.typing import NDArray
 
 from mmbot.core.types import BUY
 from mmbot.risk.gate import ACTIVE, HALTED, REDUCING, TRADING_STATES, RiskGate
-from mmbot.risk.jit import compiled
+from mmbot.risk.jit import compiled, compiled_inline
 from mmbot.risk.rules import (
     LOSS_CAP,
     NOTIONAL_CAP,
@@ -504,7 +504,7 @@ def check(
     return n_allowed
 
 
-@compiled
+@compiled_inline
 def _refresh_state(
     gate_i: Int64s, gate_f: Float64s, params_i: Int64s, params_f: Float64s,
     records_i: Int64s, records_f: Float64s,
@@ -525,7 +525,7 @@ def _refresh_state(
                   pnl_usd_day, traded_notional_usd_day, order_count_day, limit_lots)  # fmt: skip
 
 
-@compiled
+@compiled_inline
 def _update_state(
     gate_i: Int64s, gate_f: Float64s, params_i: Int64s, params_f: Float64s,
     records_i: Int64s, records_f: Float64s,
@@ -576,7 +576,7 @@ def _update_state(
     gate_i[G_SETTLED_LIMIT_LOTS] = limit_lots
 
 
-@compiled
+@compiled_inline
 def _breach(
     gate_i: Int64s, params_f: Float64s, records_i: Int64s, records_f: Float64s,
     ts_ns: int, code: int, lots: int, limit_lots: int, mid_price_usd: float,
@@ -589,7 +589,7 @@ def _breach(
     records_i[row, RI_LIMIT_LOTS] = limit_lots
 
 
-@compiled
+@compiled_inline
 def _new_record(
     gate_i: Int64s, records_i: Int64s, records_f: Float64s, ts_ns: int, code: int, usd: float
 ) -> int:
@@ -603,7 +603,7 @@ def _new_record(
     return row
 
 
-@compiled
+@compiled_inline
 def _refill(
     gate_i: Int64s, gate_f: Float64s, last_slot: int, has_slot: int, tokens_slot: int,
     rate_per_ns: float, burst: float, ts_ns: int,
@@ -618,7 +618,7 @@ def _refill(
         gate_i[last_slot] = ts_ns
 
 
-@compiled
+@compiled_inline
 def _take(gate_f: Float64s, tokens_slot: int) -> bool:
     """TokenBucket.take of the bucket whose tokens are in that slot."""
     if gate_f[tokens_slot] >= 1.0:
@@ -627,7 +627,7 @@ def _take(gate_f: Float64s, tokens_slot: int) -> bool:
     return False
 
 
-@compiled
+@compiled_inline
 def _book_exposure(gate_i: Int64s, position_lots: int, open_orders: Int64s, n_open: int) -> None:
     """RiskGate._exposure_of: the batch's worst-case lots before it (the position limit is
     the settled context's)."""
@@ -641,7 +641,7 @@ def _book_exposure(gate_i: Int64s, position_lots: int, open_orders: Int64s, n_op
     gate_i[G_SHORT_LOTS] = short_lots - position_lots
 
 
-@compiled
+@compiled_inline
 def _replace_rejection(
     gate_i: Int64s, gate_f: Float64s, params_i: Int64s, params_f: Float64s,
     ts_ns: int, position_lots: int, actions: Int64s, i: int,
@@ -677,7 +677,7 @@ def _replace_rejection(
     return code
 
 
-@compiled
+@compiled_inline
 def _book_order(
     gate_i: Int64s, gate_f: Float64s, params_i: Int64s, params_f: Float64s,
     position_lots: int, actions: Int64s, i: int, replaced_side: int, replaced_lots: int,
@@ -704,7 +704,7 @@ def _book_order(
     return NO_CODE
 
 
-@compiled
+@compiled_inline
 def _limit_rejection(
     gate_i: Int64s, params_i: Int64s, params_f: Float64s,
     position_lots: int, actions: Int64s, i: int, worst_lots: int,
@@ -735,7 +735,7 @@ def _limit_rejection(
     return NO_CODE
 
 
-@compiled
+@compiled_inline
 def _count_denial(gate_i: Int64s, denials: Int64s, code: int) -> None:
     """Count one denial of code (its rank: the order codes first denied in)."""
     if denials[code, D_RANK] < 0:
