@@ -39,6 +39,10 @@ context settled; shape_quote() and check() work it out only when no context is s
 after reset_intraday() (which forgets it, as in RiskGate). So shape_quote() and check() must
 be given the numbers after_step() last settled (the engine's order within a decision).
 
+Integers are int64 here, Python ints in RiskGate: they differ only on overflow, which takes
+a position limit in lots above 2**63 (int() of max_position_usd / (mid * lot_size)), i.e. a
+mid ~1e-16 of the cap per lot; lots, ticks, counts and ns stay far below it.
+
 Actions and resting orders come as int64 rows: A_* columns (kind ACTION_*, the order's ref:
 its client id's seq, side, price, lots) and O_* columns (ref, side, price, leaves lots, when
 its price was set), the open orders in the context's order.
@@ -114,6 +118,8 @@ CAUSE_LOSS_CAP: Final = 2
 CAUSE_NOTIONAL_CAP: Final = 3
 CAUSE_ORDERS_CAP: Final = 4
 CAUSE_POSITION: Final = 5  # |position| G_CAUSE_LOTS over the limit G_CAUSE_LIMIT_LOTS
+# The causes' words by CAUSE_* (CAUSE_POSITION's are built from its lots: position_cause).
+_CAUSE_WORDS: Final = ("", WITHIN_LIMITS, LOSS_CAP, NOTIONAL_CAP, ORDERS_CAP)
 
 # gate_i slots
 G_STATE: Final = 0
@@ -283,9 +289,9 @@ def grow(arrays: GateArrays, free_rows: int) -> GateArrays:
 
 
 def materialize(arrays: GateArrays, gate: RiskGate) -> None:
-    """Write the twin's state into gate (a gate packed fresh): its state, cause, latch,
-    allowance, breach flags, counters, buckets and pending records become those of a gate
-    that ran the same calls. The per-batch scratch that check() rewrites before reading it
+    """Write the twin's state into gate (a fresh gate of the same RiskParams, e.g. the one
+    packed): its state, cause, latch, allowance, breach flags, counters, buckets and pending
+    records become those of a gate that ran the same calls. The per-batch scratch that check() rewrites before reading it
     (the exposure, the orders replaced in the batch) and the settled context are left
     cleared: the next call works them out again, to the same values."""
     gate_i, gate_f = arrays.gate_i, arrays.gate_f
@@ -378,7 +384,7 @@ def _cause_text(cause: int, lots: int, limit_lots: int) -> str:
     """Return the trading state's cause as RiskGate words it."""
     if cause == CAUSE_POSITION:
         return position_cause(lots, limit_lots)
-    return ("", WITHIN_LIMITS, LOSS_CAP, NOTIONAL_CAP, ORDERS_CAP)[cause]
+    return _CAUSE_WORDS[cause]
 
 
 @compiled
