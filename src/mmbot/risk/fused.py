@@ -39,6 +39,10 @@ context settled; shape_quote() and check() work it out only when no context is s
 after reset_intraday() (which forgets it, as in RiskGate). So shape_quote() and check() must
 be given the numbers after_step() last settled (the engine's order within a decision).
 
+Integers are int64 here, Python ints in RiskGate: they differ only on overflow, which takes
+a position limit in lots above 2**63 (int() of max_position_usd / (mid * lot_size)), i.e. a
+mid ~1e-16 of the cap per lot; lots, ticks, counts and ns stay far below it.
+
 Actions and resting orders come as int64 rows: A_* columns (kind ACTION_*, the order's ref:
 its client id's seq, side, price, lots) and O_* columns (ref, side, price, leaves lots, when
 its price was set), the open orders in the context's order.
@@ -54,7 +58,7 @@ from numpy.typing import NDArray
 
 from mmbot.core.types import BUY
 from mmbot.risk.gate import ACTIVE, HALTED, REDUCING, TRADING_STATES, RiskGate
-from mmbot.risk.jit import compiled
+from mmbot.risk.jit import compiled, compiled_inline
 from mmbot.risk.rules import (
     LOSS_CAP,
     NOTIONAL_CAP,
@@ -114,6 +118,8 @@ CAUSE_LOSS_CAP: Final = 2
 CAUSE_NOTIONAL_CAP: Final = 3
 CAUSE_ORDERS_CAP: Final = 4
 CAUSE_POSITION: Final = 5  # |position| G_CAUSE_LOTS over the limit G_CAUSE_LIMIT_LOTS
+# The causes' words by CAUSE_* (CAUSE_POSITION's are built from its lots: position_cause).
+_CAUSE_WORDS: Final = ("", WITHIN_LIMITS, LOSS_CAP, NOTIONAL_CAP, ORDERS_CAP)
 
 # gate_i slots
 G_STATE: Final = 0
@@ -283,9 +289,9 @@ def grow(arrays: GateArrays, free_rows: int) -> GateArrays:
 
 
 def materialize(arrays: GateArrays, gate: RiskGate) -> None:
-    """Write the twin's state into gate (a gate packed fresh): its state, cause, latch,
-    allowance, breach flags, counters, buckets and pending records become those of a gate
-    that ran the same calls. The per-batch scratch that check() rewrites before reading it
+    """Write the twin's state into gate (a fresh gate of the same RiskParams, e.g. the one
+    packed): its state, cause, latch, allowance, breach flags, counters, buckets and pending
+    records become those of a gate that ran the same calls. The per-batch scratch that check() rewrites before reading it
     (the exposure, the orders replaced in the batch) and the settled context are left
     cleared: the next call works them out again, to the same values."""
     gate_i, gate_f = arrays.gate_i, arrays.gate_f
@@ -378,7 +384,7 @@ def _cause_text(cause: int, lots: int, limit_lots: int) -> str:
     """Return the trading state's cause as RiskGate words it."""
     if cause == CAUSE_POSITION:
         return position_cause(lots, limit_lots)
-    return ("", WITHIN_LIMITS, LOSS_CAP, NOTIONAL_CAP, ORDERS_CAP)[cause]
+    return _CAUSE_WORDS[cause]
 
 
 @compiled
@@ -504,7 +510,7 @@ def check(
     return n_allowed
 
 
-@compiled
+@compiled_inline
 def _refresh_state(
     gate_i: Int64s, gate_f: Float64s, params_i: Int64s, params_f: Float64s,
     records_i: Int64s, records_f: Float64s,
@@ -525,7 +531,7 @@ def _refresh_state(
                   pnl_usd_day, traded_notional_usd_day, order_count_day, limit_lots)  # fmt: skip
 
 
-@compiled
+@compiled_inline
 def _update_state(
     gate_i: Int64s, gate_f: Float64s, params_i: Int64s, params_f: Float64s,
     records_i: Int64s, records_f: Float64s,
@@ -576,7 +582,7 @@ def _update_state(
     gate_i[G_SETTLED_LIMIT_LOTS] = limit_lots
 
 
-@compiled
+@compiled_inline
 def _breach(
     gate_i: Int64s, params_f: Float64s, records_i: Int64s, records_f: Float64s,
     ts_ns: int, code: int, lots: int, limit_lots: int, mid_price_usd: float,
@@ -589,7 +595,7 @@ def _breach(
     records_i[row, RI_LIMIT_LOTS] = limit_lots
 
 
-@compiled
+@compiled_inline
 def _new_record(
     gate_i: Int64s, records_i: Int64s, records_f: Float64s, ts_ns: int, code: int, usd: float
 ) -> int:
@@ -603,7 +609,7 @@ def _new_record(
     return row
 
 
-@compiled
+@compiled_inline
 def _refill(
     gate_i: Int64s, gate_f: Float64s, last_slot: int, has_slot: int, tokens_slot: int,
     rate_per_ns: float, burst: float, ts_ns: int,
@@ -618,7 +624,7 @@ def _refill(
         gate_i[last_slot] = ts_ns
 
 
-@compiled
+@compiled_inline
 def _take(gate_f: Float64s, tokens_slot: int) -> bool:
     """TokenBucket.take of the bucket whose tokens are in that slot."""
     if gate_f[tokens_slot] >= 1.0:
@@ -627,7 +633,7 @@ def _take(gate_f: Float64s, tokens_slot: int) -> bool:
     return False
 
 
-@compiled
+@compiled_inline
 def _book_exposure(gate_i: Int64s, position_lots: int, open_orders: Int64s, n_open: int) -> None:
     """RiskGate._exposure_of: the batch's worst-case lots before it (the position limit is
     the settled context's)."""
@@ -641,7 +647,7 @@ def _book_exposure(gate_i: Int64s, position_lots: int, open_orders: Int64s, n_op
     gate_i[G_SHORT_LOTS] = short_lots - position_lots
 
 
-@compiled
+@compiled_inline
 def _replace_rejection(
     gate_i: Int64s, gate_f: Float64s, params_i: Int64s, params_f: Float64s,
     ts_ns: int, position_lots: int, actions: Int64s, i: int,
@@ -677,7 +683,7 @@ def _replace_rejection(
     return code
 
 
-@compiled
+@compiled_inline
 def _book_order(
     gate_i: Int64s, gate_f: Float64s, params_i: Int64s, params_f: Float64s,
     position_lots: int, actions: Int64s, i: int, replaced_side: int, replaced_lots: int,
@@ -704,7 +710,7 @@ def _book_order(
     return NO_CODE
 
 
-@compiled
+@compiled_inline
 def _limit_rejection(
     gate_i: Int64s, params_i: Int64s, params_f: Float64s,
     position_lots: int, actions: Int64s, i: int, worst_lots: int,
@@ -735,7 +741,7 @@ def _limit_rejection(
     return NO_CODE
 
 
-@compiled
+@compiled_inline
 def _count_denial(gate_i: Int64s, denials: Int64s, code: int) -> None:
     """Count one denial of code (its rank: the order codes first denied in)."""
     if denials[code, D_RANK] < 0:

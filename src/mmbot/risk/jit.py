@@ -17,8 +17,15 @@ F = TypeVar("F", bound=Callable[..., object])
 
 _SOURCES: Final = tuple(sorted(Path(__file__).parent.glob("*.py")))
 _COMPILED = cached_njit(_SOURCES)
+_COMPILED_INLINE = cached_njit(_SOURCES, inline="always")
 
 
 def compiled(func: F) -> F:
     """Return func compiled by numba (no fast-math: the same bits as the Python gate)."""
     return _COMPILED(func)
+
+
+def compiled_inline(func: F) -> F:
+    """Return func compiled like compiled(), inlined into its callers by numba: a helper of
+    the hot path, which then passes its arrays without reference counting each call."""
+    return _COMPILED_INLINE(func)

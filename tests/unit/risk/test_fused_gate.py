@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -197,6 +197,15 @@ LOTS = st.integers(0, 6)
 REFS = st.integers(1, 6)
 
 
+# Mid 100 USD, lot 1: position limit 10 lots, skew 5.
+TIGHT = RiskParams(
+    tick_size=0.5, lot_size=1.0, max_position_usd=1_000.0, max_skew_usd=500.0,
+    intraday_max_loss_usd=5.0, intraday_max_notional_usd=1e6, intraday_max_orders=10,
+    orders_per_s=1.0, orders_burst=5, cancels_per_s=1.0, cancels_burst=1,
+    min_replace_ticks=1, min_order_age_ns=0,
+)  # fmt: skip
+
+
 @st.composite
 def open_orders(draw: st.DrawFn, ts_ns: int) -> dict[str, OpenOrder]:
     refs = draw(st.lists(REFS, max_size=4, unique=True))
@@ -302,6 +311,23 @@ def test_twin_matches_gate_on_generated_decisions(
     assert fused.records_of(diff.twin.arrays) == diff.records
 
 
+def test_twin_books_a_replace_that_flips_side_like_the_gate() -> None:
+    """A replace that flips side frees its old side, one on its side books only the change:
+    the place after each is allowed or denied by exactly that (limit 10 lots)."""
+    diff = Differential.of(TIGHT)
+    resting = {"q-1": OpenOrder(BUY, 198, 5, T0), "q-2": OpenOrder(SELL, 204, 5, T0)}
+    batch: list[Action] = [
+        ReplaceOrder("q-1", "q-3", SELL, 203, 5),  # long 5 -> 0, short 5 -> 10
+        PlaceOrder("q-4", BUY, 197, 10),  # long 10: allowed
+        ReplaceOrder("q-2", "q-5", SELL, 206, 5),  # short stays 10
+        PlaceOrder("q-6", SELL, 207, 1),  # short 11: denied
+    ]
+    ctx = RiskContext(T0 + 100 * MS, 0, 100.0, resting, 0.0, 0.0, 0)
+    allowed = diff.decide(ctx, None, lambda _: batch)
+    assert allowed == batch[:3]
+    assert diff.denials == {"E_RISK_POSITION": 1}
+
+
 def test_twin_matches_gate_on_a_quoting_day_and_the_next() -> None:
     """A quoter around a random-walk mid, its orders resting, replaced, canceled and filled,
     over a day boundary: the notional cap, the skew limit, the worst-case position, the
@@ -384,12 +410,7 @@ def _sides(quote: Quote | None) -> list[tuple[int, int, int]]:
 
 
 def test_grow_keeps_the_log_and_makes_room() -> None:
-    twin = Twin(RiskParams(
-        tick_size=0.5, lot_size=1.0, max_position_usd=100.0, max_skew_usd=100.0,
-        intraday_max_loss_usd=5.0, intraday_max_notional_usd=1e6, intraday_max_orders=10,
-        orders_per_s=1.0, orders_burst=1, cancels_per_s=1.0, cancels_burst=1,
-        min_replace_ticks=1, min_order_age_ns=0,
-    ))  # fmt: skip
+    twin = Twin(replace(TIGHT, max_position_usd=100.0, max_skew_usd=100.0))
     capacity = len(twin.arrays.records_i)
     for step in range(capacity):  # in breach and REDUCING every other step: 2 records a step
         twin.after_step(RiskContext(T0 + step, 5 * (step % 2), 100.0, {}, 0.0, 0.0, 0))
