@@ -291,9 +291,10 @@ def grow(arrays: GateArrays, free_rows: int) -> GateArrays:
 def materialize(arrays: GateArrays, gate: RiskGate) -> None:
     """Write the twin's state into gate (a fresh gate of the same RiskParams, e.g. the one
     packed): its state, cause, latch, allowance, breach flags, counters, buckets and pending
-    records become those of a gate that ran the same calls. The per-batch scratch that check() rewrites before reading it
-    (the exposure, the orders replaced in the batch) and the settled context are left
-    cleared: the next call works them out again, to the same values."""
+    records become those of a gate that ran the same calls. The per-batch scratch that
+    check() rewrites before reading it (the exposure, the orders replaced in the batch) and
+    the settled context are left cleared: the next call works them out again, to the same
+    values."""
     gate_i, gate_f = arrays.gate_i, arrays.gate_f
     gate._state = int(gate_i[G_STATE])
     gate._state_cause = _cause_text(

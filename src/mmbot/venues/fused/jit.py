@@ -23,6 +23,8 @@ _SOURCES: Final = (
     *(path for package in ("sim", "strategy", "risk", "engine")
       for path in sorted((_SRC / package).glob("*.py"))),
     Path(schema.__file__),
+    _SRC / "core" / "events.py",  # the order event kinds, frozen into the loop
+    _SRC / "core" / "types.py",  # BUY / SELL
 )  # fmt: skip
 _COMPILED = cached_njit(_SOURCES)
 
