@@ -373,8 +373,9 @@ def run_points(
     st: SimState, view: I64, e_i: I64, e_f: F64, placing: I64, rec: Records,
     strategy: StrategyArrays, gate: GateArrays, orders: OrderArrays, scratch: Scratch,
 ) -> int:  # fmt: skip
-    """Run decision points from e_i[E_TS_NS] on, one interval apart, until the data is used
-    up (ST_DONE: e_i[E_TS_NS] is the last point) or Python must step in (module docstring)."""
+    """Run decision points from the registers' current one on, one interval apart, until the
+    data is used up (ST_DONE: the current point is the last) or Python must step in (module
+    docstring)."""
     interval_ns = e_i[E_INTERVAL_NS]
     timed = e_i[E_TIMED]
     timespec = scratch.timespec
