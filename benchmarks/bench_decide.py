@@ -166,6 +166,11 @@ def main() -> int:
     }
     print("headline pass, the fused replay (timed inside the compiled loop):")
     _print_quantiles(timings, summary, "")
+    # Where a fused step's time goes: its decision, and the rest (simulation to the point,
+    # reports, view, records), as means over every point.
+    outside_us = (timings["step"].sum() - timings["decision"].sum()) / n_steps / 1e3
+    summary["simulation_reports_view_mean_us"] = f"{outside_us:.2f}"
+    print(f"  outside the decision (simulation, reports, view, records) mean_us={outside_us:6.2f}")
     print("the engine's own loop, built-in strategy (decision = Engine._book_step + _decide")
     print("minus the venue hand-off):")
     _print_quantiles(loop_headline(batch), summary, "loop_")
