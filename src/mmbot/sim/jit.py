@@ -25,7 +25,7 @@ from mmbot.data.jit_cache import cached_njit
 
 F = TypeVar("F", bound=Callable[..., object])
 
-COMPILING_NOTICE: Final = "compiling the simulator (first run, ~30 s; cached after)"
+COMPILING_NOTICE: Final = "compiling the simulator (first run, ~1 min; cached after)"
 
 _SOURCES: Final = (*sorted(Path(__file__).parent.glob("*.py")), Path(schema.__file__))
 _COMPILED = cached_njit(_SOURCES)
