@@ -164,14 +164,14 @@ OO_PRICED_TS_NS: Final = gate_rows.O_PRICED_TS_NS
 OO_COLUMNS: Final = gate_rows.O_COLUMNS
 MAX_OPEN_ORDERS: Final = 2  # one working order per side
 
-# The report kinds apply_report takes (OrderEventKind's values).
-_ACCEPTED: Final = int(OrderEventKind.ACCEPTED)
-_REJECTED: Final = int(OrderEventKind.REJECTED)
-_PARTIALLY_FILLED: Final = int(OrderEventKind.PARTIALLY_FILLED)
-_FILLED: Final = int(OrderEventKind.FILLED)
-_CANCELED: Final = int(OrderEventKind.CANCELED)
-_REPLACE_ACCEPTED: Final = int(OrderEventKind.REPLACE_ACCEPTED)
-_REPLACE_REJECTED: Final = int(OrderEventKind.REPLACE_REJECTED)
+# The report kinds apply_report takes (OrderEventKind's values; the fused loop's too).
+EV_ACCEPTED: Final = int(OrderEventKind.ACCEPTED)
+EV_REJECTED: Final = int(OrderEventKind.REJECTED)
+EV_PARTIALLY_FILLED: Final = int(OrderEventKind.PARTIALLY_FILLED)
+EV_FILLED: Final = int(OrderEventKind.FILLED)
+EV_CANCELED: Final = int(OrderEventKind.CANCELED)
+EV_REPLACE_ACCEPTED: Final = int(OrderEventKind.REPLACE_ACCEPTED)
+EV_REPLACE_REJECTED: Final = int(OrderEventKind.REPLACE_REJECTED)
 _UNKNOWN_OUTCOME: Final = int(OrderEventKind.UNKNOWN_OUTCOME)
 
 _INITIAL_ROWS: Final = 1024
@@ -511,22 +511,22 @@ def apply_report(orders: I64, venue_rows: I64, seq_rows: I64, counts: I64, money
     but POSITION_ADOPTED) on a one-leg symbol: return (whether a quote episode closed, its
     fill ratio), which the engine folds into its cost_fillrate_ewma (_episode_closed)."""
     row = _lookup(venue_rows, seq_rows, counts, order_id, client_seq)
-    is_fill = kind in (_PARTIALLY_FILLED, _FILLED)
+    is_fill = kind in (EV_PARTIALLY_FILLED, EV_FILLED)
     if is_fill:  # ours (Engine._on_fill) or not: it moved the position, book it
         _book_fill(counts, money, fills, fill_fees, order_id, client_seq, side, price_ticks,
                    qty_lots, ts_exch_ns, ts_local_ns, is_maker, fee_usd, mid_ticks_x2)  # fmt: skip
     if row < 0:
         return False, 0.0
-    if kind == _ACCEPTED:
+    if kind == EV_ACCEPTED:
         _on_ack(orders, counts, ack_latencies_ns, order_ages_ns, row, ts_local_ns)
-    elif kind in (_REJECTED, _REPLACE_REJECTED):
+    elif kind in (EV_REJECTED, EV_REPLACE_REJECTED):
         _on_reject(orders, counts, order_ages_ns, row, ts_local_ns)
     elif is_fill:
         return _on_fill(orders, counts, money, order_ages_ns, row, qty_lots, leaves_lots,
                         ts_local_ns)  # fmt: skip
-    elif kind == _CANCELED:
+    elif kind == EV_CANCELED:
         return _on_canceled(orders, counts, money, order_ages_ns, row, ts_local_ns)
-    elif kind == _REPLACE_ACCEPTED:
+    elif kind == EV_REPLACE_ACCEPTED:
         return _on_modified(orders, counts, money, order_ages_ns, row, price_ticks, leaves_lots,
                             ts_local_ns)  # fmt: skip
     elif kind == _UNKNOWN_OUTCOME:

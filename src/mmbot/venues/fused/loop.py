@@ -20,8 +20,17 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from mmbot.core.events import OrderEventKind
-from mmbot.engine.fused_orders import OrderArrays, compiled_fold_fill_ratio
+from mmbot.engine.fused_orders import (
+    EV_ACCEPTED,
+    EV_CANCELED,
+    EV_FILLED,
+    EV_PARTIALLY_FILLED,
+    EV_REJECTED,
+    EV_REPLACE_ACCEPTED,
+    EV_REPLACE_REJECTED,
+    OrderArrays,
+    compiled_fold_fill_ratio,
+)
 from mmbot.risk.fused import GateArrays
 from mmbot.sim.engine import send_request
 from mmbot.sim.layout import (
@@ -126,15 +135,6 @@ from mmbot.venues.fused.layout import (
 
 _NS_PER_DAY: Final = 86_400 * 1_000_000_000
 
-# The order event kinds the port turns simulator reports into (venues/sim/port.py _event).
-_ACCEPTED: Final = int(OrderEventKind.ACCEPTED)
-_REJECTED: Final = int(OrderEventKind.REJECTED)
-_PARTIALLY_FILLED: Final = int(OrderEventKind.PARTIALLY_FILLED)
-_FILLED: Final = int(OrderEventKind.FILLED)
-_CANCELED: Final = int(OrderEventKind.CANCELED)
-_REPLACE_ACCEPTED: Final = int(OrderEventKind.REPLACE_ACCEPTED)
-_REPLACE_REJECTED: Final = int(OrderEventKind.REPLACE_REJECTED)
-
 
 @compiled
 def _py_min(a: float, b: float) -> float:
@@ -153,16 +153,16 @@ def _event_kind(kind: int, leaves_lots: int, order_id: int, placing: I64) -> int
     """Return the order event kind of a simulator report (SimVenuePort._event): a fill is
     partial or final by its leaves; a reject is a replace's unless a place is unanswered."""
     if kind == REP_FILL:
-        return _FILLED if leaves_lots == 0 else _PARTIALLY_FILLED
+        return EV_FILLED if leaves_lots == 0 else EV_PARTIALLY_FILLED
     if kind in (REP_ACK, REP_REJECT):
-        event_kind = _ACCEPTED
+        event_kind = EV_ACCEPTED
         if kind == REP_REJECT:
-            event_kind = _REJECTED if placing[order_id] else _REPLACE_REJECTED
+            event_kind = EV_REJECTED if placing[order_id] else EV_REPLACE_REJECTED
         placing[order_id] = 0
         return event_kind
     if kind == REP_MODIFIED:
-        return _REPLACE_ACCEPTED
-    return _CANCELED  # REP_CANCELED, REP_EXPIRED
+        return EV_REPLACE_ACCEPTED
+    return EV_CANCELED  # REP_CANCELED, REP_EXPIRED
 
 
 @compiled
