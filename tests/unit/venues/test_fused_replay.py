@@ -4,8 +4,9 @@ Each case runs one config over one market twice - node.build_engine with the fus
 and without it - and compares the whole-run fingerprints (fused_kit): every record, order,
 fill, risk record and counter, the strategy's state, the allocator, the port and the clock.
 The table covers the benchmark's rebate tier, every model, signals off, traces and quotes
-kept, risk limits that trip (throttles, reduce-only, breaches, day caps), a UTC day boundary
-and a streamed replay in small chunks.
+kept, risk limits that trip (throttles, reduce-only, breaches, day caps), the replace policy
+and the venue minimums, the probabilistic queue with recorded latencies and a slower decision
+interval, a UTC day boundary and a streamed replay in small chunks.
 """
 
 from __future__ import annotations
@@ -64,6 +65,13 @@ CASES = {
     "tiny_day_caps": (
         _config(REBATE, {"risk": {"intraday_max_notional_usd": 2_000.0,
                                   "intraday_max_orders": 40}}), {}),
+    "replace_policy_and_minimums": (
+        _config(REBATE, {"risk": {"min_order_age_ms": 250, "min_replace_ticks": 2},
+                         "instrument": {"min_qty_lots": 2, "min_notional_usd": 60.0},
+                         "strategy": {"order_qty_lots": 3, "max_size_delta_lots": 1}}), {}),
+    "prob_queue_recorded_latency": (
+        _config(REBATE, {"sim": {"queue_model": "prob", "latency": {"model": "recorded"}},
+                         "strategy": {"decision_interval_ms": 250}}), {}),
 }  # fmt: skip
 
 
