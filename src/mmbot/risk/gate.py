@@ -303,6 +303,15 @@ class RiskGate:
         self._cap_latch = None
 
     @property
+    def book_bound(self) -> bool:
+        """True once a book's caps set this gate's state or limits (a gate of a book)."""
+        return (
+            self._book_state != ACTIVE
+            or self._book_long_lots != NO_BOOK_LIMIT
+            or self._book_short_lots != NO_BOOK_LIMIT
+        )
+
+    @property
     def kill_switch_active(self) -> int:
         """1 while the kill switch is tripped, else 0 (the exported flag's value)."""
         return 0 if self._kill_reason is None else 1

@@ -25,6 +25,9 @@ from mmbot.data.synth_params import SYNTH_META
 from mmbot.engine.loop import Engine
 from mmbot.node import build_engine
 from mmbot.sim import EventStream
+from mmbot.strategy.quoting import quote_numbers
+from mmbot.strategy.stack import decide_with
+from mmbot.venues.fused.replay import served
 
 N_EVENTS = 60_000
 REBATE = {"fees": {"volume_30d_usd": 60_000_000.0}}
@@ -140,3 +143,40 @@ def test_the_run_directory_is_byte_identical(tmp_path: Path) -> None:
         folders.append({p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()})
     assert folders[0] == folders[1]
     assert {"fills.csv", "orders.csv", "risk_records.csv", "metrics.prom"} <= set(folders[0])
+
+
+def _tripped(engine: Engine) -> None:
+    engine.risk.trip_kill_switch("test")
+
+
+def _book_limited(engine: Engine) -> None:
+    engine.risk.set_book_limits(5, 5)
+
+
+def _own_strategy(engine: Engine) -> None:
+    engine.legs[0].decide = decide_with(quote_numbers)  # a Python function of the port
+
+
+@pytest.mark.parametrize(
+    "change", [_tripped, _book_limited, _own_strategy], ids=lambda f: f.__name__
+)
+def test_what_the_twins_do_not_model_runs_the_engines_own_loop(change: Any) -> None:
+    events = _market(3, 20_000)
+    engines = []
+    for fused in (False, True):
+        engine = build_engine(_config(REBATE), events, "fz", fused=fused)
+        change(engine)
+        engines.append(engine)
+    assert not served(engines[1])
+    for engine in engines:
+        engine.run()
+    assert differing_parts(fingerprint(engines[0]), fingerprint(engines[1])) == []
+
+
+def test_the_fused_replay_serves_a_fresh_one_leg_backtest_only() -> None:
+    events = _market(3, 20_000)
+    assert served(build_engine(_config(REBATE), events, "fz"))
+    assert not served(build_engine(_config(REBATE), events, "fz", execution="naive_repost"))
+    ran = build_engine(_config(REBATE), events, "fz")
+    ran.run()
+    assert not served(ran)  # a second run would start from the first one's state

@@ -2,13 +2,14 @@
 
 `fused_replay(engine)` is what the composition root hands Engine.run (node/stack.py
 build_engine). It serves an engine of one symbol and one strategy on SimVenuePort with the
-built-in strategy, no mux and no book caps, under the queue-aware execution policy, not run
-before: it packs the engine's parts into arrays (each package's compiled twin: strategy/,
-risk/, engine/), runs loop.run_points until the data is used up - growing buffers and
-loading stream chunks when the loop asks - and writes every part's end state back into the
-engine's Python objects, so that the run directory, engine.values() and every report read
-exactly what the engine's own loop would have left (tests/unit/venues/test_fused_replay.py
-compares whole runs). Anything else returns False: the engine runs its own loop.
+built-in strategy, no mux and no book caps, under the queue-aware execution policy, its risk
+gate with the kill switch off and no book state or limits set, not run before: it packs the
+engine's parts into arrays (each package's compiled twin: strategy/, risk/, engine/), runs
+loop.run_points until the data is used up - growing buffers and loading stream chunks when
+the loop asks - and writes every part's end state back into the engine's Python objects, so
+that the run directory, engine.values() and every report read exactly what the engine's own
+loop would have left (tests/unit/venues/test_fused_replay.py compares whole runs). Anything
+else returns False: the engine runs its own loop.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ def served(engine: Engine) -> bool:
         and engine.params.execution == "queue_aware"
         and not engine.params.keep_book_trace
         and book.risk.kill_switch_active == 0
+        and not book.risk.book_bound
         and book.record.decisions == 0
         and not leg.orders.orders
         and leg.ledger.fills == 0
