@@ -190,6 +190,12 @@ class Decision(NamedTuple):
         """Return the numbers behind this decision."""
         return DecisionTrace(*self[2:])  # the fields after state and quote
 
+    @classmethod
+    def quoting(cls, state: StrategyState, ts_ns: int, quote: Quote | None) -> Decision:
+        """Return a decision of a strategy that keeps no trace numbers (a user's own: they
+        read 0 in the run's traces)."""
+        return cls(state, quote, ts_ns, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0)
+
 
 def _intervals(span_s: float, interval_s: float) -> int:
     """Return how many decision intervals cover span_s (at least one)."""

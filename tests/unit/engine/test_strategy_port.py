@@ -72,7 +72,7 @@ def three_ticks_out(
     quote = None
     if view.best_bid_lots > 0 and view.best_ask_lots > 0:
         quote = Quote(view.best_bid_ticks - 3, view.best_ask_ticks + 3, 1, 1)
-    return Decision(state, quote, view.ts_ns, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0)
+    return Decision.quoting(state, view.ts_ns, quote)
 
 
 def test_a_users_python_strategy_quotes_through_the_port(market: EventBatch) -> None:
