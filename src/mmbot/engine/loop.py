@@ -202,7 +202,9 @@ class Engine:
         return self.legs[0]
 
     def run(self) -> None:
-        """Replay the whole data set as fast as possible (backtest): needs a SimClock."""
+        """Replay the whole data set as fast as possible (backtest): needs a SimClock. The
+        replay the composition root handed over runs it when it serves this engine (the fused
+        loop of a one-leg backtest, venues/fused); else these steps."""
         clock = self.clock
         if not isinstance(clock, SimClock):
             raise TypeError(f"Engine.run replays on a SimClock, not {type(clock).__name__}")
