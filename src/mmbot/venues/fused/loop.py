@@ -166,68 +166,74 @@ def _event_kind(kind: int, leaves_lots: int, order_id: int, placing: I64) -> int
 
 
 @compiled
-def _fold_fill_ratio(e_i: I64, e_f: F64, ratio: float) -> None:
+def _fold_fill_ratio(engine_i: I64, engine_f: F64, ratio: float) -> None:
     """Engine._episode_closed: fold a closed quote episode into cost_fillrate_ewma."""
-    e_f[F_COST_FILLRATE_EWMA] = compiled_fold_fill_ratio(
-        e_f[F_COST_FILLRATE_EWMA], ratio, e_i[E_EPISODES]
+    engine_f[F_COST_FILLRATE_EWMA] = compiled_fold_fill_ratio(
+        engine_f[F_COST_FILLRATE_EWMA], ratio, engine_i[E_EPISODES]
     )
-    e_i[E_EPISODES] += 1
+    engine_i[E_EPISODES] += 1
 
 
 @compiled
-def _reallocate(e_i: I64, e_f: F64, pnl_usd: float, ts_ns: int) -> bool:
+def _reallocate(engine_i: I64, engine_f: F64, pnl_usd: float, ts_ns: int) -> bool:
     """Engine._reallocate + Allocator.update for the one leg: its budget in lots from the
     drawdown-scaled, smoothed budget; False (nothing changed) on a non-finite equity."""
-    mid_usd = e_f[F_MID_USD]
-    lot_usd = e_f[F_LOT_SIZE] * mid_usd
-    demand_usd = e_f[F_WEIGHT] * (2.0 * e_i[E_ORDER_QTY_LOTS] * lot_usd)
-    equity_usd = e_f[F_BUDGET_USD] + pnl_usd
+    mid_usd = engine_f[F_MID_USD]
+    lot_usd = engine_f[F_LOT_SIZE] * mid_usd
+    demand_usd = engine_f[F_WEIGHT] * (2.0 * engine_i[E_ORDER_QTY_LOTS] * lot_usd)
+    equity_usd = engine_f[F_BUDGET_USD] + pnl_usd
     if not math.isfinite(equity_usd):
-        e_f[F_BAD_EQUITY_USD] = equity_usd
+        engine_f[F_BAD_EQUITY_USD] = equity_usd
         return False
-    hwm = _py_max(e_f[F_ALLOC_HWM_USD], equity_usd)
-    e_f[F_ALLOC_HWM_USD] = hwm
+    hwm = _py_max(engine_f[F_ALLOC_HWM_USD], equity_usd)
+    engine_f[F_ALLOC_HWM_USD] = hwm
     drawdown_frac = (hwm - equity_usd) / hwm if hwm > 0.0 else 1.0
-    available = e_f[F_ALLOC_BUDGET_USD] * _py_max(
-        0.0, 1.0 - e_f[F_ALLOC_DRAWDOWN_SCALE] * drawdown_frac
+    available = engine_f[F_ALLOC_BUDGET_USD] * _py_max(
+        0.0, 1.0 - engine_f[F_ALLOC_DRAWDOWN_SCALE] * drawdown_frac
     )
     demand = _py_max(0.0, demand_usd)
     total_demand = 0 + demand  # sum() of one value
     fill = _py_min(1.0, available / total_demand) if total_demand > 0.0 else 0.0
-    gain = 1.0 - e_f[F_ALLOC_SMOOTHING]
-    step = e_f[F_ALLOC_MAX_STEP_USD]
-    prev = e_f[F_ALLOC_PREV_USD]
+    gain = 1.0 - engine_f[F_ALLOC_SMOOTHING]
+    step = engine_f[F_ALLOC_MAX_STEP_USD]
+    prev = engine_f[F_ALLOC_PREV_USD]
     budget = prev + _py_min(step, _py_max(-step, gain * (demand * fill - prev)))
     total = 0 + budget
     if total > available:
         budget = budget * available / total
-    e_f[F_ALLOC_PREV_USD] = budget
-    e_f[F_ALLOC_AVAILABLE_USD] = available
-    e_i[E_BUDGET_LOTS] = int(budget / (2.0 * lot_usd)) if lot_usd else 0
-    e_i[E_NEXT_ALLOC_NS] = ts_ns + e_i[E_ALLOC_INTERVAL_NS]
+    engine_f[F_ALLOC_PREV_USD] = budget
+    engine_f[F_ALLOC_AVAILABLE_USD] = available
+    engine_i[E_BUDGET_LOTS] = int(budget / (2.0 * lot_usd)) if lot_usd else 0
+    engine_i[E_NEXT_ALLOC_NS] = ts_ns + engine_i[E_ALLOC_INTERVAL_NS]
     return True
 
 
 @compiled
-def _roll_day(e_i: I64, e_f: F64, gate: GateArrays, orders: OrderArrays, day: int) -> None:
+def _roll_day(
+    engine_i: I64, engine_f: F64, gate: GateArrays, orders: OrderArrays, day: int
+) -> None:
     """Engine._roll_day for the one symbol: restart the gate's day caps (not on the first
     day) and the day's starting equity, notional and order count."""
-    if e_i[E_DAY] >= 0:
+    if engine_i[E_DAY] >= 0:
         parts.gate_reset_intraday(gate)
-    e_i[E_DAY] = day
-    e_f[F_EQUITY_START_USD] = _pnl_usd(e_f, orders, e_f[F_MID_USD])
-    e_f[F_NOTIONAL_START_USD] = parts.notional_usd(orders)
-    e_i[E_ORDERS_START] = parts.quotes_placed_total(orders)
+    engine_i[E_DAY] = day
+    engine_f[F_EQUITY_START_USD] = _pnl_usd(engine_f, orders, engine_f[F_MID_USD])
+    engine_f[F_NOTIONAL_START_USD] = parts.notional_usd(orders)
+    engine_i[E_ORDERS_START] = parts.quotes_placed_total(orders)
 
 
 @compiled
-def _pnl_usd(e_f: F64, orders: OrderArrays, mid_usd: float) -> float:
+def _pnl_usd(engine_f: F64, orders: OrderArrays, mid_usd: float) -> float:
     """SymbolBook.pnl_usd of a one-leg symbol: cash plus the position marked at mid_usd."""
-    return float(parts.cash_usd(orders) + parts.position_lots(orders) * e_f[F_LOT_SIZE] * mid_usd)
+    return float(
+        parts.cash_usd(orders) + parts.position_lots(orders) * engine_f[F_LOT_SIZE] * mid_usd
+    )
 
 
 @compiled
-def _apply_reports(st: SimState, e_i: I64, e_f: F64, placing: I64, orders: OrderArrays) -> None:
+def _apply_reports(
+    st: SimState, engine_i: I64, engine_f: F64, placing: I64, orders: OrderArrays
+) -> None:
     """SimVenuePort.reports + Engine._apply: every report that reached us, oldest first,
     into the order manager and the ledger; closed quote episodes into the engine's EWMA."""
     regs, rep, rep_fee_usd, fill_i = st.regs, st.rep, st.rep_fee_usd, st.fill_i
@@ -238,8 +244,8 @@ def _apply_reports(st: SimState, e_i: I64, e_f: F64, placing: I64, orders: Order
         mid_x2 = 0
         if kind == REP_FILL:
             # Fills reach us in the order the venue logged them: the next unreported row.
-            mid_x2 = fill_i[e_i[E_FILLS_REPORTED], L_MID_TICKS_X2]
-            e_i[E_FILLS_REPORTED] += 1
+            mid_x2 = fill_i[engine_i[E_FILLS_REPORTED], L_MID_TICKS_X2]
+            engine_i[E_FILLS_REPORTED] += 1
         event_kind = _event_kind(kind, row[P_LEAVES_LOTS], row[P_ORDER_ID], placing)
         closed, ratio = parts.apply_report(
             orders, event_kind, row[P_ORDER_ID], row[P_CLIENT_ID], row[P_SIDE],
@@ -247,13 +253,13 @@ def _apply_reports(st: SimState, e_i: I64, e_f: F64, placing: I64, orders: Order
             row[P_TS_LOCAL_NS], row[P_IS_MAKER], rep_fee_usd[counter & mask], mid_x2,
         )  # fmt: skip
         if closed:
-            _fold_fill_ratio(e_i, e_f, ratio)
+            _fold_fill_ratio(engine_i, engine_f, ratio)
     regs[R_REP_HEAD] = regs[R_REP_DELIVERED]
 
 
 @compiled
 def _send(
-    st: SimState, e_i: I64, placing: I64, orders: OrderArrays, actions: I64, n_actions: int,
+    st: SimState, engine_i: I64, placing: I64, orders: OrderArrays, actions: I64, n_actions: int,
     allowed: I64, ts_ns: int,
 ) -> None:  # fmt: skip
     """Engine._send through SimVenuePort: the allowed actions, in order, to the venue."""
@@ -283,43 +289,43 @@ def _send(
 
 @compiled
 def _decide(
-    st: SimState, view: I64, e_i: I64, e_f: F64, placing: I64, rec: Records,
+    st: SimState, view: I64, engine_i: I64, engine_f: F64, placing: I64, rec: Records,
     strategy: StrategyArrays, gate: GateArrays, orders: OrderArrays, scratch: Scratch,
     ts_ns: int,
 ) -> bool:  # fmt: skip
     """Engine._decide for the one leg: risk invariants, the strategy, the gate's shape of the
     quote, the plan, the gate's check, the sends; the inventory, trace and quote records.
     False, deciding nothing more, when the strategy's quote is one Quote refuses to hold."""
-    mid_usd = e_f[F_MID_USD]
+    mid_usd = engine_f[F_MID_USD]
     position_lots = parts.position_lots(orders)
     pnl_usd_day = (
-        parts.cash_usd(orders) + position_lots * e_f[F_LOT_SIZE] * mid_usd
-        - e_f[F_EQUITY_START_USD]
+        parts.cash_usd(orders) + position_lots * engine_f[F_LOT_SIZE] * mid_usd
+        - engine_f[F_EQUITY_START_USD]
     )  # fmt: skip
-    notional_usd_day = parts.notional_usd(orders) - e_f[F_NOTIONAL_START_USD]
-    order_count_day = parts.quotes_placed_total(orders) - e_i[E_ORDERS_START]
+    notional_usd_day = parts.notional_usd(orders) - engine_f[F_NOTIONAL_START_USD]
+    order_count_day = parts.quotes_placed_total(orders) - engine_i[E_ORDERS_START]
     parts.gate_after_step(
         gate, ts_ns, position_lots, mid_usd, pnl_usd_day, notional_usd_day, order_count_day
     )
-    rec.inventory_lots[e_i[E_N_INVENTORY]] = position_lots
-    e_i[E_N_INVENTORY] += 1
+    rec.inventory_lots[engine_i[E_N_INVENTORY]] = position_lots
+    engine_i[E_N_INVENTORY] += 1
     out_i, out_f = scratch.decision_i, scratch.decision_f
-    has_quote = parts.decide(strategy, view, ts_ns, position_lots, e_i[E_BUDGET_LOTS], out_i,
+    has_quote = parts.decide(strategy, view, ts_ns, position_lots, engine_i[E_BUDGET_LOTS], out_i,
                              out_f)  # fmt: skip
     if has_quote and not _valid_quote(out_i):
         return False
-    if e_i[E_KEEP_TRACES]:
-        row = e_i[E_N_TRACES]
+    if engine_i[E_KEEP_TRACES]:
+        row = engine_i[E_N_TRACES]
         rec.trace_ts_ns[row] = ts_ns
         rec.trace_i[row, :] = out_i
         rec.trace_f[row, :] = out_f
-        e_i[E_N_TRACES] = row + 1
-    if e_i[E_KEEP_QUOTES]:
-        row = e_i[E_N_QUOTES]
+        engine_i[E_N_TRACES] = row + 1
+    if engine_i[E_KEEP_QUOTES]:
+        row = engine_i[E_N_QUOTES]
         rec.quotes[row, Q_TS_NS] = ts_ns
         rec.quotes[row, Q_HAS] = has_quote
         rec.quotes[row, Q_HAS + 1 :] = out_i[: parts.N_QUOTE_NUMBERS]
-        e_i[E_N_QUOTES] = row + 1
+        engine_i[E_N_QUOTES] = row + 1
     shaped = scratch.shaped
     has_shaped = parts.gate_shape_quote(
         gate, ts_ns, position_lots, mid_usd, pnl_usd_day, notional_usd_day, order_count_day,
@@ -334,7 +340,7 @@ def _decide(
         actions, n_actions, scratch.open_orders, n_open, allowed,
     )  # fmt: skip
     if n_allowed:
-        _send(st, e_i, placing, orders, actions, n_actions, allowed, ts_ns)
+        _send(st, engine_i, placing, orders, actions, n_actions, allowed, ts_ns)
     return True
 
 
@@ -348,7 +354,7 @@ def _valid_quote(quote: I64) -> bool:
 
 
 @compiled
-def _room(st: SimState, e_i: I64, placing: I64, rec: Records, gate: GateArrays,
+def _room(st: SimState, engine_i: I64, placing: I64, rec: Records, gate: GateArrays,
           orders: OrderArrays) -> bool:  # fmt: skip
     """Whether one more decision point fits every buffer the loop writes (the reports
     waiting included); the simulator's request ring needs REQ_HEADROOM free rows."""
@@ -357,11 +363,11 @@ def _room(st: SimState, e_i: I64, placing: I64, rec: Records, gate: GateArrays,
         return False
     reports = regs[R_REP_DELIVERED] - regs[R_REP_HEAD]
     return (
-        e_i[E_N_MIDS] < len(rec.mid_ts_ns)
-        and e_i[E_N_INVENTORY] < len(rec.inventory_lots)
-        and e_i[E_N_TRACES] < len(rec.trace_ts_ns)
-        and e_i[E_N_QUOTES] < len(rec.quotes)
-        and e_i[E_N_TIMED] < len(rec.timing_ns)
+        engine_i[E_N_MIDS] < len(rec.mid_ts_ns)
+        and engine_i[E_N_INVENTORY] < len(rec.inventory_lots)
+        and engine_i[E_N_TRACES] < len(rec.trace_ts_ns)
+        and engine_i[E_N_QUOTES] < len(rec.quotes)
+        and engine_i[E_N_TIMED] < len(rec.timing_ns)
         and regs[R_NEXT_ORDER_ID] + parts.MAX_ACTIONS < len(placing)
         and parts.gate_room(gate)
         and parts.orders_room(orders, reports, regs[R_NEXT_ORDER_ID])
@@ -370,97 +376,103 @@ def _room(st: SimState, e_i: I64, placing: I64, rec: Records, gate: GateArrays,
 
 @compiled
 def run_points(
-    st: SimState, view: I64, e_i: I64, e_f: F64, placing: I64, rec: Records,
+    st: SimState, view: I64, engine_i: I64, engine_f: F64, placing: I64, rec: Records,
     strategy: StrategyArrays, gate: GateArrays, orders: OrderArrays, scratch: Scratch,
 ) -> int:  # fmt: skip
     """Run decision points from the registers' current one on, one interval apart, until the
     data is used up (ST_DONE: the current point is the last) or Python must step in (module
     docstring)."""
-    interval_ns = e_i[E_INTERVAL_NS]
-    timed = e_i[E_TIMED]
+    interval_ns = engine_i[E_INTERVAL_NS]
+    timed = engine_i[E_TIMED]
     timespec = scratch.timespec
     started_ns = 0
     while True:
-        ts_ns = e_i[E_TS_NS]
+        ts_ns = engine_i[E_TS_NS]
         if timed:
             started_ns = monotonic_ns(timespec)
-        status = advance_with_view(st, ts_ns, e_i[E_REF_MID_X2], e_i[E_DEPTH_LEVELS], view)
+        status = advance_with_view(
+            st, ts_ns, engine_i[E_REF_MID_X2], engine_i[E_DEPTH_LEVELS], view
+        )
         if status not in (ST_REACHED, ST_BEHIND):
             return status
-        if not _room(st, e_i, placing, rec, gate, orders):
+        if not _room(st, engine_i, placing, rec, gate, orders):
             return ST_NEED_ROOM if _req_room(st) else ST_NEED_SPACE
         alive = status == ST_BEHIND or view[V_VIEW_END] < view[V_N_EVENTS]
         decided_ns = -1
-        if _catch_up(st, view, e_i, e_f, placing, orders, status, ts_ns):
+        if _catch_up(st, view, engine_i, engine_f, placing, orders, status, ts_ns):
             if timed:
                 decided_ns = monotonic_ns(timespec)
-            if not _book_step(e_i, e_f, gate, orders, ts_ns):
+            if not _book_step(engine_i, engine_f, gate, orders, ts_ns):
                 return ST_BAD_EQUITY
-            if not _decide(st, view, e_i, e_f, placing, rec, strategy, gate, orders, scratch,
-                           ts_ns):  # fmt: skip
+            if not _decide(st, view, engine_i, engine_f, placing, rec, strategy, gate, orders,
+                           scratch, ts_ns):  # fmt: skip
                 return ST_BAD_QUOTE
             if timed:
                 decided_ns = monotonic_ns(timespec) - decided_ns
-        _record_point(e_i, rec, ts_ns)
+        _record_point(engine_i, rec, ts_ns)
         if timed:
-            _record_time(e_i, rec, monotonic_ns(timespec) - started_ns, decided_ns)
+            _record_time(engine_i, rec, monotonic_ns(timespec) - started_ns, decided_ns)
         if not alive:
-            e_i[E_DONE] = 1
+            engine_i[E_DONE] = 1
             return ST_DONE
-        e_i[E_TS_NS] = ts_ns + interval_ns
+        engine_i[E_TS_NS] = ts_ns + interval_ns
 
 
 @compiled
 def _catch_up(
-    st: SimState, view: I64, e_i: I64, e_f: F64, placing: I64, orders: OrderArrays,
+    st: SimState, view: I64, engine_i: I64, engine_f: F64, placing: I64, orders: OrderArrays,
     status: int, ts_ns: int,
 ) -> bool:  # fmt: skip
     """The reports, then the view (SimVenuePort.reports, market_view; Engine._look): return
     whether the book is two-sided (a decision point)."""
-    _apply_reports(st, e_i, e_f, placing, orders)
+    _apply_reports(st, engine_i, engine_f, placing, orders)
     if status == ST_BEHIND:  # the advance filled no view: fill one now
-        local_view(st, e_i[E_REF_MID_X2], e_i[E_DEPTH_LEVELS], view)
+        local_view(st, engine_i[E_REF_MID_X2], engine_i[E_DEPTH_LEVELS], view)
     else:
         view[V_CURSOR] = view[V_VIEW_END]
     bid_ticks, ask_ticks = view[V_BEST_BID_TICKS], view[V_BEST_ASK_TICKS]
     two_sided = bool(view[V_BEST_BID_LOTS] > 0 and view[V_BEST_ASK_LOTS] > 0)
-    e_i[E_EXCH_MID_X2] = view[V_EXCH_MID_TICKS_X2]
+    engine_i[E_EXCH_MID_X2] = view[V_EXCH_MID_TICKS_X2]
     if two_sided:
-        e_i[E_REF_MID_X2] = bid_ticks + ask_ticks
-        e_i[E_VIEW_TS_NS] = ts_ns
-        e_f[F_MID_USD] = 0.5 * (bid_ticks + ask_ticks) * e_f[F_TICK_SIZE]
+        engine_i[E_REF_MID_X2] = bid_ticks + ask_ticks
+        engine_i[E_VIEW_TS_NS] = ts_ns
+        engine_f[F_MID_USD] = 0.5 * (bid_ticks + ask_ticks) * engine_f[F_TICK_SIZE]
     return two_sided
 
 
 @compiled
-def _book_step(e_i: I64, e_f: F64, gate: GateArrays, orders: OrderArrays, ts_ns: int) -> bool:
+def _book_step(
+    engine_i: I64, engine_f: F64, gate: GateArrays, orders: OrderArrays, ts_ns: int
+) -> bool:
     """Engine._book_step of one symbol: the day roll, the allocation when due (False: the
     allocator refused a non-finite equity)."""
     day = ts_ns // _NS_PER_DAY
-    if day != e_i[E_DAY]:
-        _roll_day(e_i, e_f, gate, orders, day)
-    if ts_ns >= e_i[E_NEXT_ALLOC_NS]:
-        return _reallocate(e_i, e_f, _pnl_usd(e_f, orders, e_f[F_MID_USD]), ts_ns)
+    if day != engine_i[E_DAY]:
+        _roll_day(engine_i, engine_f, gate, orders, day)
+    if ts_ns >= engine_i[E_NEXT_ALLOC_NS]:
+        return _reallocate(
+            engine_i, engine_f, _pnl_usd(engine_f, orders, engine_f[F_MID_USD]), ts_ns
+        )
     return True
 
 
 @compiled
-def _record_point(e_i: I64, rec: Records, ts_ns: int) -> None:
+def _record_point(engine_i: I64, rec: Records, ts_ns: int) -> None:
     """What Engine.step records at every point: the count, the venue's mid when it has one."""
-    e_i[E_DECISIONS] += 1
-    if e_i[E_EXCH_MID_X2] > 0:
-        row = e_i[E_N_MIDS]
+    engine_i[E_DECISIONS] += 1
+    if engine_i[E_EXCH_MID_X2] > 0:
+        row = engine_i[E_N_MIDS]
         rec.mid_ts_ns[row] = ts_ns
-        rec.mid_ticks_x2[row] = e_i[E_EXCH_MID_X2]
-        e_i[E_N_MIDS] = row + 1
+        rec.mid_ticks_x2[row] = engine_i[E_EXCH_MID_X2]
+        engine_i[E_N_MIDS] = row + 1
 
 
 @compiled
-def _record_time(e_i: I64, rec: Records, step_ns: int, decision_ns: int) -> None:
-    row = e_i[E_N_TIMED]
+def _record_time(engine_i: I64, rec: Records, step_ns: int, decision_ns: int) -> None:
+    row = engine_i[E_N_TIMED]
     rec.timing_ns[row, T_STEP_NS] = step_ns
     rec.timing_ns[row, T_DECISION_NS] = decision_ns
-    e_i[E_N_TIMED] = row + 1
+    engine_i[E_N_TIMED] = row + 1
 
 
 @compiled

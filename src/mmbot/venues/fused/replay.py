@@ -80,11 +80,11 @@ def timed_fused_replay(engine: Engine) -> NDArray[np.int64]:
     if not served(engine):
         raise ValueError("the fused replay does not serve this engine (fused.replay.served)")
     run = fused_run(engine)
-    run.e_i[E_TIMED] = 1
+    run.engine_i[E_TIMED] = 1
     run.records = run.records._replace(timing_ns=np.zeros((1 << 16, 2), dtype=np.int64))
     _run(run)
     _leave(engine, run)
-    return run.records.timing_ns[: int(run.e_i[E_N_TIMED])].copy()
+    return run.records.timing_ns[: int(run.engine_i[E_N_TIMED])].copy()
 
 
 def served(engine: Engine) -> bool:
@@ -113,11 +113,11 @@ def _run(run: FusedRun) -> None:
     state = venue.state
     # Grown arrays keep their types: one entry point serves every call (compiling it, on a
     # cache miss, says so on stderr).
-    entry = bound_entry(run_points, state, run.view, run.e_i, run.e_f, run.placing, run.records,
-                        run.strategy, run.gate, run.orders, run.scratch)  # fmt: skip
+    entry = bound_entry(run_points, state, run.view, run.engine_i, run.engine_f, run.placing,
+                        run.records, run.strategy, run.gate, run.orders, run.scratch)  # fmt: skip
     while True:
-        status = entry(state, run.view, run.e_i, run.e_f, run.placing, run.records, run.strategy,
-                       run.gate, run.orders, run.scratch)  # fmt: skip
+        status = entry(state, run.view, run.engine_i, run.engine_f, run.placing, run.records,
+                       run.strategy, run.gate, run.orders, run.scratch)  # fmt: skip
         if status == ST_DONE:
             return
         if status in (ST_NEED_SPACE, ST_NEED_EVENTS):
@@ -126,7 +126,7 @@ def _run(run: FusedRun) -> None:
             run.grow(state)
         elif status == ST_BAD_EQUITY:
             # Allocator.update's refusal, word for word (the engine's own loop raises it).
-            raise ValueError(f"equity_usd={float(run.e_f[F_BAD_EQUITY_USD])} unknown keys=[]")
+            raise ValueError(f"equity_usd={float(run.engine_f[F_BAD_EQUITY_USD])} unknown keys=[]")
         elif status == ST_BAD_QUOTE:
             numbers = run.scratch.decision_i[: parts.N_QUOTE_NUMBERS].tolist()
             Quote(*numbers)  # raises the ValueError decide raises on these numbers
@@ -138,8 +138,8 @@ def _run(run: FusedRun) -> None:
 def _leave(engine: Engine, run: FusedRun) -> None:
     """Write the run's end state into the engine's objects, as its own loop leaves them."""
     book, leg = engine.books[0], engine.legs[0]
-    e_i, e_f = run.e_i, run.e_f
-    last_ts_ns = int(e_i[E_TS_NS])
+    engine_i, engine_f = run.engine_i, run.engine_f
+    last_ts_ns = int(engine_i[E_TS_NS])
     clock = engine.clock
     assert isinstance(clock, SimClock)
     clock.advance_to(last_ts_ns)
@@ -148,37 +148,39 @@ def _leave(engine: Engine, run: FusedRun) -> None:
     parts.leave_gate(run.gate, book)
     _leave_records(book, leg, run, last_ts_ns)
     _leave_allocation(engine, book, leg, run)
-    engine.cost_fillrate_ewma = float(e_f[F_COST_FILLRATE_EWMA])
-    engine._episodes_closed = int(e_i[E_EPISODES])
+    engine.cost_fillrate_ewma = float(engine_f[F_COST_FILLRATE_EWMA])
+    engine._episodes_closed = int(engine_i[E_EPISODES])
     run.leave_port()
 
 
 def _leave_records(book: SymbolBook, leg: Leg, run: FusedRun, last_ts_ns: int) -> None:
-    e_i, e_f, rec = run.e_i, run.e_f, run.records
+    engine_i, engine_f, rec = run.engine_i, run.engine_f, run.records
     record = book.record
-    record.decisions = int(e_i[E_DECISIONS])
-    n_mids = int(e_i[E_N_MIDS])
+    record.decisions = int(engine_i[E_DECISIONS])
+    n_mids = int(engine_i[E_N_MIDS])
     record.mid_ts_ns = array("q", rec.mid_ts_ns[:n_mids].tobytes())
     record.mid_ticks_x2 = array("q", rec.mid_ticks_x2[:n_mids].tobytes())
-    record.inventory_lots = array("q", rec.inventory_lots[: int(e_i[E_N_INVENTORY])].tobytes())
-    record.traces = parts.traces_of(rec, int(e_i[E_N_TRACES]), leg)
-    record.quotes = parts.quotes_of(rec, int(e_i[E_N_QUOTES]))
-    book.mid_usd = float(e_f[F_MID_USD])
+    record.inventory_lots = array("q", rec.inventory_lots[: int(engine_i[E_N_INVENTORY])].tobytes())
+    record.traces = parts.traces_of(rec, int(engine_i[E_N_TRACES]), leg)
+    record.quotes = parts.quotes_of(rec, int(engine_i[E_N_QUOTES]))
+    book.mid_usd = float(engine_f[F_MID_USD])
     book.view = None
-    if int(e_i[E_VIEW_TS_NS]) == last_ts_ns:  # the last point's view was two-sided
+    if int(engine_i[E_VIEW_TS_NS]) == last_ts_ns:  # the last point's view was two-sided
         values = run.view[V_BEST_BID_TICKS : V_SELL_TRADE_DEPTH_TICKS + 1].tolist()
         book.view = MarketView(last_ts_ns, *values)
-    if int(e_i[E_DAY]) >= 0:
-        book.day = DayBook(int(e_i[E_DAY]), float(e_f[F_EQUITY_START_USD]),
-                           float(e_f[F_NOTIONAL_START_USD]), int(e_i[E_ORDERS_START]))  # fmt: skip
+    if int(engine_i[E_DAY]) >= 0:
+        book.day = DayBook(
+            int(engine_i[E_DAY]), float(engine_f[F_EQUITY_START_USD]),
+            float(engine_f[F_NOTIONAL_START_USD]), int(engine_i[E_ORDERS_START]),
+        )  # fmt: skip
 
 
 def _leave_allocation(engine: Engine, book: SymbolBook, leg: Leg, run: FusedRun) -> None:
-    e_i, e_f = run.e_i, run.e_f
-    leg.budget_lots = int(e_i[E_BUDGET_LOTS])
-    engine._next_alloc_ns = int(e_i[E_NEXT_ALLOC_NS])
+    engine_i, engine_f = run.engine_i, run.engine_f
+    leg.budget_lots = int(engine_i[E_BUDGET_LOTS])
+    engine._next_alloc_ns = int(engine_i[E_NEXT_ALLOC_NS])
     engine._day = book.day  # one symbol: the book's day is the symbol's
     allocator = engine.allocator
-    allocator._hwm_equity_usd = float(e_f[F_ALLOC_HWM_USD])
-    allocator._budgets_usd = [float(e_f[F_ALLOC_PREV_USD])]
-    allocator._available_usd = float(e_f[F_ALLOC_AVAILABLE_USD])
+    allocator._hwm_equity_usd = float(engine_f[F_ALLOC_HWM_USD])
+    allocator._budgets_usd = [float(engine_f[F_ALLOC_PREV_USD])]
+    allocator._available_usd = float(engine_f[F_ALLOC_AVAILABLE_USD])

@@ -70,8 +70,8 @@ class FusedRun:
 
     port: SimVenuePort
     view: NDArray[Any]
-    e_i: NDArray[Any]
-    e_f: NDArray[Any]
+    engine_i: NDArray[Any]
+    engine_f: NDArray[Any]
     placing: NDArray[Any]  # by venue order id: 1 while its place is unanswered
     records: Records
     strategy: StrategyArrays
@@ -81,12 +81,12 @@ class FusedRun:
 
     def grow(self, state: SimState) -> None:
         """Give every record, log and table that is full room for the next decision point."""
-        e_i = self.e_i
+        engine_i = self.engine_i
         rec = self.records
         counts = ((rec.mid_ts_ns, E_N_MIDS), (rec.inventory_lots, E_N_INVENTORY),
                   (rec.trace_ts_ns, E_N_TRACES), (rec.quotes, E_N_QUOTES),
                   (rec.timing_ns, E_N_TIMED))  # fmt: skip
-        if any(e_i[count] >= len(rows) for rows, count in counts):
+        if any(engine_i[count] >= len(rows) for rows, count in counts):
             self.records = Records(*(_doubled(rows) for rows in rec))
         if state.regs[lo.R_NEXT_ORDER_ID] + parts.MAX_ACTIONS >= len(self.placing):
             self.placing = _doubled(self.placing)
@@ -97,10 +97,10 @@ class FusedRun:
 
     def leave_port(self) -> None:
         """Write the port's own numbers back (reference mid, fills reported, places in flight)."""
-        port, e_i = self.port, self.e_i
-        port._ref_mid_x2 = int(e_i[E_REF_MID_X2])
-        port._exch_mid_x2 = int(e_i[E_EXCH_MID_X2])
-        port._fills_reported = int(e_i[E_FILLS_REPORTED])
+        port, engine_i = self.port, self.engine_i
+        port._ref_mid_x2 = int(engine_i[E_REF_MID_X2])
+        port._exch_mid_x2 = int(engine_i[E_EXCH_MID_X2])
+        port._fills_reported = int(engine_i[E_FILLS_REPORTED])
         port._placing = set(np.flatnonzero(self.placing).tolist())
         port._filled = None
 
@@ -121,8 +121,8 @@ def fused_run(engine: Engine) -> FusedRun:
     return FusedRun(
         port=port,
         view=port._view,
-        e_i=_engine_registers(engine, port),
-        e_f=_engine_floats(engine),
+        engine_i=_engine_registers(engine, port),
+        engine_f=_engine_floats(engine),
         placing=placing,
         records=_records(engine),
         strategy=parts.packed_strategy(leg),
@@ -134,46 +134,46 @@ def fused_run(engine: Engine) -> FusedRun:
 
 def _engine_registers(engine: Engine, port: SimVenuePort) -> NDArray[Any]:
     book, leg, params = engine.books[0], engine.legs[0], engine.params
-    e_i = np.zeros(N_EREGS, dtype=np.int64)
-    e_i[E_TS_NS] = engine.first_ts_ns()
-    e_i[E_INTERVAL_NS] = params.decision_interval_ns
-    e_i[E_DAY] = book.day.day
-    e_i[E_NEXT_ALLOC_NS] = engine._next_alloc_ns
-    e_i[E_BUDGET_LOTS] = leg.budget_lots
-    e_i[E_REF_MID_X2] = port._ref_mid_x2
-    e_i[E_EXCH_MID_X2] = port._exch_mid_x2
-    e_i[E_FILLS_REPORTED] = port._fills_reported
-    e_i[E_DEPTH_LEVELS] = port._depth_levels
-    e_i[E_KEEP_TRACES] = params.keep_traces
-    e_i[E_KEEP_QUOTES] = params.keep_quotes
-    e_i[E_ORDERS_START] = book.day.orders_start
-    e_i[E_EPISODES] = engine._episodes_closed
-    e_i[E_ALLOC_INTERVAL_NS] = params.alloc_interval_ns
-    e_i[E_ORDER_QTY_LOTS] = leg.params.order_qty_lots
-    e_i[E_VIEW_TS_NS] = -1
-    return e_i
+    engine_i = np.zeros(N_EREGS, dtype=np.int64)
+    engine_i[E_TS_NS] = engine.first_ts_ns()
+    engine_i[E_INTERVAL_NS] = params.decision_interval_ns
+    engine_i[E_DAY] = book.day.day
+    engine_i[E_NEXT_ALLOC_NS] = engine._next_alloc_ns
+    engine_i[E_BUDGET_LOTS] = leg.budget_lots
+    engine_i[E_REF_MID_X2] = port._ref_mid_x2
+    engine_i[E_EXCH_MID_X2] = port._exch_mid_x2
+    engine_i[E_FILLS_REPORTED] = port._fills_reported
+    engine_i[E_DEPTH_LEVELS] = port._depth_levels
+    engine_i[E_KEEP_TRACES] = params.keep_traces
+    engine_i[E_KEEP_QUOTES] = params.keep_quotes
+    engine_i[E_ORDERS_START] = book.day.orders_start
+    engine_i[E_EPISODES] = engine._episodes_closed
+    engine_i[E_ALLOC_INTERVAL_NS] = params.alloc_interval_ns
+    engine_i[E_ORDER_QTY_LOTS] = leg.params.order_qty_lots
+    engine_i[E_VIEW_TS_NS] = -1
+    return engine_i
 
 
 def _engine_floats(engine: Engine) -> NDArray[Any]:
     book, leg, allocator = engine.books[0], engine.legs[0], engine.allocator
     alloc = allocator._params
-    e_f = np.zeros(N_FREGS, dtype=np.float64)
-    e_f[F_MID_USD] = book.mid_usd
-    e_f[F_TICK_SIZE] = book.tick_size
-    e_f[F_LOT_SIZE] = book.lot_size
-    e_f[F_EQUITY_START_USD] = book.day.equity_start_usd
-    e_f[F_NOTIONAL_START_USD] = book.day.notional_start_usd
-    e_f[F_COST_FILLRATE_EWMA] = engine.cost_fillrate_ewma
-    e_f[F_BUDGET_USD] = engine._budget_usd
-    e_f[F_ALLOC_BUDGET_USD] = alloc.budget_usd
-    e_f[F_ALLOC_DRAWDOWN_SCALE] = alloc.drawdown_scale
-    e_f[F_ALLOC_SMOOTHING] = alloc.smoothing
-    e_f[F_ALLOC_MAX_STEP_USD] = alloc.max_step_usd
-    e_f[F_ALLOC_HWM_USD] = allocator._hwm_equity_usd
-    (e_f[F_ALLOC_PREV_USD],) = allocator._budgets_usd
-    e_f[F_ALLOC_AVAILABLE_USD] = allocator._available_usd
-    e_f[F_WEIGHT] = leg.weight
-    return e_f
+    engine_f = np.zeros(N_FREGS, dtype=np.float64)
+    engine_f[F_MID_USD] = book.mid_usd
+    engine_f[F_TICK_SIZE] = book.tick_size
+    engine_f[F_LOT_SIZE] = book.lot_size
+    engine_f[F_EQUITY_START_USD] = book.day.equity_start_usd
+    engine_f[F_NOTIONAL_START_USD] = book.day.notional_start_usd
+    engine_f[F_COST_FILLRATE_EWMA] = engine.cost_fillrate_ewma
+    engine_f[F_BUDGET_USD] = engine._budget_usd
+    engine_f[F_ALLOC_BUDGET_USD] = alloc.budget_usd
+    engine_f[F_ALLOC_DRAWDOWN_SCALE] = alloc.drawdown_scale
+    engine_f[F_ALLOC_SMOOTHING] = alloc.smoothing
+    engine_f[F_ALLOC_MAX_STEP_USD] = alloc.max_step_usd
+    engine_f[F_ALLOC_HWM_USD] = allocator._hwm_equity_usd
+    (engine_f[F_ALLOC_PREV_USD],) = allocator._budgets_usd
+    engine_f[F_ALLOC_AVAILABLE_USD] = allocator._available_usd
+    engine_f[F_WEIGHT] = leg.weight
+    return engine_f
 
 
 def _records(engine: Engine) -> Records:
