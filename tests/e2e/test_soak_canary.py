@@ -11,32 +11,20 @@ from pathlib import Path
 
 import pytest
 from _cli import REPO_ROOT, clean_env
+from test_live_canary_loopback import CONFIG, WAIT_S
 from tests.loopback import API_KEY, API_SECRET, FakeBinance
 from tests.loopback.harness import publishing, until
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(120)]
 
-WAIT_S = 30.0
 DURATION_S = 4.0
-CONFIG = """\
-instrument: {venue: binance-usdm, symbol: BTCUSDT, tick_size: 0.1, lot_size: 0.001}
-fees: {volume_30d_usd: 60000000.0}
-strategy:
-  model: fixed_spread
-  decision_interval_ms: 100
-  fixed_half_spread_ticks: 4
-  fixed_skew_ticks_per_qty: 0.0
-  order_qty_lots: 2
-  signals: {enabled: false}
-risk: {max_position_usd: 50.0, max_skew_usd: 50.0, min_replace_ticks: 1, min_order_age_ms: 0}
-alloc: {budget_usd: 100000.0, smoothing: 0.0}
-"""
 OPS_CLI = "import sys; from tests.unit.ops.ops_cli import ops_cli; sys.exit(ops_cli(*sys.argv[1:]))"
 
 
 async def test_soak_canary_session_against_the_fake(tmp_path: Path) -> None:
     config, out, gate = tmp_path / "cfg.yaml", tmp_path / "soak", tmp_path / "CANARY_OPEN"
-    config.write_text(CONFIG)
+    # The loopback canary's config; its kill-switch file never appears.
+    config.write_text(CONFIG.format(kill=tmp_path / "KILL", tick="0.1"))
     env = {**clean_env(), "MM_BINANCE_API_KEY": API_KEY, "MM_BINANCE_API_SECRET": API_SECRET}
     async with FakeBinance() as fake, publishing(fake, 1000, 1010, 0.1):
         process = await asyncio.create_subprocess_exec(
