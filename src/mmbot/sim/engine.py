@@ -264,6 +264,13 @@ def advance(st: SimState, until_ns: int) -> int:
     return ST_NEED_EVENTS if starved else ST_REACHED
 
 
+@compiled_inline
+def request_room(regs: I64, req: I64) -> bool:
+    """Whether the request ring has REQ_HEADROOM free rows: room for a decision's requests
+    (a compiled strategy checks before it decides; submit before it sends)."""
+    return bool(len(req) - (regs[R_REQ_TAIL] - regs[R_REQ_HEAD]) >= REQ_HEADROOM)
+
+
 @compiled
 def submit(
     regs: I64,
@@ -283,7 +290,7 @@ def submit(
 
     REQ_NEW ignores order_id and assigns the next one.
     """
-    if len(req) - (regs[R_REQ_TAIL] - regs[R_REQ_HEAD]) < REQ_HEADROOM:
+    if not request_room(regs, req):
         return NO_ROOM
     return send_request(
         regs, req, req_type, order_id, client_id, side, price_ticks, qty_lots, flags

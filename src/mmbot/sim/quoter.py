@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mmbot.data.schema import SIDE_ASK, SIDE_BID
-from mmbot.sim.engine import advance, send_request
+from mmbot.sim.engine import advance, request_room, send_request
 from mmbot.sim.fees import effective_fee_bps
 from mmbot.sim.jit import compiled
 from mmbot.sim.layout import (
@@ -36,14 +36,11 @@ from mmbot.sim.layout import (
     R_POSITION_LOCAL_LOTS,
     R_REP_DELIVERED,
     R_REP_HEAD,
-    R_REQ_HEAD,
-    R_REQ_TAIL,
     R_RESPONSE_LATENCY_NS,
     REP_ACK,
     REP_FILL,
     REP_MODIFIED,
     REQ_CANCEL,
-    REQ_HEADROOM,
     REQ_NEW,
     ST_NEED_SPACE,
     ST_REACHED,
@@ -163,7 +160,7 @@ def _quote_loop(st: SimState, qregs: I64) -> int:
         if advance(st, qregs[QR_NEXT_DECISION_NS]) == ST_NEED_SPACE:
             return ST_NEED_SPACE
         _read_reports(regs, rep, qregs)
-        if len(req) - (regs[R_REQ_TAIL] - regs[R_REQ_HEAD]) < REQ_HEADROOM:
+        if not request_room(regs, req):
             return ST_NEED_SPACE
         _decide(regs, book_regs, req, qregs)
         qregs[QR_NEXT_DECISION_NS] += qregs[QR_INTERVAL_NS]

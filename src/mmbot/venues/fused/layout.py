@@ -35,11 +35,10 @@ E_ORDERS_START: Final = 16  # the day's first order count
 E_EPISODES: Final = 17  # quote episodes folded into the engine's cost_fillrate_ewma
 E_ALLOC_INTERVAL_NS: Final = 18
 E_ORDER_QTY_LOTS: Final = 19
-E_DONE: Final = 20  # 1 once the data is used up
-E_VIEW_TS_NS: Final = 21  # the time of the last two-sided view (-1: none)
-E_TIMED: Final = 22  # 1: time every point into Records.timing_ns (benchmarks/bench_decide.py)
-E_N_TIMED: Final = 23
-N_EREGS: Final = 24
+E_VIEW_TS_NS: Final = 20  # the time of the last two-sided view (-1: none)
+E_TIMED: Final = 21  # 1: time every point into Records.timing_ns (benchmarks/bench_decide.py)
+E_N_TIMED: Final = 22
+N_EREGS: Final = 23
 
 # Records.timing_ns columns: a whole point, and its decision (book step, risk, strategy, plan,
 # check, send), in ns of the monotonic clock.

@@ -32,7 +32,7 @@ from mmbot.engine.fused_orders import (
     compiled_fold_fill_ratio,
 )
 from mmbot.risk.fused import GateArrays
-from mmbot.sim.engine import send_request
+from mmbot.sim.engine import request_room, send_request
 from mmbot.sim.layout import (
     FLAG_POST_ONLY,
     L_MID_TICKS_X2,
@@ -49,14 +49,11 @@ from mmbot.sim.layout import (
     R_NEXT_ORDER_ID,
     R_REP_DELIVERED,
     R_REP_HEAD,
-    R_REQ_HEAD,
-    R_REQ_TAIL,
     REP_ACK,
     REP_FILL,
     REP_MODIFIED,
     REP_REJECT,
     REQ_CANCEL,
-    REQ_HEADROOM,
     REQ_MODIFY,
     REQ_NEW,
     ST_NEED_SPACE,
@@ -86,7 +83,6 @@ from mmbot.venues.fused.layout import (
     E_DAY,
     E_DECISIONS,
     E_DEPTH_LEVELS,
-    E_DONE,
     E_EPISODES,
     E_EXCH_MID_X2,
     E_FILLS_REPORTED,
@@ -298,10 +294,7 @@ def _decide(
     False, deciding nothing more, when the strategy's quote is one Quote refuses to hold."""
     mid_usd = engine_f[F_MID_USD]
     position_lots = parts.position_lots(orders)
-    pnl_usd_day = (
-        parts.cash_usd(orders) + position_lots * engine_f[F_LOT_SIZE] * mid_usd
-        - engine_f[F_EQUITY_START_USD]
-    )  # fmt: skip
+    pnl_usd_day = _pnl_usd(engine_f, orders, mid_usd) - engine_f[F_EQUITY_START_USD]
     notional_usd_day = parts.notional_usd(orders) - engine_f[F_NOTIONAL_START_USD]
     order_count_day = parts.quotes_placed_total(orders) - engine_i[E_ORDERS_START]
     parts.gate_after_step(
@@ -359,7 +352,7 @@ def _room(st: SimState, engine_i: I64, placing: I64, rec: Records, gate: GateArr
     """Whether one more decision point fits every buffer the loop writes (the reports
     waiting included); the simulator's request ring needs REQ_HEADROOM free rows."""
     regs = st.regs
-    if len(st.req) - (regs[R_REQ_TAIL] - regs[R_REQ_HEAD]) < REQ_HEADROOM:
+    if not request_room(regs, st.req):
         return False
     reports = regs[R_REP_DELIVERED] - regs[R_REP_HEAD]
     return (
@@ -396,7 +389,7 @@ def run_points(
         if status not in (ST_REACHED, ST_BEHIND):
             return status
         if not _room(st, engine_i, placing, rec, gate, orders):
-            return ST_NEED_ROOM if _req_room(st) else ST_NEED_SPACE
+            return ST_NEED_ROOM if request_room(st.regs, st.req) else ST_NEED_SPACE
         alive = status == ST_BEHIND or view[V_VIEW_END] < view[V_N_EVENTS]
         decided_ns = -1
         if _catch_up(st, view, engine_i, engine_f, placing, orders, status, ts_ns):
@@ -413,7 +406,6 @@ def run_points(
         if timed:
             _record_time(engine_i, rec, monotonic_ns(timespec) - started_ns, decided_ns)
         if not alive:
-            engine_i[E_DONE] = 1
             return ST_DONE
         engine_i[E_TS_NS] = ts_ns + interval_ns
 
@@ -473,9 +465,3 @@ def _record_time(engine_i: I64, rec: Records, step_ns: int, decision_ns: int) ->
     rec.timing_ns[row, T_STEP_NS] = step_ns
     rec.timing_ns[row, T_DECISION_NS] = decision_ns
     engine_i[E_N_TIMED] = row + 1
-
-
-@compiled
-def _req_room(st: SimState) -> bool:
-    regs = st.regs
-    return bool(len(st.req) - (regs[R_REQ_TAIL] - regs[R_REQ_HEAD]) >= REQ_HEADROOM)

@@ -88,11 +88,6 @@ def quotes_of(rec: Records, rows: int) -> list[tuple[int, Quote | None]]:
     return quotes
 
 
-def scratch_decision() -> tuple[I64, F64]:
-    """Return the strategy's output rows."""
-    return np.zeros(N_DECISION_I, dtype=np.int64), np.zeros(N_DECISION_F, dtype=np.float64)
-
-
 # --- the risk gate (risk/fused.py)
 
 # Records one decision may add: after_step, shape_quote and check each at most this many.
@@ -289,10 +284,9 @@ def leave_orders(arrays: of.OrderArrays, leg: Leg) -> None:
 
 def scratch() -> Scratch:
     """Return the loop's per-decision working rows."""
-    decision_i, decision_f = scratch_decision()
     return Scratch(
-        decision_i=decision_i,
-        decision_f=decision_f,
+        decision_i=np.zeros(N_DECISION_I, dtype=np.int64),
+        decision_f=np.zeros(N_DECISION_F, dtype=np.float64),
         shaped=np.zeros(N_QUOTE_NUMBERS, dtype=np.int64),
         actions=np.zeros((MAX_ACTIONS, of.A_COLUMNS), dtype=np.int64),
         open_orders=np.zeros((of.MAX_OPEN_ORDERS, of.OO_COLUMNS), dtype=np.int64),
